@@ -42,9 +42,13 @@ export function compileRetryPolicy(events: readonly string[]): RetryPolicy {
       case 'server-error':
         SERVER_ERROR_CODES.forEach((c) => statuses.add(c));
         break;
+      // Envoy answers a refused connection or reset with 503 and an expired try with 504,
+      // so retrying 502/503/504 also retries those local failures.
       case 'gateway-error':
         [502, 503, 504].forEach((c) => statuses.add(c));
         failures.add('connect');
+        failures.add('reset');
+        failures.add('timeout');
         break;
       case 'client-error':
       case 'retriable-4xx':
@@ -54,6 +58,7 @@ export function compileRetryPolicy(events: readonly string[]): RetryPolicy {
         for (let c = 500; c <= 599; c++) statuses.add(c);
         failures.add('connect');
         failures.add('reset');
+        failures.add('timeout');
         break;
       // HTTP/1.1 has no REFUSED_STREAM; the nearest event is a connection closed before any
       // response byte, which is what a refusing upstream produces.

@@ -1,0 +1,182 @@
+/**
+ * The router's admin API, on loopback by default. Reads are open (health, metrics, config,
+ * per-version traffic); every mutation needs the bearer token. Changes are atomic and
+ * answer with the new generation, or with every issue and its path.
+ *
+ *   GET  /healthz                                   liveness
+ *   GET  /metrics                                   Prometheus text format
+ *   GET  /config                                    {generation, config}
+ *   PUT  /config                                    replace the whole config (JSON or YAML); If-Match: <generation>
+ *   PUT  /services/{service}/routes/{route}/weights {"weights": {"v1": 90, "v2": 10}}; If-Match: <generation>
+ *   GET  /services/{service}/versions/{version}/traffic?seconds=60
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigError } from '../config/config-error.js';
+import { parseDocumentText } from '../config/document.js';
+import { AviaryError } from '../errors.js';
+import type { ApplyResult, ProxyServer } from '../proxy/proxy-server.js';
+import { readBody, requireToken, sendError, sendJson } from './http-json.js';
+
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
+/** Options of the admin API. */
+export interface AdminServerOptions {
+  /** Bind address; default 127.0.0.1. */
+  readonly host?: string;
+  /** Port; 0 picks a free one. */
+  readonly port: number;
+  /** Bearer token required by every mutation. */
+  readonly token: string;
+}
+
+function expectedGeneration(req: IncomingMessage): number | undefined | 'invalid' {
+  const header = req.headers['if-match'];
+  if (header === undefined) return undefined;
+  const n = Number(String(header).replace(/"/g, ''));
+  return Number.isInteger(n) && n > 0 ? n : 'invalid';
+}
+
+function sendApplyResult(res: ServerResponse, result: ApplyResult): void {
+  if (result.ok) {
+    sendJson(res, 200, { generation: result.generation });
+    return;
+  }
+  const conflict = result.issues.length === 1 && result.issues[0]?.path === 'generation';
+  sendError(
+    res,
+    conflict ? 409 : 400,
+    conflict ? 'AVIARY_GENERATION_CONFLICT' : 'AVIARY_CONFIG_INVALID',
+    'configuration rejected; the running one is unchanged',
+    {
+      issues: result.issues,
+    },
+  );
+}
+
+/** Admin API bound to one {@link ProxyServer}. */
+export class AdminServer {
+  private server: Server | undefined;
+
+  constructor(
+    private readonly proxy: ProxyServer,
+    private readonly options: AdminServerOptions,
+  ) {}
+
+  async start(): Promise<{ host: string; port: number }> {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        if (err instanceof AviaryError)
+          sendError(res, err.code === 'AVIARY_BODY_TOO_LARGE' ? 413 : 400, err.code, err.message);
+        else sendError(res, 500, 'AVIARY_INTERNAL', (err as Error).message);
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host ?? '127.0.0.1', () => resolve());
+    });
+    this.server = server;
+    const info = server.address() as AddressInfo;
+    return { host: info.address, port: info.port };
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const parts = url.pathname
+      .split('/')
+      .filter((p) => p !== '')
+      .map(decodeURIComponent);
+    const method = req.method ?? 'GET';
+    if (method === 'GET' && url.pathname === '/healthz')
+      return sendJson(res, 200, { status: 'ok', generation: this.proxy.generation });
+    if (method === 'GET' && url.pathname === '/metrics') {
+      const text = this.proxy.metrics.render();
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.end(text);
+      return;
+    }
+    if (url.pathname === '/config') {
+      if (method === 'GET')
+        return sendJson(res, 200, { generation: this.proxy.generation, config: this.proxy.config });
+      if (method === 'PUT' || method === 'POST') {
+        if (!requireToken(req, res, this.options.token)) return;
+        const expected = expectedGeneration(req);
+        if (expected === 'invalid')
+          return sendError(res, 400, 'AVIARY_BAD_REQUEST', 'If-Match: expected a generation number');
+        let document: unknown;
+        try {
+          document = parseDocumentText(await readBody(req, MAX_CONFIG_BYTES), 'request body');
+        } catch (err) {
+          if (err instanceof ConfigError)
+            return sendError(res, 400, err.code, 'configuration rejected; the running one is unchanged', {
+              issues: err.issues,
+            });
+          throw err;
+        }
+        return sendApplyResult(res, await this.proxy.applyConfig(document, expected));
+      }
+    }
+    if (parts[0] === 'services' && parts[2] === 'routes' && parts[4] === 'weights' && parts.length === 5) {
+      if (method !== 'PUT' && method !== 'POST') return sendError(res, 405, 'AVIARY_METHOD', 'use PUT');
+      if (!requireToken(req, res, this.options.token)) return;
+      const expected = expectedGeneration(req);
+      if (expected === 'invalid')
+        return sendError(res, 400, 'AVIARY_BAD_REQUEST', 'If-Match: expected a generation number');
+      let body: unknown;
+      try {
+        body = parseDocumentText(await readBody(req, 64 * 1024), 'request body');
+      } catch (err) {
+        if (err instanceof ConfigError)
+          return sendError(res, 400, err.code, err.message, { issues: err.issues });
+        throw err;
+      }
+      const weights = (body as { weights?: unknown } | null)?.weights;
+      if (typeof weights !== 'object' || weights === null || Array.isArray(weights)) {
+        return sendError(
+          res,
+          400,
+          'AVIARY_CONFIG_INVALID',
+          'weights: expected an object of version name to weight, e.g. {"v1": 90, "v2": 10}',
+        );
+      }
+      return sendApplyResult(
+        res,
+        await this.proxy.setRouteWeights(parts[1]!, parts[3]!, weights as Record<string, number>, expected),
+      );
+    }
+    if (
+      method === 'GET' &&
+      parts[0] === 'services' &&
+      parts[2] === 'versions' &&
+      parts[4] === 'traffic' &&
+      parts.length === 5
+    ) {
+      const seconds = Number(url.searchParams.get('seconds') ?? '60');
+      if (!Number.isFinite(seconds) || seconds <= 0)
+        return sendError(res, 400, 'AVIARY_BAD_REQUEST', 'seconds: expected a number > 0');
+      const now = Date.now();
+      const snap = this.proxy.metrics
+        .versionTraffic(parts[1]!, parts[3]!)
+        .snapshot(now - seconds * 1000, now);
+      const { latency, mirroredLatency, ...counts } = snap;
+      return sendJson(res, 200, {
+        ...counts,
+        p50: latency.quantile(0.5),
+        p90: latency.quantile(0.9),
+        p99: latency.quantile(0.99),
+        latency: latency.toJSON(),
+        mirroredLatency: mirroredLatency.toJSON(),
+      });
+    }
+    sendError(res, 404, 'AVIARY_NOT_FOUND', `no admin endpoint ${method} ${url.pathname}`);
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * The `aviary` command line. Each command lives in its own file and registers itself here;
+ * errors map to the documented exit codes.
+ */
+import { Command, CommanderError } from 'commander';
+import { AviaryError } from '../errors.js';
+import { ConfigError } from '../config/config-error.js';
+import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
+import { registerProxyCommand } from './proxy-command.js';
+
+const program = new Command('aviary')
+  .description('Progressive delivery with a built-in traffic router: canary, A/B and blue/green releases.')
+  .version('0.1.0')
+  .exitOverride()
+  .addHelpText('after', EXIT_CODES_HELP);
+
+registerProxyCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else {
+    if (err instanceof ConfigError || err instanceof AviaryError) console.error(`aviary: ${err.message}`);
+    else console.error(err);
+    process.exitCode = exitCodeFor(err);
+  }
+}

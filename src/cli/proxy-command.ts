@@ -1,0 +1,106 @@
+/**
+ * `aviary proxy --config FILE`: runs the built-in router standalone, with its admin API.
+ * SIGHUP (or an edit of the file with --watch) reloads the file; a rejected reload keeps the
+ * running configuration. SIGINT/SIGTERM drain requests in flight, then exit.
+ */
+import { watch } from 'node:fs';
+import type { Command } from 'commander';
+import { AdminServer } from '../api/admin-server.js';
+import { ConfigError, formatIssues } from '../config/config-error.js';
+import { readDocumentFile } from '../config/document.js';
+import { proxyConfigSchema } from '../config/proxy-schema.js';
+import { parseOrThrow } from '../config/schema-issues.js';
+import { ProxyServer } from '../proxy/proxy-server.js';
+import { resolveToken } from './admin-token.js';
+
+interface ProxyOptions {
+  config: string;
+  admin: string;
+  tokenFile: string;
+  watch?: boolean;
+}
+
+function parseHostPort(value: string): { host: string; port: number } {
+  const match = /^(?:(.+):)?(\d+)$/.exec(value);
+  if (!match)
+    throw new ConfigError('--admin', [
+      { path: 'admin', message: `expected "host:port" or "port", got "${value}"` },
+    ]);
+  return { host: match[1] ?? '127.0.0.1', port: Number(match[2]) };
+}
+
+/** Runs the router until a signal stops it. */
+export async function runProxy(options: ProxyOptions): Promise<void> {
+  const config = parseOrThrow(proxyConfigSchema, await readDocumentFile(options.config), options.config);
+  const proxy = new ProxyServer(config);
+  await proxy.start();
+  const { token, source } = await resolveToken(options.tokenFile);
+  const admin = new AdminServer(proxy, { ...parseHostPort(options.admin), token });
+  const adminAddress = await admin.start();
+  for (const listener of config.listeners) {
+    const { host, port } = proxy.address(listener.name);
+    console.log(`aviary router: listener ${listener.name} on http://${host}:${port}`);
+  }
+  console.log(
+    `aviary router: admin API on http://${adminAddress.host}:${adminAddress.port} (token from ${source})`,
+  );
+
+  const reload = async (): Promise<void> => {
+    try {
+      const result = await proxy.applyConfig(await readDocumentFile(options.config));
+      if (result.ok)
+        console.log(`aviary router: reloaded ${options.config}, generation ${result.generation}`);
+      else
+        console.error(
+          `aviary router: ${options.config} rejected; still serving generation ${proxy.generation}:\n${formatIssues(result.issues)}`,
+        );
+    } catch (err) {
+      console.error(
+        `aviary router: reload failed; still serving generation ${proxy.generation}: ${(err as Error).message}`,
+      );
+    }
+  };
+  process.on('SIGHUP', () => void reload());
+  if (options.watch) {
+    let timer: NodeJS.Timeout | undefined;
+    watch(options.config, () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => void reload(), 100);
+    });
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      console.log('aviary router: draining requests in flight');
+      void Promise.all([proxy.close(), admin.close()]).then(() => resolve());
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+/** Registers `aviary proxy`. */
+export function registerProxyCommand(program: Command): void {
+  program
+    .command('proxy')
+    .description('run the built-in traffic router standalone')
+    .requiredOption('-c, --config <file>', 'router configuration (YAML or JSON)')
+    .option('--admin <host:port>', 'admin API address', '127.0.0.1:9901')
+    .option(
+      '--token-file <file>',
+      'file holding the admin token (created if missing; AVIARY_TOKEN overrides)',
+      '.aviary/token',
+    )
+    .option('-w, --watch', 'reload the configuration file whenever it is saved')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  aviary proxy --config examples/router.yaml
+  aviary proxy -c router.yaml --admin 127.0.0.1:9901 --watch
+  curl -X PUT -H "Authorization: Bearer $(cat .aviary/token)" \\
+       -d '{"weights":{"v1":90,"v2":10}}' http://127.0.0.1:9901/services/catalogdetail/routes/main/weights`,
+    )
+    .action(async (options: ProxyOptions) => {
+      await runProxy(options);
+    });
+}

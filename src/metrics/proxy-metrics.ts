@@ -1,0 +1,163 @@
+/**
+ * The router's own metrics: per service, route, version and endpoint counters and latency
+ * histograms for Prometheus, plus per-version rolling windows read in process by the
+ * analysis engine. Hot-path recording is a few array increments on objects resolved when a
+ * configuration is compiled, so no label strings are built per request.
+ */
+import { RollingWindow, type ErrorKind, type TrafficCounts, type TrafficSnapshot } from './rolling-window.js';
+import { renderProxyMetrics } from './proxy-metrics-text.js';
+
+/** Upper bounds (ms) of the Prometheus latency histogram buckets. */
+export const LATENCY_BUCKETS_MS: readonly number[] = [
+  1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000,
+];
+
+/** Counters of one (service, route, version, endpoint) series. */
+export class EndpointStats {
+  /** Requests by status code (index = code - 100). */
+  readonly byStatus = new Float64Array(500);
+  /** Upstream failures by kind. */
+  readonly errors: Record<ErrorKind, number> = { connect: 0, timeout: 0, reset: 0, 'no-endpoint': 0 };
+  /** Histogram counts; the last slot is +Inf. */
+  readonly latencyBuckets = new Float64Array(LATENCY_BUCKETS_MS.length + 1);
+  latencySumMs = 0;
+  latencyCount = 0;
+  retries = 0;
+
+  constructor(
+    readonly service: string,
+    readonly route: string,
+    readonly version: string,
+    readonly endpoint: string,
+  ) {}
+}
+
+/** Mirror outcomes of one (service, route, version). */
+export class MirrorStats {
+  readonly byStatus = new Float64Array(500);
+  errors = 0;
+  dropped = 0;
+
+  constructor(
+    readonly service: string,
+    readonly route: string,
+    readonly version: string,
+  ) {}
+}
+
+/** Read-only view of one version's traffic for the analysis engine. */
+export interface VersionTraffic {
+  readonly service: string;
+  readonly version: string;
+  /** Exact cumulative counters since the router started. */
+  readonly totals: Readonly<TrafficCounts>;
+  /** Counts and latency sketch of [fromMs, toMs) (widened to whole seconds). */
+  snapshot(fromMs: number, toMs: number): TrafficSnapshot;
+}
+
+/** Registry of every metric the router records. */
+export class ProxyMetrics {
+  private readonly endpointStats = new Map<string, EndpointStats>();
+  private readonly mirrorStats = new Map<string, MirrorStats>();
+  private readonly windows = new Map<string, RollingWindow>();
+  /** Requests that matched no service or route, by listener. */
+  readonly noRoute = new Map<string, number>();
+  generation = 0;
+  inFlight = 0;
+  /** Endpoint ejection state, reported as a gauge; filled by the proxy at scrape time. */
+  ejectedEndpoints: () => readonly { service: string; version: string; endpoint: string }[] = () => [];
+
+  constructor(readonly windowSeconds?: number) {}
+
+  /** The stats object of one series, created on first use and kept across config swaps. */
+  endpoint(service: string, route: string, version: string, endpoint: string): EndpointStats {
+    const key = `${service}\u0000${route}\u0000${version}\u0000${endpoint}`;
+    let stats = this.endpointStats.get(key);
+    if (!stats) {
+      stats = new EndpointStats(service, route, version, endpoint);
+      this.endpointStats.set(key, stats);
+    }
+    return stats;
+  }
+
+  /** Mirror stats of one (service, route, version). */
+  mirror(service: string, route: string, version: string): MirrorStats {
+    const key = `${service}\u0000${route}\u0000${version}`;
+    let stats = this.mirrorStats.get(key);
+    if (!stats) {
+      stats = new MirrorStats(service, route, version);
+      this.mirrorStats.set(key, stats);
+    }
+    return stats;
+  }
+
+  /** The rolling window of one (service, version), created on first use. */
+  window(service: string, version: string): RollingWindow {
+    const key = `${service}\u0000${version}`;
+    let window = this.windows.get(key);
+    if (!window) {
+      window = new RollingWindow(this.windowSeconds);
+      this.windows.set(key, window);
+    }
+    return window;
+  }
+
+  /** Records one answered live request. */
+  recordRequest(
+    stats: EndpointStats,
+    window: RollingWindow,
+    nowMs: number,
+    status: number,
+    latencyMs: number,
+    errorKind: ErrorKind | undefined,
+  ): void {
+    const code = status - 100;
+    if (code >= 0 && code < 500) stats.byStatus[code]!++;
+    if (errorKind !== undefined) stats.errors[errorKind]++;
+    let bucket = 0;
+    while (bucket < LATENCY_BUCKETS_MS.length && latencyMs > LATENCY_BUCKETS_MS[bucket]!) bucket++;
+    stats.latencyBuckets[bucket]!++;
+    stats.latencySumMs += latencyMs;
+    stats.latencyCount++;
+    window.record(nowMs, status, latencyMs, errorKind);
+  }
+
+  /** Records one mirrored copy (status 0 when the copy failed upstream). */
+  recordMirror(
+    stats: MirrorStats,
+    window: RollingWindow,
+    nowMs: number,
+    status: number,
+    latencyMs: number,
+  ): void {
+    const code = status - 100;
+    if (code >= 0 && code < 500) stats.byStatus[code]!++;
+    else stats.errors++;
+    window.recordMirror(nowMs, status, latencyMs);
+  }
+
+  /** Per-version traffic for the analysis engine (undefined until the version saw a request). */
+  versionTraffic(service: string, version: string): VersionTraffic {
+    const window = this.window(service, version);
+    return {
+      service,
+      version,
+      totals: window.totals,
+      snapshot: (fromMs, toMs) => window.snapshot(fromMs, toMs),
+    };
+  }
+
+  /** Every series, for exposition. */
+  allEndpointStats(): IterableIterator<EndpointStats> {
+    return this.endpointStats.values();
+  }
+
+  allMirrorStats(): IterableIterator<MirrorStats> {
+    return this.mirrorStats.values();
+  }
+
+  /** Prometheus text exposition format 0.0.4. */
+  render(): string {
+    return renderProxyMetrics(this);
+  }
+}

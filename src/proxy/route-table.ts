@@ -1,0 +1,212 @@
+/**
+ * Compiles a validated configuration into the immutable routing table the request path
+ * reads: per listener, hosts → services → ordered routes with compiled matchers, weight
+ * pickers and endpoint sets. A new table is built beside the old one and swapped in by one
+ * assignment, so a request always sees one whole generation.
+ */
+import type { HeaderOpsConfig, ProxyConfig, RouteConfig, ServiceConfig } from '../config/proxy-schema.js';
+import type { EndpointStats, MirrorStats, ProxyMetrics } from '../metrics/proxy-metrics.js';
+import type { RollingWindow } from '../metrics/rolling-window.js';
+import { Endpoint, EndpointSet } from './endpoint-set.js';
+import { compileMatch, type RequestView } from './request-matcher.js';
+import { compileRetryPolicy, type RetryPolicy } from './retry-policy.js';
+import type { UpstreamPools } from './upstream-pools.js';
+
+/** A version as a route sees it: its endpoints and where its metrics go. */
+export interface CompiledVersion {
+  readonly name: string;
+  readonly endpoints: EndpointSet;
+  readonly window: RollingWindow;
+  /** Metrics series of this version in this route, by endpoint address ('none' when unpicked). */
+  readonly stats: ReadonlyMap<string, EndpointStats>;
+}
+
+/** A weighted target of a route. */
+export interface CompiledTarget {
+  readonly version: CompiledVersion;
+  readonly weight: number;
+  /** Running sum of weights up to and including this target. */
+  readonly cumulative: number;
+}
+
+/** Header set/add/remove operations in lower-case. */
+export interface CompiledHeaderOps {
+  readonly set: readonly (readonly [string, string])[];
+  readonly add: readonly (readonly [string, string])[];
+  readonly remove: readonly string[];
+}
+
+/** A route ready for the request path. */
+export interface CompiledRoute {
+  readonly service: string;
+  readonly name: string;
+  readonly config: RouteConfig;
+  readonly matches: (view: RequestView) => boolean;
+  readonly targets: readonly CompiledTarget[];
+  readonly totalWeight: number;
+  readonly retry: RetryPolicy | undefined;
+  readonly requestHeaders: CompiledHeaderOps | undefined;
+  readonly responseHeaders: CompiledHeaderOps | undefined;
+  readonly mirror:
+    { readonly version: CompiledVersion; readonly percent: number; readonly stats: MirrorStats } | undefined;
+  /** Versions by name, for session affinity lookups. */
+  readonly byVersion: ReadonlyMap<string, CompiledTarget>;
+}
+
+/** A virtual service on a listener. */
+export interface CompiledService {
+  readonly name: string;
+  readonly routes: readonly CompiledRoute[];
+}
+
+/** Host lookup of one listener. */
+export interface ListenerTable {
+  readonly exact: ReadonlyMap<string, CompiledService>;
+  readonly wildcardSuffixes: readonly (readonly [string, CompiledService])[];
+  readonly any: CompiledService | undefined;
+}
+
+/** One whole generation of routing. */
+export interface RouteTable {
+  readonly generation: number;
+  readonly config: ProxyConfig;
+  readonly listeners: ReadonlyMap<string, ListenerTable>;
+  /** Every endpoint set, for health reporting. */
+  readonly versions: readonly { service: string; version: string; endpoints: EndpointSet }[];
+}
+
+function compileHeaderOps(ops: HeaderOpsConfig | undefined): CompiledHeaderOps | undefined {
+  if (!ops) return undefined;
+  const lower = (r: Record<string, string> | undefined): [string, string][] =>
+    Object.entries(r ?? {}).map(([k, v]) => [k.toLowerCase(), v]);
+  return { set: lower(ops.set), add: lower(ops.add), remove: (ops.remove ?? []).map((h) => h.toLowerCase()) };
+}
+
+/** Keeps endpoint objects (and their health state) alive across generations. */
+export type EndpointMemory = Map<string, Endpoint>;
+
+function compileService(
+  svc: ServiceConfig,
+  generation: number,
+  pools: UpstreamPools,
+  metrics: ProxyMetrics,
+  memory: EndpointMemory,
+  nextMemory: EndpointMemory,
+): { service: CompiledService; versions: RouteTable['versions'] } {
+  const sets = new Map<string, EndpointSet>();
+  for (const v of svc.versions) {
+    const endpoints = v.endpoints.map((origin) => {
+      const key = `${svc.name}\u0000${v.name}\u0000${origin}`;
+      const pool = pools.acquire(origin, v.connectionsPerEndpoint, generation);
+      const previous = memory.get(key);
+      const endpoint =
+        previous && previous.pool === pool ? previous : new Endpoint(origin, new URL(origin).host, pool);
+      nextMemory.set(key, endpoint);
+      return endpoint;
+    });
+    sets.set(v.name, new EndpointSet(endpoints, v));
+  }
+  const versionOf = (route: string, name: string): CompiledVersion => {
+    const endpoints = sets.get(name)!;
+    const stats = new Map<string, EndpointStats>();
+    for (const e of endpoints.endpoints)
+      stats.set(e.address, metrics.endpoint(svc.name, route, name, e.address));
+    stats.set('none', metrics.endpoint(svc.name, route, name, 'none'));
+    return { name, endpoints, window: metrics.window(svc.name, name), stats };
+  };
+  const ordered = svc.routes
+    .map((r, index) => ({ r, index }))
+    .sort((a, b) => (a.r.priority ?? 1001) - (b.r.priority ?? 1001) || a.index - b.index)
+    .map(({ r }) => r);
+  const routes = ordered.map((r): CompiledRoute => {
+    let cumulative = 0;
+    const targets = r.targets.map((t) => {
+      cumulative += t.weight;
+      return { version: versionOf(r.name, t.version), weight: t.weight, cumulative };
+    });
+    return {
+      service: svc.name,
+      name: r.name,
+      config: r,
+      matches: compileMatch(r.match),
+      targets,
+      totalWeight: cumulative,
+      retry: r.retries && r.retries.attempts > 0 ? compileRetryPolicy(r.retries.retryOn) : undefined,
+      requestHeaders: compileHeaderOps(r.requestHeaders),
+      responseHeaders: compileHeaderOps(r.responseHeaders),
+      mirror: r.mirror
+        ? {
+            version: versionOf(r.name, r.mirror.version),
+            percent: r.mirror.percent,
+            stats: metrics.mirror(svc.name, r.name, r.mirror.version),
+          }
+        : undefined,
+      byVersion: new Map(targets.map((t) => [t.version.name, t])),
+    };
+  });
+  return {
+    service: { name: svc.name, routes },
+    versions: [...sets].map(([version, endpoints]) => ({ service: svc.name, version, endpoints })),
+  };
+}
+
+/** Builds a routing table; reuses pools and endpoint health from earlier generations. */
+export function compileRouteTable(
+  config: ProxyConfig,
+  generation: number,
+  pools: UpstreamPools,
+  metrics: ProxyMetrics,
+  memory: EndpointMemory,
+): { table: RouteTable; memory: EndpointMemory } {
+  const nextMemory: EndpointMemory = new Map();
+  const compiled = config.services.map((svc) => ({
+    svc,
+    ...compileService(svc, generation, pools, metrics, memory, nextMemory),
+  }));
+  const listeners = new Map<string, ListenerTable>();
+  for (const listener of config.listeners) {
+    const exact = new Map<string, CompiledService>();
+    const wildcardSuffixes: [string, CompiledService][] = [];
+    let any: CompiledService | undefined;
+    for (const { svc, service } of compiled) {
+      if (svc.listeners && !svc.listeners.includes(listener.name)) continue;
+      for (const host of svc.hosts) {
+        const h = host.toLowerCase();
+        if (h === '*') any ??= service;
+        else if (h.startsWith('*.')) wildcardSuffixes.push([h.slice(1), service]);
+        else if (!exact.has(h)) exact.set(h, service);
+      }
+    }
+    wildcardSuffixes.sort((a, b) => b[0].length - a[0].length);
+    listeners.set(listener.name, { exact, wildcardSuffixes, any });
+  }
+  return {
+    table: { generation, config, listeners, versions: compiled.flatMap((c) => c.versions) },
+    memory: nextMemory,
+  };
+}
+
+/** The service answering `host` (Host header, any port stripped) on a listener. */
+export function serviceForHost(
+  table: ListenerTable,
+  hostHeader: string | undefined,
+): CompiledService | undefined {
+  if (table.exact.size === 0 && table.wildcardSuffixes.length === 0) return table.any;
+  let host = (hostHeader ?? '').toLowerCase();
+  const colon = host.lastIndexOf(':');
+  if (colon > 0 && !host.endsWith(']')) host = host.slice(0, colon);
+  const exact = table.exact.get(host);
+  if (exact) return exact;
+  for (const [suffix, service] of table.wildcardSuffixes) if (host.endsWith(suffix)) return service;
+  return table.any;
+}
+
+/** Picks a target by weight. `random` is in [0, 1). */
+export function pickTarget(route: CompiledRoute, random: number): CompiledTarget {
+  const point = random * route.totalWeight;
+  const targets = route.targets;
+  for (const target of targets) if (point < target.cumulative) return target;
+  // Floating-point edge: fall back to the last target that has weight.
+  for (let i = targets.length - 1; i > 0; i--) if (targets[i]!.weight > 0) return targets[i]!;
+  return targets[0]!;
+}

@@ -1,0 +1,75 @@
+/**
+ * The router-facing interface of the rollout engine: a router turns "these versions, these
+ * weights" into routing on some data plane. It is Flagger's router interface
+ * (`Reconcile / SetRoutes / GetRoutes / Finalize`) generalised from primary+canary to any
+ * number of versions, so the built-in router, a remote Aviary router, a Kubernetes Gateway
+ * API HTTPRoute or HAProxy's runtime API can all sit behind it.
+ */
+
+/** A version that can receive traffic. */
+export interface RoutedVersion {
+  readonly name: string;
+  /** `host:port` or `http://host:port` addresses of its ready replicas. */
+  readonly endpoints: readonly string[];
+}
+
+/** A header or cookie rule of an A/B route (Flagger `analysis.match[]`). */
+export interface AbMatchRule {
+  readonly headers?: readonly {
+    name: string;
+    exact?: string;
+    prefix?: string;
+    regex?: string;
+    present?: boolean;
+  }[];
+  readonly cookies?: readonly {
+    name: string;
+    exact?: string;
+    prefix?: string;
+    regex?: string;
+    present?: boolean;
+  }[];
+}
+
+/** How an app is exposed; changes rarely (Flagger's `service` block). */
+export interface AppRouteSpec {
+  readonly app: string;
+  /** Host header values; default any. */
+  readonly hosts?: readonly string[];
+  /** Path prefix the app answers; default `/`. */
+  readonly pathPrefix?: string;
+  /** Prefix the upstream sees instead of `pathPrefix` (Flagger `rewrite.uri`). */
+  readonly rewritePrefix?: string;
+  readonly versions: readonly RoutedVersion[];
+  readonly timeoutMs?: number;
+  readonly retries?: {
+    readonly attempts: number;
+    readonly perTryTimeoutMs?: number;
+    readonly retryOn?: readonly string[];
+  };
+  readonly sessionAffinity?: { readonly cookieName: string; readonly maxAgeSeconds: number };
+}
+
+/** Where traffic goes now; the state a rollout sets at every step. */
+export interface RouteState {
+  /** Weight per version name; versions not listed get none. */
+  readonly weights: Readonly<Record<string, number>>;
+  /** Copy requests to this version (blue/green mirroring). */
+  readonly mirror?: { readonly version: string; readonly percent: number };
+  /** A/B testing: requests matching any rule go to `version` only. */
+  readonly abTesting?: { readonly version: string; readonly rules: readonly AbMatchRule[] };
+}
+
+/** A data plane the rollout engine can drive. Every method honours `signal`. */
+export interface TrafficRouter {
+  /** Registry name of the implementation, e.g. `embedded`. */
+  readonly kind: string;
+  /** Creates or updates the app's routing objects (versions and endpoints), keeping its current weights. */
+  reconcile(spec: AppRouteSpec, signal?: AbortSignal): Promise<void>;
+  /** Sets where traffic goes. Atomic: a request sees the old state or the new one. */
+  setRoutes(app: string, state: RouteState, signal?: AbortSignal): Promise<void>;
+  /** Reads where traffic goes now. */
+  getRoutes(app: string, signal?: AbortSignal): Promise<RouteState>;
+  /** Removes the app's routing objects. */
+  finalize(app: string, signal?: AbortSignal): Promise<void>;
+}

@@ -34,9 +34,10 @@ export class EmbeddedRouter implements TrafficRouter {
     );
   }
 
-  getRoutes(app: string, signal?: AbortSignal): Promise<RouteState> {
+  // eslint-disable-next-line @typescript-eslint/require-await -- errors must reject, not throw
+  async getRoutes(app: string, signal?: AbortSignal): Promise<RouteState> {
     signal?.throwIfAborted();
-    return Promise.resolve(routeStateOf(this.proxy.config, app));
+    return routeStateOf(this.proxy.config, app);
   }
 
   async finalize(app: string, signal?: AbortSignal): Promise<void> {

@@ -74,8 +74,12 @@ export class RollingWindow {
     this.slices = Array.from({ length: windowSeconds }, () => newSlice(-1));
   }
 
+  /** Newest second recorded; slices more than a window older are stale even if not reused yet. */
+  private latestSecond = -1;
+
   private sliceAt(nowMs: number): Slice {
     const second = Math.floor(nowMs / 1000);
+    if (second > this.latestSecond) this.latestSecond = second;
     const index = second % this.windowSeconds;
     let slice = this.slices[index]!;
     if (slice.second !== second) {
@@ -128,7 +132,7 @@ export class RollingWindow {
    * seconds, so the interval is widened to second boundaries.
    */
   snapshot(fromMs: number, toMs: number): TrafficSnapshot {
-    const fromSecond = Math.floor(fromMs / 1000);
+    const fromSecond = Math.max(Math.floor(fromMs / 1000), this.latestSecond - this.windowSeconds + 1);
     const toSecond = Math.ceil(toMs / 1000);
     const counts = emptyCounts();
     const latency = new LatencySketch();

@@ -1,0 +1,41 @@
+/**
+ * Built-in checks from the built-in router's in-process counters: exact request and 5xx
+ * counts and the merged latency sketch of the interval, without a scrape delay.
+ */
+import type {
+  BuiltinMetricName,
+  MetricObservation,
+  MetricObserver,
+  ObservationQuery,
+} from './metric-observer.js';
+import type { ProxyMetrics } from './proxy-metrics.js';
+
+/** {@link MetricObserver} over a {@link ProxyMetrics} registry. */
+export class EmbeddedObserver implements MetricObserver {
+  readonly kind = 'embedded';
+
+  constructor(private readonly metrics: ProxyMetrics) {}
+
+  // eslint-disable-next-line @typescript-eslint/require-await -- the interface is async for remote observers
+  async observe(
+    metric: BuiltinMetricName,
+    query: ObservationQuery,
+    signal?: AbortSignal,
+  ): Promise<MetricObservation> {
+    signal?.throwIfAborted();
+    const from = query.nowMs - query.intervalMs;
+    const snap = this.metrics.versionTraffic(query.app, query.version).snapshot(from, query.nowMs);
+    // Live requests and mirrored copies both exercise the version; blue/green with mirroring
+    // is judged on the copies.
+    const sampleSize = snap.requests + snap.mirrored;
+    const base = { sampleSize, fromMs: snap.fromMs, toMs: snap.toMs };
+    if (sampleSize === 0) return { value: undefined, ...base };
+    if (metric === 'request-success-rate') {
+      const failures = snap.errors5xx + snap.mirroredErrors;
+      return { value: (100 * (sampleSize - failures)) / sampleSize, ...base };
+    }
+    const latency = snap.latency.clone();
+    latency.merge(snap.mirroredLatency);
+    return { value: latency.quantile(0.99), ...base };
+  }
+}

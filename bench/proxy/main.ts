@@ -1,0 +1,238 @@
+/**
+ * `npm run bench:proxy`: Aviary's router against a bare undici proxy and HAProxy, on
+ * loopback, at 64 connections (issue 2 "Performance"; method of REFERENCE §7).
+ *
+ * Layout: the proxy under test runs alone on core 0 (BENCH_PROXY_CORE); the load generator
+ * and the static backends share core 1 (BENCH_LOAD_CORE). The backends are HAProxy answering
+ * a fixed body itself when HAProxy is installed (a few µs per request, so core 1 keeps up
+ * with HAProxy as the proxy under test), else two `node:http` processes. "direct" therefore
+ * measures core 1's own ceiling: generator plus backends with no proxy in between.
+ *
+ * Each run: a discarded warm-up, then a measured window, with the proxy's CPU time read from
+ * /proc, so CPU µs per request stays comparable when other work shares the machine. With
+ * BENCH_ROUNDS > 1 the runs are interleaved round by round and each reports its median round.
+ * Every child is in its own process group and is killed on exit, failure or signal; a
+ * watchdog bounds the whole bench. The last line printed is one JSON object.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  coreTimesMs,
+  cpuTimeMs,
+  hasCommand,
+  killAllNow,
+  stopAll,
+  type Placement,
+} from './child-processes.js';
+import { formatRun, judge, runFigures, summaryJson, type RunFigures } from './bench-report.js';
+import { readSettings, type BenchSettings, type RunName } from './bench-settings.js';
+import {
+  startAviary,
+  startBackends,
+  startBareProxy,
+  startHaproxy,
+  type BenchTarget,
+} from './bench-targets.js';
+import { errorCount, type LoadGenerator, type LoadResult } from './load-result.js';
+import { undiciLoad } from './undici-load.js';
+import { wrkLoad } from './wrk-load.js';
+
+const LOAD_GENERATORS: Record<LoadGenerator['kind'], LoadGenerator> = { wrk: wrkLoad, undici: undiciLoad };
+
+function chooseLoad(settings: BenchSettings): LoadGenerator {
+  if (settings.load !== 'auto') return LOAD_GENERATORS[settings.load];
+  if (hasCommand('wrk')) return wrkLoad;
+  console.log('bench: wrk is not installed; falling back to the undici load generator, which saturates');
+  console.log('bench: its core before fast proxies do (HAProxy figures will be understated)');
+  return undiciLoad;
+}
+
+function loadPlacement(settings: BenchSettings): Placement {
+  return { core: settings.loadCore, nice: settings.nice };
+}
+
+function proxyPlacement(settings: BenchSettings): Placement {
+  return { core: settings.proxyCore, nice: settings.nice };
+}
+
+interface Sample {
+  readonly result: LoadResult;
+  readonly figures: RunFigures;
+}
+
+async function measure(
+  settings: BenchSettings,
+  load: LoadGenerator,
+  target: BenchTarget,
+  signal: AbortSignal,
+): Promise<Sample> {
+  const base = { url: target.url, connections: settings.connections, placement: loadPlacement(settings) };
+  if (settings.warmupSeconds > 0)
+    await load.run({ ...base, durationSeconds: settings.warmupSeconds }, signal);
+  const cpuBefore = target.pid === undefined ? undefined : cpuTimeMs(target.pid);
+  const coreBefore = coreTimesMs(settings.proxyCore);
+  const loadCoreBefore = coreTimesMs(settings.loadCore);
+  const started = performance.now();
+  const result = await load.run({ ...base, durationSeconds: settings.durationSeconds }, signal);
+  const windowMs = performance.now() - started;
+  const cpuAfter = target.pid === undefined ? undefined : cpuTimeMs(target.pid);
+  const coreAfter = coreTimesMs(settings.proxyCore);
+  const loadCoreAfter = coreTimesMs(settings.loadCore);
+  const delta = (a: number | undefined, b: number | undefined): number | undefined =>
+    a === undefined || b === undefined ? undefined : b - a;
+  const figures = runFigures(
+    result,
+    {
+      proxyMs: delta(cpuBefore, cpuAfter),
+      coreBusyMs: delta(coreBefore?.busy, coreAfter?.busy),
+      coreStealMs: delta(coreBefore?.steal, coreAfter?.steal),
+      loadCoreBusyMs: delta(loadCoreBefore?.busy, loadCoreAfter?.busy),
+      windowMs,
+    },
+    [],
+  );
+  return { result, figures };
+}
+
+/** The sample with the median rps, carrying every round's rps. */
+function medianRound(samples: readonly Sample[]): RunFigures {
+  const sorted = [...samples].sort((a, b) => a.figures.rps - b.figures.rps);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  const anyErrors = samples.some((s) => errorCount(s.result) > 0);
+  return {
+    ...median.figures,
+    errorFree: !anyErrors,
+    roundsRps: samples.length > 1 ? samples.map((s) => s.figures.rps) : [],
+  };
+}
+
+async function loadAverage(): Promise<number> {
+  try {
+    return Number((await readFile('/proc/loadavg', 'utf8')).split(' ')[0]);
+  } catch {
+    return -1;
+  }
+}
+
+async function main(): Promise<void> {
+  const settings = readSettings();
+  const load = chooseLoad(settings);
+  const haproxyInstalled = hasCommand('haproxy');
+  const backendKind =
+    settings.backend === 'auto' ? (haproxyInstalled ? 'haproxy' : 'node') : settings.backend;
+  const pinned = hasCommand('taskset');
+  const loadAverage1mAtStart = await loadAverage();
+  console.log(
+    `bench: ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s per run, ${settings.rounds} round(s); load generator ${load.kind}; backends ${backendKind}`,
+  );
+  console.log(
+    pinned
+      ? `bench: proxy under test pinned to core ${settings.proxyCore}; load generator and backends to core ${settings.loadCore}`
+      : 'bench: taskset is not installed; nothing is pinned and figures mix proxy and load costs',
+  );
+  if (settings.nice !== 0) console.log(`bench: every child runs at nice ${settings.nice}`);
+  if (loadAverage1mAtStart > 0.5)
+    console.log(
+      `bench: load average ${loadAverage1mAtStart} at start; other work on this machine skews the figures`,
+    );
+  if (!haproxyInstalled) console.log('bench: haproxy is not installed; the HAProxy run is skipped');
+
+  const dir = await mkdtemp(join(tmpdir(), 'aviary-bench-'));
+  const abort = new AbortController();
+  const perRunSeconds = settings.warmupSeconds + settings.durationSeconds + 20;
+  const watchdog = setTimeout(
+    () => {
+      console.error('bench: watchdog expired; killing every child');
+      abort.abort();
+      killAllNow();
+      process.exit(1);
+    },
+    (settings.rounds * settings.only.length * perRunSeconds + 60) * 1000,
+  );
+  watchdog.unref();
+  try {
+    const backends = await startBackends(backendKind, loadPlacement(settings), dir);
+    const wanted = new Set(settings.only);
+    const targets: Partial<Record<RunName, BenchTarget>> = {};
+    if (wanted.has('direct')) targets.direct = backends;
+    const upstream = settings.upstreamConnections;
+    if (wanted.has('bareUndici'))
+      targets.bareUndici = await startBareProxy(backends, proxyPlacement(settings), upstream);
+    if (wanted.has('aviary'))
+      targets.aviary = await startAviary(
+        backends,
+        proxyPlacement(settings),
+        upstream,
+        dir,
+        settings.aviaryNodeArgs,
+      );
+    if (wanted.has('haproxy') && haproxyInstalled)
+      targets.haproxy = await startHaproxy(backends, proxyPlacement(settings), upstream, dir);
+
+    const samples: Partial<Record<RunName, Sample[]>> = {};
+    for (let round = 1; round <= settings.rounds; round++) {
+      for (const name of settings.only) {
+        const target = targets[name];
+        if (!target) continue;
+        const sample = await measure(settings, load, target, abort.signal);
+        (samples[name] ??= []).push(sample);
+        const prefix = settings.rounds > 1 ? `round ${round}: ` : '';
+        console.log(prefix + formatRun(name, sample.figures));
+      }
+    }
+
+    const runs: Partial<Record<RunName, RunFigures | null>> = {};
+    for (const name of settings.only) {
+      const list = samples[name];
+      runs[name] = list ? medianRound(list) : null;
+    }
+    if (settings.rounds > 1) {
+      console.log('median rounds:');
+      for (const name of settings.only) console.log(formatRun(name, runs[name]));
+    }
+    const present = Object.fromEntries(
+      Object.entries(runs).filter((e): e is [string, RunFigures] => e[1] !== null && e[1] !== undefined),
+    );
+    const { ratios, targets: verdict } = judge(present);
+    const show = (v: boolean | null): string => (v === null ? 'n/a' : v ? 'met' : 'MISSED');
+    console.log(
+      `aviary/bare rps ${ratios.aviaryOverBareRps ?? 'n/a'} (target >= 0.9: ${show(verdict.aviaryAtLeast0_9xBare)})`,
+    );
+    console.log(
+      `aviary/haproxy rps ${ratios.aviaryOverHaproxyRps ?? 'n/a'} (target >= 0.35: ${show(verdict.aviaryAtLeast0_35xHaproxy)})`,
+    );
+    console.log(
+      `aviary p99 / (2 x haproxy p99 + 2 ms = ${ratios.p99BoundMs ?? 'n/a'} ms) ${ratios.aviaryP99OverHaproxyP99Bound ?? 'n/a'} (target <= 1: ${show(verdict.aviaryP99AtMost2xHaproxyPlus2ms)})`,
+    );
+    console.log(
+      `CPU-bound rps (1e6 / CPU us per request), informational: aviary/bare ${ratios.aviaryOverBareCpuBoundRps ?? 'n/a'}, aviary/haproxy ${ratios.aviaryOverHaproxyCpuBoundRps ?? 'n/a'}`,
+    );
+    if (Object.values(present).some((r) => !r.errorFree))
+      console.log('bench: WARNING: some runs had errors; their figures are not valid');
+    console.log(
+      summaryJson(
+        settings,
+        { loadGenerator: load.kind, backend: backendKind, pinned, loadAverage1mAtStart },
+        runs,
+      ),
+    );
+  } finally {
+    clearTimeout(watchdog);
+    await stopAll();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+process.on('exit', killAllNow);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killAllNow();
+    process.exit(130);
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench: failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+});

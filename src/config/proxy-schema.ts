@@ -140,9 +140,24 @@ const retries = z.strictObject({
     .default(64 * 1024),
 });
 
+/**
+ * Header name → value. Keys are checked in a refinement rather than with a key schema so the
+ * issue names the key and says what was expected (a key schema only reports "Invalid key").
+ */
+const headerValues = z.record(z.string(), z.string()).superRefine((record, ctx) => {
+  for (const key of Object.keys(record)) {
+    if (headerName.safeParse(key).success) continue;
+    ctx.addIssue({
+      code: 'custom',
+      path: [key],
+      message: `expected an HTTP header name (RFC 9110 token characters), got ${JSON.stringify(key)}`,
+    });
+  }
+});
+
 const headerOps = z.strictObject({
-  set: z.record(headerName, z.string()).optional(),
-  add: z.record(headerName, z.string()).optional(),
+  set: headerValues.optional(),
+  add: headerValues.optional(),
   remove: z.array(headerName).optional(),
 });
 

@@ -133,8 +133,10 @@ export class Exchange {
       method: input.method,
       headers: input.headers,
       body: body.kind === 'none' ? null : body.kind === 'buffered' ? body.data : body.stream,
+      // "Idle" covers the wait for the response head too (Envoy's route idle_timeout):
+      // undici's headers timer restarts while the request body is still being written.
       bodyTimeout: route.idleTimeout ?? 0,
-      headersTimeout: 0,
+      headersTimeout: route.idleTimeout ?? 0,
     };
     const perTry = route.retries?.perTryTimeout;
     if (perTry !== undefined && perTry > 0) attempt.armTimer(perTry);

@@ -60,6 +60,23 @@ function chooseTarget(
   };
 }
 
+/**
+ * The origin-form target (path and query) and the authority to route on. RFC 9112 §3.2.2:
+ * an absolute-form target's authority takes precedence over the Host field. Other forms
+ * (asterisk-form `*`, authority-form) name no path to route, so they are not forwarded.
+ */
+function originForm(req: IncomingMessage): { url: string; host: string | undefined } | undefined {
+  const target = req.url ?? '/';
+  if (target.startsWith('/')) return { url: target, host: req.headers.host };
+  if (!/^https?:\/\//i.test(target)) return undefined;
+  try {
+    const url = new URL(target);
+    return { url: url.pathname + url.search, host: url.host };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Routes one request through a table, or says why it cannot be routed. */
 export function routeRequest(
   table: RouteTable,
@@ -68,9 +85,11 @@ export function routeRequest(
 ): RoutingDecision | NoRoute {
   const hosts = table.listeners.get(listener);
   if (!hosts) return { reason: `listener "${listener}" is being removed` };
-  const service = serviceForHost(hosts, req.headers.host);
-  if (!service) return { reason: `no service for host "${req.headers.host ?? ''}"` };
-  const url = req.url ?? '/';
+  const target = originForm(req);
+  if (!target) return { reason: `request target ${JSON.stringify(req.url ?? '')} is not a path` };
+  const service = serviceForHost(hosts, target.host);
+  if (!service) return { reason: `no service for host "${target.host ?? ''}"` };
+  const url = target.url;
   const q = url.indexOf('?');
   const view: RequestView = {
     req,

@@ -13,21 +13,25 @@ interface Entry {
   connections: number;
 }
 
-/** Registry of undici pools keyed by origin. */
+/**
+ * Registry of undici pools keyed by origin and connection limit. Two versions may share an
+ * origin with different limits; each gets its own pool, and a pool whose limit no
+ * configuration uses any more is retired with the same grace as an unused origin.
+ */
 export class UpstreamPools {
   private readonly entries = new Map<string, Entry>();
   private readonly closing = new Set<Promise<void>>();
 
   constructor(private readonly options: { keepAliveTimeoutMs?: number; connectTimeoutMs?: number } = {}) {}
 
-  /** The pool of `origin`, created on first use, marked as used by `generation`. */
+  /** The pool of `origin` with `connections`, created on first use, marked as used by `generation`. */
   acquire(origin: string, connections: number, generation: number): Pool {
-    const existing = this.entries.get(origin);
-    if (existing && existing.connections === connections) {
+    const key = `${connections} ${origin}`;
+    const existing = this.entries.get(key);
+    if (existing) {
       existing.lastGeneration = generation;
       return existing.pool;
     }
-    if (existing) this.retire(origin, existing);
     const pool = new Pool(origin, {
       connections,
       pipelining: 1,
@@ -38,19 +42,19 @@ export class UpstreamPools {
       headersTimeout: 0,
       bodyTimeout: 0,
     });
-    this.entries.set(origin, { pool, lastGeneration: generation, connections });
+    this.entries.set(key, { pool, lastGeneration: generation, connections });
     return pool;
   }
 
   /** Closes, after `graceMs`, every pool not used by `generation`. */
   releaseUnused(generation: number, graceMs: number): void {
-    for (const [origin, entry] of this.entries) {
-      if (entry.lastGeneration < generation) this.retire(origin, entry, graceMs);
+    for (const [key, entry] of this.entries) {
+      if (entry.lastGeneration < generation) this.retire(key, entry, graceMs);
     }
   }
 
-  private retire(origin: string, entry: Entry, graceMs = 0): void {
-    this.entries.delete(origin);
+  private retire(key: string, entry: Entry, graceMs: number): void {
+    this.entries.delete(key);
     const closed = new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         entry.pool.close().then(resolve, resolve);

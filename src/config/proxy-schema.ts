@@ -293,7 +293,7 @@ const service = z
         }
         seen.add(t.version);
       });
-      if (total <= 0) {
+      if (total <= 0 && r.targets.every((t) => t.weight >= 0)) {
         ctx.addIssue({
           code: 'custom',
           path: ['routes', i, 'targets'],

@@ -136,7 +136,7 @@ export class ProxyMetrics {
     window.recordMirror(nowMs, status, latencyMs);
   }
 
-  /** Per-version traffic for the analysis engine (undefined until the version saw a request). */
+  /** Per-version traffic for the analysis engine (all zero until the version sees a request). */
   versionTraffic(service: string, version: string): VersionTraffic {
     const window = this.window(service, version);
     return {

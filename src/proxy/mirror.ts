@@ -15,19 +15,29 @@ const DEFAULT_MIRROR_TIMEOUT_MS = 30_000;
 
 /** Counts mirrored requests in flight per route, to bound what a dead mirror can hold. */
 export class MirrorLimiter {
-  private readonly inFlight = new WeakMap<CompiledRoute, number>();
+  /** Keyed by service and route name, so the count survives configuration swaps. */
+  private readonly inFlight = new Map<string, number>();
 
-  constructor(readonly maxInFlight: number) {}
+  /** Limit per route; a configuration change updates it in place. */
+  constructor(public maxInFlight: number) {}
+
+  private keyOf(route: CompiledRoute): string {
+    return `${route.service}\u0000${route.name}`;
+  }
 
   tryAcquire(route: CompiledRoute): boolean {
-    const n = this.inFlight.get(route) ?? 0;
+    const key = this.keyOf(route);
+    const n = this.inFlight.get(key) ?? 0;
     if (n >= this.maxInFlight) return false;
-    this.inFlight.set(route, n + 1);
+    this.inFlight.set(key, n + 1);
     return true;
   }
 
   release(route: CompiledRoute): void {
-    this.inFlight.set(route, (this.inFlight.get(route) ?? 1) - 1);
+    const key = this.keyOf(route);
+    const n = (this.inFlight.get(key) ?? 1) - 1;
+    if (n <= 0) this.inFlight.delete(key);
+    else this.inFlight.set(key, n);
   }
 }
 

@@ -48,7 +48,7 @@ export class ProxyServer {
   private memory: EndpointMemory;
   private readonly pools: UpstreamPools;
   private readonly listeners = new Map<string, RunningListener>();
-  private mirrors: MirrorLimiter;
+  private readonly mirrors: MirrorLimiter;
   private draining = false;
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
@@ -178,7 +178,8 @@ export class ProxyServer {
     this.table = compiled.table;
     this.memory = compiled.memory;
     this.metrics.generation = generation;
-    this.mirrors = new MirrorLimiter(config.limits.maxMirrorsInFlight);
+    this.mirrors.maxInFlight = config.limits.maxMirrorsInFlight;
+    this.applyLimits(config);
     this.pools.releaseUnused(generation, config.limits.drainTimeout);
     for (const name of [...this.listeners.keys()]) {
       if (!config.listeners.some((l) => l.name === name)) this.closeListener(name);
@@ -232,6 +233,18 @@ export class ProxyServer {
     });
     this.changeQueue = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * Applies changed client limits to listeners already open. `maxHeaderBytes` is fixed when
+   * a listener opens (Node's parser takes it at creation); it applies to new listeners.
+   */
+  private applyLimits(config: ProxyConfig): void {
+    for (const { server } of this.listeners.values()) {
+      server.headersTimeout = config.limits.headersTimeout;
+      server.requestTimeout = config.limits.requestBodyTimeout;
+      server.keepAliveTimeout = config.limits.keepAliveTimeout;
+    }
   }
 
   private closeListener(name: string): void {

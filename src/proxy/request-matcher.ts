@@ -42,6 +42,14 @@ export function cookiesOf(view: RequestView): Map<string, string> {
   return (view.cookies ??= parseCookies(view.req.headers.cookie));
 }
 
+/**
+ * Regexes must match the whole value, as Envoy's `safe_regex` (and so App Mesh) requires:
+ * `v1` does not match `v10`. Anchors already in the pattern are harmless.
+ */
+export function wholeMatch(source: string): RegExp {
+  return new RegExp(`^(?:${source})$`);
+}
+
 type ValuePredicate = (value: string | undefined) => boolean;
 
 function compileValue(m: ValueMatchConfig): ValuePredicate {
@@ -56,7 +64,7 @@ function compileValue(m: ValueMatchConfig): ValuePredicate {
     const suffix = m.suffix;
     test = (v) => v !== undefined && v.endsWith(suffix);
   } else if (m.regex !== undefined) {
-    const regex = new RegExp(m.regex);
+    const regex = wholeMatch(m.regex);
     test = (v) => v !== undefined && regex.test(v);
   } else if (m.range !== undefined) {
     const { start, end } = m.range;
@@ -90,7 +98,7 @@ export function compileMatch(match: MatchConfig): (view: RequestView) => boolean
     const prefix = path.prefix;
     checks.push((v) => v.path.startsWith(prefix));
   } else if (path?.regex !== undefined) {
-    const regex = new RegExp(path.regex);
+    const regex = wholeMatch(path.regex);
     checks.push((v) => regex.test(v.path));
   }
   if (match.methods) {

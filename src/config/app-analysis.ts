@@ -1,0 +1,213 @@
+/**
+ * The `analysis` part of an app's canary block, with Flagger's field names, defaults and
+ * limits (https://docs.flagger.app/usage/how-it-works#canary-analysis), plus Aviary's
+ * no-data policy on metrics (`minRequests`, `failOnNoData`). Every default and limit of the
+ * analysis is set here, once.
+ */
+import { z } from 'zod';
+import { httpMatchSchema } from './app-match.js';
+import { durationMs } from './proxy-schema.js';
+import { webhookSpecIssues } from '../rollout/webhook-client.js';
+import { WEBHOOK_TYPES, type WebhookType } from '../rollout/webhook-types.js';
+
+export { WEBHOOK_TYPES, type WebhookType };
+
+/** Metrics that need no `templateRef` (Flagger's built-ins). */
+export const BUILTIN_METRICS = ['request-success-rate', 'request-duration'] as const;
+
+/** Alert severities; a provider with severity `warn` receives warn and error (Flagger's filter). */
+export const ALERT_SEVERITIES = ['info', 'warn', 'error'] as const;
+
+const weight = z.number().int().min(0).max(100);
+const percent = z.number().min(0).max(100);
+const COOKIE_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const cookieName = z.string().regex(COOKIE_NAME, { message: 'expected a cookie name (RFC 6265 token)' });
+const stringish = z
+  .union([z.string(), z.number(), z.boolean()], { message: 'expected a string, number or boolean' })
+  .transform(String);
+
+const thresholdRange = z
+  .strictObject({ min: z.number().optional(), max: z.number().optional() })
+  .superRefine((range, ctx) => {
+    if (range.min === undefined && range.max === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'expected min, max or both' });
+    } else if (range.min !== undefined && range.max !== undefined && range.min > range.max) {
+      ctx.addIssue({ code: 'custom', path: ['max'], message: `expected max >= min (${range.min})` });
+    }
+  });
+
+/**
+ * A metric check. `interval` (default 1m) is the window the value is computed over.
+ * No-data policy: a value based on fewer than `minRequests` requests (default 10), or no
+ * value at all, holds the analysis step without counting a failed check; the progress
+ * deadline is the backstop. `failOnNoData: true` restores Flagger's behaviour (a failed check).
+ */
+export const metricSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    interval: durationMs.default(60_000),
+    thresholdRange: thresholdRange.optional(),
+    templateRef: z.strictObject({ name: z.string().min(1), namespace: z.string().optional() }).optional(),
+    templateVariables: z.record(z.string(), stringish).optional(),
+    minRequests: z.number().int().min(0).default(10),
+    failOnNoData: z.boolean().default(false),
+  })
+  .superRefine((metric, ctx) => {
+    const builtin = (BUILTIN_METRICS as readonly string[]).includes(metric.name);
+    if (metric.templateRef === undefined && !builtin) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['name'],
+        message: `unknown built-in metric "${metric.name}"; expected one of ${BUILTIN_METRICS.join(', ')}, or set templateRef`,
+      });
+    }
+    if (metric.templateVariables !== undefined && metric.templateRef === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['templateVariables'],
+        message: 'templateVariables needs templateRef',
+      });
+    }
+  });
+
+/**
+ * A webhook (Flagger semantics): POSTed `{name, namespace, phase, checksum, metadata}`; a
+ * status above 202 is a failure. Timeout default 10s. `url` may also name a built-in manual
+ * gate (`aviary:gate`, `aviary:gate/approve`, `aviary:gate/halt`), answered in-process from
+ * the control API's gates (rollout/gates-webhook.ts). Security: an http(s) URL is called as
+ * given, so only list endpoints you trust with the rollout's metadata.
+ */
+export const webhookSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    type: z.enum(WEBHOOK_TYPES).default('rollout'),
+    url: z.string().min(1),
+    timeout: durationMs.default(10_000),
+    retries: z.number().int().min(0).max(10).default(0),
+    metadata: z.record(z.string(), stringish).default({}),
+    muteAlert: z.boolean().default(false),
+  })
+  .superRefine((hook, ctx) => {
+    // One validator for hooks, shared with the webhook client (URL scheme, built-in gate
+    // URLs per hook type, timeout, retries).
+    for (const issue of webhookSpecIssues(hook)) {
+      ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });
+    }
+  });
+
+/** An alert route: events of at least `severity` (default info) go to the provider named. */
+export const alertSchema = z.strictObject({
+  name: z.string().min(1),
+  severity: z.enum(ALERT_SEVERITIES).default('info'),
+  providerRef: z.strictObject({ name: z.string().min(1), namespace: z.string().optional() }),
+});
+
+/** Cookie-based stickiness during a weighted canary; `maxAge` default 86400 s (one day), as Flagger. */
+export const sessionAffinitySchema = z.strictObject({
+  cookieName,
+  primaryCookieName: cookieName.optional(),
+  maxAge: z.number().int().min(1).default(86_400),
+});
+
+const stepWeights = z.array(z.number().int().min(1).max(100)).superRefine((weights, ctx) => {
+  weights.forEach((w, i) => {
+    const previous = weights[i - 1];
+    if (previous !== undefined && w <= previous) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [i],
+        message: `expected stepWeights in ascending order, got ${w} after ${previous}`,
+      });
+    }
+  });
+});
+
+function uniqueNames(list: readonly { name: string }[], field: string, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  list.forEach((item, i) => {
+    if (seen.has(item.name)) {
+      ctx.addIssue({ code: 'custom', path: [field, i, 'name'], message: `duplicate name "${item.name}"` });
+    }
+    seen.add(item.name);
+  });
+}
+
+/**
+ * The analysis: schedule, strategy and checks. Defaults: interval 60s, threshold 1,
+ * maxWeight 100 or the last of `stepWeights`, ready thresholds 100 %, mirrorWeight 100 %.
+ * Zero for stepWeight, stepWeightPromotion or iterations means "not set", as in Flagger.
+ * The lower bound of `interval` (10s unless `minAnalysisInterval` says otherwise) is checked
+ * where the bound is known: the top-level config and the Flagger loader.
+ */
+export const analysisSchema = z
+  .strictObject({
+    interval: durationMs.default(60_000),
+    threshold: z.number().int().min(1).default(1),
+    maxWeight: z.number().int().min(1).max(100).optional(),
+    stepWeight: weight.optional(),
+    stepWeights: stepWeights.default([]),
+    stepWeightPromotion: weight.optional(),
+    iterations: z.number().int().min(0).optional(),
+    match: z.array(httpMatchSchema).default([]),
+    mirror: z.boolean().default(false),
+    mirrorWeight: weight.default(100),
+    primaryReadyThreshold: percent.default(100),
+    canaryReadyThreshold: percent.default(100),
+    sessionAffinity: sessionAffinitySchema.optional(),
+    metrics: z.array(metricSchema).default([]),
+    webhooks: z.array(webhookSchema).default([]),
+    alerts: z.array(alertSchema).default([]),
+  })
+  .superRefine((a, ctx) => {
+    const last = a.stepWeights.at(-1);
+    if ((a.stepWeight ?? 0) > 0 && last !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stepWeights'],
+        message: 'set stepWeight or stepWeights, not both',
+      });
+    }
+    if (a.maxWeight !== undefined && last !== undefined && a.maxWeight !== last) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxWeight'],
+        message: `expected maxWeight to equal the last stepWeights entry (${last}) or to be left out`,
+      });
+    }
+    const iterations = a.iterations ?? 0;
+    if (a.match.length > 0 && iterations === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['match'],
+        message: 'A/B testing (match) needs iterations; for a weighted canary remove match',
+      });
+    }
+    if (a.mirror && a.match.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mirror'],
+        message: 'mirroring applies to blue/green and canary releases, not to A/B testing (match)',
+      });
+    }
+    uniqueNames(a.metrics, 'metrics', ctx);
+    uniqueNames(a.webhooks, 'webhooks', ctx);
+    uniqueNames(a.alerts, 'alerts', ctx);
+  })
+  .transform((a) => ({
+    ...a,
+    maxWeight: a.maxWeight ?? a.stepWeights.at(-1) ?? 100,
+    stepWeight: a.stepWeight === 0 ? undefined : a.stepWeight,
+    stepWeightPromotion: a.stepWeightPromotion === 0 ? undefined : a.stepWeightPromotion,
+    iterations: a.iterations === 0 ? undefined : a.iterations,
+  }));
+
+/** A validated analysis, defaults applied, durations in ms, `maxWeight` always set. */
+export type AnalysisSpec = z.output<typeof analysisSchema>;
+/** A validated metric check. */
+export type MetricSpec = z.output<typeof metricSchema>;
+/** A validated webhook. */
+export type WebhookSpec = z.output<typeof webhookSchema>;
+/** A validated alert route. */
+export type AlertSpec = z.output<typeof alertSchema>;
+/** One of {@link ALERT_SEVERITIES}. */
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];

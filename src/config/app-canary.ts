@@ -1,0 +1,88 @@
+/**
+ * An app's `canary` block: Flagger's `Canary.spec` without the Kubernetes parts
+ * (progressDeadlineSeconds, skipAnalysis, suspend, service, analysis). A Flagger document
+ * loads into the same type (see flagger-canary.ts), so both inputs share one schema.
+ */
+import { z } from 'zod';
+import { analysisSchema } from './app-analysis.js';
+import { headersSchema, httpMatchSchema, rewriteSchema } from './app-match.js';
+import { durationMs } from './proxy-schema.js';
+import { RETRY_EVENT_NAMES } from '../proxy/retry-policy.js';
+
+const port = z.number().int().min(1).max(65_535);
+
+/** Flagger/Istio `retryOn`: a comma-separated string (or a list) of App Mesh / Envoy retry events. */
+const retryOn = z
+  .union([z.string(), z.array(z.union([z.string(), z.number()]))], {
+    message: 'expected a comma-separated string or a list of retry events',
+  })
+  .transform((value) =>
+    (typeof value === 'string' ? value.split(',') : value)
+      .map((v) => String(v).trim())
+      .filter((v) => v !== ''),
+  )
+  .superRefine((events, ctx) => {
+    for (const event of events) {
+      if (RETRY_EVENT_NAMES.includes(event) || /^[1-5](\d\d|xx)$/.test(event)) continue;
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown retry event "${event}"; expected one of ${RETRY_EVENT_NAMES.join(', ')}, a status code such as 503, or a class such as 5xx`,
+      });
+    }
+  });
+
+/**
+ * How the router serves the app during and after a rollout. `port` and `targetPort` keep
+ * Flagger's names so a Canary's service block reads the same, but they are informational:
+ * Aviary hands every process its port in `PORT` and serves all apps on the router listener.
+ */
+export const serviceSchema = z.strictObject({
+  port: port.optional(),
+  targetPort: port.optional(),
+  /** Whole exchange, request start to end of response. */
+  timeout: durationMs.optional(),
+  retries: z
+    .strictObject({
+      /** Retries after the first try (App Mesh `maxRetries`). */
+      attempts: z.number().int().min(0).max(10),
+      perTryTimeout: durationMs.optional(),
+      retryOn: retryOn.default(['gateway-error', 'connect-failure']),
+    })
+    .optional(),
+  match: z.array(httpMatchSchema).default([]),
+  rewrite: rewriteSchema.optional(),
+  headers: headersSchema.optional(),
+});
+
+/**
+ * The canary block. Defaults: progressDeadlineSeconds 600, skipAnalysis false, suspend false.
+ * A weighted canary (no `iterations`) needs `stepWeight` or `stepWeights` unless the
+ * analysis is skipped.
+ */
+export const canarySchema = z
+  .strictObject({
+    progressDeadlineSeconds: z.number().int().min(1).default(600),
+    skipAnalysis: z.boolean().default(false),
+    suspend: z.boolean().default(false),
+    service: serviceSchema.prefault({}),
+    analysis: analysisSchema.prefault({}),
+  })
+  .superRefine((canary, ctx) => {
+    const a = canary.analysis;
+    if (canary.skipAnalysis || a.iterations !== undefined) return;
+    if (a.stepWeight === undefined && a.stepWeights.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['analysis', 'stepWeight'],
+        message:
+          'expected stepWeight or stepWeights (weighted canary), or iterations (A/B or blue/green), or skipAnalysis: true',
+      });
+    }
+  });
+
+/** A validated canary block. */
+export type CanarySpec = z.output<typeof canarySchema>;
+/** A canary block as a user writes it. */
+export type CanarySpecInput = z.input<typeof canarySchema>;
+/** A validated service block. */
+export type ServiceSpec = z.output<typeof serviceSchema>;

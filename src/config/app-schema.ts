@@ -1,0 +1,170 @@
+/**
+ * The one schema of `aviary.yaml`: where the router and the control API listen, where state
+ * is kept, and the apps (exposure, process target, canary block). Validated where the file
+ * enters; every TypeScript type of an app is derived from here.
+ *
+ * ```yaml
+ * apiVersion: aviary.dev/v1alpha1
+ * kind: Aviary
+ * router: {host: 127.0.0.1, port: 8080}
+ * apps:
+ *   - name: catalogdetail
+ *     path: /catalogDetail
+ *     process: {command: node, args: [server.js], env: {VERSION: "2"}}
+ *     canary: {analysis: {interval: 1m, threshold: 5, maxWeight: 50, stepWeight: 10}}
+ * ```
+ */
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { canarySchema } from './app-canary.js';
+import { processSchema } from './app-process.js';
+import { ConfigError } from './config-error.js';
+import { formatDuration } from './duration.js';
+import { durationMs } from './proxy-schema.js';
+import { parseOrThrow, parseWithSchema, type Validated } from './schema-issues.js';
+
+export { revisionOf, PORT_ENV, type ProcessSpec, type ProbeSpec } from './app-process.js';
+export type { CanarySpec, CanarySpecInput, ServiceSpec } from './app-canary.js';
+export type {
+  AnalysisSpec,
+  MetricSpec,
+  WebhookSpec,
+  WebhookType,
+  AlertSpec,
+  AlertSeverity,
+} from './app-analysis.js';
+
+/** The `apiVersion` of an Aviary document. */
+export const AVIARY_API_VERSION = 'aviary.dev/v1alpha1';
+
+/** Flagger's lower bound on `analysis.interval`; `minAnalysisInterval` may lower it. */
+export const FLAGGER_MIN_ANALYSIS_INTERVAL_MS = 10_000;
+
+const appName = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, {
+  message:
+    'expected a lower-case name of letters, digits and "-" (at most 63, starting and ending with a letter or digit)',
+});
+
+const hostPattern = z.string().regex(/^(\*|(\*\.)?[a-zA-Z0-9.-]+)$/, {
+  message: 'expected a host name, "*.example.com" or "*"',
+});
+
+/** A listening address. Default host 127.0.0.1: exposing beyond loopback is an explicit choice. */
+function listenAddress(defaultPort: number) {
+  return z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65_535).default(defaultPort),
+    })
+    .prefault({});
+}
+
+/**
+ * One app: its name, where the router exposes it (`hosts` and/or a `path` prefix), how to
+ * run a version of it, and how to roll a new version out. Without a canary block a new
+ * revision is promoted at once (`skipAnalysis: true`).
+ */
+export const appSchema = z
+  .strictObject({
+    name: appName,
+    hosts: z.array(hostPattern).min(1).optional(),
+    path: z.string().startsWith('/', { message: 'expected a path prefix starting with "/"' }).optional(),
+    process: processSchema,
+    canary: canarySchema.prefault({ skipAnalysis: true }),
+  })
+  .superRefine((app, ctx) => {
+    if (app.hosts === undefined && app.path === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'expected hosts and/or path: the router needs a way to reach the app',
+      });
+    }
+  });
+
+/** Schema of a whole `aviary.yaml`. Router on 127.0.0.1:8080, control API on 127.0.0.1:8081, state in `.aviary`. */
+export const aviaryConfigSchema = z
+  .strictObject({
+    apiVersion: z.literal(AVIARY_API_VERSION),
+    kind: z.literal('Aviary'),
+    router: listenAddress(8080),
+    api: listenAddress(8081),
+    stateDir: z.string().min(1).default('.aviary'),
+    /**
+     * Lower bound on every `analysis.interval` (default 10s, Flagger's). Tests and demos set
+     * it to 1s or less to run a whole rollout in seconds.
+     */
+    minAnalysisInterval: durationMs
+      .refine((ms) => ms > 0, { message: 'expected a duration > 0' })
+      .default(FLAGGER_MIN_ANALYSIS_INTERVAL_MS),
+    apps: z.array(appSchema).min(1),
+  })
+  .superRefine((config, ctx) => {
+    const { router, api } = config;
+    if (router.port !== 0 && router.host === api.host && router.port === api.port) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['api', 'port'],
+        message: `${api.host}:${api.port} is used by the router`,
+      });
+    }
+    const names = new Map<string, number>();
+    const exposures = new Map<string, string>();
+    config.apps.forEach((app, i) => {
+      const first = names.get(app.name);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['apps', i, 'name'],
+          message: `duplicate app name "${app.name}" (also apps[${first}])`,
+        });
+      } else names.set(app.name, i);
+      for (const host of app.hosts ?? ['*']) {
+        const key = `${host.toLowerCase()} ${app.path ?? '/'}`;
+        const other = exposures.get(key);
+        if (other !== undefined && other !== app.name) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['apps', i, app.path === undefined ? 'hosts' : 'path'],
+            message: `host ${host} and path ${app.path ?? '/'} are already served by app "${other}"`,
+          });
+        }
+        exposures.set(key, app.name);
+      }
+      const interval = app.canary.analysis.interval;
+      if (interval < config.minAnalysisInterval) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['apps', i, 'canary', 'analysis', 'interval'],
+          message: `expected at least ${formatDuration(config.minAnalysisInterval)}, got ${formatDuration(interval)}; set minAnalysisInterval at the top level to allow shorter intervals in tests and demos`,
+        });
+      }
+    });
+  });
+
+/** A validated `aviary.yaml`, defaults applied, durations in milliseconds. */
+export type AviaryConfig = z.output<typeof aviaryConfigSchema>;
+/** An `aviary.yaml` as a user writes it. */
+export type AviaryConfigInput = z.input<typeof aviaryConfigSchema>;
+/** One validated app. */
+export type AppSpec = z.output<typeof appSchema>;
+/** One app as a user writes it. */
+export type AppSpecInput = z.input<typeof appSchema>;
+
+/** Validates a parsed `aviary.yaml` document; every problem comes back with its path. */
+export function parseAviaryConfig(document: unknown): Validated<AviaryConfig> {
+  return parseWithSchema(aviaryConfigSchema, document);
+}
+
+/**
+ * Parses and validates the text of an `aviary.yaml`. Throws a {@link ConfigError}
+ * (`AVIARY_CONFIG_INVALID`) naming `source` on a YAML syntax error or an invalid document.
+ */
+export function loadAviaryConfig(text: string, source: string): AviaryConfig {
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(source, [{ path: '', message: `not valid YAML: ${(err as Error).message}` }]);
+  }
+  return parseOrThrow(aviaryConfigSchema, document, source);
+}

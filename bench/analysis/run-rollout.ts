@@ -1,0 +1,49 @@
+/**
+ * Plays one rollout of one scenario under one policy on the virtual clock: one-second traffic
+ * steps from the first canary traffic (60 s after the start, when Flagger's first tick sets the
+ * weight to stepWeight), analysis ticks every interval after that.
+ */
+import { SCHEDULE, type RolloutPolicy } from './policies/policy.js';
+import type { Scenario } from './scenarios.js';
+import { StepObservation, TrafficModel } from './traffic.js';
+
+/** When the canary first gets traffic, in seconds after the rollout started. */
+export const FIRST_CANARY_TRAFFIC_S = 60;
+/** A rollout still undecided after this long (from first canary traffic) counts as undecided. */
+export const HORIZON_S = 4 * 3600;
+
+/** How one rollout ended. */
+export interface RolloutResult {
+  readonly outcome: 'rollback' | 'promote' | 'undecided';
+  /** Seconds from first canary traffic to the decision (to the horizon when undecided). */
+  readonly decisionS: number;
+  /** Canary failures above what the primary's error rate would have caused on those requests. */
+  readonly excessFailures: number;
+  readonly canaryRequests: number;
+}
+
+/** Runs the rollout; deterministic in (scenario, seed). */
+export function runRollout(scenario: Scenario, policy: RolloutPolicy, seed: number): RolloutResult {
+  const traffic = new TrafficModel(scenario, seed, FIRST_CANARY_TRAFFIC_S);
+  const step = new StepObservation();
+  let weight: number = SCHEDULE.stepWeight;
+  let excessFailures = 0;
+  let canaryRequests = 0;
+  for (let elapsed = 1; elapsed <= HORIZON_S; elapsed++) {
+    const nowS = FIRST_CANARY_TRAFFIC_S + elapsed;
+    traffic.step(nowS, weight, step);
+    excessFailures += step.canary.errors - step.canaryErrorsAtPrimaryRate;
+    canaryRequests += step.canary.requests;
+    if (policy.observe(step, nowS) === 'rollback') {
+      return { outcome: 'rollback', decisionS: elapsed, excessFailures, canaryRequests };
+    }
+    if (elapsed % SCHEDULE.intervalS === 0) {
+      const next = policy.tick(weight, nowS);
+      if (next === 'rollback' || next === 'promote') {
+        return { outcome: next, decisionS: elapsed, excessFailures, canaryRequests };
+      }
+      weight = next;
+    }
+  }
+  return { outcome: 'undecided', decisionS: HORIZON_S, excessFailures, canaryRequests };
+}

@@ -1,0 +1,85 @@
+/**
+ * The schema of `analysis.judge`: the sequential judge's settings, their defaults and limits,
+ * and how the total false-rollback budget α is split between its tests.
+ */
+import { z } from 'zod';
+import { parseOrThrow } from '../config/schema-issues.js';
+
+/**
+ * Share of α given to the error-count test; the rest goes to latency. Errors get most because
+ * error regressions are the common case and their evidence (rare events) is the scarcest;
+ * latency evidence accrues from every request.
+ */
+export const ERROR_ALPHA_SHARE = 0.75;
+
+/** Schema of `analysis.judge`. Every field is optional; defaults are set here. */
+export const judgeConfigSchema = z.strictObject({
+  /**
+   * Total probability of rolling back a canary that is not worse than the primary, over the
+   * whole rollout however often the judge looks. Default 0.01.
+   */
+  alpha: z.number().gt(0).lt(0.5).default(0.01),
+  /** Latency quantiles to compare, each in (0, 1). Default p50, p90, p99. */
+  quantiles: z
+    .array(z.number().gt(0).lt(1))
+    .min(1)
+    .max(10)
+    .default([0.5, 0.9, 0.99])
+    .refine((qs) => new Set(qs).size === qs.length, { message: 'expected distinct quantiles' }),
+  /**
+   * Smallest latency increase worth a rollback. An increase counts only when it exceeds both
+   * `relative` (0.1 = +10%) and `absoluteMs`. Defaults: +10% and +5 ms.
+   */
+  minEffect: z
+    .strictObject({
+      relative: z.number().min(0).max(10).default(0.1),
+      absoluteMs: z.number().min(0).default(5),
+    })
+    .default({ relative: 0.1, absoluteMs: 5 }),
+  /**
+   * Canary requests (since the judge started) needed before a step may advance. Default 100:
+   * below that even the canary's p99 is not defined by a single request.
+   */
+  minCanaryRequests: z.number().int().min(0).default(100),
+  /**
+   * Opt-in early promotion once non-inferiority is shown: the canary's error rate is shown to
+   * be below (1 + margin) × the primary's, and each quantile below (1 + margin) × the
+   * primary's. Safe only under the conditions in docs/adr/0002-sequential-judge.md.
+   */
+  earlyPromotion: z
+    .strictObject({
+      nonInferiorityMargin: z.number().gt(0).max(10),
+    })
+    .optional(),
+});
+
+/** Validated judge settings with defaults applied. */
+export type JudgeConfig = z.output<typeof judgeConfigSchema>;
+
+/** Defaults (what `analysis.judge: {}` means). */
+export const DEFAULT_JUDGE_CONFIG: JudgeConfig = judgeConfigSchema.parse({});
+
+/**
+ * Validates user input for `analysis.judge`; throws `ConfigError` (code AVIARY_CONFIG_INVALID)
+ * naming each bad field, e.g. `analysis.judge.alpha: expected a number < 0.5, got 2`.
+ */
+export function parseJudgeConfig(input: unknown, source = 'analysis.judge'): JudgeConfig {
+  return parseOrThrow(judgeConfigSchema, input ?? {}, source);
+}
+
+/** How α is spent: one share for errors, the rest split evenly across latency quantiles. */
+export interface AlphaSplit {
+  readonly total: number;
+  readonly errors: number;
+  /** For each quantile: both the exceedance test and the pair of bands use this level. */
+  readonly perQuantile: number;
+  /** Level of each version's two-sided band at each quantile (Bonferroni over 2 versions). */
+  readonly perBand: number;
+}
+
+/** Splits α: errors get {@link ERROR_ALPHA_SHARE}, latency the rest (Bonferroni). */
+export function splitAlpha(config: Pick<JudgeConfig, 'alpha' | 'quantiles'>): AlphaSplit {
+  const errors = config.alpha * ERROR_ALPHA_SHARE;
+  const perQuantile = (config.alpha - errors) / config.quantiles.length;
+  return { total: config.alpha, errors, perQuantile, perBand: perQuantile / 2 };
+}

@@ -1,0 +1,209 @@
+/**
+ * The judge's latency test, per configured quantile. Two anytime-valid tests must both reject
+ * before a quantile counts as regressed:
+ *
+ * 1. Bands: each version's time-uniform quantile band (Howard & Ramdas, Bernoulli 2022; see
+ *    quantile-confidence.ts) — the canary's lower bound must exceed the primary's upper bound
+ *    raised by the minimum relevant effect. This is the evidence people read.
+ * 2. Exceedances: the count test of count-test.ts on "requests slower than a threshold", the
+ *    threshold being the primary's running quantile estimate (fixed before the block it is
+ *    applied to, so it is predictable) and, for the canary, that value raised by the minimum
+ *    effect. Given that a slow request happened, it came from the canary with probability equal
+ *    to its traffic share unless the canary is slower. This stays valid when latency drifts for
+ *    both versions while weights change, where per-version bands (which assume a stationary
+ *    distribution) do not: see docs/adr/0002-sequential-judge.md.
+ *
+ * Requiring both keeps the level of the more robust test while the bands give the effect.
+ */
+import { bucketIndex } from '../metrics/latency-sketch.js';
+import {
+  bucketOfRank,
+  bucketUpperEdge,
+  countAboveBucket,
+  EMPTY_BUCKET_COUNTS,
+  mergeBucketCounts,
+  type BucketCounts,
+} from './bucket-counts.js';
+import { countTestPValue, initCountTest, updateCountTest, type CountTestState } from './count-test.js';
+import type { EvidenceBlock } from './evidence-block.js';
+import { quantileBand, type QuantileBand } from './quantile-confidence.js';
+
+/** Minimum relevant latency increase: it must exceed both parts. */
+export interface MinEffect {
+  readonly relative: number;
+  readonly absoluteMs: number;
+}
+
+/** The smallest value the canary must exceed to be relevantly slower than `ms`. */
+export function relevantThresholdMs(ms: number, minEffect: MinEffect): number {
+  return Math.max(ms * (1 + minEffect.relative), ms + minEffect.absoluteMs);
+}
+
+/** Exceedance test of one quantile, with the thresholds its last block used. */
+export interface ExceedanceState {
+  readonly test: CountTestState;
+  readonly primaryThresholdMs: number | null;
+  readonly canaryThresholdMs: number | null;
+}
+
+/** Serialisable latency state: cumulative bucket counts and one exceedance test per quantile. */
+export interface LatencyTestState {
+  readonly primary: BucketCounts;
+  readonly canary: BucketCounts;
+  /** Keyed by the quantile as a string (`"0.99"`). */
+  readonly exceedance: Readonly<Record<string, ExceedanceState>>;
+}
+
+/** Fresh latency state. */
+export function initLatencyTest(): LatencyTestState {
+  return { primary: EMPTY_BUCKET_COUNTS, canary: EMPTY_BUCKET_COUNTS, exceedance: {} };
+}
+
+/** Adds one window to the cumulative counts the bands are read from. */
+export function addLatencyWindow(
+  state: LatencyTestState,
+  window: { readonly primary: BucketCounts; readonly canary: BucketCounts },
+): LatencyTestState {
+  return {
+    ...state,
+    primary: mergeBucketCounts(state.primary, window.primary),
+    canary: mergeBucketCounts(state.canary, window.canary),
+  };
+}
+
+/**
+ * The primary's running estimate of each quantile, as a bucket index, from the data so far.
+ * A block's exceedance thresholds are fixed with this when it opens, before any of its data is
+ * seen, so each block's test factor stays valid.
+ */
+export function primaryThresholdBuckets(
+  state: LatencyTestState,
+  quantiles: readonly number[],
+): Record<string, number> {
+  const thresholds: Record<string, number> = {};
+  const total = state.primary.total;
+  if (total === 0) return thresholds;
+  for (const q of quantiles)
+    thresholds[String(q)] = bucketOfRank(state.primary, Math.max(1, Math.ceil(q * total)));
+  return thresholds;
+}
+
+/** Feeds a closed block to every quantile's exceedance test. */
+export function updateExceedance(
+  state: LatencyTestState,
+  block: EvidenceBlock,
+  quantiles: readonly number[],
+  minEffect: MinEffect,
+): LatencyTestState {
+  const served = block.primary.latency.total + block.canary.latency.total;
+  const exceedance: Record<string, ExceedanceState> = { ...state.exceedance };
+  for (const q of quantiles) {
+    const key = String(q);
+    const primaryIndex = block.primaryThresholdBucket[key];
+    if (primaryIndex === undefined || served === 0) continue;
+    const previous = exceedance[key]?.test ?? initCountTest();
+    const primaryThresholdMs = bucketUpperEdge(primaryIndex);
+    // A canary value counts only when its whole bucket lies above the raised threshold, and a
+    // primary value whenever its bucket does: bucketing can then only hide canary slowness.
+    const canaryIndex = bucketIndex(relevantThresholdMs(primaryThresholdMs, minEffect));
+    exceedance[key] = {
+      test: updateCountTest(previous, {
+        canaryEvents: countAboveBucket(block.canary.latency, canaryIndex),
+        primaryEvents: countAboveBucket(block.primary.latency, primaryIndex),
+        canaryShare: block.canary.latency.total / served,
+      }),
+      primaryThresholdMs,
+      canaryThresholdMs: bucketUpperEdge(canaryIndex),
+    };
+  }
+  return { ...state, exceedance };
+}
+
+/** Evidence for one quantile. Bounds are in ms; null means unbounded. */
+export interface LatencyQuantileEvidence {
+  readonly quantile: number;
+  readonly primary: BandEvidence;
+  readonly canary: BandEvidence;
+  /** Canary minus primary point estimates, in ms (null until both have data). */
+  readonly differenceMs: number | null;
+  /** The canary's lower bound must exceed this for the bands to show a relevant regression. */
+  readonly relevantAboveMs: number | null;
+  readonly exceedance: {
+    readonly primaryThresholdMs: number | null;
+    readonly canaryThresholdMs: number | null;
+    readonly primarySlow: number;
+    readonly canarySlow: number;
+    readonly logEValue: number;
+    readonly pValue: number;
+  };
+  readonly alpha: number;
+  readonly regression: boolean;
+  readonly nonInferior: boolean;
+}
+
+/** One version's band, serialisable (Infinity becomes null). */
+export interface BandEvidence {
+  readonly count: number;
+  readonly estimateMs: number | null;
+  readonly lowerMs: number | null;
+  readonly upperMs: number | null;
+}
+
+function bandEvidence(count: number, band: QuantileBand): BandEvidence {
+  return {
+    count,
+    estimateMs: band.estimateMs,
+    lowerMs: band.lowerMs > 0 ? band.lowerMs : null,
+    upperMs: Number.isFinite(band.upperMs) ? band.upperMs : null,
+  };
+}
+
+/**
+ * Reads every quantile: `perQuantile` is the level of each exceedance test and `perBand` that
+ * of each version's band (see `splitAlpha`). Non-inferiority at a quantile means the canary's
+ * upper bound is at most (1 + margin) × the primary's lower bound.
+ */
+export function assessLatency(
+  state: LatencyTestState,
+  quantiles: readonly number[],
+  minEffect: MinEffect,
+  levels: { readonly perQuantile: number; readonly perBand: number },
+  nonInferiorityMargin?: number,
+): LatencyQuantileEvidence[] {
+  return quantiles.map((q) => {
+    const primaryBand = quantileBand(state.primary, q, levels.perBand);
+    const canaryBand = quantileBand(state.canary, q, levels.perBand);
+    const exceedance = state.exceedance[String(q)];
+    const test = exceedance?.test ?? initCountTest();
+    const pValue = countTestPValue(test);
+    const relevantAboveMs = Number.isFinite(primaryBand.upperMs)
+      ? relevantThresholdMs(primaryBand.upperMs, minEffect)
+      : null;
+    const bandsSeparate = relevantAboveMs !== null && canaryBand.lowerMs > relevantAboveMs;
+    const nonInferior =
+      nonInferiorityMargin !== undefined &&
+      Number.isFinite(canaryBand.upperMs) &&
+      canaryBand.upperMs <= primaryBand.lowerMs * (1 + nonInferiorityMargin);
+    return {
+      quantile: q,
+      primary: bandEvidence(state.primary.total, primaryBand),
+      canary: bandEvidence(state.canary.total, canaryBand),
+      differenceMs:
+        canaryBand.estimateMs !== null && primaryBand.estimateMs !== null
+          ? canaryBand.estimateMs - primaryBand.estimateMs
+          : null,
+      relevantAboveMs,
+      exceedance: {
+        primaryThresholdMs: exceedance?.primaryThresholdMs ?? null,
+        canaryThresholdMs: exceedance?.canaryThresholdMs ?? null,
+        primarySlow: test.primaryEvents,
+        canarySlow: test.canaryEvents,
+        logEValue: test.logBayesFactor,
+        pValue,
+      },
+      alpha: levels.perQuantile,
+      regression: bandsSeparate && pValue <= levels.perQuantile,
+      nonInferior,
+    };
+  });
+}

@@ -7,6 +7,7 @@ import { AviaryError } from '../errors.js';
 import { ConfigError } from '../config/config-error.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import { registerProxyCommand } from './proxy-command.js';
+import { registerUpCommand } from './up-command.js';
 
 const program = new Command('aviary')
   .description('Progressive delivery with a built-in traffic router: canary, A/B and blue/green releases.')
@@ -15,6 +16,7 @@ const program = new Command('aviary')
   .addHelpText('after', EXIT_CODES_HELP);
 
 registerProxyCommand(program);
+registerUpCommand(program);
 
 try {
   await program.parseAsync(process.argv);

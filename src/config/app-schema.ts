@@ -96,6 +96,21 @@ export const aviaryConfigSchema = z
     minAnalysisInterval: durationMs
       .refine((ms) => ms > 0, { message: 'expected a duration > 0' })
       .default(FLAGGER_MIN_ANALYSIS_INTERVAL_MS),
+    /**
+     * Flagger `AlertProvider`s, referenced by `analysis.alerts[].providerRef.name`.
+     * Security: `address` is the provider's secret webhook URL; it is never logged in full.
+     */
+    alertProviders: z
+      .array(
+        z.strictObject({
+          name: z.string().min(1),
+          type: z.enum(['slack', 'msteams', 'discord', 'rocket', 'gchat', 'webhook']),
+          address: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }),
+          channel: z.string().optional(),
+          username: z.string().optional(),
+        }),
+      )
+      .default([]),
     apps: z.array(appSchema).min(1),
   })
   .superRefine((config, ctx) => {
@@ -107,6 +122,18 @@ export const aviaryConfigSchema = z
         message: `${api.host}:${api.port} is used by the router`,
       });
     }
+    const providers = new Set(config.alertProviders.map((p) => p.name));
+    config.apps.forEach((app, i) => {
+      app.canary.analysis.alerts.forEach((alert, j) => {
+        if (!providers.has(alert.providerRef.name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['apps', i, 'canary', 'analysis', 'alerts', j, 'providerRef', 'name'],
+            message: `unknown alert provider "${alert.providerRef.name}"; define it under alertProviders${providers.size > 0 ? ` (known: ${[...providers].join(', ')})` : ''}`,
+          });
+        }
+      });
+    });
     const names = new Map<string, number>();
     const exposures = new Map<string, string>();
     config.apps.forEach((app, i) => {

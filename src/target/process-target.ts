@@ -48,6 +48,12 @@ export interface ProcessTargetOptions {
   readonly allocatePort?: (exclude: ReadonlySet<number>) => Promise<number>;
   /** Clock for run durations and log timestamps. Default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * Called before a ready replica of a version that keeps running is stopped (scale-down,
+   * or an old revision replaced by a ready new one). The controller takes the endpoint out
+   * of the router and lets requests in flight finish before the promise resolves.
+   */
+  readonly onRetiring?: (app: string, role: VersionRole, endpoint: string) => Promise<void>;
 }
 
 /** State directories claimed by a live instance in this process. */
@@ -259,6 +265,7 @@ export class ProcessTarget implements Target {
       settings,
       allocatePort: () => this.#allocatePort(),
       changed: () => this.#writer?.schedule(),
+      retiring: (endpoint: string) => this.#options.onRetiring?.(app, role, endpoint) ?? Promise.resolve(),
     };
     const version = new ProcessVersion(host, app, role, spec, log);
     this.#versions.set(keyOf(app, role), version);

@@ -18,6 +18,11 @@ export interface VersionHost {
   allocatePort(): Promise<number>;
   /** Something worth persisting changed (a pid, a port, a replica set). */
   changed(): void;
+  /**
+   * A ready replica is about to be stopped while its version lives on (scale-down or surge
+   * replacement): the router is told first, so no new request reaches it after it stops.
+   */
+  retiring(endpoint: string): Promise<void>;
 }
 
 /** Replicas of one app and role. */
@@ -183,7 +188,10 @@ export class ProcessVersion implements ReplicaHost {
   #retire(replica: ProcessReplica): void {
     this.#current = this.#current.filter((r) => r !== replica);
     this.#outgoing = this.#outgoing.filter((r) => r !== replica);
-    const stopping = replica.stop().finally(() => this.#stopping.delete(stopping));
+    const endpoint = replica.ready && replica.port !== null ? `127.0.0.1:${replica.port}` : undefined;
+    const drained =
+      endpoint === undefined ? Promise.resolve() : this.host.retiring(endpoint).catch(() => undefined);
+    const stopping = drained.then(() => replica.stop()).finally(() => this.#stopping.delete(stopping));
     this.#stopping.add(stopping);
   }
 

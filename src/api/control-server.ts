@@ -1,0 +1,200 @@
+/**
+ * The control API of `aviary up`: JSON over HTTP on loopback. Reads are open; every
+ * mutation needs the bearer token and becomes an event with a time and a reason.
+ *
+ *   GET  /healthz, /metrics (controller and router metrics)
+ *   GET  /api/v1/rollouts                       every rollout with its status
+ *   GET  /api/v1/rollouts/{app}                 one rollout: status, checks, processes, routes
+ *   GET  /api/v1/rollouts/{app}/events?since=   its event history
+ *   GET  /api/v1/events?since=                  every app's events
+ *   GET  /api/v1/events/stream                  Server-Sent Events: `event` and `status`
+ *   POST /api/v1/rollouts/{app}/promote|abort|pause|resume
+ *   POST /api/v1/rollouts/{app}/weights         {"canaryWeight": 30}
+ *   POST /api/v1/rollouts/{app}/gates/{gate}/open|close   {"reason": "..."}
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AviaryError } from '../errors.js';
+import type { RolloutController } from '../rollout/controller.js';
+import { isGateType } from '../rollout/gates.js';
+import type { OperatorCommand } from '../rollout/observations.js';
+import { readBody, requireToken, sendError, sendJson } from './http-json.js';
+
+/** Extra read-only routes mounted by the embedding command (dashboard, traffic series). */
+export type ExtraRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean;
+
+/** Options of the control API. */
+export interface ControlServerOptions {
+  readonly host?: string;
+  readonly port: number;
+  readonly token: string;
+  /** Extra text appended to /metrics (the router's metrics). */
+  readonly extraMetrics?: () => string;
+  /** Describes one app beyond the controller's view (processes, routes). */
+  readonly describe?: (app: string) => Promise<Record<string, unknown>>;
+  readonly extraRoutes?: readonly ExtraRoute[];
+}
+
+const STATUS_FOR_CODE: Readonly<Record<string, number>> = {
+  AVIARY_NOT_FOUND: 404,
+  AVIARY_ROLLOUT_SUSPENDED: 409,
+  AVIARY_BODY_TOO_LARGE: 413,
+};
+
+/** Control API bound to a {@link RolloutController}. */
+export class ControlServer {
+  private server: Server | undefined;
+  private readonly streams = new Set<ServerResponse>();
+
+  constructor(
+    private readonly controller: RolloutController,
+    private readonly options: ControlServerOptions,
+  ) {}
+
+  async start(): Promise<{ host: string; port: number }> {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        if (res.headersSent) return;
+        if (err instanceof AviaryError)
+          sendError(res, STATUS_FOR_CODE[err.code] ?? 400, err.code, err.message);
+        else sendError(res, 500, 'AVIARY_INTERNAL', (err as Error).message);
+      });
+    });
+    const forward = (kind: string) => (payload: unknown) => {
+      const frame = `event: ${kind}\ndata: ${JSON.stringify(payload)}\n\n`;
+      for (const stream of this.streams) stream.write(frame);
+    };
+    this.controller.on('event', forward('event'));
+    this.controller.on('status', forward('status'));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host ?? '127.0.0.1', () => resolve());
+    });
+    this.server = server;
+    const info = server.address() as AddressInfo;
+    return { host: info.address, port: info.port };
+  }
+
+  private async body(req: IncomingMessage): Promise<Record<string, unknown>> {
+    const text = await readBody(req, 64 * 1024);
+    if (text.trim() === '') return {};
+    try {
+      const value = JSON.parse(text) as unknown;
+      if (typeof value === 'object' && value !== null && !Array.isArray(value))
+        return value as Record<string, unknown>;
+    } catch {
+      // Reported below.
+    }
+    throw new AviaryError('AVIARY_BAD_REQUEST', 'request body: expected a JSON object');
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://control');
+    const parts = url.pathname
+      .split('/')
+      .filter((p) => p !== '')
+      .map(decodeURIComponent);
+    const method = req.method ?? 'GET';
+    const by = String(req.headers['x-aviary-user'] ?? 'api');
+    for (const route of this.options.extraRoutes ?? []) if (await route(req, res, url)) return;
+    if (method === 'GET' && url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (method === 'GET' && url.pathname === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.end(this.controller.metrics.render() + (this.options.extraMetrics?.() ?? ''));
+      return;
+    }
+    if (parts[0] !== 'api' || parts[1] !== 'v1')
+      return sendError(res, 404, 'AVIARY_NOT_FOUND', `no endpoint ${method} ${url.pathname}`);
+    const since = Number(url.searchParams.get('since') ?? '0') || 0;
+    if (method === 'GET' && parts[2] === 'events' && parts[3] === 'stream') return this.stream(req, res);
+    if (method === 'GET' && parts[2] === 'events' && parts.length === 3)
+      return sendJson(res, 200, this.controller.events(undefined, since));
+    if (parts[2] !== 'rollouts')
+      return sendError(res, 404, 'AVIARY_NOT_FOUND', `no endpoint ${method} ${url.pathname}`);
+    if (method === 'GET' && parts.length === 3) {
+      return sendJson(
+        res,
+        200,
+        this.controller.apps().map((app) => this.controller.view(app)),
+      );
+    }
+    const app = parts[3] ?? '';
+    if (method === 'GET' && parts.length === 4) {
+      const view = this.controller.view(app);
+      return sendJson(res, 200, { ...view, ...((await this.options.describe?.(app)) ?? {}) });
+    }
+    if (method === 'GET' && parts[4] === 'events')
+      return sendJson(res, 200, this.controller.events(app, since));
+    if (method !== 'POST') return sendError(res, 405, 'AVIARY_METHOD', `use POST for ${url.pathname}`);
+    if (!requireToken(req, res, this.options.token)) return;
+    const body = await this.body(req);
+    const action = parts[4];
+    const simple: Record<string, OperatorCommand> = {
+      promote: { kind: 'promote' },
+      pause: { kind: 'pause' },
+      resume: { kind: 'resume' },
+      abort: { kind: 'abort', ...(typeof body.reason === 'string' ? { reason: body.reason } : {}) },
+    };
+    if (action !== undefined && parts.length === 5 && simple[action]) {
+      this.controller.command(app, simple[action], by);
+      return sendJson(res, 202, { accepted: action, app });
+    }
+    if (action === 'weights' && parts.length === 5) {
+      const weight = body.canaryWeight;
+      if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0 || weight > 100) {
+        throw new AviaryError(
+          'AVIARY_BAD_REQUEST',
+          `canaryWeight: expected a number from 0 to 100, got ${JSON.stringify(weight)}`,
+        );
+      }
+      this.controller.command(app, { kind: 'set-weights', canaryWeight: weight }, by);
+      return sendJson(res, 202, { accepted: 'set-weights', app, canaryWeight: weight });
+    }
+    if (action === 'gates' && parts.length === 7 && (parts[6] === 'open' || parts[6] === 'close')) {
+      const gate = parts[5] ?? '';
+      if (!isGateType(gate)) {
+        throw new AviaryError(
+          'AVIARY_BAD_REQUEST',
+          `gate "${gate}": expected one of confirm-rollout, confirm-traffic-increase, confirm-promotion, rollback`,
+        );
+      }
+      await this.controller.setGate(
+        app,
+        gate,
+        parts[6] === 'open',
+        by,
+        typeof body.reason === 'string' ? body.reason : undefined,
+      );
+      return sendJson(res, 200, { app, gate, open: parts[6] === 'open' });
+    }
+    sendError(res, 404, 'AVIARY_NOT_FOUND', `no endpoint ${method} ${url.pathname}`);
+  }
+
+  private stream(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    res.write(`retry: 2000\n\n`);
+    for (const app of this.controller.apps())
+      res.write(`event: status\ndata: ${JSON.stringify(this.controller.view(app))}\n\n`);
+    this.streams.add(res);
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    req.on('close', () => {
+      clearInterval(heartbeat);
+      this.streams.delete(res);
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const stream of this.streams) stream.end();
+    this.streams.clear();
+    const server = this.server;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * `aviary up -f aviary.yaml`: runs the embedded runtime (router, processes, controller,
+ * control API). Saving the file applies it: a changed process spec is a new revision and
+ * starts a rollout; an invalid edit is reported and the running configuration stays.
+ */
+import { watch } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { ConfigError, formatIssues } from '../config/config-error.js';
+import { loadAviaryConfig, type AviaryConfig } from '../config/app-schema.js';
+import { startRuntime, type Runtime } from '../runtime.js';
+import { resolveToken } from './admin-token.js';
+
+interface UpOptions {
+  file: string;
+}
+
+/** Reads and validates an `aviary.yaml`. */
+export async function readAviaryConfig(file: string): Promise<AviaryConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [{ path: '', message: `cannot read file: ${(err as Error).message}` }]);
+  }
+  return loadAviaryConfig(text, file);
+}
+
+/** Waits for SIGINT/SIGTERM, then closes the runtime. */
+export function untilSignal(runtime: Runtime): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      console.log('aviary: stopping (processes, router, API)');
+      void runtime.close().then(resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+/** Runs `aviary up`. */
+export async function runUp(options: UpOptions): Promise<void> {
+  const config = await readAviaryConfig(options.file);
+  const { token, source } = await resolveToken(join(config.stateDir, 'token'));
+  const runtime = await startRuntime(config, { token });
+  console.log(`aviary: router on ${runtime.routerUrl}`);
+  console.log(`aviary: control API and dashboard on ${runtime.controlUrl} (token from ${source})`);
+  let timer: NodeJS.Timeout | undefined;
+  const watcher = watch(options.file, () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      readAviaryConfig(options.file).then(
+        (next) => {
+          runtime.update(next);
+          console.log(`aviary: applied ${options.file}`);
+        },
+        (err: unknown) =>
+          console.error(
+            `aviary: ${options.file} rejected; the running configuration stays:\n${err instanceof ConfigError ? formatIssues(err.issues) : (err as Error).message}`,
+          ),
+      );
+    }, 150);
+  });
+  await untilSignal(runtime);
+  watcher.close();
+}
+
+/** Registers `aviary up`. */
+export function registerUpCommand(program: Command): void {
+  program
+    .command('up')
+    .description('run apps from aviary.yaml: router, processes, rollouts and the control API')
+    .option('-f, --file <file>', 'the Aviary configuration', 'aviary.yaml')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  aviary up                      # reads ./aviary.yaml
+  aviary up -f examples/aviary.yaml
+Edit the file while it runs: a changed process spec starts an analysed rollout.`,
+    )
+    .action(async (options: UpOptions) => {
+      await runUp(options);
+    });
+}

@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { cookiesOf, type RequestView } from './request-matcher.js';
 import {
   pickTarget,
-  serviceForHost,
+  servicesForHost,
   type CompiledRoute,
   type CompiledTarget,
   type RouteTable,
@@ -87,8 +87,8 @@ export function routeRequest(
   if (!hosts) return { reason: `listener "${listener}" is being removed` };
   const target = originForm(req);
   if (!target) return { reason: `request target ${JSON.stringify(req.url ?? '')} is not a path` };
-  const service = serviceForHost(hosts, target.host);
-  if (!service) return { reason: `no service for host "${target.host ?? ''}"` };
+  const services = servicesForHost(hosts, target.host);
+  if (services.length === 0) return { reason: `no service for host "${target.host ?? ''}"` };
   const url = target.url;
   const q = url.indexOf('?');
   const view: RequestView = {
@@ -98,11 +98,14 @@ export function routeRequest(
     cookies: undefined,
     queryParams: undefined,
   };
-  for (const route of service.routes) {
-    if (!route.matches(view)) continue;
-    const { target, cookie } = chooseTarget(route, view);
-    const path = rewritePath(route, view.path);
-    return { route, target, path: q === -1 ? path : `${path}?${view.query}`, affinityCookie: cookie };
+  for (const service of services) {
+    for (const route of service.routes) {
+      if (!route.matches(view)) continue;
+      const { target, cookie } = chooseTarget(route, view);
+      const path = rewritePath(route, view.path);
+      return { route, target, path: q === -1 ? path : `${path}?${view.query}`, affinityCookie: cookie };
+    }
   }
-  return { reason: `no route of service "${service.name}" matches ${req.method ?? ''} ${view.path}` };
+  const names = services.map((s) => `"${s.name}"`).join(', ');
+  return { reason: `no route of service ${names} matches ${req.method ?? ''} ${view.path}` };
 }

@@ -61,9 +61,9 @@ export interface CompiledService {
 
 /** Host lookup of one listener. */
 export interface ListenerTable {
-  readonly exact: ReadonlyMap<string, CompiledService>;
-  readonly wildcardSuffixes: readonly (readonly [string, CompiledService])[];
-  readonly any: CompiledService | undefined;
+  readonly exact: ReadonlyMap<string, readonly CompiledService[]>;
+  readonly wildcardSuffixes: readonly (readonly [string, readonly CompiledService[]])[];
+  readonly any: readonly CompiledService[];
 }
 
 /** One whole generation of routing. */
@@ -165,20 +165,29 @@ export function compileRouteTable(
   }));
   const listeners = new Map<string, ListenerTable>();
   for (const listener of config.listeners) {
-    const exact = new Map<string, CompiledService>();
-    const wildcardSuffixes: [string, CompiledService][] = [];
-    let any: CompiledService | undefined;
+    const exact = new Map<string, CompiledService[]>();
+    const wildcards = new Map<string, CompiledService[]>();
+    const any: CompiledService[] = [];
+    const add = (map: Map<string, CompiledService[]>, key: string, service: CompiledService): void => {
+      const list = map.get(key) ?? [];
+      list.push(service);
+      map.set(key, list);
+    };
     for (const { svc, service } of compiled) {
       if (svc.listeners && !svc.listeners.includes(listener.name)) continue;
       for (const host of svc.hosts) {
         const h = host.toLowerCase();
-        if (h === '*') any ??= service;
-        else if (h.startsWith('*.')) wildcardSuffixes.push([h.slice(1), service]);
-        else if (!exact.has(h)) exact.set(h, service);
+        if (h === '*') any.push(service);
+        else if (h.startsWith('*.')) add(wildcards, h.slice(1), service);
+        else add(exact, h, service);
       }
     }
-    wildcardSuffixes.sort((a, b) => b[0].length - a[0].length);
-    listeners.set(listener.name, { exact, wildcardSuffixes, any });
+    const bySpecificity = (list: CompiledService[]): CompiledService[] =>
+      list.sort((a, b) => specificity(b) - specificity(a));
+    exact.forEach(bySpecificity);
+    wildcards.forEach(bySpecificity);
+    const wildcardSuffixes = [...wildcards].sort((a, b) => b[0].length - a[0].length);
+    listeners.set(listener.name, { exact, wildcardSuffixes, any: bySpecificity(any) });
   }
   return {
     table: { generation, config, listeners, versions: compiled.flatMap((c) => c.versions) },
@@ -186,19 +195,35 @@ export function compileRouteTable(
   };
 }
 
-/** The service answering `host` (Host header, any port stripped) on a listener. */
-export function serviceForHost(
+/**
+ * How specific a service's paths are: the longest literal path of its routes. Services that
+ * share a host are tried most specific first, so an app on `/catalogDetail` is reached even
+ * when another app on the same host serves `/`.
+ */
+function specificity(service: CompiledService): number {
+  let longest = 0;
+  for (const route of service.routes) {
+    const path = route.config.match.path;
+    longest = Math.max(longest, path?.exact?.length ?? path?.prefix?.length ?? 0);
+  }
+  return longest;
+}
+
+const NONE: readonly CompiledService[] = [];
+
+/** The services that may answer `host` (Host header, any port stripped), to be tried in order. */
+export function servicesForHost(
   table: ListenerTable,
   hostHeader: string | undefined,
-): CompiledService | undefined {
+): readonly CompiledService[] {
   if (table.exact.size === 0 && table.wildcardSuffixes.length === 0) return table.any;
   let host = (hostHeader ?? '').toLowerCase();
   const colon = host.lastIndexOf(':');
   if (colon > 0 && !host.endsWith(']')) host = host.slice(0, colon);
   const exact = table.exact.get(host);
   if (exact) return exact;
-  for (const [suffix, service] of table.wildcardSuffixes) if (host.endsWith(suffix)) return service;
-  return table.any;
+  for (const [suffix, services] of table.wildcardSuffixes) if (host.endsWith(suffix)) return services;
+  return table.any.length > 0 ? table.any : NONE;
 }
 
 /** Picks a target by weight. `random` is in [0, 1). */

@@ -8,6 +8,7 @@ import { ConfigError } from '../config/config-error.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import { registerProxyCommand } from './proxy-command.js';
 import { registerUpCommand } from './up-command.js';
+import { registerDemoCommand } from './demo-command.js';
 
 const program = new Command('aviary')
   .description('Progressive delivery with a built-in traffic router: canary, A/B and blue/green releases.')
@@ -17,6 +18,7 @@ const program = new Command('aviary')
 
 registerProxyCommand(program);
 registerUpCommand(program);
+registerDemoCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,163 @@
+/**
+ * `aviary demo`: the seeds' story on this machine, start to finish — catalogdetail v2
+ * released through an analysed canary and promoted, a faulty v3 caught and rolled back —
+ * with live progress, then left running for exploration until Ctrl-C.
+ */
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import type { RolloutEventRecord } from '../rollout/action-executor.js';
+import { startRuntime, type Runtime } from '../runtime.js';
+import { resolveToken } from './admin-token.js';
+import { demoConfig, formatEvent, prepareDemoDir, waitForPhase, type DemoSettings } from './demo-story.js';
+import { EXIT } from './exit-codes.js';
+import { TrafficGenerator } from './traffic-generator.js';
+import { untilSignal } from './up-command.js';
+
+interface DemoOptions {
+  fast?: boolean;
+  exitAfterStory?: boolean;
+  routerPort: string;
+  apiPort: string;
+  stateDir: string;
+  rate: string;
+}
+
+const V1 = { VERSION: '1' };
+const V2 = { VERSION: '2' };
+const V3 = { VERSION: '3', FAIL_RATE: '0.1', EXTRA_LATENCY_MS: '120' };
+
+function pidsOf(runtime: Runtime): Promise<number[]> {
+  return Promise.all(
+    runtime.controller
+      .apps()
+      .flatMap((app) => [runtime.target.status(app, 'primary'), runtime.target.status(app, 'canary')]),
+  ).then((statuses) =>
+    statuses.flatMap((s) => s?.replicas.flatMap((r) => (r.pid === null ? [] : [r.pid])) ?? []),
+  );
+}
+
+/** A free loopback port: the frontend must know the router's port before the router starts. */
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function portOf(value: string): Promise<number> {
+  const port = Number(value);
+  return port === 0 ? freePort() : port;
+}
+
+/** Runs the story; resolves with its outcome. */
+export async function runDemo(options: DemoOptions): Promise<{ v2: string; v3: string }> {
+  const settings: DemoSettings = {
+    stateDir: options.stateDir,
+    routerPort: await portOf(options.routerPort),
+    apiPort: await portOf(options.apiPort),
+    fast: options.fast === true,
+  };
+  const file = await prepareDemoDir(settings, V1);
+  const { token } = await resolveToken(join(settings.stateDir, 'token'));
+  const runtime = await startRuntime(demoConfig(settings, V1), {
+    token,
+    drainMs: settings.fast ? 200 : 1000,
+  });
+  const color = process.stdout.isTTY && !process.env.NO_COLOR;
+  runtime.controller.on('event', (event: RolloutEventRecord) => console.log(formatEvent(event, color)));
+  const router = runtime.routerUrl;
+  const traffic = new TrafficGenerator({
+    urls: [`${router}/catalogDetail/`, `${router}/catalogDetail/`, `${router}/catalogDetail/`, `${router}/`],
+    ratePerSecond: Number(options.rate),
+  });
+  let outcome = { v2: 'not reached', v3: 'not reached' };
+  const allPids = new Set<number>();
+  const notePids = async (): Promise<void> => (await pidsOf(runtime)).forEach((p) => allPids.add(p));
+  try {
+    console.log(`\nAviary demo — the seed's catalogdetail story (${settings.fast ? 'fast' : 'normal'} mode)`);
+    console.log(`  frontend:   ${router}/`);
+    console.log(`  dashboard:  ${runtime.controlUrl}/`);
+    console.log(`  config:     ${file}`);
+    console.log(`  token:      ${join(settings.stateDir, 'token')}\n`);
+    const timeout = settings.fast ? 90_000 : 150_000;
+    await Promise.all([
+      waitForPhase(runtime, 'catalogdetail', ['Initialized'], timeout),
+      waitForPhase(runtime, 'frontend', ['Initialized'], timeout),
+    ]);
+    traffic.start();
+    await notePids();
+    console.log('\n── Releasing catalogdetail v2 (one more vendor) through an analysed canary ──');
+    runtime.update(demoConfig(settings, V2));
+    await new Promise((r) => setTimeout(r, 300));
+    await notePids();
+    outcome = {
+      ...outcome,
+      v2: await waitForPhase(runtime, 'catalogdetail', ['Succeeded', 'Failed'], timeout),
+    };
+    await notePids();
+    console.log(`\n── catalogdetail v2: ${outcome.v2 === 'Succeeded' ? 'promoted' : 'rolled back'} ──`);
+    console.log('\n── Releasing catalogdetail v3 (10% errors, slower) ──');
+    runtime.update(demoConfig(settings, V3));
+    await new Promise((r) => setTimeout(r, 300));
+    await notePids();
+    outcome = {
+      ...outcome,
+      v3: await waitForPhase(runtime, 'catalogdetail', ['Succeeded', 'Failed'], timeout),
+    };
+    await notePids();
+    console.log(
+      `\n── catalogdetail v3: ${outcome.v3 === 'Failed' ? 'caught and rolled back' : 'promoted (unexpected)'} ──`,
+    );
+    const c = traffic.counts;
+    console.log(
+      `\nTraffic: ${c.sent} requests, ${c.ok} ok, ${c.failed} failed; by version ${JSON.stringify(c.byVersion)}`,
+    );
+    if (!options.exitAfterStory) {
+      console.log(
+        `\nThe demo keeps running. Open ${router}/ and ${runtime.controlUrl}/, edit ${file}, or try:`,
+      );
+      console.log(`  node bin/aviary.js status --api ${runtime.controlUrl}`);
+      console.log('Press Ctrl-C to stop everything.');
+      await untilSignal(runtime);
+      return outcome;
+    }
+  } finally {
+    await traffic.stop();
+    if (options.exitAfterStory) {
+      await notePids().catch(() => undefined);
+      await runtime.close();
+      console.log(JSON.stringify({ demo: outcome, pids: [...allPids] }));
+    }
+  }
+  return outcome;
+}
+
+/** Registers `aviary demo`. */
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description("run the seeds' story: release v2 through an analysed canary, catch a faulty v3")
+    .option('--fast', 'short intervals (the story takes well under a minute)')
+    .option('--exit-after-story', 'stop everything when the story ends (for CI)')
+    .option('--router-port <port>', 'router port', '8080')
+    .option('--api-port <port>', 'control API and dashboard port', '8081')
+    .option('--state-dir <dir>', 'where state, logs and the demo config go (wiped at start)', '.aviary/demo')
+    .option('--rate <rps>', 'generated requests per second', '40')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  aviary demo                 # about three minutes, then stays up until Ctrl-C
+  aviary demo --fast --exit-after-story --router-port 0 --api-port 0`,
+    )
+    .action(async (options: DemoOptions) => {
+      const outcome = await runDemo(options);
+      if (options.exitAfterStory && (outcome.v2 !== 'Succeeded' || outcome.v3 !== 'Failed'))
+        process.exitCode = EXIT.failure;
+    });
+}

@@ -1,0 +1,151 @@
+/**
+ * The seeds' story, scripted: `frontend` calls `catalogdetail` through Aviary's router;
+ * catalogdetail v2 is released through an analysed canary and promoted; a faulty v3 (some
+ * 500s, slower) is caught and rolled back. Everything runs as local processes.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { parseOrThrow } from '../config/schema-issues.js';
+import { aviaryConfigSchema, type AviaryConfig, type AviaryConfigInput } from '../config/app-schema.js';
+import type { RolloutEventRecord } from '../rollout/action-executor.js';
+import type { RolloutPhase } from '../rollout/rollout-status.js';
+import type { Runtime } from '../runtime.js';
+
+/** Where the demo apps live, from `src/cli` or `dist/cli`. */
+const DEMO_APPS = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'demo', 'apps');
+
+/** Settings of one demo run. */
+export interface DemoSettings {
+  readonly stateDir: string;
+  readonly routerPort: number;
+  readonly apiPort: number;
+  /** Short intervals for CI: the whole story in well under a minute. */
+  readonly fast: boolean;
+}
+
+/** A release of catalogdetail: the env its processes get. */
+export type CatalogRelease = Readonly<Record<string, string>>;
+
+/** The demo's `aviary.yaml` for one catalogdetail release. */
+export function demoConfigInput(settings: DemoSettings, release: CatalogRelease): AviaryConfigInput {
+  const interval = settings.fast ? 1000 : 4000;
+  const metricInterval = settings.fast ? '3s' : '12s';
+  const probe = { httpGet: { path: '/ping' }, interval: '500ms', failureThreshold: 3 };
+  return {
+    apiVersion: 'aviary.dev/v1alpha1',
+    kind: 'Aviary',
+    router: { port: settings.routerPort },
+    api: { port: settings.apiPort },
+    stateDir: settings.stateDir,
+    minAnalysisInterval: interval,
+    apps: [
+      {
+        name: 'catalogdetail',
+        path: '/catalogDetail',
+        process: {
+          command: process.execPath,
+          args: [join(DEMO_APPS, 'catalogdetail.js')],
+          env: release,
+          readinessProbe: probe,
+        },
+        canary: {
+          progressDeadlineSeconds: settings.fast ? 30 : 120,
+          service: {
+            timeout: '15s',
+            retries: { attempts: 3, perTryTimeout: '5s', retryOn: 'gateway-error,connect-failure' },
+          },
+          analysis: {
+            interval,
+            threshold: 3,
+            maxWeight: 50,
+            stepWeight: 10,
+            metrics: [
+              {
+                name: 'request-success-rate',
+                interval: metricInterval,
+                thresholdRange: { min: 99 },
+                minRequests: 10,
+              },
+              {
+                name: 'request-duration',
+                interval: metricInterval,
+                thresholdRange: { max: 500 },
+                minRequests: 10,
+              },
+            ],
+          },
+        },
+      },
+      {
+        name: 'frontend',
+        path: '/',
+        process: {
+          command: process.execPath,
+          args: [join(DEMO_APPS, 'frontend.js')],
+          env: { BASE_URL: `http://127.0.0.1:${settings.routerPort}/catalogDetail/` },
+          readinessProbe: probe,
+        },
+        canary: { skipAnalysis: true },
+      },
+    ],
+  };
+}
+
+/** Validates the demo config (it is code, but it goes through the same schema as a user's file). */
+export function demoConfig(settings: DemoSettings, release: CatalogRelease): AviaryConfig {
+  return parseOrThrow(aviaryConfigSchema, demoConfigInput(settings, release), 'demo configuration');
+}
+
+/** Writes the demo's config where the user can read and edit it, starting from a clean state dir. */
+export async function prepareDemoDir(settings: DemoSettings, release: CatalogRelease): Promise<string> {
+  await rm(settings.stateDir, { recursive: true, force: true });
+  await mkdir(settings.stateDir, { recursive: true });
+  const file = join(settings.stateDir, 'aviary.yaml');
+  await writeFile(
+    file,
+    `# Written by \`aviary demo\`; run it yourself with \`aviary up -f ${file}\`.\n${stringify(demoConfigInput(settings, release))}`,
+  );
+  return file;
+}
+
+/** Resolves when `app` reaches one of `phases`; rejects after `timeoutMs`. */
+export function waitForPhase(
+  runtime: Runtime,
+  app: string,
+  phases: readonly RolloutPhase[],
+  timeoutMs: number,
+): Promise<RolloutPhase> {
+  return new Promise((resolvePhase, reject) => {
+    const check = (): boolean => {
+      const phase = runtime.controller.view(app).status?.phase;
+      if (phase !== undefined && phases.includes(phase)) {
+        cleanup();
+        resolvePhase(phase);
+        return true;
+      }
+      return false;
+    };
+    const onStatus = (): void => void check();
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`${app} did not reach ${phases.join(' or ')} within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      runtime.controller.off('status', onStatus);
+    };
+    runtime.controller.on('status', onStatus);
+    check();
+  });
+}
+
+/** One line per rollout event: time, app, weight bar, reason and message. */
+export function formatEvent(event: RolloutEventRecord, color: boolean): string {
+  const time = new Date(event.at).toISOString().slice(11, 19);
+  const filled = Math.round(event.canaryWeight / 10);
+  const bar = `${'█'.repeat(filled)}${'░'.repeat(10 - filled)}`;
+  const reason = color && event.severity === 'warning' ? `\u001b[33m${event.reason}\u001b[0m` : event.reason;
+  return `${time}  ${event.app.padEnd(13)} ${bar} ${String(event.canaryWeight).padStart(3)}%  ${reason}: ${event.message}`;
+}

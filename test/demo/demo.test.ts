@@ -1,0 +1,63 @@
+/**
+ * The newcomer's demo end to end, in fast mode, through the built `aviary` binary: v2 must
+ * be promoted, v3 rolled back, and no process may outlive the command.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('aviary demo --fast', () => {
+  it.skipIf(!existsSync('dist/cli/main.js'))(
+    'promotes v2, rolls back v3 and leaves no process behind',
+    async () => {
+      const stateDir = await mkdtemp(join(tmpdir(), 'aviary-demo-'));
+      try {
+        const { stdout } = await run(
+          process.execPath,
+          [
+            'bin/aviary.js',
+            'demo',
+            '--fast',
+            '--exit-after-story',
+            '--router-port',
+            '0',
+            '--api-port',
+            '0',
+            '--state-dir',
+            stateDir,
+          ],
+          { timeout: 240_000, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } },
+        );
+        const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+          demo: { v2: string; v3: string };
+          pids: number[];
+        };
+        expect(summary.demo).toEqual({ v2: 'Succeeded', v3: 'Failed' });
+        expect(summary.pids.length).toBeGreaterThanOrEqual(4);
+        expect(summary.pids.filter(alive)).toEqual([]);
+        expect(stdout).toContain('WeightAdvanced');
+        expect(stdout).toContain('ThresholdReached');
+        // Not on a TTY: no colour escapes.
+        expect(stdout.includes('\u001b[')).toBe(false);
+      } finally {
+        await rm(stateDir, { recursive: true, force: true });
+      }
+    },
+    300_000,
+  );
+});

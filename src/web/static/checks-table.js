@@ -1,0 +1,123 @@
+// The evidence behind the controller's decisions: each metric check's threshold next to the
+// value measured at the last analysis, its sample size and its verdict, plus the webhook
+// (and manual gate) results. The same rendering explains the evidence attached to events.
+import { h } from './safe-dom.js';
+
+/** A metric value with its unit: success rate in %, durations in ms. */
+export function formatMetric(name, value) {
+  if (value === null || value === undefined) return '–';
+  if (name === 'request-success-rate') return `${value.toFixed(2)} %`;
+  if (name === 'request-duration') return `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`;
+  return Number.isInteger(value) ? String(value) : value.toPrecision(4);
+}
+
+function formatRange(name, range) {
+  if (!range) return 'none';
+  const parts = [];
+  if (range.min !== undefined) parts.push(`≥ ${formatMetric(name, range.min)}`);
+  if (range.max !== undefined) parts.push(`≤ ${formatMetric(name, range.max)}`);
+  return parts.join(' and ');
+}
+
+function seconds(ms) {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+function verdict(result, spec) {
+  if (!result) return { text: 'not run yet', className: 'pending' };
+  if (result.error) return { text: 'error', className: 'failed' };
+  if (result.value === null) {
+    return spec?.failOnNoData
+      ? { text: 'no data: failed', className: 'failed' }
+      : { text: 'no data: hold', className: 'pending' };
+  }
+  return result.passed ? { text: 'passed', className: 'passed' } : { text: 'failed', className: 'failed' };
+}
+
+function metricRow(name, spec, result) {
+  const { text, className } = verdict(result, spec);
+  const sample =
+    result?.sampleSize === undefined
+      ? '–'
+      : `${result.sampleSize}${spec ? ` (min ${spec.minRequests})` : ''}`;
+  return h(
+    'tr',
+    { 'data-metric': name },
+    h('th', { scope: 'row' }, name),
+    h('td', {}, spec ? formatRange(name, spec.thresholdRange) : '–'),
+    h('td', { class: 'number' }, formatMetric(name, result?.value)),
+    h('td', { class: 'number' }, sample),
+    h('td', {}, spec ? seconds(spec.intervalMs) : '–'),
+    h('td', {}, h('span', { class: `verdict ${className}` }, text)),
+    h('td', { class: 'detail' }, result?.error ?? result?.detail ?? ''),
+  );
+}
+
+/**
+ * A table of metric checks: every configured metric (from the analysis summary), with the
+ * result of the last analysis if it ran; results for metrics no longer configured are kept.
+ */
+export function metricsTable(metricResults = [], metricSpecs = []) {
+  const names = [...new Set([...metricSpecs.map((m) => m.name), ...metricResults.map((m) => m.name)])];
+  if (names.length === 0) return h('p', { class: 'empty' }, 'No metric checks configured.');
+  return h(
+    'table',
+    { class: 'checks' },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ['metric', 'threshold', 'measured', 'requests', 'window', 'verdict', 'detail'].map((c) =>
+          h('th', { scope: 'col' }, c),
+        ),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      names.map((name) =>
+        metricRow(
+          name,
+          metricSpecs.find((m) => m.name === name),
+          metricResults.find((m) => m.name === name),
+        ),
+      ),
+    ),
+  );
+}
+
+/** Webhook and gate results of the last analysis, or nothing when none ran. */
+export function webhookList(webhooks = []) {
+  if (webhooks.length === 0) return null;
+  return h(
+    'ul',
+    { class: 'hooks' },
+    webhooks.map((hook) =>
+      h(
+        'li',
+        {},
+        h('span', { class: `verdict ${hook.ok ? 'passed' : 'failed'}` }, hook.ok ? 'ok' : 'failed'),
+        ` ${hook.name} (${hook.type})`,
+        hook.message ? h('span', { class: 'detail' }, ` ${hook.message}`) : null,
+      ),
+    ),
+  );
+}
+
+/**
+ * An event's `evidence`: check results (`{webhooks, metrics}`), a judge's verdict (with a
+ * `summary` line), or anything else shown as JSON text.
+ */
+export function evidenceView(evidence) {
+  if (evidence === null || typeof evidence !== 'object') return h('pre', {}, JSON.stringify(evidence));
+  const parts = [];
+  if (typeof evidence.summary === 'string') parts.push(h('p', { class: 'summary' }, evidence.summary));
+  if (Array.isArray(evidence.metrics)) parts.push(metricsTable(evidence.metrics, []));
+  if (Array.isArray(evidence.webhooks)) parts.push(webhookList(evidence.webhooks));
+  const known = new Set(['summary', 'metrics', 'webhooks']);
+  const rest = Object.fromEntries(Object.entries(evidence).filter(([key]) => !known.has(key)));
+  if (Object.keys(rest).length > 0) parts.push(h('pre', {}, JSON.stringify(rest, null, 2)));
+  return h('div', { class: 'evidence' }, parts);
+}

@@ -1,0 +1,96 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { AviaryError } from '../errors.js';
+import { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import { parseTrafficQuery, trafficSeries } from './traffic-series.js';
+
+const APP = 'catalogdetail';
+// A whole second plus 400 ms: the current, still-filling second starts at NOW - 400.
+const NOW = 1_700_000_000_400;
+const END = 1_700_000_000_000;
+
+function record(metrics: ProxyMetrics, version: string, atMs: number, status: number, latencyMs: number) {
+  const stats = metrics.endpoint(APP, 'main', version, 'none');
+  metrics.recordRequest(stats, metrics.window(APP, version), atMs, status, latencyMs, undefined);
+}
+
+describe('trafficSeries', () => {
+  it('buckets each version: rate, success rate and quantiles per step', () => {
+    const metrics = new ProxyMetrics();
+    // Bucket [END-10s, END-5s): 10 canary requests, one a 500, latencies 1..10 ms.
+    for (let i = 1; i <= 10; i++) record(metrics, 'canary', END - 8_000, i === 10 ? 500 : 200, i);
+    // Bucket [END-5s, END): 20 primary requests at 40 ms.
+    for (let i = 0; i < 20; i++) record(metrics, 'primary', END - 1_000, 200, 40);
+    // The current second is still filling: left out.
+    record(metrics, 'primary', NOW - 100, 500, 999);
+
+    const series = trafficSeries(metrics, APP, { seconds: 15, stepSeconds: 5, nowMs: NOW });
+
+    expect(series).toMatchObject({ app: APP, fromMs: END - 15_000, toMs: END, stepMs: 5_000 });
+    expect(series.timestamps).toEqual([END - 10_000, END - 5_000, END]);
+    const { canary, primary } = series.versions;
+    expect(canary.requests).toEqual([0, 10, 0]);
+    expect(canary.rps).toEqual([null, 2, 0]);
+    expect(canary.successRate).toEqual([null, 90, null]);
+    expect(canary.p50Ms[1]).toBeCloseTo(5, 0);
+    expect(canary.p99Ms[1]).toBeCloseTo(10, 0);
+    expect(canary.p50Ms[2]).toBeNull();
+    expect(primary.requests).toEqual([0, 0, 20]);
+    expect(primary.rps).toEqual([null, null, 4]);
+    expect(primary.successRate).toEqual([null, null, 100]);
+    expect(primary.p99Ms[2]).toBeCloseTo(40, 0);
+  });
+
+  it('counts mirrored copies, as the built-in checks do', () => {
+    const metrics = new ProxyMetrics();
+    const window = metrics.window(APP, 'canary');
+    window.recordMirror(END - 2_000, 200, 20);
+    window.recordMirror(END - 2_000, 0, 20);
+    const series = trafficSeries(metrics, APP, { seconds: 5, stepSeconds: 5, nowMs: NOW });
+    expect(series.versions.canary.requests).toEqual([2]);
+    expect(series.versions.canary.successRate).toEqual([50]);
+  });
+
+  it('buckets partition the span: their requests add up to the requests in it', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: -130_000, max: 999 }), { maxLength: 60 }),
+        fc.constantFrom(1, 2, 5, 10),
+        (offsets, stepSeconds) => {
+          const metrics = new ProxyMetrics();
+          for (const offset of offsets) record(metrics, 'primary', NOW + offset - 400, 200, 5);
+          const series = trafficSeries(metrics, APP, { seconds: 60, stepSeconds, nowMs: NOW });
+          const inSpan = offsets.filter((o) => {
+            const at = NOW + o - 400;
+            return at >= series.fromMs && at < series.toMs;
+          }).length;
+          expect(series.versions.primary.requests.reduce((a, b) => a + b, 0)).toBe(inSpan);
+        },
+      ),
+      // Each run allocates a ten-minute window; a few dozen runs cover the step sizes.
+      { numRuns: 30 },
+    );
+  });
+});
+
+describe('parseTrafficQuery', () => {
+  const parse = (query: string) => parseTrafficQuery(new URLSearchParams(query), 600, NOW);
+
+  it('defaults to the last five minutes in five-second steps', () => {
+    expect(parse('')).toEqual({ seconds: 300, stepSeconds: 5, nowMs: NOW });
+    expect(parse('seconds=60&step=1')).toEqual({ seconds: 60, stepSeconds: 1, nowMs: NOW });
+  });
+
+  it.each([
+    ['step=0', 'step: expected whole seconds from 1 to 60, got "0"'],
+    ['step=61', 'step: expected whole seconds from 1 to 60, got "61"'],
+    ['step=2.5', 'step: expected whole seconds from 1 to 60, got "2.5"'],
+    ['seconds=601', 'seconds: expected whole seconds from 5 to 600, got "601"'],
+    ['seconds=abc', 'seconds: expected whole seconds from 5 to 600, got "abc"'],
+    ['seconds=10&step=30', 'seconds: expected whole seconds from 30 to 600, got "10"'],
+  ])('rejects %s naming the parameter', (query, message) => {
+    const attempt = () => parse(query);
+    expect(attempt).toThrow(AviaryError);
+    expect(attempt).toThrow(message);
+  });
+});

@@ -1,0 +1,162 @@
+/**
+ * The dashboard in a real browser (Debian's Chromium through playwright-core) against a real
+ * runtime running the seed's demo apps: the page lists the apps, the charts draw the
+ * router's traffic, event text stays text, and pressing Abort (with the token prompt) on a
+ * running canary rolls it back. Saves screenshots under test-results/.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DASHBOARD_CSP } from '../../src/web/static-assets.js';
+import { DEADLINE_MS, startDemoRuntime, TOKEN, waitFor, type DemoRuntime } from './demo-runtime.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
+const missing = existsSync(CHROMIUM)
+  ? undefined
+  : `${CHROMIUM} is absent (install Debian's chromium; .ci/run installs it)`;
+
+describe.skipIf(missing !== undefined)(
+  `dashboard in Chromium${missing ? ` — skipped: ${missing}` : ''}`,
+  () => {
+    let demo: DemoRuntime | undefined;
+    let context: BrowserContext | undefined;
+    let profile: string | undefined;
+    let page: Page;
+    const pageErrors: string[] = [];
+    const consoleErrors: string[] = [];
+
+    beforeAll(async () => {
+      profile = await mkdtemp(join(tmpdir(), 'aviary-chromium-'));
+      // Playwright passes the fresh profile as --user-data-dir itself (REFERENCE §7's flags).
+      const [started, launched] = await Promise.allSettled([
+        startDemoRuntime(),
+        chromium.launchPersistentContext(profile, {
+          executablePath: CHROMIUM,
+          headless: true,
+          viewport: { width: 1400, height: 1000 },
+          args: [
+            '--headless',
+            '--no-sandbox',
+            '--disable-gpu',
+            '--disable-quic',
+            '--no-first-run',
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--disable-sync',
+          ],
+        }),
+      ]);
+      if (started.status === 'fulfilled') demo = started.value;
+      if (launched.status === 'fulfilled') context = launched.value;
+      if (started.status === 'rejected') throw started.reason;
+      if (launched.status === 'rejected') throw launched.reason;
+      page = await context!.newPage();
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      page.on('console', (message) => {
+        if (message.type() === 'error') consoleErrors.push(message.text());
+      });
+    });
+
+    afterAll(async () => {
+      await context?.close();
+      await demo?.close();
+      if (profile) await rm(profile, { recursive: true, force: true });
+      if (demo) expect(await demo.leaks.leftovers()).toEqual([]);
+    });
+
+    it('shows the apps, live charts and checks, and aborts a running canary', async () => {
+      if (!demo) throw new Error('the demo runtime did not start');
+      const running = demo;
+      running.release('2');
+      await waitFor(
+        'catalogdetail v2 Progressing with canary traffic',
+        () => {
+          const status = running.view('catalogdetail').status;
+          return status?.phase === 'Progressing' && status.canaryWeight > 0 ? true : undefined;
+        },
+        () => JSON.stringify(running.view('catalogdetail').status),
+      );
+
+      const response = await page.goto(`${running.runtime.controlUrl}/`);
+      expect(response?.status()).toBe(200);
+      expect(response?.headers()['content-security-policy']).toBe(DASHBOARD_CSP);
+
+      const card = page.locator('article.app[data-app="catalogdetail"]');
+      await card.locator('[data-role="phase"]', { hasText: 'Progressing' }).waitFor({ timeout: DEADLINE_MS });
+      await page.locator('article.app[data-app="frontend"]').waitFor({ timeout: DEADLINE_MS });
+      expect(await page.locator('article.app h2').allTextContents()).toEqual(
+        expect.arrayContaining(['frontend', 'catalogdetail']),
+      );
+
+      // Both versions served traffic since the release: each line has points.
+      await page.waitForFunction(
+        `(() => {
+        const chart = document.querySelector('[data-app="catalogdetail"] svg[data-chart="rps"]');
+        const canary = chart?.querySelector('path.line.canary')?.getAttribute('d') ?? '';
+        return Number(chart?.getAttribute('data-points')) >= 2 && canary.length > 0;
+      })()`,
+        undefined,
+        { timeout: DEADLINE_MS },
+      );
+      const primaryLine = await card.locator('svg[data-chart="rps"] path.line.primary').getAttribute('d');
+      expect(primaryLine?.match(/[ML]/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+
+      // The checks table shows each threshold beside its measured value.
+      const successRow = card.locator('tr[data-metric="request-success-rate"]');
+      await expect.poll(() => successRow.textContent(), { timeout: DEADLINE_MS }).toContain('≥ 99.00 %');
+
+      // Event text is shown as text: markup in an operator's reason never becomes elements.
+      const probe = '<img src=x onerror="window.__xss=1">';
+      const gate = await fetch(
+        `${running.runtime.controlUrl}/api/v1/rollouts/catalogdetail/gates/confirm-promotion/close`,
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ reason: probe }),
+        },
+      );
+      expect(gate.status).toBe(200);
+      await page.locator('#events .event-message', { hasText: probe }).waitFor({ timeout: DEADLINE_MS });
+      expect(await page.locator('#events img').count()).toBe(0);
+      expect(await page.evaluate('window.__xss')).toBeUndefined();
+
+      await mkdir(RESULTS, { recursive: true });
+      await page.screenshot({ path: join(RESULTS, 'dashboard-progressing.png'), fullPage: true });
+
+      const dialogs: string[] = [];
+      page.on('dialog', (dialog) => {
+        dialogs.push(dialog.type());
+        void (dialog.type() === 'prompt' ? dialog.accept(TOKEN) : dialog.accept());
+      });
+      await card.locator('button[data-action="abort"]').click();
+      await waitFor(
+        'catalogdetail rolled back (Failed)',
+        () => (running.view('catalogdetail').status?.phase === 'Failed' ? true : undefined),
+        () => JSON.stringify(running.view('catalogdetail').status),
+      );
+      await card.locator('[data-role="phase"]', { hasText: 'Failed' }).waitFor({ timeout: DEADLINE_MS });
+      expect(dialogs).toEqual(['confirm', 'prompt']);
+      await card.locator('.notice', { hasText: 'Abort accepted' }).waitFor();
+      await page.locator('#events [data-reason="CommandReceived"]', { hasText: 'abort requested' }).waitFor();
+      expect(await card.locator('.bar').getAttribute('data-canary-weight')).toBe('0');
+
+      expect(consoleErrors).toEqual([]);
+
+      // A rejected call shows the API's own message, and the bad token is forgotten.
+      await page.evaluate("sessionStorage.setItem('aviary.token', 'wrong-token')");
+      await card.locator('button[data-action="pause"]').click();
+      await card
+        .locator('.notice.error', { hasText: 'Authorization: Bearer' })
+        .waitFor({ timeout: DEADLINE_MS });
+      expect(await page.evaluate("sessionStorage.getItem('aviary.token')")).toBeNull();
+
+      await page.screenshot({ path: join(RESULTS, 'dashboard.png'), fullPage: true });
+      expect(pageErrors).toEqual([]);
+    });
+  },
+);

@@ -8,7 +8,15 @@ import { ConfigError } from '../config/config-error.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import { registerProxyCommand } from './proxy-command.js';
 import { registerUpCommand } from './up-command.js';
+import { registerStatusCommand } from './status-command.js';
+import { registerGetCommand } from './get-events-command.js';
+import { registerWatchCommand } from './watch-command.js';
+import { registerRolloutActionCommands } from './rollout-action-command.js';
+import { registerSetWeightCommand } from './set-weight-command.js';
+import { registerGateCommand } from './gate-command.js';
+import { registerValidateCommand } from './validate-command.js';
 import { registerDemoCommand } from './demo-command.js';
+import { registerApplyCommand } from './apply-command.js';
 
 const program = new Command('aviary')
   .description('Progressive delivery with a built-in traffic router: canary, A/B and blue/green releases.')
@@ -18,7 +26,15 @@ const program = new Command('aviary')
 
 registerProxyCommand(program);
 registerUpCommand(program);
+registerStatusCommand(program);
+registerGetCommand(program);
+registerWatchCommand(program);
+registerRolloutActionCommands(program);
+registerSetWeightCommand(program);
+registerGateCommand(program);
+registerValidateCommand(program);
 registerDemoCommand(program);
+registerApplyCommand(program);
 
 try {
   await program.parseAsync(process.argv);

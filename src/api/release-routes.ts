@@ -1,0 +1,79 @@
+/**
+ * Release-file endpoints of the control API, mounted as an extra route:
+ *
+ *   GET  /api/v1/releases                 every app run from a release file
+ *   GET  /api/v1/apps/{app}/release       its versions, weights, shares and recent events
+ *   POST /api/v1/apps/{app}/release       apply a release document (Bearer token)
+ *
+ * The POST body is the release file as JSON (`aviary apply` converts the YAML). It answers
+ * once new versions are ready, the split is set and removed versions are stopped. A rejected
+ * release answers 422 with `error.issues[] {path, message}` naming each bad entry.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ConfigError } from '../config/config-error.js';
+import { AviaryError } from '../errors.js';
+import type { ReleaseManager } from '../rollout/release-manager.js';
+import type { ExtraRoute } from './control-server.js';
+import { readBody, requireToken, sendError, sendJson } from './http-json.js';
+
+/** Largest release document accepted (a release has at most ten entries). */
+const BODY_LIMIT_BYTES = 256 * 1024;
+
+const STATUS_FOR_CODE: Readonly<Record<string, number>> = {
+  AVIARY_CONFIG_INVALID: 422,
+  AVIARY_RELEASE_NOT_READY: 422,
+  AVIARY_RELEASE_CONFLICT: 409,
+  AVIARY_NOT_FOUND: 404,
+  AVIARY_BODY_TOO_LARGE: 413,
+  AVIARY_BAD_REQUEST: 400,
+};
+
+async function documentOf(req: IncomingMessage): Promise<unknown> {
+  const text = await readBody(req, BODY_LIMIT_BYTES);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new AviaryError('AVIARY_BAD_REQUEST', 'request body: expected the release document as JSON');
+  }
+}
+
+function sendFailure(res: ServerResponse, err: unknown): void {
+  if (err instanceof ConfigError) {
+    sendError(res, 422, err.code, err.message, { issues: err.issues });
+  } else if (err instanceof AviaryError) {
+    sendError(res, STATUS_FOR_CODE[err.code] ?? 400, err.code, err.message);
+  } else {
+    sendError(res, 500, 'AVIARY_INTERNAL', (err as Error).message);
+  }
+}
+
+/**
+ * The release endpoints over `manager`. Security: applying needs `token` (compared in
+ * constant time); reads are open, like the rest of the control API.
+ */
+export function releaseRoutes(manager: ReleaseManager, token: string): ExtraRoute {
+  return async (req, res, url) => {
+    const method = req.method ?? 'GET';
+    if (method === 'GET' && url.pathname === '/api/v1/releases') {
+      sendJson(res, 200, await Promise.all(manager.apps().map((app) => manager.view(app))));
+      return true;
+    }
+    const match = /^\/api\/v1\/apps\/([^/]+)\/release$/.exec(url.pathname);
+    if (!match) return false;
+    const app = decodeURIComponent(match[1]!);
+    try {
+      if (method === 'GET') {
+        sendJson(res, 200, { ...(await manager.view(app)), events: manager.events(app) });
+      } else if (method === 'POST') {
+        if (!requireToken(req, res, token)) return true;
+        const by = String(req.headers['x-aviary-user'] ?? 'api');
+        sendJson(res, 200, await manager.apply(app, await documentOf(req), by));
+      } else {
+        sendError(res, 405, 'AVIARY_METHOD', `use GET or POST for ${url.pathname}`);
+      }
+    } catch (err) {
+      sendFailure(res, err);
+    }
+    return true;
+  };
+}

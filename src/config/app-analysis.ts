@@ -5,6 +5,7 @@
  * analysis is set here, once.
  */
 import { z } from 'zod';
+import { judgeConfigSchema } from '../analysis/judge-config.js';
 import { httpMatchSchema } from './app-match.js';
 import { durationMs } from './proxy-schema.js';
 import { webhookSpecIssues } from '../rollout/webhook-client.js';
@@ -14,6 +15,13 @@ export { WEBHOOK_TYPES, type WebhookType };
 
 /** Metrics that need no `templateRef` (Flagger's built-ins). */
 export const BUILTIN_METRICS = ['request-success-rate', 'request-duration'] as const;
+
+/**
+ * Name of the check that carries the sequential judge's decision. With `analysis.judge` set,
+ * a metric of this name is added to `analysis.metrics`, so the judge is asked for, reported
+ * and counted like any metric; the name is reserved for it.
+ */
+export const JUDGE_METRIC_NAME = 'judge';
 
 /** Alert severities; a provider with severity `warn` receives warn and error (Flagger's filter). */
 export const ALERT_SEVERITIES = ['info', 'warn', 'error'] as const;
@@ -157,6 +165,12 @@ export const analysisSchema = z
     metrics: z.array(metricSchema).default([]),
     webhooks: z.array(webhookSchema).default([]),
     alerts: z.array(alertSchema).default([]),
+    /**
+     * The sequential judge (docs/adr/0002-sequential-judge.md), beside any threshold metrics:
+     * it compares canary with primary from the router's counters, holds while data is
+     * insufficient and rolls back at once on a regression. `judge: {}` takes every default.
+     */
+    judge: judgeConfigSchema.optional(),
   })
   .superRefine((a, ctx) => {
     const last = a.stepWeights.at(-1);
@@ -189,17 +203,35 @@ export const analysisSchema = z
         message: 'mirroring applies to blue/green and canary releases, not to A/B testing (match)',
       });
     }
+    const reserved = a.metrics.findIndex((m) => m.name === JUDGE_METRIC_NAME);
+    if (a.judge !== undefined && reserved >= 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['metrics', reserved, 'name'],
+        message: `"${JUDGE_METRIC_NAME}" is reserved for the check of analysis.judge; rename this metric`,
+      });
+    }
     uniqueNames(a.metrics, 'metrics', ctx);
     uniqueNames(a.webhooks, 'webhooks', ctx);
     uniqueNames(a.alerts, 'alerts', ctx);
   })
   .transform((a) => ({
     ...a,
+    metrics: a.judge === undefined ? a.metrics : [...a.metrics, judgeMetric(a.interval, a.judge)],
     maxWeight: a.maxWeight ?? a.stepWeights.at(-1) ?? 100,
     stepWeight: a.stepWeight === 0 ? undefined : a.stepWeight,
     stepWeightPromotion: a.stepWeightPromotion === 0 ? undefined : a.stepWeightPromotion,
     iterations: a.iterations === 0 ? undefined : a.iterations,
   }));
+
+/**
+ * The metric that asks for the judge's decision each check tick. Its `minRequests` is the
+ * judge's, so "insufficient data" reads as a hold with the canary's request count; never
+ * `failOnNoData`, because too little data must not count as a failure.
+ */
+function judgeMetric(interval: number, judge: { minCanaryRequests: number }): z.output<typeof metricSchema> {
+  return { name: JUDGE_METRIC_NAME, interval, minRequests: judge.minCanaryRequests, failOnNoData: false };
+}
 
 /** A validated analysis, defaults applied, durations in ms, `maxWeight` always set. */
 export type AnalysisSpec = z.output<typeof analysisSchema>;

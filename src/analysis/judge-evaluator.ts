@@ -1,0 +1,188 @@
+/**
+ * The sequential judge at the edge: answers the `judge` check (added to `analysis.metrics`
+ * by `analysis.judge`) each check tick. It keeps one `JudgeState` per rollout, feeds it the
+ * router's per-version counts since its last look — whole seconds only, so no request is
+ * counted twice or missed — and turns the decision into a `MetricResult` that carries the
+ * evidence. `regression` is a failed check *and* a request to roll back now, so it does not
+ * wait for `threshold`; `insufficient-data` is a hold, never a failure.
+ */
+import { JUDGE_METRIC_NAME } from '../config/app-analysis.js';
+import type { AppSpec, MetricSpec } from '../config/app-schema.js';
+import { nextGate } from '../rollout/analysis-plan.js';
+import type { MetricResult } from '../rollout/observations.js';
+import { ANALYSIS_PHASES, type RolloutStatus } from '../rollout/rollout-status.js';
+import type { LatencyBuckets } from './bucket-counts.js';
+import { judgeStep } from './judge.js';
+import { assess, mayAdvance, type JudgeVerdict } from './judge-decision.js';
+import { initJudgeState, type JudgeState } from './judge-state.js';
+
+/** What the judge reads of one version's traffic over [fromMs, toMs) (`TrafficSnapshot` fits). */
+export interface TrafficCounts {
+  readonly requests: number;
+  readonly errors5xx: number;
+  readonly latency: LatencyBuckets;
+}
+
+/** Per-version traffic, e.g. `proxy.metrics.versionTraffic(app, version)`. */
+export type TrafficSource = (
+  app: string,
+  version: 'primary' | 'canary',
+) => { snapshot(fromMs: number, toMs: number): TrafficCounts };
+
+/** What the judge remembers about one rollout; plain JSON. */
+export interface JudgeRun {
+  readonly version: 1;
+  /** Revision under analysis (`status.lastAppliedSpec`); another one starts a new run. */
+  readonly revision: string;
+  /** End of the last window fed (ms, a whole second); the next window starts here. */
+  readonly lastTo: number;
+  readonly state: JudgeState;
+}
+
+/** Durable storage for runs, so a restarted controller keeps its evidence. */
+export interface JudgeRunStore {
+  load(app: string): Promise<JudgeRun | undefined>;
+  save(app: string, run: JudgeRun): Promise<void>;
+  remove(app: string): Promise<void>;
+}
+
+/** Options of a {@link JudgeEvaluator}. */
+export interface JudgeEvaluatorOptions {
+  readonly traffic: TrafficSource;
+  /** The rollout's status as the controller holds it (weight, failed checks, revision). */
+  readonly status: (app: string) => RolloutStatus | undefined;
+  /** Where runs are kept between ticks; default: memory only (lost on restart). */
+  readonly store?: JudgeRunStore;
+}
+
+/** The `judge` check of every app with `analysis.judge`. */
+export class JudgeEvaluator {
+  private readonly runs = new Map<string, JudgeRun>();
+
+  constructor(private readonly options: JudgeEvaluatorOptions) {}
+
+  /** The run of `app`, if one is in progress (for the API and tests). */
+  run(app: string): JudgeRun | undefined {
+    return this.runs.get(app);
+  }
+
+  /**
+   * Forgets the run once the rollout leaves the analysis (succeeded, failed, promoting), so
+   * the next rollout starts from no evidence. Feed it every status the controller emits.
+   */
+  observe(app: string, status: RolloutStatus | undefined): Promise<void> {
+    if (status !== undefined && ANALYSIS_PHASES.includes(status.phase)) return Promise.resolve();
+    const had = this.runs.delete(app);
+    return had && this.options.store ? this.options.store.remove(app) : Promise.resolve();
+  }
+
+  /** The check runner's `ExtraMetricEvaluator` for the `judge` metric; undefined for any other. */
+  readonly evaluate = async (
+    app: AppSpec,
+    metric: MetricSpec,
+    nowMs: number,
+    signal: AbortSignal,
+  ): Promise<MetricResult | undefined> => {
+    const config = app.canary.analysis.judge;
+    if (metric.name !== JUDGE_METRIC_NAME || metric.templateRef !== undefined || config === undefined) {
+      return undefined;
+    }
+    const status = this.options.status(app.name);
+    if (status === undefined) {
+      return {
+        name: metric.name,
+        value: null,
+        passed: false,
+        detail: `${app.name} has no rollout status yet`,
+      };
+    }
+    let run = await this.current(app, status, nowMs);
+    signal.throwIfAborted();
+    // Whole seconds only: the second in progress is still filling and goes in the next window.
+    const to = Math.floor(nowMs / 1000) * 1000;
+    let verdict: JudgeVerdict;
+    if (to > run.lastTo) {
+      const primary = this.options.traffic(app.name, 'primary').snapshot(run.lastTo, to);
+      const canary = this.options.traffic(app.name, 'canary').snapshot(run.lastTo, to);
+      const step = judgeStep(
+        run.state,
+        {
+          primary: { requests: primary.requests, errors: primary.errors5xx, latency: primary.latency },
+          canary: { requests: canary.requests, errors: canary.errors5xx, latency: canary.latency },
+          canaryWeight: status.canaryWeight,
+        },
+        config,
+      );
+      run = { ...run, lastTo: to, state: step.state };
+      verdict = step;
+    } else {
+      verdict = assess(run.state, config);
+    }
+    const result = this.resultOf(app, status, metric, verdict);
+    this.runs.set(app.name, run);
+    await this.options.store?.save(app.name, run);
+    return result;
+  };
+
+  private async current(app: AppSpec, status: RolloutStatus, nowMs: number): Promise<JudgeRun> {
+    const revision = status.lastAppliedSpec;
+    let run = this.runs.get(app.name);
+    if (run === undefined && this.options.store) run = await this.options.store.load(app.name);
+    if (run !== undefined && run.version === 1 && run.revision === revision) return run;
+    // A new run looks back one analysis interval: the canary has had its first weight since
+    // the previous check tick.
+    const start = Math.floor((nowMs - app.canary.analysis.interval) / 1000) * 1000;
+    return { version: 1, revision, lastTo: start, state: initJudgeState() };
+  }
+
+  private resultOf(
+    app: AppSpec,
+    status: RolloutStatus,
+    metric: MetricSpec,
+    verdict: JudgeVerdict,
+  ): MetricResult {
+    const { decision, evidence } = verdict;
+    const base = { name: metric.name, evidence: { decision, ...evidence } };
+    const pValue = smallestPValue(verdict);
+    switch (decision) {
+      case 'regression':
+        // No sampleSize: a regression proven on few requests must not read as "too little data".
+        return { ...base, value: pValue, passed: false, rollback: true, detail: evidence.summary };
+      case 'insufficient-data':
+        return {
+          ...base,
+          value: null,
+          sampleSize: evidence.canaryRequests,
+          passed: false,
+          detail: evidence.summary,
+        };
+      case 'pass':
+      case 'non-inferior': {
+        const next = nextGate(app.canary.analysis, status) === 'confirm-promotion' ? 'promotion' : 'step';
+        if (!mayAdvance(verdict, next)) {
+          return {
+            ...base,
+            value: null,
+            passed: false,
+            detail: `holding before promotion: the evidence leans towards a regression (${evidence.summary}); waiting for more data`,
+          };
+        }
+        return {
+          ...base,
+          value: pValue,
+          sampleSize: evidence.canaryRequests,
+          passed: true,
+          detail: evidence.summary,
+        };
+      }
+    }
+  }
+}
+
+/** The smallest p-value of the judge's tests: the error test and each quantile's exceedance test. */
+function smallestPValue(verdict: JudgeVerdict): number {
+  return Math.min(
+    verdict.evidence.errors.pValue,
+    ...verdict.evidence.latency.map((l) => l.exceedance.pValue),
+  );
+}

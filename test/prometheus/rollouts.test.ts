@@ -1,0 +1,230 @@
+/**
+ * Rollouts decided by the analysis beyond the built-in counters, through the whole runtime:
+ * a templated metric and the built-in checks answered by a real Prometheus that scrapes the
+ * router's metrics on the control API (REFERENCE §7), and the sequential judge rolling a
+ * regression back at once, before `threshold` failed checks pile up.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PrometheusProvider } from '../../src/metrics/prometheus-provider.js';
+import { MetricQueryError } from '../../src/metrics/provider-registry.js';
+import { findFreePort } from '../../src/target/free-port.js';
+import {
+  APP,
+  catalogProcess,
+  describeRollout,
+  startTestRuntime,
+  TrafficLoop,
+  waitFor,
+} from '../rollout/support.js';
+
+const PROMETHEUS = '/usr/bin/prometheus';
+const missing = existsSync(PROMETHEUS)
+  ? undefined
+  : `${PROMETHEUS} not found: install the Debian package "prometheus" (.ci/run does)`;
+const never = new AbortController().signal;
+
+/** A Prometheus child process on loopback with a temporary TSDB, scraping one target every second. */
+interface RunningPrometheus {
+  readonly url: string;
+  readonly provider: PrometheusProvider;
+  stop(): Promise<void>;
+}
+
+async function startPrometheus(scrapeTarget: string, port: number): Promise<RunningPrometheus> {
+  const dir = await mkdtemp(join(tmpdir(), 'aviary-prometheus-'));
+  const config = join(dir, 'prometheus.yml');
+  await writeFile(
+    config,
+    [
+      'global: {scrape_interval: 1s, evaluation_interval: 1s}',
+      'scrape_configs:',
+      '  - job_name: aviary',
+      '    metrics_path: /metrics',
+      `    static_configs: [{targets: ["${scrapeTarget}"]}]`,
+      '',
+    ].join('\n'),
+  );
+  const child: ChildProcess = spawn(
+    PROMETHEUS,
+    [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'], shell: false },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const provider = new PrometheusProvider({ address: url, timeoutMs: 2000 });
+  const running: RunningPrometheus = {
+    url,
+    provider,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    const why = () => `prometheus exit=${String(child.exitCode)} stderr: ${stderr}`;
+    await waitFor(
+      'prometheus /-/ready',
+      async () => ((await provider.isOnline(never)) ? true : undefined),
+      why,
+    );
+    // The first scrape lands only after target discovery settles (about 6 s here).
+    await waitFor(
+      'the first scraped sample',
+      () => provider.runQuery('count(up{job="aviary"})', never),
+      why,
+      20_000,
+    );
+  } catch (err) {
+    await running.stop();
+    throw err;
+  }
+  return running;
+}
+
+describe.skipIf(missing !== undefined)(
+  `rollouts decided through a real Prometheus${missing === undefined ? '' : ` (skipped: ${missing})`}`,
+  () => {
+    let prometheus: RunningPrometheus | undefined;
+    let apiPort = 0;
+
+    beforeAll(async () => {
+      apiPort = await findFreePort();
+      const port = await findFreePort(new Set([apiPort]));
+      prometheus = await startPrometheus(`127.0.0.1:${apiPort}`, port);
+    }, 30_000);
+
+    afterAll(async () => {
+      await prometheus?.stop();
+    });
+
+    it('rolls v3 back on a templated success rate that Prometheus computes from the router', async () => {
+      const url = prometheus!.url;
+      const test = await startTestRuntime(
+        catalogProcess('1'),
+        {
+          progressDeadlineSeconds: 60,
+          analysis: {
+            interval: '500ms',
+            threshold: 1,
+            stepWeight: 50,
+            maxWeight: 50,
+            metrics: [
+              {
+                name: 'success-rate',
+                templateRef: { name: 'router-success-rate' },
+                templateVariables: { version: 'canary' },
+                // At least the scrape window: rate() needs two samples inside it.
+                interval: '10s',
+                thresholdRange: { min: 99 },
+              },
+              { name: 'request-duration', interval: '10s', thresholdRange: { max: 500 } },
+            ],
+          },
+        },
+        {
+          api: { port: apiPort },
+          metricsServer: url,
+          metricTemplates: [
+            {
+              name: 'router-success-rate',
+              provider: { type: 'prometheus', address: url },
+              query:
+                '100 * sum(rate(aviary_proxy_requests_total{service="{{ service }}",version="{{ variables.version }}",code!~"5.."}[{{ interval }}]))' +
+                ' / sum(rate(aviary_proxy_requests_total{service="{{ service }}",version="{{ variables.version }}"}[{{ interval }}]))',
+            },
+          ],
+        },
+      );
+      await test.waitForPhase('Initialized');
+      TrafficLoop.start(test.runtime.routerUrl, { pauseMs: 10 });
+
+      test.deploy(catalogProcess('3', { FAIL_RATE: '0.5' }));
+      await test.waitForPhase('Failed');
+
+      const failed = test.events('ChecksFailed');
+      expect(failed, describeRollout(test)).toHaveLength(1);
+      expect(failed[0]!.message).toMatch(/metric success-rate \d+(\.\d+)? < min 99 outside threshold/);
+      expect(test.events('ThresholdReached')).toHaveLength(1);
+      expect(test.events('Promoting')).toEqual([]);
+
+      // The deciding value came from PromQL, and the built-in check went to Prometheus too.
+      const checks = test.runtime.controller.view(APP).lastChecks?.metrics ?? [];
+      const success = checks.find((m) => m.name === 'success-rate');
+      expect(success).toMatchObject({
+        passed: false,
+        evidence: {
+          provider: `prometheus ${url}/`,
+          query: expect.stringContaining(
+            'aviary_proxy_requests_total{service="catalogdetail",version="canary",code!~"5.."}[10s]',
+          ),
+        },
+      });
+      expect(success!.value).toBeGreaterThan(20);
+      expect(success!.value).toBeLessThan(80);
+      expect(checks.find((m) => m.name === 'request-duration')).toMatchObject({
+        evidence: {
+          provider: `prometheus ${url}/`,
+          query: expect.stringContaining('histogram_quantile(0.99'),
+        },
+      });
+
+      // Prometheus holds the canary's 500s the decision was based on.
+      const errors = await prometheus!.provider.runQuery(
+        'sum(aviary_proxy_requests_total{service="catalogdetail",version="canary",code="500"})',
+        never,
+      );
+      expect(errors).toBeGreaterThan(0);
+    });
+
+    it('reports a query Prometheus rejects as a failed check with its own error text', async () => {
+      const err = await prometheus!.provider.runQuery('sum(rate(x[1m]', never).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(MetricQueryError);
+      expect(err).toMatchObject({ code: 'AVIARY_METRIC_QUERY_INVALID', policy: 'failed-check' });
+      expect((err as Error).message).toMatch(/rejected the query \(bad_data\): .*parse error/);
+    });
+  },
+);
+
+describe('the sequential judge in the runtime', () => {
+  it('rolls a regression back at once, long before threshold failed checks', async () => {
+    const test = await startTestRuntime(catalogProcess('1'), {
+      progressDeadlineSeconds: 60,
+      analysis: { interval: '500ms', threshold: 10, stepWeight: 10, maxWeight: 50, judge: {} },
+    });
+    await test.waitForPhase('Initialized');
+    TrafficLoop.start(test.runtime.routerUrl, { pauseMs: 5 });
+
+    test.deploy(catalogProcess('3', { FAIL_RATE: '0.5' }));
+    await test.waitForPhase('Failed');
+
+    const aborted = test.events('OperatorAborted');
+    expect(aborted, describeRollout(test)).toHaveLength(1);
+    expect(aborted[0]!.message).toMatch(/aborted by operator \(judge: regression: error rate/);
+    expect(test.events('ThresholdReached')).toEqual([]);
+    // One failed check of the ten allowed: the abort it queued is applied at the next tick.
+    const failedChecks = test.events('ChecksFailed');
+    expect(failedChecks).toHaveLength(1);
+    expect(failedChecks[0]!.message).toContain('metric judge regression: error rate');
+    expect(failedChecks[0]!.evidence).toMatchObject({
+      metrics: [
+        { name: 'judge', passed: false, evidence: { decision: 'regression', errors: { regression: true } } },
+      ],
+    });
+    // The run is forgotten (and its stored state removed) once the rollout has left the analysis.
+    const stored = join(test.stateDir, 'judge', 'rollouts', `${APP}.json`);
+    await waitFor('the judge state to be removed', () => (existsSync(stored) ? undefined : true));
+  });
+});

@@ -33,6 +33,7 @@ export type EventReason =
   | 'Finalising'
   | 'Succeeded'
   | 'RollbackRequested'
+  | 'RegressionDetected'
   | 'ThresholdReached'
   | 'DeadlineExceeded'
   | 'Failed'

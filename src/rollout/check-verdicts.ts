@@ -84,6 +84,15 @@ export function rollbackRequest(analysis: AnalysisSpec, observations: Observatio
   return undefined;
 }
 
+/** The metric check that proved a regression and asks for an immediate rollback, if any. */
+export function regressionRequest(analysis: AnalysisSpec, observations: Observations): string | undefined {
+  for (const metric of analysis.metrics) {
+    const result = observations.checks.metrics.find((m) => m.name === metric.name);
+    if (result?.rollback === true) return `metric ${metric.name}: ${result.detail ?? 'regression detected'}`;
+  }
+  return undefined;
+}
+
 /** Whether a metric result lacks the data to judge: no value, or fewer requests than `minRequests`. */
 function lacksData(metric: MetricSpec, value: number | null, sampleSize: number | undefined): boolean {
   return value === null || (sampleSize !== undefined && sampleSize < metric.minRequests);

@@ -49,6 +49,16 @@ export interface MetricResult {
   readonly error?: string;
   /** Human-readable detail for events, e.g. `99.2 < 99.5`. */
   readonly detail?: string;
+  /**
+   * What the value rests on, as plain JSON for events, the API and the dashboard: the query
+   * and provider of a templated metric, the counts, bounds and e-values of the judge.
+   */
+  readonly evidence?: unknown;
+  /**
+   * The check proved a regression and asks for a rollback now, without waiting for
+   * `threshold` failed checks (the sequential judge at level α).
+   */
+  readonly rollback?: boolean;
 }
 
 /** Results of the checks run for this tick; results for checks that were not asked are ignored. */

@@ -12,6 +12,7 @@ import {
   gateVerdict,
   hooksVerdict,
   isReady,
+  regressionRequest,
   rollbackRequest,
 } from './check-verdicts.js';
 import type { StepDraft } from './step-draft.js';
@@ -179,6 +180,16 @@ export function analyse(d: StepDraft): void {
       reason: 'RollbackRequested',
       message: `Rolling back ${d.name} manual webhook invoked (${rollbackBy})`,
       alert: { severity: 'warn', message: 'Rolling back manual webhook invoked' },
+    });
+  }
+
+  const regression = regressionRequest(a, d.observations);
+  if (regression !== undefined) {
+    s.failedChecks += 1;
+    return rollback(d, {
+      reason: 'RegressionDetected',
+      message: `Rolling back ${d.name}: regression detected (${regression})`,
+      alert: { severity: 'error', message: `Rolling back: regression detected (${regression})` },
     });
   }
 

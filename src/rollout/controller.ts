@@ -22,7 +22,7 @@ import { ControllerMetrics } from './controller-metrics.js';
 import { gateAppId, type GateStore, type GateType } from './gates.js';
 import { NO_CHECKS, type CheckResults, type OperatorCommand, type RoleObservation } from './observations.js';
 import { requiredChecks } from './required-checks.js';
-import type { RolloutStatus } from './rollout-status.js';
+import { SETTLED_PHASES, type RolloutStatus } from './rollout-status.js';
 import { StateStore, writeFileAtomic } from './state-store.js';
 import { step, terminate } from './step.js';
 
@@ -138,10 +138,45 @@ export class RolloutController extends EventEmitter {
       };
       this.remember(record, spec);
       this.records.set(spec.name, record);
-      if (record.status)
+      if (record.status) {
+        await this.restoreVersions(record);
         await syncRoutes(this.deps, spec, record.routing, this.abort.signal).catch(() => undefined);
+      }
     }
     for (const name of this.records.keys()) this.schedule(name, 0);
+  }
+
+  /**
+   * Starts again the versions the persisted status says run but the target does not have: a
+   * graceful stop (or a reboot) stops every process, and `step` only observes roles, it never
+   * starts a primary that is simply missing. Adopted processes are left as they are.
+   */
+  private async restoreVersions(record: AppRecord): Promise<void> {
+    const status = record.status;
+    if (!status || status.phase === 'Terminating') return;
+    const app = record.spec.name;
+    const roles: [VersionRole, string | null][] = [
+      ['primary', status.primaryRevision],
+      ['canary', status.canaryRevision],
+    ];
+    for (const [role, revision] of roles) {
+      if (revision === null || (await this.options.executor.target.status(app, role))) continue;
+      try {
+        const spec = { ...this.specFor(record, revision), replicas: record.spec.process.replicas };
+        await this.options.executor.target.ensureVersion(app, role, spec, this.abort.signal);
+        this.recordEvent({
+          at: this.now(),
+          app,
+          reason: 'VersionRestored',
+          message: `Restarting ${app} ${role} with revision ${revision}: the saved state says it runs, but no process was left`,
+          severity: 'info',
+          phase: status.phase,
+          canaryWeight: status.canaryWeight,
+        });
+      } catch (err) {
+        this.deps.onError(app, `cannot restart ${role} revision ${revision}: ${(err as Error).message}`);
+      }
+    }
   }
 
   private remember(record: AppRecord, spec: AppSpec): void {
@@ -235,7 +270,7 @@ export class RolloutController extends EventEmitter {
       const before = record.status;
       const result = step(spec, record.status, { primary, canary, checks, commands }, now);
       record.status = result.status;
-      this.consumeGates(spec.name, before, result.status);
+      await this.consumeGates(spec.name, before, result.status);
       await executeActions(
         this.deps,
         spec,
@@ -254,7 +289,11 @@ export class RolloutController extends EventEmitter {
       );
       await this.persist(record);
       this.emit('status', this.view(spec.name));
-      nextDelay = Math.max(50, Math.min(nextDelay, result.status.nextCheckAt - this.now()));
+      const untilCheck = result.status.nextCheckAt - this.now();
+      // A settled rollout has no check due, whatever its old nextCheckAt says; a new
+      // revision, a command or a gate ticks at once. Polling it every 50 ms only burns CPU.
+      const idle = untilCheck <= 0 && SETTLED_PHASES.includes(result.status.phase);
+      if (!idle) nextDelay = Math.max(50, Math.min(nextDelay, untilCheck));
     } catch (err) {
       if (signal.aborted) return;
       this.deps.onError(spec.name, `tick failed: ${(err as Error).message}`);
@@ -273,11 +312,26 @@ export class RolloutController extends EventEmitter {
     return found;
   }
 
-  /** One-shot gates close again once the transition they allowed has happened. */
-  private consumeGates(app: string, before: RolloutStatus | undefined, after: RolloutStatus): void {
+  /**
+   * One-shot gates close again once the transition they allowed has happened. Persisted at
+   * once: a restart must not find a used rollback gate open and roll back the next release.
+   */
+  private async consumeGates(
+    app: string,
+    before: RolloutStatus | undefined,
+    after: RolloutStatus,
+  ): Promise<void> {
     if (!before || before.phase === after.phase) return;
     const id = gateAppId(app, this.namespace);
-    if (after.phase === 'Failed') this.options.gates.consume(id, 'rollback', 'rollout rolled back');
+    if (after.phase === 'Failed' && this.options.gates.consume(id, 'rollback', 'rollout rolled back'))
+      await this.saveGates();
+  }
+
+  private async saveGates(): Promise<void> {
+    await writeFileAtomic(
+      join(this.options.stateDir, 'gates.json'),
+      JSON.stringify(this.options.gates.toJSON()),
+    );
   }
 
   private recordEvent(event: RolloutEventRecord): void {
@@ -342,10 +396,7 @@ export class RolloutController extends EventEmitter {
     const request = { by, ...(reason !== undefined ? { reason } : {}) };
     if (open) this.options.gates.open(id, gate, request);
     else this.options.gates.close(id, gate, request);
-    await writeFileAtomic(
-      join(this.options.stateDir, 'gates.json'),
-      JSON.stringify(this.options.gates.toJSON()),
-    );
+    await this.saveGates();
     this.recordEvent({
       at: this.now(),
       app,

@@ -4,7 +4,7 @@
  * directory), so a `kill -9` at any point leaves either the old document or the new one,
  * never a torn one. See docs/adr/0006-controller-runtime.md.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AviaryError } from '../errors.js';
@@ -37,8 +37,16 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
 /** Per-app JSON documents under `<stateDir>/rollouts/`. */
 export class StateStore<T> {
   private readonly dir: string;
-  /** Serialises writes per app so an older document never lands after a newer one. */
-  private readonly queues = new Map<string, Promise<void>>();
+  /**
+   * The last write queued per app: a digest of its text and its completion. Writes are
+   * serialised per app so an older document never lands after a newer one, and a save of
+   * the text already written (an idle tick) is not written again: ADR 0006 budgets one
+   * fsync'd write per tick that changed something. A digest, not the text, so a store of
+   * many apps with long event histories does not keep a second copy of every document.
+   */
+  private readonly latest = new Map<string, { digest: string; written: Promise<void> }>();
+  /** The directory's creation, once started; reset when a write fails. */
+  private created: Promise<unknown> | undefined;
 
   constructor(stateDir: string) {
     this.dir = join(stateDir, 'rollouts');
@@ -54,20 +62,40 @@ export class StateStore<T> {
     return join(this.dir, `${app}.json`);
   }
 
-  /** Saves the document of `app`. */
+  /** Saves the document of `app`; resolves once it is durable. An unchanged document is not written again. */
   async save(app: string, document: T): Promise<void> {
     const path = this.pathOf(app);
     const text = JSON.stringify(document);
-    const previous = this.queues.get(app) ?? Promise.resolve();
-    const next = previous.then(async () => {
+    const digest = createHash('sha256').update(text).digest('base64');
+    const last = this.latest.get(app);
+    if (last?.digest === digest) return last.written;
+    const written = (last?.written.catch(() => undefined) ?? Promise.resolve()).then(() =>
+      this.write(path, text),
+    );
+    const entry = { digest, written };
+    this.latest.set(app, entry);
+    // A failed write is not "already written": the next save of the same text tries again.
+    written.catch(() => {
+      if (this.latest.get(app) === entry) this.latest.delete(app);
+    });
+    return written;
+  }
+
+  /**
+   * Writes into the directory, creating it on the first write only (a `mkdir` per write
+   * costs as much as the rename it precedes); a write that finds it gone creates it again.
+   */
+  private async write(path: string, text: string): Promise<void> {
+    this.created ??= mkdir(this.dir, { recursive: true });
+    try {
+      await this.created;
+      await writeFileAtomic(path, text);
+    } catch (err) {
+      this.created = undefined;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       await mkdir(this.dir, { recursive: true });
       await writeFileAtomic(path, text);
-    });
-    this.queues.set(
-      app,
-      next.catch(() => undefined),
-    );
-    return next;
+    }
   }
 
   /** Loads the document of `app`, or undefined when none was saved. */
@@ -100,6 +128,7 @@ export class StateStore<T> {
 
   /** Forgets `app`. */
   async remove(app: string): Promise<void> {
+    this.latest.delete(app);
     await rm(this.pathOf(app), { force: true });
   }
 }

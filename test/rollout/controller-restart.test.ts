@@ -1,0 +1,187 @@
+/**
+ * Case g of issue 3: `kill -9` of `aviary up` in the middle of an analysis, then a restart on
+ * the same file and state directory. The new controller adopts the processes the old one left
+ * running, resumes the rollout from its persisted status (the weights go on from where they
+ * were), and its router never sends a client to a dead version.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { RolloutEventRecord } from '../../src/rollout/action-executor.js';
+import type { PersistedRollout } from '../../src/rollout/controller.js';
+import {
+  CATALOGDETAIL,
+  failures,
+  isGone,
+  leaks,
+  onCleanup,
+  tempDir,
+  TOKEN,
+  TrafficLoop,
+  waitFor,
+  waitUntilGone,
+  TEST_TIMEOUT_MS,
+} from './support.js';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+function aviaryYaml(stateDir: string, version: string): string {
+  return `apiVersion: aviary.dev/v1alpha1
+kind: Aviary
+router: {port: 0}
+api: {port: 0}
+stateDir: ${JSON.stringify(stateDir)}
+minAnalysisInterval: 200ms
+apps:
+  - name: catalogdetail
+    path: /catalogDetail
+    process:
+      command: ${JSON.stringify(process.execPath)}
+      args: [${JSON.stringify(CATALOGDETAIL)}]
+      env: {VERSION: "${version}", AVIARY_TEST_RUN: "${leaks.env.AVIARY_TEST_RUN}"}
+      readinessProbe: {httpGet: {path: /ping}, interval: 100ms}
+    canary:
+      progressDeadlineSeconds: 60
+      analysis:
+        interval: 500ms
+        threshold: 2
+        stepWeight: 10
+        maxWeight: 50
+        metrics:
+          - {name: request-success-rate, interval: 30s, thresholdRange: {min: 99}}
+`;
+}
+
+/** `aviary up` as a child process in its own process group. */
+interface Controller {
+  readonly child: ChildProcess;
+  readonly routerUrl: string;
+  readonly controlUrl: string;
+  readonly exited: Promise<void>;
+  readonly output: () => string;
+}
+
+async function startController(file: string): Promise<Controller> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'up', '-f', file], {
+    cwd: REPO,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', AVIARY_TOKEN: TOKEN, ...leaks.env },
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  onCleanup(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+    await exited;
+  });
+  const urls = await waitFor(
+    'aviary up to print its addresses',
+    () => {
+      if (child.exitCode !== null) throw new Error(`aviary up exited:\n${output}`);
+      const router = /router on (http:\/\/\S+)/.exec(output)?.[1];
+      const control = /control API and dashboard on (http:\/\/\S+)/.exec(output)?.[1];
+      return router && control ? { router, control } : undefined;
+    },
+    () => output,
+  );
+  return { child, routerUrl: urls.router, controlUrl: urls.control, exited, output: () => output };
+}
+
+async function rollout(controller: Controller): Promise<any> {
+  const response = await fetch(`${controller.controlUrl}/api/v1/rollouts/catalogdetail`);
+  return response.json();
+}
+
+async function persisted(stateDir: string): Promise<PersistedRollout> {
+  return JSON.parse(
+    await readFile(join(stateDir, 'rollouts', 'catalogdetail.json'), 'utf8'),
+  ) as PersistedRollout;
+}
+
+describe('controller killed with SIGKILL mid-analysis', { timeout: TEST_TIMEOUT_MS }, () => {
+  it('resumes the rollout after a restart, adopting the processes it left running', async () => {
+    const dir = await tempDir();
+    const stateDir = join(dir, 'state');
+    const file = join(dir, 'aviary.yaml');
+    await writeFile(file, aviaryYaml(stateDir, '1'));
+
+    const first = await startController(file);
+    await waitFor('v1 initialised', async () =>
+      (await rollout(first)).status?.phase === 'Initialized' ? true : undefined,
+    );
+    const firstTraffic = TrafficLoop.start(first.routerUrl);
+    await writeFile(file, aviaryYaml(stateDir, '2'));
+    // The state file, not the API, says where a restart resumes: the API shows a tick's
+    // decision while its actions still run, the file only once they are done.
+    await waitFor(
+      'a persisted canary weight of 20 % or more',
+      async () => {
+        const status = (await persisted(stateDir)).status;
+        return status?.phase === 'Progressing' && status.canaryWeight >= 20 ? true : undefined;
+      },
+      first.output,
+    );
+    const before = await rollout(first);
+    const primaryPid: number = before.processes.primary.replicas[0].pid;
+    const canaryPid: number = before.processes.canary.replicas[0].pid;
+
+    const killedAt = Date.now();
+    process.kill(first.child.pid!, 'SIGKILL');
+    await first.exited;
+    await firstTraffic.stop();
+    expect(failures(firstTraffic.samples.filter((s) => s.endedAt < killedAt))).toEqual([]);
+    const saved = await persisted(stateDir);
+    expect(saved.status).toMatchObject({
+      phase: 'Progressing',
+      lastAppliedSpec: before.status.lastAppliedSpec,
+    });
+    expect(saved.status!.canaryWeight).toBeGreaterThanOrEqual(20);
+    // The versions outlive their controller.
+    expect(isGone(primaryPid) || isGone(canaryPid)).toBe(false);
+
+    const second = await startController(file);
+    const traffic = TrafficLoop.start(second.routerUrl);
+    const adopted = await rollout(second);
+    expect(adopted.processes.canary.replicas[0]).toMatchObject({ pid: canaryPid, adopted: true });
+    expect(adopted.processes.primary.replicas[0]).toMatchObject({ pid: primaryPid, adopted: true });
+    expect(adopted.status.canaryWeight).toBeGreaterThanOrEqual(saved.status!.canaryWeight);
+
+    await waitFor(
+      'the resumed rollout to succeed',
+      async () => ((await rollout(second)).status?.phase === 'Succeeded' ? true : undefined),
+      second.output,
+    );
+    const events = (await (
+      await fetch(`${second.controlUrl}/api/v1/rollouts/catalogdetail/events`)
+    ).json()) as RolloutEventRecord[];
+    const afterRestart = events.filter((e) => e.at > killedAt);
+    expect(afterRestart.map((e) => e.reason)).not.toContain('NewRevision');
+    expect(afterRestart.map((e) => e.reason)).not.toContain('Restarted');
+    for (const step of afterRestart.filter((e) => e.reason === 'WeightAdvanced'))
+      expect(step.canaryWeight).toBeGreaterThan(saved.status!.canaryWeight);
+    // One weight schedule across both controllers: nothing was started again from scratch.
+    expect(events.filter((e) => e.reason === 'WeightAdvanced').map((e) => e.canaryWeight)).toEqual([
+      10, 20, 30, 40, 50,
+    ]);
+    await waitUntilGone([primaryPid, canaryPid]);
+
+    await traffic.more(30);
+    await traffic.stop();
+    expect(traffic.samples.length).toBeGreaterThan(30);
+    expect(failures(traffic.samples)).toEqual([]);
+    expect(traffic.samples.at(-1)!.version).toBe('2');
+
+    process.kill(second.child.pid!, 'SIGTERM');
+    await second.exited;
+    expect(second.child.exitCode).toBe(0);
+  });
+});

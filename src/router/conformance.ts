@@ -168,6 +168,17 @@ export function runRouterConformance(options: RouterConformanceOptions): void {
       expect(await countVersions(url(), 10)).toEqual({ v1: 10 });
     });
 
+    test('a weighted version that loses its endpoints loses its traffic on reconcile', async () => {
+      await fixture.router.reconcile(spec);
+      await fixture.router.setRoutes('shop', { weights: { v1: 50, v2: 50 } });
+      await fixture.router.reconcile({
+        ...spec,
+        versions: [spec.versions[0]!, { name: 'v2', endpoints: [] }],
+      });
+      expect(await countVersions(url(), 10)).toEqual({ v1: 10 });
+      expect((await fixture.router.getRoutes('shop')).weights).toEqual({ v1: 50 });
+    });
+
     test('setRoutes before reconcile is refused', async () => {
       await expect(fixture.router.setRoutes('nope', { weights: { v1: 100 } })).rejects.toMatchObject({
         code: 'AVIARY_ROUTE_UNKNOWN_APP',

@@ -154,7 +154,13 @@ export function reconciledConfig(current: ProxyConfig, spec: AppRouteSpec): Conf
   if (routable.length === 0) return withService(current, spec.app, undefined);
   const exists = current.services.some((s) => s.name === spec.app);
   let state = exists ? routeStateOf(current, spec.app) : initialRouteState(spec);
-  if (!Object.entries(state.weights).some(([v, w]) => w > 0 && routable.includes(v)))
-    state = initialRouteState(spec);
+  // A version that lost its last endpoint loses its weight: traffic never waits on it.
+  const weights = Object.fromEntries(Object.entries(state.weights).filter(([v]) => routable.includes(v)));
+  state = { ...state, weights };
+  if (state.mirror && !routable.includes(state.mirror.version)) {
+    const { mirror: _dropped, ...rest } = state;
+    state = rest;
+  }
+  if (!Object.values(weights).some((w) => w > 0)) state = initialRouteState(spec);
   return withService(current, spec.app, serviceConfigFor(spec, state));
 }

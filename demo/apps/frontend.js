@@ -47,7 +47,10 @@ const server = createServer(async (req, res) => {
   }
   if (path === '/metrics') {
     let text = '# TYPE frontend_pages_total counter\nfrontend_pages_total ' + counts.pages + '\n';
-    text += '# TYPE frontend_backend_errors_total counter\nfrontend_backend_errors_total ' + counts.backendErrors + '\n';
+    text +=
+      '# TYPE frontend_backend_errors_total counter\nfrontend_backend_errors_total ' +
+      counts.backendErrors +
+      '\n';
     text += '# TYPE frontend_catalog_version_total counter\n';
     for (const [v, n] of counts.byVersion) text += `frontend_catalog_version_total{version="${v}"} ${n}\n`;
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });

@@ -16,6 +16,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { metricTemplateSchema, templateIssues } from '../metrics/metric-template.js';
 import { canarySchema } from './app-canary.js';
 import { processSchema } from './app-process.js';
 import { ConfigError } from './config-error.js';
@@ -111,6 +112,17 @@ export const aviaryConfigSchema = z
         }),
       )
       .default([]),
+    /**
+     * Flagger's `MetricTemplate`s, referenced by `analysis.metrics[].templateRef`; see
+     * metrics/metric-template.ts. Security: `provider.headers` may carry credentials; they are
+     * sent to `provider.address` only and never shown.
+     */
+    metricTemplates: z.array(metricTemplateSchema).default([]),
+    /**
+     * A Prometheus that scrapes the router (Flagger's `-metrics-server` flag): when set, the
+     * built-in checks run as PromQL there instead of reading the router's counters in process.
+     */
+    metricsServer: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }).optional(),
     apps: z.array(appSchema).min(1),
   })
   .superRefine((config, ctx) => {
@@ -134,6 +146,9 @@ export const aviaryConfigSchema = z
         }
       });
     });
+    for (const issue of templateIssues(config.metricTemplates, config.apps)) {
+      ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message });
+    }
     const names = new Map<string, number>();
     const exposures = new Map<string, string>();
     config.apps.forEach((app, i) => {

@@ -7,7 +7,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { RolloutEventRecord } from '../rollout/action-executor.js';
-import { startRuntime, type Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime.js';
 import { resolveToken } from './admin-token.js';
 import { demoConfig, formatEvent, prepareDemoDir, waitForPhase, type DemoSettings } from './demo-story.js';
 import { EXIT } from './exit-codes.js';
@@ -64,6 +64,7 @@ export async function runDemo(options: DemoOptions): Promise<{ v2: string; v3: s
   };
   const file = await prepareDemoDir(settings, V1);
   const { token } = await resolveToken(join(settings.stateDir, 'token'));
+  const { startRuntime } = await import('../runtime.js');
   const runtime = await startRuntime(demoConfig(settings, V1), {
     token,
     drainMs: settings.fast ? 200 : 1000,

@@ -5,12 +5,10 @@
  */
 import { watch } from 'node:fs';
 import type { Command } from 'commander';
-import { AdminServer } from '../api/admin-server.js';
 import { ConfigError, formatIssues } from '../config/config-error.js';
 import { readDocumentFile } from '../config/document.js';
 import { proxyConfigSchema } from '../config/proxy-schema.js';
 import { parseOrThrow } from '../config/schema-issues.js';
-import { ProxyServer } from '../proxy/proxy-server.js';
 import { resolveToken } from './admin-token.js';
 
 interface ProxyOptions {
@@ -32,6 +30,11 @@ function parseHostPort(value: string): { host: string; port: number } {
 /** Runs the router until a signal stops it. */
 export async function runProxy(options: ProxyOptions): Promise<void> {
   const config = parseOrThrow(proxyConfigSchema, await readDocumentFile(options.config), options.config);
+  // Loaded on use, so other commands start fast.
+  const [{ ProxyServer }, { AdminServer }] = await Promise.all([
+    import('../proxy/proxy-server.js'),
+    import('../api/admin-server.js'),
+  ]);
   const proxy = new ProxyServer(config);
   await proxy.start();
   const { token, source } = await resolveToken(options.tokenFile);

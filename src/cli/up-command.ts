@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, formatIssues } from '../config/config-error.js';
 import { loadAviaryConfig, type AviaryConfig } from '../config/app-schema.js';
-import { startRuntime, type Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime.js';
 import { resolveToken } from './admin-token.js';
 
 interface UpOptions {
@@ -43,6 +43,8 @@ export function untilSignal(runtime: Runtime): Promise<void> {
 export async function runUp(options: UpOptions): Promise<void> {
   const config = await readAviaryConfig(options.file);
   const { token, source } = await resolveToken(join(config.stateDir, 'token'));
+  // Loaded on use: the runtime pulls in every part of Aviary, which other commands do not need.
+  const { startRuntime } = await import('../runtime.js');
   const runtime = await startRuntime(config, { token });
   console.log(`aviary: router on ${runtime.routerUrl}`);
   console.log(`aviary: control API and dashboard on ${runtime.controlUrl} (token from ${source})`);

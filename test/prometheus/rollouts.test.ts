@@ -210,14 +210,13 @@ describe('the sequential judge in the runtime', () => {
     test.deploy(catalogProcess('3', { FAIL_RATE: '0.5' }));
     await test.waitForPhase('Failed');
 
-    const aborted = test.events('OperatorAborted');
-    expect(aborted, describeRollout(test)).toHaveLength(1);
-    expect(aborted[0]!.message).toMatch(/aborted by operator \(judge: regression: error rate/);
+    // The judge's regression rolls back in the very tick that proves it: one failed check of ten.
+    const detected = test.events('RegressionDetected');
+    expect(detected, describeRollout(test)).toHaveLength(1);
+    expect(detected[0]!.message).toMatch(/regression detected \(metric judge: regression: error rate/);
     expect(test.events('ThresholdReached')).toEqual([]);
-    // One failed check of the ten allowed: the abort it queued is applied at the next tick.
-    const failedChecks = test.events('ChecksFailed');
-    expect(failedChecks).toHaveLength(1);
-    expect(failedChecks[0]!.message).toContain('metric judge regression: error rate');
+    expect(test.events('OperatorAborted')).toEqual([]);
+    const failedChecks = test.events('RegressionDetected');
     expect(failedChecks[0]!.evidence).toMatchObject({
       metrics: [
         { name: 'judge', passed: false, evidence: { decision: 'regression', errors: { regression: true } } },

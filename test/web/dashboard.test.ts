@@ -94,15 +94,16 @@ describe.skipIf(missing !== undefined)(
       );
 
       // Both versions served traffic since the release: each line has points.
-      await page.waitForFunction(
-        `(() => {
-        const chart = document.querySelector('[data-app="catalogdetail"] svg[data-chart="rps"]');
-        const canary = chart?.querySelector('path.line.canary')?.getAttribute('d') ?? '';
-        return Number(chart?.getAttribute('data-points')) >= 2 && canary.length > 0;
-      })()`,
-        undefined,
-        { timeout: DEADLINE_MS },
-      );
+      // Polled through locators: the page's CSP forbids the string evaluation waitForFunction uses.
+      const rpsChart = card.locator('svg[data-chart="rps"]');
+      await expect
+        .poll(
+          async () =>
+            Number(await rpsChart.getAttribute('data-points')) >= 2 &&
+            ((await rpsChart.locator('path.line.canary').getAttribute('d')) ?? '').length > 0,
+          { timeout: DEADLINE_MS, interval: 250 },
+        )
+        .toBe(true);
       const primaryLine = await card.locator('svg[data-chart="rps"] path.line.primary').getAttribute('d');
       expect(primaryLine?.match(/[ML]/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
 

@@ -8,7 +8,6 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { revisionOf, type AppSpec } from '../config/app-schema.js';
 import { AviaryError } from '../errors.js';
-import type { VersionSpec } from '../target/version-spec.js';
 import type { VersionRole } from '../target/target.js';
 import {
   executeActions,
@@ -24,35 +23,16 @@ import { NO_CHECKS, type CheckResults, type OperatorCommand, type RoleObservatio
 import { requiredChecks } from './required-checks.js';
 import { SETTLED_PHASES, type RolloutStatus } from './rollout-status.js';
 import { StateStore, writeFileAtomic } from './state-store.js';
+import {
+  appendEvent,
+  newAppRecord,
+  persistedOf,
+  rememberSpec,
+  specFor,
+  type AppRecord,
+  type PersistedRollout,
+} from './app-record.js';
 import { step, terminate } from './step.js';
-
-/** Events kept per app in memory and on disk. */
-const EVENT_HISTORY = 500;
-/** Revisions whose process spec is kept, so a rollback can restore an older primary. */
-const SPEC_HISTORY = 5;
-
-/** What is stored per app. */
-export interface PersistedRollout {
-  readonly version: 1;
-  readonly status: RolloutStatus | undefined;
-  readonly events: readonly RolloutEventRecord[];
-  readonly specs: Readonly<Record<string, VersionSpec>>;
-  readonly routing: AppRouting['lastAction'] | undefined;
-  readonly lastChecks: CheckResults | undefined;
-}
-
-interface AppRecord {
-  spec: AppSpec;
-  status: RolloutStatus | undefined;
-  events: RolloutEventRecord[];
-  specs: Record<string, VersionSpec>;
-  routing: AppRouting;
-  lastChecks: CheckResults | undefined;
-  commands: OperatorCommand[];
-  timer: NodeJS.Timeout | undefined;
-  running: Promise<void> | undefined;
-  again: boolean;
-}
 
 /** Options of a {@link RolloutController}. */
 export interface ControllerOptions {
@@ -115,28 +95,8 @@ export class RolloutController extends EventEmitter {
     await this.options.executor.target.recover(this.abort.signal);
     for (const spec of apps) {
       const saved = await this.store.load(spec.name);
-      const record: AppRecord = {
-        spec,
-        status: saved?.status,
-        events: [...(saved?.events ?? [])],
-        specs: { ...(saved?.specs ?? {}) },
-        routing: {
-          lastAction: saved?.routing ?? {
-            kind: 'set-routes',
-            primaryWeight: 100,
-            canaryWeight: 0,
-            mirror: false,
-            abTesting: false,
-          },
-          lastApplied: '',
-        },
-        lastChecks: saved?.lastChecks,
-        commands: [],
-        timer: undefined,
-        running: undefined,
-        again: false,
-      };
-      this.remember(record, spec);
+      const record = newAppRecord(spec, saved);
+      rememberSpec(record, spec);
       this.records.set(spec.name, record);
       if (record.status) {
         await this.restoreVersions(record);
@@ -162,7 +122,7 @@ export class RolloutController extends EventEmitter {
     for (const [role, revision] of roles) {
       if (revision === null || (await this.options.executor.target.status(app, role))) continue;
       try {
-        const spec = { ...this.specFor(record, revision), replicas: record.spec.process.replicas };
+        const spec = { ...specFor(record, revision), replicas: record.spec.process.replicas };
         await this.options.executor.target.ensureVersion(app, role, spec, this.abort.signal);
         this.recordEvent({
           at: this.now(),
@@ -179,27 +139,13 @@ export class RolloutController extends EventEmitter {
     }
   }
 
-  private remember(record: AppRecord, spec: AppSpec): void {
-    const revision = revisionOf(spec.process);
-    record.specs[revision] = spec.process;
-    const keys = Object.keys(record.specs);
-    const keep = new Set([
-      revision,
-      record.status?.primaryRevision,
-      record.status?.canaryRevision,
-      record.status?.lastPromotedSpec,
-    ]);
-    for (const key of keys.slice(0, Math.max(0, keys.length - SPEC_HISTORY)))
-      if (!keep.has(key)) delete record.specs[key];
-  }
-
   /** Applies a new set of app specs: changed specs become new revisions; removed apps terminate. */
   updateApps(apps: readonly AppSpec[]): void {
     for (const spec of apps) {
       const record = this.records.get(spec.name);
       if (record) {
         record.spec = spec;
-        this.remember(record, spec);
+        rememberSpec(record, spec);
         this.schedule(spec.name, 0);
       }
     }
@@ -274,7 +220,7 @@ export class RolloutController extends EventEmitter {
       await executeActions(
         this.deps,
         spec,
-        (rev) => this.specFor(record, rev),
+        (rev) => specFor(record, rev),
         result.status,
         result.actions,
         record.routing,
@@ -302,16 +248,6 @@ export class RolloutController extends EventEmitter {
     }
   }
 
-  private specFor(record: AppRecord, revision: string): VersionSpec {
-    const found = record.specs[revision];
-    if (!found)
-      throw new AviaryError(
-        'AVIARY_ROLLOUT_UNKNOWN_REVISION',
-        `app ${record.spec.name}: no process spec kept for revision ${revision}`,
-      );
-    return found;
-  }
-
   /**
    * One-shot gates close again once the transition they allowed has happened. Persisted at
    * once: a restart must not find a used rollback gate open and roll back the next release.
@@ -336,24 +272,12 @@ export class RolloutController extends EventEmitter {
 
   private recordEvent(event: RolloutEventRecord): void {
     const record = this.records.get(event.app);
-    if (record) {
-      record.events.push(
-        event.evidence === undefined && record.lastChecks ? { ...event, evidence: record.lastChecks } : event,
-      );
-      if (record.events.length > EVENT_HISTORY) record.events.splice(0, record.events.length - EVENT_HISTORY);
-    }
+    if (record) appendEvent(record, event);
     this.emit('event', event);
   }
 
   private async persist(record: AppRecord): Promise<void> {
-    await this.store.save(record.spec.name, {
-      version: 1,
-      status: record.status,
-      events: record.events,
-      specs: record.specs,
-      routing: record.routing.lastAction,
-      lastChecks: record.lastChecks,
-    });
+    await this.store.save(record.spec.name, persistedOf(record));
   }
 
   private recordFor(app: string): AppRecord {
@@ -454,7 +378,7 @@ export class RolloutController extends EventEmitter {
       await executeActions(
         this.deps,
         record.spec,
-        (rev) => this.specFor(record, rev),
+        (rev) => specFor(record, rev),
         result.status,
         result.actions,
         record.routing,

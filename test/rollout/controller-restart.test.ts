@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { RolloutEventRecord } from '../../src/rollout/action-executor.js';
-import type { PersistedRollout } from '../../src/rollout/controller.js';
+import type { PersistedRollout } from '../../src/rollout/app-record.js';
 import {
   CATALOGDETAIL,
   failures,

@@ -1,0 +1,113 @@
+/**
+ * What the controller keeps per app between ticks, and its durable form: the status, the
+ * recent events with their evidence, the route action in force and the process specs of
+ * recent revisions (so a rollback can restore an older primary).
+ */
+import { revisionOf, type AppSpec } from '../config/app-schema.js';
+import { AviaryError } from '../errors.js';
+import type { VersionSpec } from '../target/version-spec.js';
+import type { AppRouting, RolloutEventRecord } from './action-executor.js';
+import type { CheckResults, OperatorCommand } from './observations.js';
+import type { RolloutStatus } from './rollout-status.js';
+
+/** Events kept per app in memory and on disk. */
+export const EVENT_HISTORY = 500;
+/** Revisions whose process spec is kept, so a rollback can restore an older primary. */
+export const SPEC_HISTORY = 5;
+
+/** What is stored per app in `<stateDir>/rollouts/<app>.json`. */
+export interface PersistedRollout {
+  readonly version: 1;
+  readonly status: RolloutStatus | undefined;
+  readonly events: readonly RolloutEventRecord[];
+  readonly specs: Readonly<Record<string, VersionSpec>>;
+  readonly routing: AppRouting['lastAction'] | undefined;
+  readonly lastChecks: CheckResults | undefined;
+}
+
+/** The controller's live state of one app. */
+export interface AppRecord {
+  spec: AppSpec;
+  status: RolloutStatus | undefined;
+  events: RolloutEventRecord[];
+  specs: Record<string, VersionSpec>;
+  routing: AppRouting;
+  lastChecks: CheckResults | undefined;
+  commands: OperatorCommand[];
+  timer: NodeJS.Timeout | undefined;
+  running: Promise<void> | undefined;
+  again: boolean;
+}
+
+/** A record for `spec`, resumed from `saved` when there is one. */
+export function newAppRecord(spec: AppSpec, saved: PersistedRollout | undefined): AppRecord {
+  return {
+    spec,
+    status: saved?.status,
+    events: [...(saved?.events ?? [])],
+    specs: { ...(saved?.specs ?? {}) },
+    routing: {
+      lastAction: saved?.routing ?? {
+        kind: 'set-routes',
+        primaryWeight: 100,
+        canaryWeight: 0,
+        mirror: false,
+        abTesting: false,
+      },
+      lastApplied: '',
+    },
+    lastChecks: saved?.lastChecks,
+    commands: [],
+    timer: undefined,
+    running: undefined,
+    again: false,
+  };
+}
+
+/** Keeps the spec of `spec`'s revision, dropping the oldest ones no role still needs. */
+export function rememberSpec(record: AppRecord, spec: AppSpec): void {
+  const revision = revisionOf(spec.process);
+  record.specs[revision] = spec.process;
+  const keys = Object.keys(record.specs);
+  const keep = new Set([
+    revision,
+    record.status?.primaryRevision,
+    record.status?.canaryRevision,
+    record.status?.lastPromotedSpec,
+  ]);
+  for (const key of keys.slice(0, Math.max(0, keys.length - SPEC_HISTORY))) {
+    if (!keep.has(key)) delete record.specs[key];
+  }
+}
+
+/** The process spec of `revision`. */
+export function specFor(record: AppRecord, revision: string): VersionSpec {
+  const found = record.specs[revision];
+  if (!found) {
+    throw new AviaryError(
+      'AVIARY_ROLLOUT_UNKNOWN_REVISION',
+      `app ${record.spec.name}: no process spec kept for revision ${revision}`,
+    );
+  }
+  return found;
+}
+
+/** Appends an event (with the last check results as evidence when it has none), keeping the history bounded. */
+export function appendEvent(record: AppRecord, event: RolloutEventRecord): void {
+  record.events.push(
+    event.evidence === undefined && record.lastChecks ? { ...event, evidence: record.lastChecks } : event,
+  );
+  if (record.events.length > EVENT_HISTORY) record.events.splice(0, record.events.length - EVENT_HISTORY);
+}
+
+/** The durable form of a record. */
+export function persistedOf(record: AppRecord): PersistedRollout {
+  return {
+    version: 1,
+    status: record.status,
+    events: record.events,
+    specs: record.specs,
+    routing: record.routing.lastAction,
+    lastChecks: record.lastChecks,
+  };
+}

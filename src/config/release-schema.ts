@@ -107,7 +107,8 @@ export type ReleaseSettingsInput = z.input<typeof releaseSettingsSchema>;
 /** The settings of an app without a `releases` block. */
 export const DEFAULT_RELEASE_SETTINGS: ReleaseSettings = releaseSettingsSchema.parse(undefined);
 
-const entrySchema = z.strictObject({
+/** One entry of a release file: a version, its tag and its weight. */
+export const releaseEntrySchema = z.strictObject({
   name: z.string().regex(LABEL, { message: LABEL_MESSAGE }),
   tag: z.string().optional(),
   version: z.string().optional(),
@@ -213,7 +214,7 @@ function resolveApp(
 }
 
 function checkTag(
-  raw: z.output<typeof entrySchema>,
+  raw: z.output<typeof releaseEntrySchema>,
   at: (field?: string) => string,
   label: string,
   settings: ReleaseSettings,
@@ -272,7 +273,7 @@ function parseEntries(
     const rawName = isRecord(item) ? item.name : undefined;
     const label = typeof rawName === 'string' ? `entry "${rawName}": ` : '';
     const at = (field?: string): string => entryPath(listKey, index, field);
-    const parsed = parseWithSchema(entrySchema, item);
+    const parsed = parseWithSchema(releaseEntrySchema, item);
     if (!parsed.ok) {
       for (const issue of parsed.issues) {
         const path =

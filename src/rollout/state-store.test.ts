@@ -1,8 +1,66 @@
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
+import { appendFile, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StateStore } from './state-store.js';
+import { nodeStateFileSystem, StateStore, type StateFileSystem } from './state-store.js';
+
+type Operation = keyof StateFileSystem;
+
+/**
+ * The real file system with a log of every step, the most steps of one kind seen in flight,
+ * an optional gate that holds writes until opened, and a hook that may fail a step.
+ */
+class SpyFileSystem implements StateFileSystem {
+  readonly log: { op: Operation; path: string }[] = [];
+  readonly inFlight = new Map<Operation, number>();
+  readonly maxInFlight = new Map<Operation, number>();
+  gate: Promise<void> | undefined;
+  failWith: ((op: Operation, path: string) => Error | undefined) | undefined;
+
+  count(op: Operation, name?: string): number {
+    return this.log.filter((e) => e.op === op && (name === undefined || basename(e.path) === name)).length;
+  }
+
+  private async step(op: Operation, path: string, run: () => Promise<void>): Promise<void> {
+    this.log.push({ op, path });
+    const now = (this.inFlight.get(op) ?? 0) + 1;
+    this.inFlight.set(op, now);
+    this.maxInFlight.set(op, Math.max(now, this.maxInFlight.get(op) ?? 0));
+    try {
+      if (op === 'writeDurably') await this.gate;
+      const error = this.failWith?.(op, path);
+      if (error) throw error;
+      await run();
+    } finally {
+      this.inFlight.set(op, (this.inFlight.get(op) ?? 1) - 1);
+    }
+  }
+
+  writeDurably(path: string, data: string): Promise<void> {
+    return this.step('writeDurably', path, () => nodeStateFileSystem.writeDurably(path, data));
+  }
+  rename(from: string, to: string): Promise<void> {
+    return this.step('rename', to, () => nodeStateFileSystem.rename(from, to));
+  }
+  remove(path: string): Promise<void> {
+    return this.step('remove', path, () => nodeStateFileSystem.remove(path));
+  }
+  syncDirectory(dir: string): Promise<void> {
+    return this.step('syncDirectory', dir, () => nodeStateFileSystem.syncDirectory(dir));
+  }
+  makeDirectory(dir: string): Promise<void> {
+    return this.step('makeDirectory', dir, () => nodeStateFileSystem.makeDirectory(dir));
+  }
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
 
 describe('StateStore', () => {
   let dir: string;
@@ -66,5 +124,115 @@ describe('StateStore', () => {
   it('refuses names that could escape the state directory', async () => {
     const store = new StateStore<object>(dir);
     await expect(store.save('../etc', {})).rejects.toMatchObject({ code: 'AVIARY_STATE_INVALID_NAME' });
+  });
+
+  it('coalesces saves that arrive during a flush: the newest wins and every save waits for it', async () => {
+    const fs = new SpyFileSystem();
+    const store = new StateStore<{ n: number }>(dir, { fs });
+    let open!: () => void;
+    fs.gate = new Promise((resolve) => (open = resolve));
+    const first = store.save('shop', { n: 0 });
+    await until(() => fs.count('writeDurably') === 1);
+    const durableAt: number[] = [];
+    const later = Array.from({ length: 49 }, (_, i) =>
+      store.save('shop', { n: i + 1 }).then(() => durableAt.push(fs.count('rename', 'shop.json'))),
+    );
+    open();
+    await Promise.all([first, ...later]);
+    expect(fs.count('rename', 'shop.json')).toBe(2);
+    expect(fs.count('syncDirectory')).toBe(2);
+    // Superseded saves resolve only once the newest document has been renamed into place.
+    expect(durableAt).toEqual(Array.from({ length: 49 }, () => 2));
+    expect(await store.load('shop')).toEqual({ n: 49 });
+  });
+
+  it('writes the apps of one batch with one directory fsync and bounded concurrency', async () => {
+    const fs = new SpyFileSystem();
+    const store = new StateStore<{ app: string }>(dir, { fs, concurrency: 3 });
+    const apps = Array.from({ length: 10 }, (_, i) => `app-${i}`);
+    await Promise.all(apps.map((app) => store.save(app, { app })));
+    expect(fs.count('writeDurably')).toBe(10);
+    expect(fs.count('rename')).toBe(10);
+    expect(fs.count('syncDirectory')).toBe(1);
+    expect(fs.maxInFlight.get('writeDurably')).toBe(3);
+    const ops = fs.log.map((e) => e.op);
+    // Every temporary file is durable before the first rename; the directory fsync comes last.
+    expect(ops.lastIndexOf('writeDurably')).toBeLessThan(ops.indexOf('rename'));
+    expect(ops.at(-1)).toBe('syncDirectory');
+    expect((await store.apps()).sort()).toEqual([...apps].sort());
+    for (const app of apps) expect(await store.load(app)).toEqual({ app });
+  });
+
+  it('leaves every document whole at every step, as after a kill -9 there', async () => {
+    const rollouts = join(dir, 'rollouts');
+    const saved = new Map<string, Set<string>>();
+    let documentsSeen = 0;
+    const crashHere = (): void => {
+      let names: string[];
+      try {
+        names = readdirSync(rollouts);
+      } catch {
+        return;
+      }
+      for (const name of names.filter((n) => n.endsWith('.json'))) {
+        const text = readFileSync(join(rollouts, name), 'utf8');
+        expect(() => JSON.parse(text) as unknown).not.toThrow();
+        expect(saved.get(name.slice(0, -5))?.has(text)).toBe(true);
+        documentsSeen++;
+      }
+    };
+    // A write torn in half: whatever file it targets holds half a document for a while.
+    const fs: StateFileSystem = {
+      ...nodeStateFileSystem,
+      async writeDurably(path, data) {
+        crashHere();
+        await writeFile(path, data.slice(0, data.length / 2));
+        crashHere();
+        await appendFile(path, data.slice(data.length / 2));
+        await nodeStateFileSystem.writeDurably(path, data);
+        crashHere();
+      },
+      async rename(from, to) {
+        await nodeStateFileSystem.rename(from, to);
+        crashHere();
+      },
+    };
+    const store = new StateStore<{ app: string; n: number; events: string[] }>(dir, { fs });
+    const saves: Promise<void>[] = [];
+    for (let n = 0; n < 20; n++) {
+      for (const app of ['shop', 'cart', 'search']) {
+        const document = { app, n, events: Array.from({ length: 50 }, (_, i) => `event ${i} of ${n}`) };
+        saved.set(app, (saved.get(app) ?? new Set()).add(JSON.stringify(document)));
+        saves.push(store.save(app, document));
+      }
+      if (n % 5 === 4) await Promise.all(saves);
+    }
+    await Promise.all(saves);
+    crashHere();
+    expect(documentsSeen).toBeGreaterThan(20);
+    expect((await readdir(rollouts)).sort()).toEqual(['cart.json', 'search.json', 'shop.json']);
+  });
+
+  it('rejects every save of a failed batch, keeps the old documents and writes again on the next save', async () => {
+    const fs = new SpyFileSystem();
+    const store = new StateStore<{ n: number }>(dir, { fs });
+    await Promise.all([store.save('shop', { n: 1 }), store.save('cart', { n: 1 })]);
+    fs.failWith = (op, path) =>
+      op === 'writeDurably' && fs.count('writeDurably') === 4 ? new Error(`EIO writing ${path}`) : undefined;
+    const failed = [store.save('shop', { n: 2 }), store.save('cart', { n: 2 })];
+    for (const save of failed) await expect(save).rejects.toThrow(/EIO/);
+    expect(await readdir(join(dir, 'rollouts'))).toEqual(expect.arrayContaining(['cart.json', 'shop.json']));
+    expect((await readdir(join(dir, 'rollouts'))).length).toBe(2);
+    expect(await store.load('shop')).toEqual({ n: 1 });
+
+    fs.failWith = (op) => (op === 'syncDirectory' ? new Error('EIO on fsync') : undefined);
+    await expect(store.save('shop', { n: 2 })).rejects.toThrow('EIO on fsync');
+    fs.failWith = undefined;
+    const renames = fs.count('rename', 'shop.json');
+    // The same document again: a failed write is not taken for a written one.
+    await Promise.all([store.save('shop', { n: 2 }), store.save('cart', { n: 2 })]);
+    expect(fs.count('rename', 'shop.json')).toBe(renames + 1);
+    expect(await store.load('shop')).toEqual({ n: 2 });
+    expect(await store.load('cart')).toEqual({ n: 2 });
   });
 });

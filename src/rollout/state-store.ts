@@ -2,54 +2,140 @@
  * Durable rollout state: one JSON document per app in the state directory, replaced
  * atomically (write a temporary file, fsync it, rename it over the old one, fsync the
  * directory), so a `kill -9` at any point leaves either the old document or the new one,
- * never a torn one. See docs/adr/0006-controller-runtime.md.
+ * never a torn one. Saves are group-committed: the documents saved while a batch is being
+ * written form the next batch, which shares one directory fsync. See
+ * docs/adr/0006-controller-runtime.md and bench/controller/README.md.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AviaryError } from '../errors.js';
 
+/** The file-system steps of an atomic replace; a seam so tests can count and fail them. */
+export interface StateFileSystem {
+  /** Creates `path` (mode 0600) holding `data` and fsyncs it. */
+  writeDurably(path: string, data: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  /** Removes `path`; a missing file is not an error. */
+  remove(path: string): Promise<void>;
+  /** Fsyncs the directory so the renames in it survive a crash. */
+  syncDirectory(dir: string): Promise<void>;
+  /** Creates `dir` and its parents when missing. */
+  makeDirectory(dir: string): Promise<void>;
+}
+
+/** The real file system, through `node:fs/promises`. */
+export const nodeStateFileSystem: StateFileSystem = {
+  async writeDurably(path, data) {
+    const file = await open(path, 'w', 0o600);
+    try {
+      await file.writeFile(data);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+  },
+  rename,
+  async remove(path) {
+    await rm(path, { force: true });
+  },
+  async syncDirectory(dir) {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  },
+  async makeDirectory(dir) {
+    await mkdir(dir, { recursive: true });
+  },
+};
+
+function temporaryPathIn(dir: string): string {
+  return join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
+}
+
 /** Writes `data` to `path` atomically and durably. */
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string,
+  fs: StateFileSystem = nodeStateFileSystem,
+): Promise<void> {
   const dir = join(path, '..');
-  const tmp = join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
-  const file = await open(tmp, 'w', 0o600);
+  const tmp = temporaryPathIn(dir);
   try {
-    await file.writeFile(data);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  try {
-    await rename(tmp, path);
+    await fs.writeDurably(tmp, data);
+    await fs.rename(tmp, path);
   } catch (err) {
-    await rm(tmp, { force: true });
+    await fs.remove(tmp);
     throw err;
   }
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await fs.syncDirectory(dir);
+}
+
+/** Runs `work` over `items` with at most `limit` in flight; rejects with the first failure once all have settled. */
+async function forEachBounded<I>(
+  items: readonly I[],
+  limit: number,
+  work: (item: I) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    for (let item = items[next++]; item !== undefined; item = items[next++]) {
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
+}
+
+/** A document waiting to be written, with the saves that wait for it. */
+interface PendingWrite {
+  readonly path: string;
+  text: string;
+  digest: string;
+  readonly durable: Promise<void>;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/** Options of {@link StateStore}. */
+export interface StateStoreOptions {
+  /** File-system seam; default {@link nodeStateFileSystem}. */
+  fs?: StateFileSystem;
+  /** Temporary files written and fsync'd at once in a batch; default 16. */
+  concurrency?: number;
 }
 
 /** Per-app JSON documents under `<stateDir>/rollouts/`. */
 export class StateStore<T> {
   private readonly dir: string;
+  private readonly fs: StateFileSystem;
+  private readonly concurrency: number;
   /**
-   * The last write queued per app: a digest of its text and its completion. Writes are
-   * serialised per app so an older document never lands after a newer one, and a save of
-   * the text already written (an idle tick) is not written again: ADR 0006 budgets one
-   * fsync'd write per tick that changed something. A digest, not the text, so a store of
-   * many apps with long event histories does not keep a second copy of every document.
+   * The newest write per app, queued or done. A save of the text already written or queued
+   * (an idle tick) is not written again: ADR 0006 budgets one fsync'd write per tick that
+   * changed something. A digest, not the text, once written, so a store of many apps with
+   * long event histories does not keep a second copy of every document.
    */
-  private readonly latest = new Map<string, { digest: string; written: Promise<void> }>();
-  /** The directory's creation, once started; reset when a write fails. */
-  private created: Promise<unknown> | undefined;
+  private readonly latest = new Map<string, PendingWrite>();
+  /** The next batch: per app only the newest document, so a superseded one is never written. */
+  private pending = new Map<string, PendingWrite>();
+  /** The running flush loop, if any; batches run one at a time, which keeps per-app order. */
+  private flushing: Promise<void> | undefined;
+  /** The directory's creation, once started; reset when a batch fails. */
+  private created: Promise<void> | undefined;
 
-  constructor(stateDir: string) {
+  constructor(stateDir: string, options: StateStoreOptions = {}) {
     this.dir = join(stateDir, 'rollouts');
+    this.fs = options.fs ?? nodeStateFileSystem;
+    this.concurrency = options.concurrency ?? 16;
   }
 
   private pathOf(app: string): string {
@@ -62,40 +148,94 @@ export class StateStore<T> {
     return join(this.dir, `${app}.json`);
   }
 
-  /** Saves the document of `app`; resolves once it is durable. An unchanged document is not written again. */
+  /**
+   * Saves the document of `app`; resolves once it, or a newer document of the same app, is
+   * durable. An unchanged document is not written again. Rejects when the batch holding
+   * it fails; the next save of the app writes again.
+   */
   async save(app: string, document: T): Promise<void> {
     const path = this.pathOf(app);
     const text = JSON.stringify(document);
     const digest = createHash('sha256').update(text).digest('base64');
     const last = this.latest.get(app);
-    if (last?.digest === digest) return last.written;
-    const written = (last?.written.catch(() => undefined) ?? Promise.resolve()).then(() =>
-      this.write(path, text),
-    );
-    const entry = { digest, written };
-    this.latest.set(app, entry);
-    // A failed write is not "already written": the next save of the same text tries again.
-    written.catch(() => {
-      if (this.latest.get(app) === entry) this.latest.delete(app);
+    if (last?.digest === digest) return last.durable;
+    const queued = this.pending.get(app);
+    if (queued) {
+      queued.text = text;
+      queued.digest = digest;
+      return queued.durable;
+    }
+    let resolve!: () => void;
+    let reject!: (err: unknown) => void;
+    const durable = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
     });
-    return written;
+    // Every caller gets `durable` and sees a failure; this keeps an unawaited one from crashing the process.
+    durable.catch(() => undefined);
+    const write: PendingWrite = { path, text, digest, durable, resolve, reject };
+    this.pending.set(app, write);
+    this.latest.set(app, write);
+    // A microtask later, so the saves of the same turn of the event loop join the first batch.
+    this.flushing ??= Promise.resolve().then(() => this.flush());
+    return durable;
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.size > 0) {
+      const batch = this.pending;
+      this.pending = new Map();
+      try {
+        await this.commit([...batch.values()]);
+        for (const write of batch.values()) {
+          write.text = '';
+          write.resolve();
+        }
+      } catch (err) {
+        for (const [app, write] of batch) {
+          // A failed write is not "already written": the next save of the same text tries again.
+          if (this.latest.get(app) === write) this.latest.delete(app);
+          write.reject(err);
+        }
+      }
+    }
+    this.flushing = undefined;
   }
 
   /**
-   * Writes into the directory, creating it on the first write only (a `mkdir` per write
-   * costs as much as the rename it precedes); a write that finds it gone creates it again.
+   * Writes one batch, creating the directory on the first batch only (a `mkdir` per write
+   * costs as much as the rename it precedes); a batch that finds it gone creates it again.
    */
-  private async write(path: string, text: string): Promise<void> {
-    this.created ??= mkdir(this.dir, { recursive: true });
+  private async commit(batch: readonly PendingWrite[]): Promise<void> {
+    this.created ??= this.fs.makeDirectory(this.dir);
     try {
       await this.created;
-      await writeFileAtomic(path, text);
+      await this.replaceAll(batch);
     } catch (err) {
       this.created = undefined;
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      await mkdir(this.dir, { recursive: true });
-      await writeFileAtomic(path, text);
+      await this.fs.makeDirectory(this.dir);
+      await this.replaceAll(batch);
     }
+  }
+
+  /**
+   * Group commit: every temporary file is written and fsync'd before any rename, and one
+   * directory fsync covers all renames. Each rename is still atomic on its own (POSIX
+   * rename(2)), so a crash leaves every app with its old or its new document.
+   */
+  private async replaceAll(batch: readonly PendingWrite[]): Promise<void> {
+    const staged = batch.map((write) => ({ write, tmp: temporaryPathIn(this.dir) }));
+    try {
+      await forEachBounded(staged, this.concurrency, ({ write, tmp }) =>
+        this.fs.writeDurably(tmp, write.text),
+      );
+      await forEachBounded(staged, this.concurrency, ({ write, tmp }) => this.fs.rename(tmp, write.path));
+    } catch (err) {
+      await forEachBounded(staged, this.concurrency, ({ tmp }) => this.fs.remove(tmp));
+      throw err;
+    }
+    await this.fs.syncDirectory(this.dir);
   }
 
   /** Loads the document of `app`, or undefined when none was saved. */
@@ -126,9 +266,12 @@ export class StateStore<T> {
     }
   }
 
-  /** Forgets `app`. */
+  /** Forgets `app`, after any write of it still under way, so that write cannot bring it back. */
   async remove(app: string): Promise<void> {
+    const path = this.pathOf(app);
+    const last = this.latest.get(app);
     this.latest.delete(app);
-    await rm(this.pathOf(app), { force: true });
+    await last?.durable.catch(() => undefined);
+    await this.fs.remove(path);
   }
 }

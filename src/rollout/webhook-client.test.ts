@@ -202,7 +202,7 @@ describe('WebhookClient timeouts, network errors and retries', () => {
     const { url, received } = await receiver((request, response, index) => {
       if (index > 0) answer(200)(request, response, index);
     });
-    const result = await client.call(hook(url, { timeout: 100, retries: 1 }), context);
+    const result = await client.call(hook(url, { timeout: 1500, retries: 1 }), context);
     expect(result).toMatchObject({ ok: true, attempts: 2 });
     expect(received).toHaveLength(2);
   });

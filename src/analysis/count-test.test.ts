@@ -9,6 +9,7 @@ import {
   updateCountTest,
   type CountTestState,
 } from './count-test.js';
+import { LATENCY_PRIOR_SCALE } from './latency-test.js';
 import { logBeta, logGamma } from './special-functions.js';
 import { binomialQuantile, createRandom, poisson } from './test-support.js';
 
@@ -34,6 +35,23 @@ describe('count test: the Bayes factor is a test (super)martingale', () => {
       for (let x = 0; x <= events; x++)
         mean += binomial(x, events, rho) * bayesFactorAfter(x, events - x, rho);
       expect(mean).toBeCloseTo(1, 10);
+    }
+  });
+
+  it('has mean exactly 1 under H0 with the narrower prior of the latency tests, too', () => {
+    for (const scale of [LATENCY_PRIOR_SCALE, 0.5]) {
+      for (const [events, rho] of [
+        [3, 0.1],
+        [40, 0.5],
+      ] as const) {
+        let mean = 0;
+        for (let x = 0; x <= events; x++) {
+          const window = { canaryEvents: x, primaryEvents: events - x, canaryShare: rho };
+          mean +=
+            binomial(x, events, rho) * Math.exp(updateCountTest(initCountTest(scale), window).logBayesFactor);
+        }
+        expect(mean).toBeCloseTo(1, 10);
+      }
     }
   });
 

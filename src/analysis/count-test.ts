@@ -31,25 +31,55 @@ export const DELTA_GRID: readonly number[] = Array.from(
 );
 
 /**
- * Scale of the prior on δ: weights ∝ exp(−δ²/(2·2²)), so two thirds of the mass of the δ > 0
- * half (the regression test's alternative) lies on rate ratios 1 to e² ≈ 7.4, where the
- * regressions that are hard to see live (+1 to +5 points on a 0.5% baseline is ×3 to ×11);
- * larger effects such as a crash are detected within a handful of events whatever the prior.
+ * Default scale of the prior on δ, used by the error test: weights ∝ exp(−δ²/(2·2²)), so two
+ * thirds of the mass of the δ > 0 half (the regression test's alternative) lies on rate ratios
+ * 1 to e² ≈ 7.4, where the error regressions that are hard to see live (+1 to +5 points on a
+ * 0.5% baseline is ×3 to ×11); larger effects such as a crash are detected within a handful of
+ * events whatever the prior. Bench: scale 1 or 1.5 slows +5 pp and low traffic, 3 slows +1 pp.
  */
-const PRIOR_SCALE = 2;
-const LOG_PRIOR: readonly number[] = DELTA_GRID.map((d) => (-0.5 * d * d) / (PRIOR_SCALE * PRIOR_SCALE));
-const EXPM1_DELTA: readonly number[] = DELTA_GRID.map((d) => Math.expm1(d));
+export const ERROR_PRIOR_SCALE = 2;
 
-/** ln Σ_{i ∈ [from, to)} exp(LOG_PRIOR[i] + llr[i]), shifted by the maximum for stability. */
-function logPriorSum(llr: readonly number[] | undefined, from: number, to: number): number {
+/** Prior weights on the grid and the masses the tests renormalise by. */
+interface Prior {
+  readonly log: readonly number[];
+  readonly logMassAboveZero: number;
+  /** ln of the prior mass strictly above (index i) and strictly below each grid point. */
+  readonly logMassAbove: readonly number[];
+  readonly logMassBelow: readonly number[];
+}
+
+/** ln Σ_{i ∈ [from, to)} exp(logPrior[i] + llr[i]), shifted by the maximum for stability. */
+function logPriorSum(
+  logPrior: readonly number[],
+  llr: readonly number[] | undefined,
+  from: number,
+  to: number,
+): number {
   let max = -Infinity;
-  for (let i = from; i < to; i++) max = Math.max(max, LOG_PRIOR[i]! + (llr?.[i] ?? 0));
+  for (let i = from; i < to; i++) max = Math.max(max, logPrior[i]! + (llr?.[i] ?? 0));
   if (max === -Infinity) return -Infinity;
   let sum = 0;
-  for (let i = from; i < to; i++) sum += Math.exp(LOG_PRIOR[i]! + (llr?.[i] ?? 0) - max);
+  for (let i = from; i < to; i++) sum += Math.exp(logPrior[i]! + (llr?.[i] ?? 0) - max);
   return max + Math.log(sum);
 }
-const LOG_MASS_ABOVE_ZERO = logPriorSum(undefined, ZERO_INDEX + 1, GRID_SIZE);
+
+const priors = new Map<number, Prior>();
+
+/** The N(0, scale²) prior on the grid; computed once per scale. */
+function priorOf(scale: number): Prior {
+  const known = priors.get(scale);
+  if (known !== undefined) return known;
+  const log = DELTA_GRID.map((d) => (-0.5 * d * d) / (scale * scale));
+  const prior: Prior = {
+    log,
+    logMassAboveZero: logPriorSum(log, undefined, ZERO_INDEX + 1, GRID_SIZE),
+    logMassAbove: DELTA_GRID.map((_, i) => logPriorSum(log, undefined, i + 1, GRID_SIZE)),
+    logMassBelow: DELTA_GRID.map((_, i) => logPriorSum(log, undefined, 0, i)),
+  };
+  priors.set(scale, prior);
+  return prior;
+}
+const EXPM1_DELTA: readonly number[] = DELTA_GRID.map((d) => Math.expm1(d));
 
 /** Serialisable state of one count test. */
 export interface CountTestState {
@@ -61,6 +91,8 @@ export interface CountTestState {
   readonly maxLogBayesFactor: number;
   readonly canaryEvents: number;
   readonly primaryEvents: number;
+  /** Scale of the normal prior on δ; absent in states saved before it existed (then 2). */
+  readonly priorScale?: number;
 }
 
 /** Events seen in one window, and the canary's share of the window's requests. */
@@ -71,9 +103,14 @@ export interface CountWindow {
   readonly canaryShare: number;
 }
 
-/** Fresh state: no evidence either way. */
-export function initCountTest(): CountTestState {
+/**
+ * Fresh state: no evidence either way. `priorScale` (default {@link ERROR_PRIOR_SCALE}) is the
+ * standard deviation of the prior on δ; any fixed value keeps validity, it only moves power
+ * between small and large effects.
+ */
+export function initCountTest(priorScale = ERROR_PRIOR_SCALE): CountTestState {
   return {
+    priorScale,
     logLikelihoodRatio: new Array<number>(GRID_SIZE).fill(0),
     logBayesFactor: 0,
     maxLogBayesFactor: 0,
@@ -106,8 +143,10 @@ export function updateCountTest(state: CountTestState, window: CountWindow): Cou
   // Regression test: prior restricted to δ > 0, against δ = 0 (whose ratio is always 1).
   // Valid against the composite H0 δ ≤ 0 too, because θ increases with δ, so a smaller true δ
   // only lowers each factor's mean.
-  const logBayesFactor = logPriorSum(llr, ZERO_INDEX + 1, GRID_SIZE) - LOG_MASS_ABOVE_ZERO;
+  const prior = priorOf(state.priorScale ?? ERROR_PRIOR_SCALE);
+  const logBayesFactor = logPriorSum(prior.log, llr, ZERO_INDEX + 1, GRID_SIZE) - prior.logMassAboveZero;
   return {
+    ...state,
     logLikelihoodRatio: llr,
     logBayesFactor,
     maxLogBayesFactor: Math.max(state.maxLogBayesFactor, logBayesFactor),
@@ -124,10 +163,6 @@ export interface LogRateRatioBounds {
   readonly upper: number | null;
 }
 
-/** ln of the prior mass strictly above (index i) and strictly below each grid point. */
-const LOG_MASS_ABOVE: readonly number[] = DELTA_GRID.map((_, i) => logPriorSum(undefined, i + 1, GRID_SIZE));
-const LOG_MASS_BELOW: readonly number[] = DELTA_GRID.map((_, i) => logPriorSum(undefined, 0, i));
-
 /** Bounds already computed for a likelihood array (arrays are never mutated once stored). */
 const boundsCache = new WeakMap<readonly number[], { alpha: number; bounds: LogRateRatioBounds }>();
 
@@ -142,25 +177,26 @@ export function countTestBounds(state: CountTestState, alpha: number): LogRateRa
   const llr = state.logLikelihoodRatio;
   const cached = boundsCache.get(llr);
   if (cached !== undefined && cached.alpha === alpha) return cached.bounds;
+  const prior = priorOf(state.priorScale ?? ERROR_PRIOR_SCALE);
   const threshold = Math.log(1 / alpha);
   let best = ZERO_INDEX;
-  for (let i = 0; i < GRID_SIZE; i++) if (LOG_PRIOR[i]! + llr[i]! > LOG_PRIOR[best]! + llr[best]!) best = i;
+  for (let i = 0; i < GRID_SIZE; i++) if (prior.log[i]! + llr[i]! > prior.log[best]! + llr[best]!) best = i;
   // Posterior weights scaled by the largest one. Terms that underflow lie far from the mode,
   // where the log-likelihood (concave in δ) already rules their side's test out.
-  const shift = LOG_PRIOR[best]! + llr[best]!;
-  const weight = LOG_PRIOR.map((logPrior, i) => Math.exp(logPrior + llr[i]! - shift));
+  const shift = prior.log[best]! + llr[best]!;
+  const weight = prior.log.map((logPrior, i) => Math.exp(logPrior + llr[i]! - shift));
   const suffix = new Array<number>(GRID_SIZE + 1).fill(0);
   for (let i = GRID_SIZE - 1; i >= 0; i--) suffix[i] = suffix[i + 1]! + weight[i]!;
   let lower: number | null = null;
   for (let i = 0; i < GRID_SIZE - 1; i++) {
-    if (shift + Math.log(suffix[i + 1]!) - LOG_MASS_ABOVE[i]! - llr[i]! < threshold) break;
+    if (shift + Math.log(suffix[i + 1]!) - prior.logMassAbove[i]! - llr[i]! < threshold) break;
     lower = DELTA_GRID[i]!;
   }
   const prefix = new Array<number>(GRID_SIZE).fill(0);
   for (let i = 1; i < GRID_SIZE; i++) prefix[i] = prefix[i - 1]! + weight[i - 1]!;
   let upper: number | null = null;
   for (let i = GRID_SIZE - 1; i > 0; i--) {
-    if (shift + Math.log(prefix[i]!) - LOG_MASS_BELOW[i]! - llr[i]! < threshold) break;
+    if (shift + Math.log(prefix[i]!) - prior.logMassBelow[i]! - llr[i]! < threshold) break;
     upper = DELTA_GRID[i]!;
   }
   let mle = ZERO_INDEX;
@@ -183,6 +219,7 @@ export function showsNonInferiority(state: CountTestState, logMargin: number, al
   const index = Math.min(GRID_SIZE - 1, ZERO_INDEX + Math.floor(logMargin / GRID_STEP + 1e-9));
   if (index <= 0) return false;
   const llr = state.logLikelihoodRatio;
-  const logBayesFactor = logPriorSum(llr, 0, index) - LOG_MASS_BELOW[index]! - llr[index]!;
+  const prior = priorOf(state.priorScale ?? ERROR_PRIOR_SCALE);
+  const logBayesFactor = logPriorSum(prior.log, llr, 0, index) - prior.logMassBelow[index]! - llr[index]!;
   return logBayesFactor >= Math.log(1 / alpha);
 }

@@ -156,9 +156,9 @@ function describeErrorRegression(e: ErrorEvidence): string {
 }
 
 function describeLatencyRegression(l: LatencyQuantileEvidence): string {
-  const bands = `canary ≥ ${fmtMs(l.canary.lowerMs)} > ${fmtMs(l.relevantAboveMs)}`;
+  const slow = `slow ${l.exceedance.canarySlow} canary vs ${l.exceedance.primarySlow} primary`;
   const test = `p = ${l.exceedance.pValue.toPrecision(2)} ≤ ${l.alpha.toPrecision(2)}`;
-  return `p${Math.round(l.quantile * 10000) / 100} ${fmtMs(l.canary.estimateMs)} vs ${fmtMs(l.primary.estimateMs)} (${bands}, ${test})`;
+  return `p${Math.round(l.quantile * 10000) / 100} ${fmtMs(l.canary.estimateMs)} vs ${fmtMs(l.primary.estimateMs)} (${slow}, ${test}; canary ≥ ${fmtMs(l.canary.lowerMs)})`;
 }
 
 function fmtMs(ms: number | null): string {

@@ -173,6 +173,8 @@ export class JudgeEvaluator {
           sampleSize: evidence.canaryRequests,
           passed: true,
           detail: evidence.summary,
+          // Only reached with analysis.judge.earlyPromotion set: the judge reports non-inferior then.
+          ...(decision === 'non-inferior' ? { promote: true } : {}),
         };
       }
     }

@@ -34,6 +34,7 @@ export type EventReason =
   | 'Succeeded'
   | 'RollbackRequested'
   | 'RegressionDetected'
+  | 'EarlyPromotion'
   | 'ThresholdReached'
   | 'DeadlineExceeded'
   | 'Failed'

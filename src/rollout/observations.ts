@@ -59,6 +59,11 @@ export interface MetricResult {
    * `threshold` failed checks (the sequential judge at level α).
    */
   readonly rollback?: boolean;
+  /**
+   * The check proved the canary non-inferior and asks for promotion now (the judge's opt-in
+   * early promotion). Honoured only when no confirm-promotion hook gates the promotion.
+   */
+  readonly promote?: boolean;
 }
 
 /** Results of the checks run for this tick; results for checks that were not asked are ignored. */

@@ -30,7 +30,7 @@ export const SETTLED_PHASES: readonly RolloutPhase[] = ['Initialized', 'Succeede
 export const ANALYSIS_PHASES: readonly RolloutPhase[] = ['Progressing', 'WaitingPromotion'];
 
 /** Why the primary was (or is being) replaced by the canary's revision. */
-export type PromotionCause = 'analysis' | 'skip-analysis' | 'operator';
+export type PromotionCause = 'analysis' | 'skip-analysis' | 'operator' | 'early';
 
 /** Flagger's `Promoted` condition: True once the primary runs the desired revision. */
 export interface PromotedCondition {

@@ -12,6 +12,7 @@ import {
   gateVerdict,
   hooksVerdict,
   isReady,
+  earlyPromotionRequest,
   regressionRequest,
   rollbackRequest,
 } from './check-verdicts.js';
@@ -215,6 +216,12 @@ export function analyse(d: StepDraft): void {
     return;
   }
   d.progressed();
+  const early = earlyPromotionRequest(a, d.observations);
+  if (early !== undefined) {
+    d.event('EarlyPromotion', `Promoting ${d.name} early: non-inferiority shown (${early})`);
+    promote(d, 'early');
+    return;
+  }
   switch (strategyOf(a)) {
     case 'canary':
       return advanceCanary(d);

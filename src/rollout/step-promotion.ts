@@ -14,6 +14,7 @@ const SUCCESS_ALERTS = {
   analysis: 'Canary analysis completed successfully, promotion finished.',
   'skip-analysis': 'Canary analysis was skipped, promotion finished.',
   operator: 'Canary promoted by operator, promotion finished.',
+  early: 'Canary shown non-inferior by the judge, promoted early, promotion finished.',
 } as const;
 
 /** One call in Promoting. */

@@ -10,13 +10,11 @@
  *   PUT  /services/{service}/routes/{route}/weights {"weights": {"v1": 90, "v2": 10}}; If-Match: <generation>
  *   GET  /services/{service}/versions/{version}/traffic?seconds=60
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { ConfigError } from '../config/config-error.js';
 import { parseDocumentText } from '../config/document.js';
-import { AviaryError } from '../errors.js';
 import type { ApplyResult, ProxyServer } from '../proxy/proxy-server.js';
-import { readBody, requireToken, sendError, sendJson } from './http-json.js';
+import { closeServer, listenJson, readBody, requireToken, sendError, sendJson } from './http-json.js';
 
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 
@@ -64,20 +62,14 @@ export class AdminServer {
   ) {}
 
   async start(): Promise<{ host: string; port: number }> {
-    const server = createServer((req, res) => {
-      this.handle(req, res).catch((err: unknown) => {
-        if (err instanceof AviaryError)
-          sendError(res, err.code === 'AVIARY_BODY_TOO_LARGE' ? 413 : 400, err.code, err.message);
-        else sendError(res, 500, 'AVIARY_INTERNAL', (err as Error).message);
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, this.options.host ?? '127.0.0.1', () => resolve());
-    });
+    const { server, host, port } = await listenJson(
+      (req, res) => this.handle(req, res),
+      this.options.port,
+      this.options.host,
+      (code) => (code === 'AVIARY_BODY_TOO_LARGE' ? 413 : undefined),
+    );
     this.server = server;
-    const info = server.address() as AddressInfo;
-    return { host: info.address, port: info.port };
+    return { host, port };
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -172,11 +164,6 @@ export class AdminServer {
   }
 
   async close(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeServer(this.server);
   }
 }

@@ -12,13 +12,12 @@
  *   POST /api/v1/rollouts/{app}/weights         {"canaryWeight": 30}
  *   POST /api/v1/rollouts/{app}/gates/{gate}/open|close   {"reason": "..."}
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AviaryError } from '../errors.js';
 import type { RolloutController } from '../rollout/controller.js';
 import { isGateType } from '../rollout/gates.js';
 import type { OperatorCommand } from '../rollout/observations.js';
-import { readBody, requireToken, sendError, sendJson } from './http-json.js';
+import { closeServer, listenJson, readBody, requireToken, sendError, sendJson } from './http-json.js';
 
 /** Extra read-only routes mounted by the embedding command (dashboard, traffic series). */
 export type ExtraRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean;
@@ -52,27 +51,20 @@ export class ControlServer {
   ) {}
 
   async start(): Promise<{ host: string; port: number }> {
-    const server = createServer((req, res) => {
-      this.handle(req, res).catch((err: unknown) => {
-        if (res.headersSent) return;
-        if (err instanceof AviaryError)
-          sendError(res, STATUS_FOR_CODE[err.code] ?? 400, err.code, err.message);
-        else sendError(res, 500, 'AVIARY_INTERNAL', (err as Error).message);
-      });
-    });
     const forward = (kind: string) => (payload: unknown) => {
       const frame = `event: ${kind}\ndata: ${JSON.stringify(payload)}\n\n`;
       for (const stream of this.streams) stream.write(frame);
     };
     this.controller.on('event', forward('event'));
     this.controller.on('status', forward('status'));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, this.options.host ?? '127.0.0.1', () => resolve());
-    });
+    const { server, host, port } = await listenJson(
+      (req, res) => this.handle(req, res),
+      this.options.port,
+      this.options.host,
+      (code) => STATUS_FOR_CODE[code],
+    );
     this.server = server;
-    const info = server.address() as AddressInfo;
-    return { host: info.address, port: info.port };
+    return { host, port };
   }
 
   private async body(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -190,11 +182,6 @@ export class ControlServer {
   async close(): Promise<void> {
     for (const stream of this.streams) stream.end();
     this.streams.clear();
-    const server = this.server;
-    if (!server) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeServer(this.server);
   }
 }

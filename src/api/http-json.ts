@@ -4,7 +4,8 @@
  * byte from response timings).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { AviaryError } from '../errors.js';
 
 /** Sends a JSON answer. */
@@ -68,4 +69,41 @@ export function requireToken(req: IncomingMessage, res: ServerResponse, token: s
   res.setHeader('www-authenticate', 'Bearer realm="aviary"');
   sendError(res, 401, 'AVIARY_UNAUTHORIZED', 'this call changes state: send "Authorization: Bearer <token>"');
   return false;
+}
+
+/** Handles one request; a rejection becomes a JSON error answer. */
+export type JsonHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+/**
+ * Starts an HTTP server for a JSON API on `host` (default 127.0.0.1). An {@link AviaryError}
+ * thrown by `handle` is answered with `statusForCode(code)` (default 400); anything else is 500.
+ */
+export async function listenJson(
+  handle: JsonHandler,
+  port: number,
+  host = '127.0.0.1',
+  statusForCode: (code: string) => number | undefined = () => undefined,
+): Promise<{ server: Server; host: string; port: number }> {
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (res.headersSent) return;
+      if (err instanceof AviaryError) sendError(res, statusForCode(err.code) ?? 400, err.code, err.message);
+      else sendError(res, 500, 'AVIARY_INTERNAL', (err as Error).message);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const info = server.address() as AddressInfo;
+  return { server, host: info.address, port: info.port };
+}
+
+/** Closes a server and every connection it holds. */
+export async function closeServer(server: Server | undefined): Promise<void> {
+  if (!server) return;
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }

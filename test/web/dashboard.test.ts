@@ -98,14 +98,16 @@ describe.skipIf(missing !== undefined)(
       const rpsChart = card.locator('svg[data-chart="rps"]');
       await expect
         .poll(
-          async () =>
-            Number(await rpsChart.getAttribute('data-points')) >= 2 &&
-            ((await rpsChart.locator('path.line.canary').getAttribute('d')) ?? '').length > 0,
+          // The chart redraws every few seconds: read every condition in the same poll.
+          async () => {
+            const points = Number(await rpsChart.getAttribute('data-points'));
+            const canary = (await rpsChart.locator('path.line.canary').getAttribute('d')) ?? '';
+            const primary = (await rpsChart.locator('path.line.primary').getAttribute('d')) ?? '';
+            return points >= 2 && canary.length > 0 && (primary.match(/[ML]/g)?.length ?? 0) >= 2;
+          },
           { timeout: DEADLINE_MS, interval: 250 },
         )
         .toBe(true);
-      const primaryLine = await card.locator('svg[data-chart="rps"] path.line.primary').getAttribute('d');
-      expect(primaryLine?.match(/[ML]/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
 
       // The checks table shows each threshold beside its measured value.
       const successRow = card.locator('tr[data-metric="request-success-rate"]');

@@ -6,30 +6,9 @@
 import { z } from 'zod';
 import { analysisSchema } from './app-analysis.js';
 import { headersSchema, httpMatchSchema, rewriteSchema } from './app-match.js';
-import { durationMs } from './proxy-schema.js';
-import { RETRY_EVENT_NAMES } from '../proxy/retry-policy.js';
+import { durationMs, retryOnSchema } from './field-schemas.js';
 
 const port = z.number().int().min(1).max(65_535);
-
-/** Flagger/Istio `retryOn`: a comma-separated string (or a list) of App Mesh / Envoy retry events. */
-const retryOn = z
-  .union([z.string(), z.array(z.union([z.string(), z.number()]))], {
-    message: 'expected a comma-separated string or a list of retry events',
-  })
-  .transform((value) =>
-    (typeof value === 'string' ? value.split(',') : value)
-      .map((v) => String(v).trim())
-      .filter((v) => v !== ''),
-  )
-  .superRefine((events, ctx) => {
-    for (const event of events) {
-      if (RETRY_EVENT_NAMES.includes(event) || /^[1-5](\d\d|xx)$/.test(event)) continue;
-      ctx.addIssue({
-        code: 'custom',
-        message: `unknown retry event "${event}"; expected one of ${RETRY_EVENT_NAMES.join(', ')}, a status code such as 503, or a class such as 5xx`,
-      });
-    }
-  });
 
 /**
  * How the router serves the app during and after a rollout. `port` and `targetPort` keep
@@ -46,7 +25,7 @@ export const serviceSchema = z.strictObject({
       /** Retries after the first try (App Mesh `maxRetries`). */
       attempts: z.number().int().min(0).max(10),
       perTryTimeout: durationMs.optional(),
-      retryOn: retryOn.default(['gateway-error', 'connect-failure']),
+      retryOn: retryOnSchema.default(['gateway-error', 'connect-failure']),
     })
     .optional(),
   match: z.array(httpMatchSchema).default([]),

@@ -6,19 +6,9 @@
  * so `headers: {x-canary: {exact: insider}}` and `headers.cookie.regex` mean what they mean there.
  */
 import { z } from 'zod';
+import { regexSource } from './field-schemas.js';
 
 const STRING_MATCH_KINDS = ['exact', 'prefix', 'suffix', 'regex'] as const;
-
-const regexSource = z.string().superRefine((source, ctx) => {
-  try {
-    new RegExp(source);
-  } catch (err) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `expected a valid regular expression: ${(err as Error).message}`,
-    });
-  }
-});
 
 /** Istio `StringMatch`: exactly one of exact, prefix, suffix or regex (RE2-like syntax, anchored by the router). */
 export const stringMatchSchema = z

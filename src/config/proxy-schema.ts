@@ -7,36 +7,13 @@
  * events App Mesh exposes: see docs/adr/0001-data-plane.md.
  */
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
-import { RETRY_EVENT_NAMES } from '../proxy/retry-policy.js';
+import { durationMs, regexSource, retryOnSchema } from './field-schemas.js';
 
-/** A duration (`15s`, `500ms`, `1m`) or a number of milliseconds; parsed to milliseconds. */
-export const durationMs = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  const ms = typeof value === 'number' ? value : parseDuration(value);
-  if (ms === undefined || !Number.isFinite(ms) || ms < 0) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `expected a duration such as "500ms", "15s" or "1m", got ${JSON.stringify(value)}`,
-    });
-    return z.NEVER;
-  }
-  return ms;
-});
+export { durationMs };
 
 const name = z.string().regex(/^[a-zA-Z0-9]([a-zA-Z0-9._-]{0,62})$/, {
   message:
     'expected a name of letters, digits, ".", "_" or "-" (at most 63, starting with a letter or digit)',
-});
-
-const regexSource = z.string().superRefine((source, ctx) => {
-  try {
-    new RegExp(source);
-  } catch (err) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `expected a valid regular expression: ${(err as Error).message}`,
-    });
-  }
 });
 
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, {
@@ -109,28 +86,11 @@ const target = z.strictObject({
   weight,
 });
 
-const retryOn = z
-  .union([z.string(), z.array(z.union([z.string(), z.number()]))])
-  .transform((value) =>
-    (typeof value === 'string' ? value.split(',') : value)
-      .map((v) => String(v).trim())
-      .filter((v) => v !== ''),
-  )
-  .superRefine((events, ctx) => {
-    for (const event of events) {
-      if (RETRY_EVENT_NAMES.includes(event) || /^[1-5]\d\d$/.test(event) || /^[1-5]xx$/.test(event)) continue;
-      ctx.addIssue({
-        code: 'custom',
-        message: `unknown retry event "${event}"; expected one of ${RETRY_EVENT_NAMES.join(', ')}, a status code such as 503, or a class such as 5xx`,
-      });
-    }
-  });
-
 const retries = z.strictObject({
   /** Retries after the first try (App Mesh `maxRetries`, Flagger `attempts`). */
   attempts: z.number().int().min(0).max(10).default(0),
   perTryTimeout: durationMs.optional(),
-  retryOn: retryOn.default(['gateway-error', 'connect-failure']),
+  retryOn: retryOnSchema.default(['gateway-error', 'connect-failure']),
   /** Request bodies up to this size are kept for replay; larger bodies stream and are never replayed. */
   bufferBytes: z
     .number()

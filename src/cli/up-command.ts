@@ -4,11 +4,12 @@
  * starts a rollout; an invalid edit is reported and the running configuration stays.
  */
 import { watch } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, formatIssues } from '../config/config-error.js';
-import { loadAviaryConfig, type AviaryConfig } from '../config/app-schema.js';
+import { aviaryConfigSchema, type AviaryConfig } from '../config/app-schema.js';
+import { readDocumentFile } from '../config/document.js';
+import { parseOrThrow } from '../config/schema-issues.js';
 import type { Runtime } from '../runtime.js';
 import { resolveToken } from './admin-token.js';
 
@@ -18,13 +19,7 @@ interface UpOptions {
 
 /** Reads and validates an `aviary.yaml`. */
 export async function readAviaryConfig(file: string): Promise<AviaryConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(file, [{ path: '', message: `cannot read file: ${(err as Error).message}` }]);
-  }
-  return loadAviaryConfig(text, file);
+  return parseOrThrow(aviaryConfigSchema, await readDocumentFile(file), file);
 }
 
 /** Waits for SIGINT/SIGTERM, then closes the runtime. */

@@ -30,7 +30,7 @@ export interface BenchSummary {
   readonly targets: { readonly medianTickAtMost1ms: boolean; readonly rssAtMost150Mb: boolean };
   /** The controller's own tick duration (wall time up to persistence), ms. */
   readonly tickWallMs: { readonly median: number; readonly p99: number };
-  /** Tick start to the end of its atomic write, ms. */
+  /** Tick start until its state is durable in the journal, ms. */
   readonly tickLatencyMs: { readonly median: number; readonly p99: number };
   /** Process CPU over the run divided by ticks, ms: everything, persistence included. */
   readonly processCpuMsPerTick: number;
@@ -143,7 +143,7 @@ export function reportLines(run: FleetRun, summary: BenchSummary, stateRoot: str
     '',
     'rollouts = initialise + rollout: the ticks behind the summary line. cpu = process.cpuUsage()',
     "over a tick up to persistence; wall = the controller's own tick duration",
-    '(aviary_rollout_tick_seconds); latency = tick start until its atomic write is done; all in ms.',
+    '(aviary_rollout_tick_seconds); latency = tick start until its state is durable (journal fsync); all in ms.',
     '',
     `process CPU ${(run.processCpuMs / 1000).toFixed(1)} s over ${summary.ticks} ticks = ${summary.processCpuMsPerTick} ms per tick, persistence included`,
     run.stageSeconds.idle > 0

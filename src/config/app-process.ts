@@ -8,11 +8,13 @@
  */
 import { z } from 'zod';
 import { durationMs } from './proxy-schema.js';
-import {
-  revisionOf as versionRevisionOf,
-  type ProbeSpec as TargetProbeSpec,
-  type VersionSpec,
-} from '../target/version-spec.js';
+import type { ProbeSpec as TargetProbeSpec, VersionSpec } from '../target/version-spec.js';
+
+/**
+ * The revision of a version, computed by the target's own function so that the state
+ * machine and the processes can never disagree on one.
+ */
+export { revisionOf } from '../target/version-spec.js';
 
 /** Environment variable Aviary sets to the port each process must listen on. */
 export const PORT_ENV = 'PORT';
@@ -123,15 +125,3 @@ export const processSchema = z
 export type ProcessSpec = z.output<typeof processSchema>;
 /** A validated HTTP probe. */
 export type ProbeSpec = TargetProbeSpec;
-
-/**
- * The revision of a version: the first 12 hex digits of sha256 over the canonical JSON of
- * `command`, `args`, `cwd` and `env`, computed by the target's own function so that the
- * state machine and the processes can never disagree on a revision. Replicas are left out
- * so that scaling never starts an analysis (Flagger hashes the pod template, which holds no
- * replica count, for the same reason); probes because they change how a version is
- * watched, not what it runs.
- */
-export function revisionOf(spec: Pick<VersionSpec, 'command' | 'args' | 'cwd' | 'env'>): string {
-  return versionRevisionOf({ ...spec, replicas: 0 });
-}

@@ -42,7 +42,8 @@ export interface ExecutorDeps {
 /** Routing state remembered per app so endpoint changes can re-apply it. */
 export interface AppRouting {
   lastAction: Extract<RolloutAction, { kind: 'set-routes' }>;
-  lastApplied: string;
+  /** What the router was last brought in line with; undefined until then (and after a restart). */
+  applied?: { readonly app: AppSpec; readonly action: AppRouting['lastAction']; readonly endpoints: string };
 }
 
 /** Endpoints of both roles as the target reports them now. */
@@ -76,12 +77,14 @@ export async function syncRoutes(
   signal: AbortSignal,
 ): Promise<void> {
   const endpoints = await roleEndpoints(deps.target, app.name);
-  const state = routable(routeStateOf(app, routing.lastAction, endpoints), endpoints);
-  const key = JSON.stringify([endpoints, state]);
-  if (key === routing.lastApplied) return;
+  // Most ticks change nothing here: the same spec, route action and endpoints as last time.
+  const endpointsKey = `${endpoints.primary.join(' ')}|${endpoints.canary.join(' ')}`;
+  const { applied, lastAction } = routing;
+  if (applied?.app === app && applied.action === lastAction && applied.endpoints === endpointsKey) return;
+  const state = routable(routeStateOf(app, lastAction, endpoints), endpoints);
   await deps.router.reconcile(appRouteSpec(app, endpoints), signal);
   if (state) await deps.router.setRoutes(app.name, state, signal);
-  routing.lastApplied = key;
+  routing.applied = { app, action: lastAction, endpoints: endpointsKey };
 }
 
 /** Executes one tick's actions in order. */

@@ -9,17 +9,19 @@ import type { VersionSpec } from '../target/version-spec.js';
 import type { AppRouting, RolloutEventRecord } from './action-executor.js';
 import type { CheckResults, OperatorCommand } from './observations.js';
 import type { RolloutStatus } from './rollout-status.js';
+import type { StoredState } from './state-journal.js';
 
-/** Events kept per app in memory and on disk. */
+/** Events kept per app in memory and in the state journal. */
 export const EVENT_HISTORY = 500;
 /** Revisions whose process spec is kept, so a rollback can restore an older primary. */
 export const SPEC_HISTORY = 5;
 
-/** What is stored per app in `<stateDir>/rollouts/<app>.json`. */
+/**
+ * The state document saved per app at every tick that changed it, in the state journal
+ * (ADR 0009); the events go beside it, only the new ones at each save.
+ */
 export interface PersistedRollout {
-  readonly version: 1;
   readonly status: RolloutStatus | undefined;
-  readonly events: readonly RolloutEventRecord[];
   readonly specs: Readonly<Record<string, VersionSpec>>;
   readonly routing: AppRouting['lastAction'] | undefined;
   readonly lastChecks: CheckResults | undefined;
@@ -30,6 +32,8 @@ export interface AppRecord {
   spec: AppSpec;
   status: RolloutStatus | undefined;
   events: RolloutEventRecord[];
+  /** Events not yet handed to the state journal, oldest first. */
+  unsaved: RolloutEventRecord[];
   specs: Record<string, VersionSpec>;
   routing: AppRouting;
   lastChecks: CheckResults | undefined;
@@ -39,24 +43,27 @@ export interface AppRecord {
   again: boolean;
 }
 
-/** A record for `spec`, resumed from `saved` when there is one. */
-export function newAppRecord(spec: AppSpec, saved: PersistedRollout | undefined): AppRecord {
+/** A record for `spec`, resumed from what was saved, when anything was. */
+export function newAppRecord(
+  spec: AppSpec,
+  saved: StoredState<PersistedRollout, RolloutEventRecord> | undefined,
+): AppRecord {
   return {
     spec,
-    status: saved?.status,
+    status: saved?.state.status,
     events: [...(saved?.events ?? [])],
-    specs: { ...(saved?.specs ?? {}) },
+    unsaved: [],
+    specs: { ...(saved?.state.specs ?? {}) },
     routing: {
-      lastAction: saved?.routing ?? {
+      lastAction: saved?.state.routing ?? {
         kind: 'set-routes',
         primaryWeight: 100,
         canaryWeight: 0,
         mirror: false,
         abTesting: false,
       },
-      lastApplied: '',
     },
-    lastChecks: saved?.lastChecks,
+    lastChecks: saved?.state.lastChecks,
     commands: [],
     timer: undefined,
     running: undefined,
@@ -94,18 +101,18 @@ export function specFor(record: AppRecord, revision: string): VersionSpec {
 
 /** Appends an event (with the last check results as evidence when it has none), keeping the history bounded. */
 export function appendEvent(record: AppRecord, event: RolloutEventRecord): void {
-  record.events.push(
-    event.evidence === undefined && record.lastChecks ? { ...event, evidence: record.lastChecks } : event,
-  );
+  const kept =
+    event.evidence === undefined && record.lastChecks ? { ...event, evidence: record.lastChecks } : event;
+  record.events.push(kept);
+  record.unsaved.push(kept);
   if (record.events.length > EVENT_HISTORY) record.events.splice(0, record.events.length - EVENT_HISTORY);
+  if (record.unsaved.length > EVENT_HISTORY) record.unsaved.splice(0, record.unsaved.length - EVENT_HISTORY);
 }
 
-/** The durable form of a record. */
+/** The state document of a record. */
 export function persistedOf(record: AppRecord): PersistedRollout {
   return {
-    version: 1,
     status: record.status,
-    events: record.events,
     specs: record.specs,
     routing: record.routing.lastAction,
     lastChecks: record.lastChecks,

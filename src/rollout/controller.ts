@@ -22,9 +22,11 @@ import { gateAppId, type GateStore, type GateType } from './gates.js';
 import { NO_CHECKS, type CheckResults, type OperatorCommand, type RoleObservation } from './observations.js';
 import { requiredChecks } from './required-checks.js';
 import { SETTLED_PHASES, type RolloutStatus } from './rollout-status.js';
-import { StateStore, writeFileAtomic } from './state-store.js';
+import { StateJournal } from './state-journal.js';
+import { writeFileAtomic } from './state-store.js';
 import {
   appendEvent,
+  EVENT_HISTORY,
   newAppRecord,
   persistedOf,
   rememberSpec,
@@ -59,7 +61,7 @@ export interface RolloutView {
 export class RolloutController extends EventEmitter {
   readonly metrics = new ControllerMetrics();
   private readonly records = new Map<string, AppRecord>();
-  private readonly store: StateStore<PersistedRollout>;
+  private readonly store: StateJournal<PersistedRollout, RolloutEventRecord>;
   private readonly deps: ExecutorDeps;
   private readonly abort = new AbortController();
   private readonly now: () => number;
@@ -68,7 +70,7 @@ export class RolloutController extends EventEmitter {
   constructor(private readonly options: ControllerOptions) {
     super();
     this.now = options.now ?? Date.now;
-    this.store = new StateStore(options.stateDir);
+    this.store = new StateJournal(join(options.stateDir, 'rollouts'), { eventLimit: EVENT_HISTORY });
     this.deps = {
       ...options.executor,
       onEvent: (event) => this.recordEvent(event),
@@ -93,9 +95,9 @@ export class RolloutController extends EventEmitter {
   /** Loads persisted state, adopts what still runs, restores routes, then starts ticking. */
   async start(apps: readonly AppSpec[]): Promise<void> {
     await this.options.executor.target.recover(this.abort.signal);
+    const saved = await this.store.loadAll();
     for (const spec of apps) {
-      const saved = await this.store.load(spec.name);
-      const record = newAppRecord(spec, saved);
+      const record = newAppRecord(spec, saved.get(spec.name));
       rememberSpec(record, spec);
       this.records.set(spec.name, record);
       if (record.status) {
@@ -276,8 +278,16 @@ export class RolloutController extends EventEmitter {
     this.emit('event', event);
   }
 
+  /** Saves the record's state document and the events recorded since the last save. */
   private async persist(record: AppRecord): Promise<void> {
-    await this.store.save(record.spec.name, persistedOf(record));
+    const fresh = record.unsaved.splice(0);
+    try {
+      await this.store.save(record.spec.name, persistedOf(record), fresh);
+    } catch (err) {
+      // Not written: they go with the next save, before anything recorded since.
+      record.unsaved.unshift(...fresh);
+      throw err;
+    }
   }
 
   private recordFor(app: string): AppRecord {

@@ -1,58 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { appendFile, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nodeStateFileSystem, StateStore, type StateFileSystem } from './state-store.js';
-
-type Operation = keyof StateFileSystem;
-
-/**
- * The real file system with a log of every step, the most steps of one kind seen in flight,
- * an optional gate that holds writes until opened, and a hook that may fail a step.
- */
-class SpyFileSystem implements StateFileSystem {
-  readonly log: { op: Operation; path: string }[] = [];
-  readonly inFlight = new Map<Operation, number>();
-  readonly maxInFlight = new Map<Operation, number>();
-  gate: Promise<void> | undefined;
-  failWith: ((op: Operation, path: string) => Error | undefined) | undefined;
-
-  count(op: Operation, name?: string): number {
-    return this.log.filter((e) => e.op === op && (name === undefined || basename(e.path) === name)).length;
-  }
-
-  private async step(op: Operation, path: string, run: () => Promise<void>): Promise<void> {
-    this.log.push({ op, path });
-    const now = (this.inFlight.get(op) ?? 0) + 1;
-    this.inFlight.set(op, now);
-    this.maxInFlight.set(op, Math.max(now, this.maxInFlight.get(op) ?? 0));
-    try {
-      if (op === 'writeDurably') await this.gate;
-      const error = this.failWith?.(op, path);
-      if (error) throw error;
-      await run();
-    } finally {
-      this.inFlight.set(op, (this.inFlight.get(op) ?? 1) - 1);
-    }
-  }
-
-  writeDurably(path: string, data: string): Promise<void> {
-    return this.step('writeDurably', path, () => nodeStateFileSystem.writeDurably(path, data));
-  }
-  rename(from: string, to: string): Promise<void> {
-    return this.step('rename', to, () => nodeStateFileSystem.rename(from, to));
-  }
-  remove(path: string): Promise<void> {
-    return this.step('remove', path, () => nodeStateFileSystem.remove(path));
-  }
-  syncDirectory(dir: string): Promise<void> {
-    return this.step('syncDirectory', dir, () => nodeStateFileSystem.syncDirectory(dir));
-  }
-  makeDirectory(dir: string): Promise<void> {
-    return this.step('makeDirectory', dir, () => nodeStateFileSystem.makeDirectory(dir));
-  }
-}
+import { SpyFileSystem } from './test-support.js';
 
 async function until(condition: () => boolean): Promise<void> {
   const deadline = Date.now() + 10_000;

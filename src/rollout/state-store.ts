@@ -15,6 +15,8 @@ import { AviaryError } from '../errors.js';
 export interface StateFileSystem {
   /** Creates `path` (mode 0600) holding `data` and fsyncs it. */
   writeDurably(path: string, data: string): Promise<void>;
+  /** Appends `data` to `path` (created with mode 0600 when missing) and fsyncs it. */
+  append(path: string, data: string): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   /** Removes `path`; a missing file is not an error. */
   remove(path: string): Promise<void>;
@@ -28,6 +30,15 @@ export interface StateFileSystem {
 export const nodeStateFileSystem: StateFileSystem = {
   async writeDurably(path, data) {
     const file = await open(path, 'w', 0o600);
+    try {
+      await file.writeFile(data);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+  },
+  async append(path, data) {
+    const file = await open(path, 'a', 0o600);
     try {
       await file.writeFile(data);
       await file.sync();
@@ -51,6 +62,17 @@ export const nodeStateFileSystem: StateFileSystem = {
     await mkdir(dir, { recursive: true });
   },
 };
+
+/** `app`, when it is an RFC 1123 label (so it cannot name a path outside the state directory). */
+export function assertAppName(app: string): string {
+  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(app)) {
+    throw new AviaryError(
+      'AVIARY_STATE_INVALID_NAME',
+      `app ${JSON.stringify(app)}: expected an RFC 1123 label`,
+    );
+  }
+  return app;
+}
 
 function temporaryPathIn(dir: string): string {
   return join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
@@ -93,6 +115,28 @@ async function forEachBounded<I>(
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   if (failure) throw failure.error;
+}
+
+/**
+ * Group commit of whole files in `dir`: every temporary file is written and fsync'd before
+ * any rename, and one directory fsync covers all renames. Each rename is still atomic on
+ * its own (POSIX rename(2)), so a crash leaves every file with its old or its new content.
+ */
+export async function replaceFiles(
+  fs: StateFileSystem,
+  dir: string,
+  files: readonly { readonly path: string; readonly text: string }[],
+  concurrency: number,
+): Promise<void> {
+  const staged = files.map((file) => ({ file, tmp: temporaryPathIn(dir) }));
+  try {
+    await forEachBounded(staged, concurrency, ({ file, tmp }) => fs.writeDurably(tmp, file.text));
+    await forEachBounded(staged, concurrency, ({ file, tmp }) => fs.rename(tmp, file.path));
+  } catch (err) {
+    await forEachBounded(staged, concurrency, ({ tmp }) => fs.remove(tmp));
+    throw err;
+  }
+  await fs.syncDirectory(dir);
 }
 
 /** A document waiting to be written, with the saves that wait for it. */
@@ -139,13 +183,7 @@ export class StateStore<T> {
   }
 
   private pathOf(app: string): string {
-    if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(app)) {
-      throw new AviaryError(
-        'AVIARY_STATE_INVALID_NAME',
-        `app ${JSON.stringify(app)}: expected an RFC 1123 label`,
-      );
-    }
-    return join(this.dir, `${app}.json`);
+    return join(this.dir, `${assertAppName(app)}.json`);
   }
 
   /**
@@ -219,23 +257,13 @@ export class StateStore<T> {
     }
   }
 
-  /**
-   * Group commit: every temporary file is written and fsync'd before any rename, and one
-   * directory fsync covers all renames. Each rename is still atomic on its own (POSIX
-   * rename(2)), so a crash leaves every app with its old or its new document.
-   */
   private async replaceAll(batch: readonly PendingWrite[]): Promise<void> {
-    const staged = batch.map((write) => ({ write, tmp: temporaryPathIn(this.dir) }));
-    try {
-      await forEachBounded(staged, this.concurrency, ({ write, tmp }) =>
-        this.fs.writeDurably(tmp, write.text),
-      );
-      await forEachBounded(staged, this.concurrency, ({ write, tmp }) => this.fs.rename(tmp, write.path));
-    } catch (err) {
-      await forEachBounded(staged, this.concurrency, ({ tmp }) => this.fs.remove(tmp));
-      throw err;
-    }
-    await this.fs.syncDirectory(this.dir);
+    await replaceFiles(
+      this.fs,
+      this.dir,
+      batch.map((write) => ({ path: write.path, text: write.text })),
+      this.concurrency,
+    );
   }
 
   /** Loads the document of `app`, or undefined when none was saved. */

@@ -39,6 +39,19 @@ interface MemoryVersion {
   restarts: number;
   lastError: string | null;
   logs: LogLine[];
+  /** The status last reported, handed out again while nothing it shows has changed. */
+  reported?: VersionStatus;
+}
+
+/** True when `status` still shows `version` as it is now. */
+function stillShows(status: VersionStatus, version: MemoryVersion): boolean {
+  return (
+    status.revision === version.revision &&
+    status.desiredReplicas === version.desired &&
+    status.readyReplicas === version.ready &&
+    status.restarts === version.restarts &&
+    status.lastError === version.lastError
+  );
 }
 
 /** First synthetic port; endpoints are unique per replica but nothing listens on them. */
@@ -177,7 +190,12 @@ export class InMemoryTarget implements Target {
       this.#log(version, 'started (simulated)', replica);
   }
 
+  /**
+   * The version's status. A controller asks for it several times per tick of every app, so an
+   * unchanged one is reported again (frozen) instead of built anew.
+   */
   #statusOf(app: string, role: VersionRole, version: MemoryVersion): VersionStatus {
+    if (version.reported && stillShows(version.reported, version)) return version.reported;
     const replicas = Array.from({ length: version.desired }, (_, replica) => {
       const ready = replica < version.ready;
       const endpoint = `127.0.0.1:${this.#portOf(app, role, version.revision, replica)}`;
@@ -192,18 +210,19 @@ export class InMemoryTarget implements Target {
         adopted: false,
       };
     });
-    return {
+    version.reported = Object.freeze({
       app,
       role,
       revision: version.revision,
       desiredReplicas: version.desired,
       readyReplicas: version.ready,
       readyPercent: readyPercentOf(version.ready, version.desired),
-      endpoints: replicas.filter((r) => r.ready).map((r) => r.endpoint),
+      endpoints: Object.freeze(replicas.filter((r) => r.ready).map((r) => r.endpoint)),
       restarts: version.restarts,
       lastError: version.lastError,
-      replicas,
-    };
+      replicas: Object.freeze(replicas.map((replica) => Object.freeze(replica))),
+    });
+    return version.reported;
   }
 
   #portOf(app: string, role: VersionRole, revision: string, replica: number): number {

@@ -25,9 +25,8 @@ describe('revisionOf', () => {
       failureThreshold: 1,
       initialDelayMs: 0,
     };
-    expect(revisionOf({ ...base, replicas: 9, readinessProbe: probe, livenessProbe: probe })).toBe(
-      revisionOf(base),
-    );
+    const scaled: VersionSpec = { ...base, replicas: 9, readinessProbe: probe, livenessProbe: probe };
+    expect(revisionOf(scaled)).toBe(revisionOf(base));
     expect(revisionOf({ ...base, env: { B: '2', A: '1' } })).toBe(revisionOf(base));
   });
 

@@ -50,13 +50,32 @@ export const REVISION_LENGTH = 12;
 
 /**
  * The revision of a spec: the first 12 hex characters of the SHA-256 of the canonical JSON
- * (keys sorted, no whitespace) of `{command, args, cwd, env}`. Replicas and probes are left
- * out because changing them does not change what runs.
+ * (keys sorted, no whitespace) of `{command, args, cwd, env}`. Replicas are left out so that
+ * scaling never starts an analysis (Flagger hashes the pod template, which holds no replica
+ * count, for the same reason); probes because they change how a version is watched, not
+ * what it runs.
  */
-export function revisionOf(spec: VersionSpec): string {
+export function revisionOf(spec: VersionIdentity): string {
+  const known = revisions.get(spec);
+  if (known !== undefined) return known;
   const identity = { command: spec.command, args: spec.args, cwd: spec.cwd ?? null, env: spec.env };
-  return createHash('sha256').update(canonicalJson(identity)).digest('hex').slice(0, REVISION_LENGTH);
+  const revision = createHash('sha256')
+    .update(canonicalJson(identity))
+    .digest('hex')
+    .slice(0, REVISION_LENGTH);
+  revisions.set(spec, revision);
+  return revision;
 }
+
+/**
+ * Revisions already computed, per spec object. Specs are read-only values (a changed
+ * version is a new object), and the controller asks for the revision of the same spec at
+ * every tick of every app: hashing it each time was a tenth of the bench's allocations.
+ */
+const revisions = new WeakMap<VersionIdentity, string>();
+
+/** The fields of a spec that make up its revision. */
+export type VersionIdentity = Pick<VersionSpec, 'command' | 'args' | 'cwd' | 'env'>;
 
 /** JSON with object keys sorted at every depth, so equal values always give equal text. */
 export function canonicalJson(value: unknown): string {

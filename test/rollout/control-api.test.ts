@@ -5,10 +5,12 @@
  * /metrics, and the rollout's state file is replaced atomically while it changes.
  */
 import { get, type IncomingMessage } from 'node:http';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RolloutEventRecord } from '../../src/rollout/action-executor.js';
+import type { PersistedRollout } from '../../src/rollout/app-record.js';
+import { StateJournal } from '../../src/rollout/state-journal.js';
 import {
   catalogProcess,
   onCleanup,
@@ -156,19 +158,15 @@ describe('control API', { timeout: TEST_TIMEOUT_MS }, () => {
       stream.frames.some((f) => f.event === 'status' && f.data.app === 'catalogdetail') ? true : undefined,
     );
     const traffic = TrafficLoop.start(test.runtime.routerUrl);
-    const stateFile = join(test.stateDir, 'rollouts', 'catalogdetail.json');
-    // Read the state file over and over while the rollout rewrites it: it always parses.
+    const stateDir = join(test.stateDir, 'rollouts');
+    const journal = new StateJournal<PersistedRollout, RolloutEventRecord>(stateDir);
+    // Read the saved state over and over while the rollout writes it: it always reads whole.
     let reads = 0;
-    let torn = 0;
+    const failures: string[] = [];
     let reading = true;
     const reader = (async () => {
       while (reading) {
-        const text = await readFile(stateFile, 'utf8');
-        try {
-          JSON.parse(text);
-        } catch {
-          torn++;
-        }
+        await journal.load('catalogdetail').catch((err: Error) => failures.push(err.message));
         reads++;
         await new Promise((resolve) => setTimeout(resolve, 2));
       }
@@ -237,12 +235,12 @@ describe('control API', { timeout: TEST_TIMEOUT_MS }, () => {
     reading = false;
     await reader;
     expect(reads).toBeGreaterThan(50);
-    expect(torn).toBe(0);
-    const saved = JSON.parse(await readFile(stateFile, 'utf8'));
-    expect(saved).toMatchObject({ version: 1, status: { phase: 'Failed', canaryRevision: null } });
-    expect(saved.events.map((e: RolloutEventRecord) => e.reason)).toContain('OperatorAborted');
-    expect((await stat(stateFile)).mode & 0o777).toBe(0o600);
-    expect((await readdir(join(test.stateDir, 'rollouts'))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(failures).toEqual([]);
+    const saved = await journal.load('catalogdetail');
+    expect(saved?.state).toMatchObject({ status: { phase: 'Failed', canaryRevision: null } });
+    expect(saved?.events.map((e) => e.reason)).toContain('OperatorAborted');
+    expect((await stat(join(stateDir, 'journal.jsonl'))).mode & 0o777).toBe(0o600);
+    expect((await readdir(stateDir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     await traffic.stop();
   });
 });

@@ -5,12 +5,13 @@
  * were), and its router never sends a client to a dead version.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { RolloutEventRecord } from '../../src/rollout/action-executor.js';
 import type { PersistedRollout } from '../../src/rollout/app-record.js';
+import { StateJournal } from '../../src/rollout/state-journal.js';
 import {
   CATALOGDETAIL,
   failures,
@@ -101,10 +102,13 @@ async function rollout(controller: Controller): Promise<any> {
   return response.json();
 }
 
+/** The state the controller last made durable, read as a restart reads it (without writing). */
 async function persisted(stateDir: string): Promise<PersistedRollout> {
-  return JSON.parse(
-    await readFile(join(stateDir, 'rollouts', 'catalogdetail.json'), 'utf8'),
-  ) as PersistedRollout;
+  const saved = await new StateJournal<PersistedRollout, RolloutEventRecord>(join(stateDir, 'rollouts')).load(
+    'catalogdetail',
+  );
+  if (!saved) throw new Error('no saved state for catalogdetail');
+  return saved.state;
 }
 
 describe('controller killed with SIGKILL mid-analysis', { timeout: TEST_TIMEOUT_MS }, () => {

@@ -7,6 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { PersistedRollout } from '../../src/rollout/app-record.js';
+import { StateJournal } from '../../src/rollout/state-journal.js';
 import { startRuntime, type Runtime } from '../../src/runtime.js';
 import {
   APP,
@@ -90,8 +92,8 @@ describe('runtime restarted after a graceful stop', { timeout: TEST_TIMEOUT_MS }
       (first.controller.view(APP).status?.canaryWeight ?? 0) >= 20 ? true : undefined,
     );
     await first.close();
-    const saved = JSON.parse(await readFile(join(stateDir, 'rollouts', `${APP}.json`), 'utf8'));
-    expect(saved.status.phase).toBe('Progressing');
+    const saved = await new StateJournal<PersistedRollout, unknown>(join(stateDir, 'rollouts')).load(APP);
+    expect(saved?.state.status?.phase).toBe('Progressing');
 
     const second = await start(stateDir, '2', CANARY);
     const traffic = TrafficLoop.start(second.routerUrl);

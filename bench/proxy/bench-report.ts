@@ -1,7 +1,7 @@
 /**
- * Figures of the proxy bench: one measured run (load result plus the CPU it cost the proxy
- * and what else ran on the proxy's core), the ratios against the targets of issue 2, the
- * human-readable table, and the final JSON line.
+ * Figures of the proxy bench: one measured window (load result plus the CPU it cost the
+ * proxy and what else ran on the proxy's core), the ratios within each round and their
+ * medians against the targets of issue 2, the human-readable table, and the final JSON line.
  */
 import { errorCount, type LoadResult } from './load-result.js';
 import type { BenchSettings, RunName } from './bench-settings.js';
@@ -40,24 +40,50 @@ export const TARGETS = { minAviaryOverBare: 0.9, minAviaryOverHaproxy: 0.35, p99
 
 const round = (value: number, digits: number): number => Number(value.toFixed(digits));
 
-/** Ratios and pass/fail of the targets (null when a run is missing). */
-export function judge(runs: Partial<Record<RunName, RunFigures>>) {
+/** Ratios of one round (null when a run is missing). */
+export function roundRatios(runs: Partial<Record<RunName, RunFigures>>) {
   const { aviary, bareUndici, haproxy } = runs;
   const ratio = (a: number | undefined, b: number | undefined): number | null =>
     a === undefined || b === undefined || b === 0 ? null : round(a / b, 3);
-  const aviaryOverBareRps = ratio(aviary?.rps, bareUndici?.rps);
-  const aviaryOverHaproxyRps = ratio(aviary?.rps, haproxy?.rps);
   const p99BoundMs = haproxy ? round(TARGETS.p99Factor * haproxy.p99Ms + TARGETS.p99SlackMs, 3) : null;
-  const aviaryP99OverHaproxyP99Bound = ratio(aviary?.p99Ms, p99BoundMs ?? undefined);
   const cpuBound = (run: RunFigures | undefined): number | undefined => run?.cpuBoundRps ?? undefined;
   return {
-    ratios: {
-      aviaryOverBareRps,
-      aviaryOverHaproxyRps,
-      aviaryP99OverHaproxyP99Bound,
-      p99BoundMs,
-      aviaryOverBareCpuBoundRps: ratio(cpuBound(aviary), cpuBound(bareUndici)),
-      aviaryOverHaproxyCpuBoundRps: ratio(cpuBound(aviary), cpuBound(haproxy)),
+    aviaryOverBareRps: ratio(aviary?.rps, bareUndici?.rps),
+    aviaryOverHaproxyRps: ratio(aviary?.rps, haproxy?.rps),
+    aviaryP99OverHaproxyP99Bound: ratio(aviary?.p99Ms, p99BoundMs ?? undefined),
+    p99BoundMs,
+    aviaryOverBareCpuBoundRps: ratio(cpuBound(aviary), cpuBound(bareUndici)),
+    aviaryOverHaproxyCpuBoundRps: ratio(cpuBound(aviary), cpuBound(haproxy)),
+  };
+}
+
+export type Ratios = ReturnType<typeof roundRatios>;
+
+function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  return round(sorted.length % 2 === 1 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2, 3);
+}
+
+/**
+ * The verdict on paired rounds: each ratio is taken within a round (the two proxies loaded
+ * back to back), and the median over rounds is judged against the targets of issue 2.
+ */
+export function judgeRounds(rounds: readonly Partial<Record<RunName, RunFigures>>[]) {
+  const perRound = rounds.map(roundRatios);
+  const keys = Object.keys(roundRatios({})) as (keyof Ratios)[];
+  const series = Object.fromEntries(
+    keys.map((key) => [key, perRound.map((r) => r[key]).filter((v): v is number => v !== null)]),
+  ) as Record<keyof Ratios, number[]>;
+  const ratios = Object.fromEntries(keys.map((key) => [key, median(series[key])])) as Ratios;
+  const { aviaryOverBareRps, aviaryOverHaproxyRps, aviaryP99OverHaproxyP99Bound } = ratios;
+  return {
+    ratios,
+    perRound: {
+      aviaryOverBareRps: series.aviaryOverBareRps,
+      aviaryOverHaproxyRps: series.aviaryOverHaproxyRps,
+      aviaryP99OverHaproxyP99Bound: series.aviaryP99OverHaproxyP99Bound,
     },
     targets: {
       aviaryAtLeast0_9xBare:
@@ -69,6 +95,8 @@ export function judge(runs: Partial<Record<RunName, RunFigures>>) {
     },
   };
 }
+
+export type Verdict = ReturnType<typeof judgeRounds>;
 
 /** Builds the figures of one run from its load result and CPU samples. */
 export function runFigures(
@@ -137,16 +165,14 @@ export function summaryJson(
   settings: BenchSettings,
   meta: { loadGenerator: string; backend: string; pinned: boolean; loadAverage1mAtStart: number },
   runs: Partial<Record<RunName, RunFigures | null>>,
+  verdict: Verdict,
 ): string {
-  const present = Object.fromEntries(
-    Object.entries(runs).filter((e): e is [string, RunFigures] => e[1] !== null && e[1] !== undefined),
-  ) as Partial<Record<RunName, RunFigures>>;
-  const verdict = judge(present);
-  const allErrorFree = Object.values(present).every((r) => r.errorFree);
+  const present = Object.values(runs).filter((r): r is RunFigures => r !== null && r !== undefined);
   return JSON.stringify({
     connections: settings.connections,
     durationSeconds: settings.durationSeconds,
     warmupSeconds: settings.warmupSeconds,
+    primeSeconds: settings.primeSeconds,
     rounds: settings.rounds,
     nice: settings.nice,
     ...meta,
@@ -156,6 +182,6 @@ export function summaryJson(
     aviary: runs.aviary ?? null,
     haproxy: runs.haproxy ?? null,
     ...verdict,
-    allErrorFree,
+    allErrorFree: present.every((r) => r.errorFree),
   });
 }

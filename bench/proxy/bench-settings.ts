@@ -1,6 +1,6 @@
 /**
  * Settings of the proxy bench, read once from the environment so a quick run is one
- * variable away (`BENCH_DURATION=3 BENCH_WARMUP=1 npm run bench:proxy`).
+ * variable away (`BENCH_ROUNDS=3 npm run bench:proxy`).
  */
 
 /** Every run the bench knows, in the order a round runs them. */
@@ -11,11 +11,17 @@ export type RunName = (typeof RUN_NAMES)[number];
 export interface BenchSettings {
   /** Concurrent client connections (BENCH_CONNECTIONS, default 64). */
   readonly connections: number;
-  /** Measured seconds per run (BENCH_DURATION, default 10). */
+  /** Measured seconds per window (BENCH_DURATION, default 3). */
   readonly durationSeconds: number;
-  /** Discarded seconds before each run (BENCH_WARMUP, default 3). */
+  /** Discarded seconds before each window: connections open, caches fill (BENCH_WARMUP, default 1). */
   readonly warmupSeconds: number;
-  /** Interleaved rounds; each run's figure is its median-rps round (BENCH_ROUNDS, default 1). */
+  /** Discarded seconds of load on each proxy before the first round, for the JIT (BENCH_PRIME, default 5). */
+  readonly primeSeconds: number;
+  /**
+   * Rounds (BENCH_ROUNDS, default 9). Each round loads every proxy for one window, in an
+   * order rotated from round to round; ratios are taken within a round and their median
+   * is the verdict, so a machine that slows down between rounds moves both sides alike.
+   */
   readonly rounds: number;
   /** Core of the proxy under test (BENCH_PROXY_CORE, default 0). */
   readonly proxyCore: number;
@@ -75,9 +81,10 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
   }
   return {
     connections: positiveInt(env, 'BENCH_CONNECTIONS', 64),
-    durationSeconds: positiveInt(env, 'BENCH_DURATION', 10),
-    warmupSeconds: positiveInt(env, 'BENCH_WARMUP', 3, 0),
-    rounds: positiveInt(env, 'BENCH_ROUNDS', 1),
+    durationSeconds: positiveInt(env, 'BENCH_DURATION', 3),
+    warmupSeconds: positiveInt(env, 'BENCH_WARMUP', 1, 0),
+    primeSeconds: positiveInt(env, 'BENCH_PRIME', 5, 0),
+    rounds: positiveInt(env, 'BENCH_ROUNDS', 9),
     proxyCore: positiveInt(env, 'BENCH_PROXY_CORE', 0, 0),
     loadCore: positiveInt(env, 'BENCH_LOAD_CORE', 1, 0),
     nice: integerIn(env, 'BENCH_NICE', 0, -20, 19),

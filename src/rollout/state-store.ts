@@ -1,10 +1,12 @@
 /**
- * Durable rollout state: one JSON document per app in the state directory, replaced
+ * Durable per-app documents (the judge's runs) and the file-system steps every state file
+ * shares: one JSON document per app, replaced
  * atomically (write a temporary file, fsync it, rename it over the old one, fsync the
  * directory), so a `kill -9` at any point leaves either the old document or the new one,
  * never a torn one. Saves are group-committed: the documents saved while a batch is being
  * written form the next batch, which shares one directory fsync. See
- * docs/adr/0006-controller-runtime.md and bench/controller/README.md.
+ * docs/adr/0006-controller-runtime.md. Rollout state uses the journal of ADR 0009
+ * (`state-journal.ts`), built on the same steps.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
@@ -157,7 +159,7 @@ export interface StateStoreOptions {
   concurrency?: number;
 }
 
-/** Per-app JSON documents under `<stateDir>/rollouts/`. */
+/** Per-app JSON documents under `<stateDir>/rollouts/` (the judge passes `<stateDir>/judge`). */
 export class StateStore<T> {
   private readonly dir: string;
   private readonly fs: StateFileSystem;

@@ -17,7 +17,13 @@ import {
   snapshotApps,
   trimTo,
 } from './state-journal-read.js';
-import { assertAppName, nodeStateFileSystem, replaceFiles, type StateFileSystem } from './state-store.js';
+import {
+  assertAppName,
+  durablePromise,
+  nodeStateFileSystem,
+  replaceFiles,
+  type StateFileSystem,
+} from './state-store.js';
 
 /** What is kept of one app: its state document and its most recent events, oldest first. */
 export interface StoredState<S, E> {
@@ -117,22 +123,7 @@ export class StateJournal<S, E> {
   private queue(app: string): PendingSave {
     const queued = this.pending.get(app);
     if (queued) return queued;
-    let resolve!: () => void;
-    let reject!: (err: unknown) => void;
-    const durable = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    // Every caller gets `durable` and sees a failure; this keeps an unawaited one from crashing the process.
-    durable.catch(() => undefined);
-    const save: PendingSave = {
-      removeFirst: false,
-      stateText: undefined,
-      events: [],
-      durable,
-      resolve,
-      reject,
-    };
+    const save: PendingSave = { removeFirst: false, stateText: undefined, events: [], ...durablePromise() };
     this.pending.set(app, save);
     // A microtask later, so the saves of the same turn of the event loop join the first batch.
     this.flushing ??= Promise.resolve().then(() => this.flush());

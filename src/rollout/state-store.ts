@@ -141,6 +141,26 @@ export async function replaceFiles(
   await fs.syncDirectory(dir);
 }
 
+/**
+ * A promise that a write resolves once durable, with its settle functions. Every caller of
+ * a save gets it and sees a failure; the catch here keeps an unawaited one from crashing
+ * the process.
+ */
+export function durablePromise(): {
+  durable: Promise<void>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+} {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const durable = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  durable.catch(() => undefined);
+  return { durable, resolve, reject };
+}
+
 /** A document waiting to be written, with the saves that wait for it. */
 interface PendingWrite {
   readonly path: string;
@@ -205,14 +225,7 @@ export class StateStore<T> {
       queued.digest = digest;
       return queued.durable;
     }
-    let resolve!: () => void;
-    let reject!: (err: unknown) => void;
-    const durable = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    // Every caller gets `durable` and sees a failure; this keeps an unawaited one from crashing the process.
-    durable.catch(() => undefined);
+    const { durable, resolve, reject } = durablePromise();
     const write: PendingWrite = { path, text, digest, durable, resolve, reject };
     this.pending.set(app, write);
     this.latest.set(app, write);

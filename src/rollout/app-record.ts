@@ -99,6 +99,26 @@ export function specFor(record: AppRecord, revision: string): VersionSpec {
   return found;
 }
 
+/** An event about `app` now, in the phase and at the weight `record` is in (none without a record). */
+export function eventOf(
+  record: AppRecord | undefined,
+  app: string,
+  at: number,
+  reason: string,
+  message: string,
+  severity: RolloutEventRecord['severity'] = 'info',
+): RolloutEventRecord {
+  return {
+    at,
+    app,
+    reason,
+    message,
+    severity,
+    phase: record?.status?.phase ?? '',
+    canaryWeight: record?.status?.canaryWeight ?? 0,
+  };
+}
+
 /** Appends an event (with the last check results as evidence when it has none), keeping the history bounded. */
 export function appendEvent(record: AppRecord, event: RolloutEventRecord): void {
   const kept =

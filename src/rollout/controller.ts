@@ -27,6 +27,7 @@ import { writeFileAtomic } from './state-store.js';
 import {
   appendEvent,
   EVENT_HISTORY,
+  eventOf,
   newAppRecord,
   persistedOf,
   rememberSpec,
@@ -34,6 +35,7 @@ import {
   type AppRecord,
   type PersistedRollout,
 } from './app-record.js';
+import { restoreVersions } from './controller-resume.js';
 import { step, terminate } from './step.js';
 
 /** Options of a {@link RolloutController}. */
@@ -75,15 +77,7 @@ export class RolloutController extends EventEmitter {
       ...options.executor,
       onEvent: (event) => this.recordEvent(event),
       onError: (app, message) =>
-        this.recordEvent({
-          at: this.now(),
-          app,
-          reason: 'Error',
-          message,
-          severity: 'warning',
-          phase: '',
-          canaryWeight: 0,
-        }),
+        this.recordEvent(eventOf(undefined, app, this.now(), 'Error', message, 'warning')),
     };
   }
 
@@ -101,44 +95,11 @@ export class RolloutController extends EventEmitter {
       rememberSpec(record, spec);
       this.records.set(spec.name, record);
       if (record.status) {
-        await this.restoreVersions(record);
+        await restoreVersions(record, this.options.executor.target, this.deps, this.now(), this.abort.signal);
         await syncRoutes(this.deps, spec, record.routing, this.abort.signal).catch(() => undefined);
       }
     }
     for (const name of this.records.keys()) this.schedule(name, 0);
-  }
-
-  /**
-   * Starts again the versions the persisted status says run but the target does not have: a
-   * graceful stop (or a reboot) stops every process, and `step` only observes roles, it never
-   * starts a primary that is simply missing. Adopted processes are left as they are.
-   */
-  private async restoreVersions(record: AppRecord): Promise<void> {
-    const status = record.status;
-    if (!status || status.phase === 'Terminating') return;
-    const app = record.spec.name;
-    const roles: [VersionRole, string | null][] = [
-      ['primary', status.primaryRevision],
-      ['canary', status.canaryRevision],
-    ];
-    for (const [role, revision] of roles) {
-      if (revision === null || (await this.options.executor.target.status(app, role))) continue;
-      try {
-        const spec = { ...specFor(record, revision), replicas: record.spec.process.replicas };
-        await this.options.executor.target.ensureVersion(app, role, spec, this.abort.signal);
-        this.recordEvent({
-          at: this.now(),
-          app,
-          reason: 'VersionRestored',
-          message: `Restarting ${app} ${role} with revision ${revision}: the saved state says it runs, but no process was left`,
-          severity: 'info',
-          phase: status.phase,
-          canaryWeight: status.canaryWeight,
-        });
-      } catch (err) {
-        this.deps.onError(app, `cannot restart ${role} revision ${revision}: ${(err as Error).message}`);
-      }
-    }
   }
 
   /** Applies a new set of app specs: changed specs become new revisions; removed apps terminate. */
@@ -311,15 +272,9 @@ export class RolloutController extends EventEmitter {
       );
     }
     record.commands.push(command);
-    this.recordEvent({
-      at: this.now(),
-      app,
-      reason: 'CommandReceived',
-      message: `${command.kind} requested by ${by}`,
-      severity: 'info',
-      phase: record.status?.phase ?? '',
-      canaryWeight: record.status?.canaryWeight ?? 0,
-    });
+    this.recordEvent(
+      eventOf(record, app, this.now(), 'CommandReceived', `${command.kind} requested by ${by}`),
+    );
     this.schedule(app, 0);
   }
 
@@ -331,15 +286,8 @@ export class RolloutController extends EventEmitter {
     if (open) this.options.gates.open(id, gate, request);
     else this.options.gates.close(id, gate, request);
     await this.saveGates();
-    this.recordEvent({
-      at: this.now(),
-      app,
-      reason: open ? 'GateOpened' : 'GateClosed',
-      message: `${gate} gate ${open ? 'opened' : 'closed'} by ${by}${reason ? `: ${reason}` : ''}`,
-      severity: 'info',
-      phase: record.status?.phase ?? '',
-      canaryWeight: record.status?.canaryWeight ?? 0,
-    });
+    const message = `${gate} gate ${open ? 'opened' : 'closed'} by ${by}${reason ? `: ${reason}` : ''}`;
+    this.recordEvent(eventOf(record, app, this.now(), open ? 'GateOpened' : 'GateClosed', message));
     this.schedule(app, 0);
   }
 

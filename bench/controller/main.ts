@@ -7,7 +7,9 @@
  * Options: `--rollouts N` (default 1000), `--interval MS` analysis interval (default 1000),
  * `--state-root DIR` where the state directory is made (default the OS temp dir; a tmpfs
  * such as /dev/shm shows the run without fsync cost), `--budget S` for the rollouts (default
- * 90), `--idle S` of idle ticking measured after them (default 3).
+ * 90), `--idle S` of idle ticking measured after them (default 3), `--compact-at MB` the
+ * state journal size that seals and folds it (default 2, so a run folds several journals
+ * while it measures; the product's default is 16).
  */
 import { tmpdir } from 'node:os';
 import { reportLines, summarise } from './report.js';
@@ -38,7 +40,8 @@ async function main(): Promise<void> {
   const budgetMs = option(argv, '--budget', 90, 5) * 1000;
   const idleMs = option(argv, '--idle', 3, 0) * 1000;
   const stateRoot = stringOption(argv, '--state-root', tmpdir());
-  const run = await runFleet({ count, intervalMs, budgetMs, idleMs, stateRoot });
+  const compactAtBytes = option(argv, '--compact-at', 2, 1) * 1024 * 1024;
+  const run = await runFleet({ count, intervalMs, budgetMs, idleMs, stateRoot, compactAtBytes });
   const summary = summarise(run);
   for (const line of reportLines(run, summary, stateRoot)) console.log(line);
   console.log(JSON.stringify(summary));

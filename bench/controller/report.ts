@@ -35,6 +35,8 @@ export interface BenchSummary {
   /** Process CPU over the run divided by ticks, ms: everything, persistence included. */
   readonly processCpuMsPerTick: number;
   readonly errors: number;
+  /** State journals sealed and folded during the run: compaction is inside what was measured. */
+  readonly journalsFolded: number;
 }
 
 /** The summary of a run. */
@@ -87,6 +89,7 @@ export function summarise(run: FleetRun): BenchSummary {
     },
     processCpuMsPerTick: round(run.processCpuMs / Math.max(1, samples.length)),
     errors: run.errors,
+    journalsFolded: run.journalsFolded,
   };
 }
 
@@ -151,6 +154,7 @@ export function reportLines(run: FleetRun, summary: BenchSummary, stateRoot: str
       : 'idle: not measured (--idle 0)',
     `/metrics reports ${run.exported.ticks} ticks (idle included), ${run.exported.seconds.toFixed(2)} s; probe saw ${run.samples.length} ticks, ${(run.samples.reduce((a, s) => a + s.tickMs, 0) / 1000).toFixed(2)} s`,
     `phases at the end: ${JSON.stringify(run.phases)}; metric queries answered: ${run.observerQueries}; tick errors: ${run.errors}${run.firstError ? ` (first: ${run.firstError})` : ''}`,
+    `state journals sealed and folded into snapshots during the run: ${run.journalsFolded}`,
     `peak RSS ${summary.rssMb.peak} MB (${mb(run.rssBeforeStartBytes)} MB before the controller started; largest V8 heap ${mb(run.heapPeak.totalBytes)} MB with ${mb(run.heapPeak.usedBytes)} MB in use)`,
     '',
     'targets:',

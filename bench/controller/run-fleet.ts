@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { RolloutEventRecord } from '../../src/rollout/action-executor.js';
 import { RolloutController, type RolloutView } from '../../src/rollout/controller.js';
 import { GateStore } from '../../src/rollout/gates.js';
+import { journalGenerations } from '../../src/rollout/state-journal-read.js';
 import type { RolloutPhase } from '../../src/rollout/rollout-status.js';
 import { WebhookClient } from '../../src/rollout/webhook-client.js';
 import { InMemoryRouter } from '../../src/router/in-memory-router.js';
@@ -26,6 +27,8 @@ export interface RunOptions extends Omit<FleetOptions, 'stateDir'> {
   readonly budgetMs: number;
   /** How long to keep the settled fleet ticking after the last rollout, to measure idle cost. */
   readonly idleMs: number;
+  /** Journal size at which the state journal is sealed and folded into snapshots. */
+  readonly compactAtBytes: number;
 }
 
 /** The stages of the run; each tick is counted in the stage it started in. */
@@ -56,6 +59,8 @@ export interface FleetRun {
   readonly observerQueries: number;
   /** Tick count and seconds as the controller's `/metrics` exposition reports them. */
   readonly exported: { readonly ticks: number; readonly seconds: number };
+  /** State journals sealed and folded into snapshots during the run (the generation reached, less one). */
+  readonly journalsFolded: number;
 }
 
 /** Sums `aviary_rollout_tick_seconds_{sum,count}` over every app of a Prometheus exposition. */
@@ -99,6 +104,7 @@ export async function runFleet(options: RunOptions): Promise<FleetRun> {
     },
     checks: { webhooks, observer },
     gates,
+    compactStateAtBytes: options.compactAtBytes,
   });
 
   const phases = new Map<string, RolloutPhase>();
@@ -146,6 +152,7 @@ export async function runFleet(options: RunOptions): Promise<FleetRun> {
     await new Promise((resolve) => setTimeout(resolve, options.idleMs));
     const idleCpu = process.cpuUsage(cpuStart);
     await controller.stop();
+    const generations = await journalGenerations(join(stateDir, 'rollouts'));
     rssPeak = Math.max(rssPeak, process.memoryUsage().rss, process.resourceUsage().maxRSS * 1024);
     const phaseCounts: Partial<Record<RolloutPhase, number>> = {};
     for (const phase of phases.values()) phaseCounts[phase] = (phaseCounts[phase] ?? 0) + 1;
@@ -169,6 +176,7 @@ export async function runFleet(options: RunOptions): Promise<FleetRun> {
       firstError,
       observerQueries: observer.queries,
       exported: exportedTicks(controller.metrics.render()),
+      journalsFolded: Math.max(0, (generations.at(-1) ?? 1) - 1),
     };
   } finally {
     clearInterval(rssSampler);

@@ -46,6 +46,8 @@ export interface ControllerOptions {
   readonly gates: GateStore;
   /** Longest wait between ticks (readiness and commands are noticed this fast). Default 1 s. */
   readonly maxTickMs?: number;
+  /** Journal size at which the rollout state journal is sealed and folded (ADR 0009); default 16 MiB. */
+  readonly compactStateAtBytes?: number;
   readonly now?: () => number;
 }
 
@@ -72,7 +74,12 @@ export class RolloutController extends EventEmitter {
   constructor(private readonly options: ControllerOptions) {
     super();
     this.now = options.now ?? Date.now;
-    this.store = new StateJournal(join(options.stateDir, 'rollouts'), { eventLimit: EVENT_HISTORY });
+    this.store = new StateJournal(join(options.stateDir, 'rollouts'), {
+      eventLimit: EVENT_HISTORY,
+      ...(options.compactStateAtBytes !== undefined ? { compactAtBytes: options.compactStateAtBytes } : {}),
+      onCompactionError: (err) =>
+        process.emitWarning(`state journal compaction failed, retried after the next save: ${String(err)}`),
+    });
     this.deps = {
       ...options.executor,
       onEvent: (event) => this.recordEvent(event),
@@ -355,6 +362,7 @@ export class RolloutController extends EventEmitter {
     this.stopped = true;
     for (const record of this.records.values()) clearTimeout(record.timer);
     await Promise.all([...this.records.values()].map((r) => r.running ?? Promise.resolve()));
+    await this.store.settled();
     this.abort.abort();
   }
 }

@@ -4,15 +4,38 @@
  * generation. Reading never writes, so another process (a test, a CLI) may read a state
  * directory while its controller runs.
  */
-import { createReadStream } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { open, readdir, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AviaryError } from '../errors.js';
 import { assertAppName } from './state-store.js';
 
-/** Name of the journal in the state directory. */
-export const JOURNAL_FILE = 'journal.jsonl';
+/** Path of the journal of `generation` in `dir`: `journal.<generation>.jsonl`. */
+export function journalPath(dir: string, generation: number): string {
+  return join(dir, `journal.${generation}.jsonl`);
+}
+
+/** Generations of the journals in `dir`, oldest first. */
+export async function journalGenerations(dir: string): Promise<number[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .map((name) => /^journal\.(\d+)\.jsonl$/.exec(name)?.[1])
+    .filter((g): g is string => g !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+/** The app a journal line is about, read off its start without parsing it (`{"app":"name",...`). */
+export function appOfLine(line: string): string | undefined {
+  if (!line.startsWith('{"app":"')) return undefined;
+  const end = line.indexOf('"', 8);
+  return end === -1 ? undefined : line.slice(8, end);
+}
 /** Format number in each journal's first line. */
 export const JOURNAL_FORMAT = 1;
 
@@ -74,6 +97,80 @@ export function parseJournalLine(line: string): JournalLine | undefined {
   }
 }
 
+/** `app` after one more journal line (a removal, or a state with new events). */
+export function applyLine(app: FoldedApp | undefined, entry: JournalLine, eventLimit: number): FoldedApp {
+  if (entry.removed) return { state: undefined, events: [], removed: true };
+  const events = app && !app.removed ? app.events : [];
+  events.push(...(entry.events ?? []));
+  trimTo(events, eventLimit);
+  return { state: entry.state, events, removed: false };
+}
+
+/** The byte ranges of each app's lines in one journal, and a way to read a line back. */
+export interface JournalIndex {
+  readonly lines: ReadonlyMap<string, readonly (readonly [number, number])[]>;
+  /** The text of one line. */
+  read(range: readonly [number, number]): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Indexes a journal in one pass of 64 kB reads: where each app's lines are. A compaction
+ * then reads back only the lines of the apps it is folding, so neither the file nor its
+ * decoded text is ever held whole.
+ */
+export async function indexJournal(dir: string, generation: number): Promise<JournalIndex> {
+  const path = journalPath(dir, generation);
+  const handle = await open(path, 'r');
+  try {
+    const lines = new Map<string, [number, number][]>();
+    const prefix = '{"app":"';
+    let pending = Buffer.alloc(0);
+    let offset = 0; // file offset of pending[0]
+    let header = true;
+    const chunk = Buffer.alloc(64 * 1024);
+    for (;;) {
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      const data = bytesRead === 0 ? pending : Buffer.concat([pending, chunk.subarray(0, bytesRead)]);
+      let start = 0;
+      for (let newline = data.indexOf(10); newline !== -1; newline = data.indexOf(10, start)) {
+        const head = data.toString('latin1', start, Math.min(newline, start + 80));
+        if (header) {
+          if (journalGeneration(path, data.toString('utf8', start, newline)) !== generation)
+            throw new AviaryError('AVIARY_STATE_CORRUPT', `${path}: its first line names another generation`);
+          header = false;
+        } else if (head.startsWith(prefix)) {
+          const close = head.indexOf('"', prefix.length);
+          if (close !== -1) {
+            const app = head.slice(prefix.length, close);
+            const range: [number, number] = [offset + start, offset + newline];
+            const ranges = lines.get(app);
+            if (ranges) ranges.push(range);
+            else lines.set(app, [range]);
+          }
+        }
+        start = newline + 1;
+      }
+      // A last line without its newline is torn: it never gets a range.
+      if (bytesRead === 0) break;
+      pending = data.subarray(start);
+      offset += start;
+    }
+    return {
+      lines,
+      async read([from, to]) {
+        const buffer = Buffer.alloc(to - from);
+        await handle.read(buffer, 0, buffer.length, from);
+        return buffer.toString('utf8');
+      },
+      close: () => handle.close(),
+    };
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
 /** The snapshot of `app` in `dir`, or undefined when it has none. */
 export async function readSnapshot(dir: string, app: string): Promise<Snapshot | undefined> {
   const path = join(dir, `${assertAppName(app)}.json`);
@@ -112,46 +209,57 @@ export async function snapshotApps(dir: string): Promise<string[]> {
 
 /**
  * Every app in `apps` (or every app with a snapshot or a journal line, for `'all'`), folded
- * from its snapshot and the journal. The journal is opened first, so a compaction running
- * meanwhile cannot hide its lines: a snapshot it rewrites covers the generation held open.
+ * from its snapshot and the journals up to generation `upTo`. The journals are opened
+ * before any snapshot is read, so a compaction running meanwhile cannot hide lines: a
+ * snapshot it rewrote covers the generation, and a journal it deleted is still open here.
  */
 export async function foldFromDisk(
   dir: string,
   apps: ReadonlySet<string> | 'all',
   eventLimit: number,
+  upTo = Infinity,
 ): Promise<Map<string, FoldedApp>> {
-  const path = join(dir, JOURNAL_FILE);
-  const stream = createReadStream(path, 'utf8');
-  const missing = new Promise<boolean>((resolve) => {
-    stream.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ENOENT'));
-    stream.once('open', () => resolve(false));
-  });
-  const lines = createInterface({ input: stream, crlfDelay: Infinity })[Symbol.asyncIterator]();
-  const noJournal = await missing;
-  const header = noJournal ? undefined : await lines.next();
-  const generation =
-    header === undefined || header.done === true ? Infinity : journalGeneration(path, header.value);
-
-  const folded = new Map<string, FoldedApp>();
-  const covered = new Set<string>();
-  for (const app of apps === 'all' ? await snapshotApps(dir) : apps) {
-    const snapshot = await readSnapshot(dir, app);
-    if (!snapshot) continue;
-    folded.set(app, { state: snapshot.state, events: snapshot.events, removed: false });
-    if (snapshot.covers >= generation) covered.add(app);
-  }
-  if (noJournal) return folded;
-  for (let next = await lines.next(); next.done !== true; next = await lines.next()) {
-    const entry = parseJournalLine(next.value);
-    if (!entry || (apps !== 'all' && !apps.has(entry.app)) || covered.has(entry.app)) continue;
-    if (entry.removed) {
-      folded.set(entry.app, { state: undefined, events: [], removed: true });
-      continue;
+  const journals: { generation: number; handle: FileHandle }[] = [];
+  try {
+    for (const generation of await journalGenerations(dir)) {
+      if (generation > upTo) continue;
+      try {
+        journals.push({ generation, handle: await open(journalPath(dir, generation), 'r') });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
     }
-    const before = folded.get(entry.app);
-    const events = [...(before && !before.removed ? before.events : []), ...(entry.events ?? [])];
-    trimTo(events, eventLimit);
-    folded.set(entry.app, { state: entry.state, events, removed: false });
+    const folded = new Map<string, FoldedApp>();
+    const covers = new Map<string, number>();
+    for (const app of apps === 'all' ? await snapshotApps(dir) : apps) {
+      const snapshot = await readSnapshot(dir, app);
+      if (!snapshot) continue;
+      folded.set(app, { state: snapshot.state, events: snapshot.events, removed: false });
+      covers.set(app, snapshot.covers);
+    }
+    for (const { generation, handle } of journals) {
+      const path = journalPath(dir, generation);
+      const lines = createInterface({
+        input: handle.createReadStream({ encoding: 'utf8', autoClose: false }),
+        crlfDelay: Infinity,
+      });
+      let header = true;
+      for await (const line of lines) {
+        if (header) {
+          if (journalGeneration(path, line) !== generation)
+            throw new AviaryError('AVIARY_STATE_CORRUPT', `${path}: its first line names another generation`);
+          header = false;
+          continue;
+        }
+        const app = appOfLine(line);
+        if (app === undefined || (apps !== 'all' && !apps.has(app)) || (covers.get(app) ?? -1) >= generation)
+          continue;
+        const entry = parseJournalLine(line);
+        if (entry) folded.set(app, applyLine(folded.get(app), entry, eventLimit));
+      }
+    }
+    return folded;
+  } finally {
+    await Promise.all(journals.map(({ handle }) => handle.close()));
   }
-  return folded;
 }

@@ -2,7 +2,7 @@ import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StateJournal } from './state-journal.js';
+import { StateJournal, type StateJournalOptions } from './state-journal.js';
 import { nodeStateFileSystem, type StateFileSystem } from './state-store.js';
 import { SpyFileSystem } from './test-support.js';
 
@@ -10,20 +10,38 @@ interface Doc {
   readonly n: number;
 }
 
-const journalLines = async (dir: string): Promise<string[]> =>
-  (await readFile(join(dir, 'journal.jsonl'), 'utf8')).split('\n').filter((l) => l !== '');
+/** The journal files of `dir`, oldest first. */
+const journals = async (dir: string): Promise<string[]> =>
+  (await readdir(dir))
+    .filter((f) => /^journal\.\d+\.jsonl$/.test(f))
+    .sort((a, b) => parseInt(a.slice(8), 10) - parseInt(b.slice(8), 10));
+
+const linesOf = async (path: string): Promise<string[]> =>
+  (await readFile(path, 'utf8')).split('\n').filter((l) => l !== '');
+
+/** The newest journal of `dir`: the one appends go to. */
+const newestJournal = async (dir: string): Promise<string> => join(dir, (await journals(dir)).at(-1) ?? '');
 
 describe('StateJournal', () => {
   let dir: string;
+  /** Every journal a test opened: their background compactions end before the directory goes. */
+  let opened: StateJournal<unknown, unknown>[];
+  function journal<S, E>(at: string, options: StateJournalOptions = {}): StateJournal<S, E> {
+    const store: StateJournal<S, E> = new StateJournal<S, E>(at, options);
+    opened.push(store);
+    return store;
+  }
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'aviary-journal-'));
+    opened = [];
   });
   afterEach(async () => {
+    await Promise.all(opened.map((store) => store.settled()));
     await rm(dir, { recursive: true, force: true });
   });
 
   it('round-trips state and events, lists apps and forgets a removed one', async () => {
-    const store = new StateJournal<Doc, string>(dir);
+    const store = journal<Doc, string>(dir);
     expect(await store.load('shop')).toBeUndefined();
     await store.save('shop', { n: 1 }, ['a']);
     await store.save('shop', { n: 2 }, ['b', 'c']);
@@ -33,13 +51,13 @@ describe('StateJournal', () => {
     await store.remove('cart');
     expect(await store.apps()).toEqual(['shop']);
     // Another instance (a restart) reads the same.
-    const again = new StateJournal<Doc, string>(dir);
+    const again = journal<Doc, string>(dir);
     expect(await again.loadAll()).toEqual(new Map([['shop', { state: { n: 2 }, events: ['a', 'b', 'c'] }]]));
   });
 
   it('writes one journal append per batch, whatever the number of apps, and nothing for an idle save', async () => {
     const fs = new SpyFileSystem();
-    const store = new StateJournal<Doc, string>(dir, { fs });
+    const store = journal<Doc, string>(dir, { fs });
     const apps = Array.from({ length: 100 }, (_, i) => `app-${i}`);
     await Promise.all(apps.map((app) => store.save(app, { n: 1 }, [`started ${app}`])));
     expect(fs.count('append')).toBe(1);
@@ -54,7 +72,7 @@ describe('StateJournal', () => {
   it('coalesces saves that arrive during a write: the newest state, every event in order', async () => {
     const fs = new SpyFileSystem();
     let open!: () => void;
-    const store = new StateJournal<Doc, number>(dir, { fs });
+    const store = journal<Doc, number>(dir, { fs });
     await store.save('shop', { n: 0 }, [0]);
     fs.gateAppends = new Promise<void>((resolve) => (open = resolve));
     const first = store.save('shop', { n: 1 }, [1]);
@@ -72,38 +90,88 @@ describe('StateJournal', () => {
   });
 
   it('keeps the newest events up to the limit, across compactions and restarts', async () => {
-    const store = new StateJournal<Doc, number>(dir, { eventLimit: 10, compactAtBytes: 2_000 });
+    const store = journal<Doc, number>(dir, { eventLimit: 10, compactAtBytes: 2_000, compactionChunk: 1 });
     for (let n = 0; n < 200; n++) await store.save(n % 2 === 0 ? 'shop' : 'cart', { n }, [n]);
     const evens = Array.from({ length: 10 }, (_, i) => 180 + 2 * i);
     expect(await store.load('shop')).toEqual({ state: { n: 198 }, events: evens });
-    const header = JSON.parse((await journalLines(dir))[0] ?? '') as { generation: number };
-    expect(header.generation).toBeGreaterThan(2);
+    await store.settled();
+    // Every sealed journal was folded and deleted; only the one appends go to is left.
+    const left = await journals(dir);
+    expect(left).toHaveLength(1);
+    const generation = parseInt(left[0]!.slice(8), 10);
+    expect(generation).toBeGreaterThan(2);
     const snapshot = JSON.parse(await readFile(join(dir, 'shop.json'), 'utf8')) as { covers: number };
-    expect(snapshot.covers).toBe(header.generation - 1);
-    expect((await readdir(dir)).sort()).toEqual(['cart.json', 'journal.jsonl', 'shop.json']);
-    const restarted = new StateJournal<Doc, number>(dir, { eventLimit: 10 });
+    expect(snapshot.covers).toBeLessThan(generation);
+    expect(snapshot.covers).toBeGreaterThan(1);
+    expect((await readdir(dir)).filter((f) => !f.startsWith('journal.')).sort()).toEqual([
+      'cart.json',
+      'shop.json',
+    ]);
+    const restarted = journal<Doc, number>(dir, { eventLimit: 10 });
     expect(await restarted.load('cart')).toEqual({
       state: { n: 199 },
       events: evens.map((n) => n + 1),
     });
   });
 
-  it('drops a torn last line, and a writer cuts it before appending', async () => {
-    const store = new StateJournal<Doc, string>(dir);
+  it('folds a sealed journal while saves go on, and a reader never sees a gap', async () => {
+    const store = journal<Doc, number>(dir, { compactAtBytes: 500, compactionChunk: 2 });
+    const apps = ['a', 'b', 'c', 'd', 'e'];
+    const reader = journal<Doc, number>(dir);
+    for (let n = 0; n < 60; n++) {
+      await Promise.all(apps.map((app) => store.save(app, { n }, [n])));
+      // Each app's events are always 0..n with nothing missing or repeated, mid-compaction or not.
+      const seen = await reader.loadAll();
+      for (const app of apps)
+        expect(seen.get(app)?.events).toEqual(Array.from({ length: n + 1 }, (_, i) => i));
+    }
+  });
+
+  it('drops a torn last line; a new writer leaves that journal and appends to a new one', async () => {
+    const store = journal<Doc, string>(dir);
     await store.save('shop', { n: 1 }, ['a']);
-    await appendFile(join(dir, 'journal.jsonl'), '{"app":"shop","state":{"n":2},"ev');
-    expect(await new StateJournal<Doc, string>(dir).load('shop')).toEqual({ state: { n: 1 }, events: ['a'] });
-    const next = new StateJournal<Doc, string>(dir);
+    await store.settled();
+    await appendFile(await newestJournal(dir), '{"app":"shop","state":{"n":2},"ev');
+    expect(await journal<Doc, string>(dir).load('shop')).toEqual({ state: { n: 1 }, events: ['a'] });
+    const next = journal<Doc, string>(dir);
     await next.save('shop', { n: 3 }, ['c']);
-    expect(await new StateJournal<Doc, string>(dir).load('shop')).toEqual({
+    await next.settled();
+    expect(await journal<Doc, string>(dir).load('shop')).toEqual({
       state: { n: 3 },
       events: ['a', 'c'],
     });
-    for (const line of await journalLines(dir)) expect(() => JSON.parse(line) as unknown).not.toThrow();
+    expect(await journals(dir)).toHaveLength(1);
+    for (const line of await linesOf(await newestJournal(dir)))
+      expect(() => JSON.parse(line) as unknown).not.toThrow();
+  });
+
+  it('a removed app stays removed once every journal is folded', async () => {
+    // Snapshot writes wait until the removal is journaled: the fold of the older journals
+    // then writes shop.json after its removal deleted it.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const fs: StateFileSystem = {
+      ...nodeStateFileSystem,
+      async writeDurably(path, data) {
+        if (data.startsWith('{"covers"')) await held;
+        await nodeStateFileSystem.writeDurably(path, data);
+      },
+    };
+    const store = journal<Doc, string>(dir, { compactAtBytes: 200, fs });
+    for (let n = 0; n < 10; n++) await store.save('shop', { n }, [`e${n}`]);
+    await store.save('cart', { n: 0 });
+    // The removal goes to a journal after the ones still being folded into shop.json.
+    await store.remove('shop');
+    for (let n = 1; n < 10; n++) await store.save('cart', { n });
+    release();
+    await store.settled();
+    expect(await readdir(dir)).not.toContain('shop.json');
+    expect(await journal<Doc, string>(dir).load('shop')).toBeUndefined();
+    expect((await journal<Doc, string>(dir).loadAll()).size).toBe(1);
   });
 
   it('removes then saves again in one batch: the old events do not come back', async () => {
-    const store = new StateJournal<Doc, string>(dir, { compactAtBytes: 1 });
+    const store = journal<Doc, string>(dir, { compactAtBytes: 1 });
     await store.save('shop', { n: 1 }, ['old']);
     const removed = store.remove('shop');
     const saved = store.save('shop', { n: 2 }, ['new']);
@@ -113,16 +181,16 @@ describe('StateJournal', () => {
 
   it('rejects the saves of a failed append, keeps what was durable and writes again on the next save', async () => {
     const fs = new SpyFileSystem();
-    const store = new StateJournal<Doc, string>(dir, { fs });
+    const store = journal<Doc, string>(dir, { fs });
     await store.save('shop', { n: 1 }, ['a']);
     fs.failWith = (op) => (op === 'append' ? new Error('EIO on append') : undefined);
     await expect(store.save('shop', { n: 2 }, ['b'])).rejects.toThrow('EIO on append');
     // Half a line reached the disk before the failure.
-    await appendFile(join(dir, 'journal.jsonl'), '{"app":"shop","sta');
+    await appendFile(await newestJournal(dir), '{"app":"shop","sta');
     fs.failWith = undefined;
     expect(await store.load('shop')).toEqual({ state: { n: 1 }, events: ['a'] });
     await store.save('shop', { n: 2 }, ['b']);
-    expect(await new StateJournal<Doc, string>(dir).load('shop')).toEqual({
+    expect(await journal<Doc, string>(dir).load('shop')).toEqual({
       state: { n: 2 },
       events: ['a', 'b'],
     });
@@ -130,13 +198,11 @@ describe('StateJournal', () => {
 
   it('refuses a state document of the older format with the file and what it expected', async () => {
     await writeFile(join(dir, 'shop.json'), JSON.stringify({ version: 1, status: {}, events: [] }));
-    await expect(new StateJournal(dir).load('shop')).rejects.toThrow(
-      /shop\.json: expected \{covers, state, events\}/,
-    );
+    await expect(journal(dir).load('shop')).rejects.toThrow(/shop\.json: expected \{covers, state, events\}/);
   });
 
   it('refuses names that could escape the state directory', () => {
-    const store = new StateJournal(dir);
+    const store = journal(dir);
     expect(() => store.save('../etc', {})).toThrow(/RFC 1123/);
   });
 
@@ -168,7 +234,7 @@ describe('StateJournal', () => {
         syncDirectory: (d) => step(() => nodeStateFileSystem.syncDirectory(d)),
         makeDirectory: (d) => nodeStateFileSystem.makeDirectory(d),
       };
-      const store = new StateJournal<Doc, number>(stateDir, { fs, compactAtBytes: 300 });
+      const store = journal<Doc, number>(stateDir, { fs, compactAtBytes: 300 });
       const acked = new Map<string, number>();
       for (const { app, n } of script) {
         try {
@@ -178,8 +244,10 @@ describe('StateJournal', () => {
           break;
         }
       }
+      // Nothing of the killed writer is still under way (its compaction failed at the crash too).
+      await store.settled();
       // What a restart finds: every acknowledged save, and a prefix of the script per app.
-      const loaded = await new StateJournal<Doc, number>(stateDir).loadAll();
+      const loaded = await journal<Doc, number>(stateDir).loadAll();
       for (const app of ['a', 'b', 'c']) {
         const mine = script.filter((s) => s.app === app).map((s) => s.n);
         const found = loaded.get(app);
@@ -191,9 +259,9 @@ describe('StateJournal', () => {
         expect(found?.events).toEqual(mine.filter((n) => n <= upTo));
       }
       // A restarted writer goes on from there.
-      const restarted = new StateJournal<Doc, number>(stateDir);
+      const restarted = journal<Doc, number>(stateDir);
       await restarted.save('a', { n: 100 }, [100]);
-      expect((await new StateJournal<Doc, number>(stateDir).load('a'))?.events.at(-1)).toBe(100);
+      expect((await journal<Doc, number>(stateDir).load('a'))?.events.at(-1)).toBe(100);
       return { ops, acked };
     };
     const clean = await run(Number.MAX_SAFE_INTEGER);

@@ -1,18 +1,22 @@
 /**
  * Durable rollout state for many apps at a flat cost per batch: one shared append-only
- * journal (`journal.jsonl`, one fsync per batch of saves) and per-app snapshots
- * (`<app>.json`) written only by compaction. Each save carries the app's small state
- * document and only its new events. See docs/adr/0009-rollout-state-journal.md.
+ * journal (`journal.<generation>.jsonl`, one fsync per batch of saves) and per-app
+ * snapshots (`<app>.json`) written only by compaction. Each save carries the app's small
+ * state document and only its new events. A full journal is sealed and a new one started;
+ * the sealed one is folded into the snapshots in the background, a few apps at a time,
+ * then deleted. See docs/adr/0009-rollout-state-journal.md.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  applyLine,
   foldFromDisk,
-  JOURNAL_FILE,
+  indexJournal,
   JOURNAL_FORMAT,
-  journalGeneration,
   parseJournalLine,
+  type FoldedApp,
+  journalGenerations,
+  journalPath,
   readSnapshot,
   snapshotApps,
   trimTo,
@@ -37,10 +41,14 @@ export interface StateJournalOptions {
   readonly fs?: StateFileSystem;
   /** Events kept per app; default 500. */
   readonly eventLimit?: number;
-  /** Journal size that triggers a compaction; default 16 MiB. */
+  /** Journal size at which it is sealed and compacted; default 16 MiB. */
   readonly compactAtBytes?: number;
-  /** Snapshot files written at once by a compaction; default 16. */
+  /** Snapshot files written at once by a compaction (a background task); default 4. */
   readonly concurrency?: number;
+  /** Apps a compaction folds and writes per step (bounds its memory); default 50. */
+  readonly compactionChunk?: number;
+  /** Told when a background compaction fails (it is tried again after the next batch). */
+  readonly onCompactionError?: (err: unknown) => void;
 }
 
 /** A save waiting for the next batch: the app's newest state and every event not yet written. */
@@ -57,11 +65,12 @@ interface PendingSave {
 /** Per-app state under `<dir>/`: a shared journal plus snapshots. One writer per directory. */
 export class StateJournal<S, E> {
   private readonly dir: string;
-  private readonly journalPath: string;
   private readonly fs: StateFileSystem;
   private readonly eventLimit: number;
   private readonly compactAtBytes: number;
   private readonly concurrency: number;
+  private readonly compactionChunk: number;
+  private readonly onCompactionError: (err: unknown) => void;
   /**
    * Digest of the newest state written or queued per app, so an unchanged one is not
    * written again. A digest rather than the text: a text kept for a second per app is
@@ -71,20 +80,20 @@ export class StateJournal<S, E> {
   private pending = new Map<string, PendingSave>();
   private flushing: Promise<void> | undefined;
   private opened: Promise<void> | undefined;
-  private generation = 0;
-  private journalBytes = 0;
-  /** The journal does not end with a complete line (a torn append): it is cut before the next one. */
-  private tornTail = false;
-  /** Apps with lines in the current journal: what the next compaction folds. */
-  private readonly dirty = new Set<string>();
+  /** The journal appends go to. */
+  private current = { generation: 0, bytes: 0, broken: false };
+  /** Generations of the sealed journals not yet folded into the snapshots, oldest first. */
+  private readonly sealed: number[] = [];
+  private compacting: Promise<void> | undefined;
 
   constructor(dir: string, options: StateJournalOptions = {}) {
     this.dir = dir;
-    this.journalPath = join(dir, JOURNAL_FILE);
     this.fs = options.fs ?? nodeStateFileSystem;
     this.eventLimit = options.eventLimit ?? 500;
     this.compactAtBytes = options.compactAtBytes ?? 16 * 1024 * 1024;
-    this.concurrency = options.concurrency ?? 16;
+    this.concurrency = options.concurrency ?? 4;
+    this.compactionChunk = options.compactionChunk ?? 50;
+    this.onCompactionError = options.onCompactionError ?? (() => undefined);
   }
 
   private snapshotPath(app: string): string {
@@ -120,6 +129,14 @@ export class StateJournal<S, E> {
     return queued.durable;
   }
 
+  /** Resolves once every save so far has settled and no compaction is running. */
+  async settled(): Promise<void> {
+    while (this.flushing || this.compacting) {
+      await this.flushing;
+      await this.compacting;
+    }
+  }
+
   private queue(app: string): PendingSave {
     const queued = this.pending.get(app);
     if (queued) return queued;
@@ -143,13 +160,10 @@ export class StateJournal<S, E> {
           if (this.written.get(app)?.durable === save.durable) this.written.delete(app);
           save.reject(err);
         }
-        // The append may have left part of a line behind; cut it before the next one.
-        this.tornTail = true;
+        // The append may have left part of a line behind: that journal takes no more lines.
+        this.current.broken = true;
       }
-      if (this.journalBytes >= this.compactAtBytes) {
-        // A failed compaction leaves the journal as it was, still complete; the next batch tries again.
-        await this.compact().catch(() => undefined);
-      }
+      this.compactInBackground();
     }
     this.flushing = undefined;
   }
@@ -157,7 +171,7 @@ export class StateJournal<S, E> {
   /** One batch: one append and one fsync of the journal, then the snapshots of removed apps go. */
   private async append(batch: ReadonlyMap<string, PendingSave>): Promise<void> {
     await this.open();
-    if (this.tornTail) await this.cutTornTail();
+    if (this.current.broken || this.current.bytes >= this.compactAtBytes) await this.rotate();
     let text = '';
     for (const [app, save] of batch) {
       const name = JSON.stringify(app);
@@ -166,40 +180,28 @@ export class StateJournal<S, E> {
         const events = save.events.length > 0 ? `,"events":${JSON.stringify(save.events)}` : '';
         text += `{"app":${name},"state":${save.stateText}${events}}\n`;
       }
-      this.dirty.add(app);
     }
-    await this.fs.append(this.journalPath, text);
-    this.journalBytes += Buffer.byteLength(text);
+    await this.fs.append(journalPath(this.dir, this.current.generation), text);
+    this.current.bytes += Buffer.byteLength(text);
     for (const [app, save] of batch) if (save.removeFirst) await this.fs.remove(this.snapshotPath(app));
   }
 
   /**
-   * Reads the journal once. A journal left with lines by an earlier run is compacted at
-   * once, so this run appends to a fresh generation: lines of an interrupted compaction and
-   * a torn last line are settled before anything is added.
+   * Finds the journals an earlier run left, seals them all (their compaction starts in the
+   * background; a torn last line in them is skipped by every reader) and starts a new one.
    */
   private open(): Promise<void> {
     this.opened ??= (async () => {
       await this.fs.makeDirectory(this.dir);
-      let text: string;
-      try {
-        text = await readFile(this.journalPath, 'utf8');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        await this.startJournal((await this.newestSnapshotGeneration()) + 1);
-        return;
-      }
-      const lines = text.split('\n');
-      this.generation = journalGeneration(this.journalPath, lines[0] ?? '');
-      this.journalBytes = Buffer.byteLength(text);
-      for (const line of lines.slice(1)) {
-        const app = parseJournalLine(line)?.app;
-        if (app !== undefined) this.dirty.add(app);
-      }
-      if (this.dirty.size > 0 || !text.endsWith('\n')) await this.compact();
+      const generations = await journalGenerations(this.dir);
+      this.sealed.push(...generations);
+      const newest = generations.at(-1) ?? (await this.newestSnapshotGeneration());
+      await this.startJournal(newest + 1);
+      this.compactInBackground();
     })();
     this.opened.catch(() => {
       this.opened = undefined;
+      this.sealed.length = 0;
     });
     return this.opened;
   }
@@ -214,43 +216,76 @@ export class StateJournal<S, E> {
     return newest;
   }
 
-  /** Replaces the journal with one holding only the header of `generation`. */
+  /** Creates the journal of `generation` (its header only) and appends go there from now on. */
   private async startJournal(generation: number): Promise<void> {
     const header = `${JSON.stringify({ journal: JOURNAL_FORMAT, generation })}\n`;
-    await replaceFiles(this.fs, this.dir, [{ path: this.journalPath, text: header }], 1);
-    this.generation = generation;
-    this.journalBytes = Buffer.byteLength(header);
-    this.tornTail = false;
-    this.dirty.clear();
+    await replaceFiles(this.fs, this.dir, [{ path: journalPath(this.dir, generation), text: header }], 1);
+    this.current = { generation, bytes: Buffer.byteLength(header), broken: false };
   }
 
-  /** Rewrites the journal without its torn last line. */
-  private async cutTornTail(): Promise<void> {
-    const text = await readFile(this.journalPath, 'utf8');
-    const whole = text.slice(0, text.lastIndexOf('\n') + 1);
-    await replaceFiles(this.fs, this.dir, [{ path: this.journalPath, text: whole }], 1);
-    this.journalBytes = Buffer.byteLength(whole);
-    this.tornTail = false;
+  /** Seals the current journal (full, or broken by a failed append) and starts the next one. */
+  private async rotate(): Promise<void> {
+    const { generation } = this.current;
+    await this.startJournal(generation + 1);
+    this.sealed.push(generation);
+  }
+
+  /** Starts folding the sealed journals unless that is already under way. */
+  private compactInBackground(): void {
+    if (this.compacting || this.sealed.length === 0) return;
+    this.compacting = this.compactSealed()
+      .catch((err: unknown) => this.onCompactionError(err))
+      .finally(() => {
+        this.compacting = undefined;
+      });
   }
 
   /**
-   * Folds the journal into the snapshots of the apps it touched, then starts the next
-   * generation. A crash in between is harmless: those snapshots already cover this
-   * generation, so its lines are not applied to them again.
+   * Folds each sealed journal, oldest first, into the snapshots of the apps it touched,
+   * `compactionChunk` apps at a time, then deletes it. A crash in between is harmless:
+   * a snapshot written covers the journal's generation, so its lines are not applied to
+   * it again, and the journal is only deleted once every app it touched is covered.
    */
-  private async compact(): Promise<void> {
-    const folded = await foldFromDisk(this.dir, new Set(this.dirty), this.eventLimit);
-    const files = [...folded]
-      .filter(([, app]) => !app.removed)
-      .map(([name, app]) => ({
-        path: this.snapshotPath(name),
-        text: JSON.stringify({ covers: this.generation, state: app.state, events: app.events }),
-      }));
-    await replaceFiles(this.fs, this.dir, files, this.concurrency);
-    await this.startJournal(this.generation + 1);
+  private async compactSealed(): Promise<void> {
+    for (let generation = this.sealed[0]; generation !== undefined; generation = this.sealed[0]) {
+      const journal = await indexJournal(this.dir, generation);
+      try {
+        const apps = [...journal.lines.keys()];
+        for (let from = 0; from < apps.length; from += this.compactionChunk) {
+          // A background task: each chunk leaves the event loop to the ticks for a moment.
+          if (from > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+          const files: { path: string; text: string }[] = [];
+          const removed: string[] = [];
+          for (const app of apps.slice(from, from + this.compactionChunk)) {
+            const snapshot = await readSnapshot(this.dir, app);
+            // Written by an earlier, interrupted compaction of this very journal.
+            if (snapshot && snapshot.covers >= generation) continue;
+            let folded: FoldedApp | undefined = snapshot && { ...snapshot, removed: false };
+            for (const range of journal.lines.get(app) ?? []) {
+              const entry = parseJournalLine(await journal.read(range));
+              if (entry) folded = applyLine(folded, entry, this.eventLimit);
+            }
+            if (!folded) continue;
+            if (folded.removed) removed.push(app);
+            else {
+              const text = JSON.stringify({ covers: generation, state: folded.state, events: folded.events });
+              files.push({ path: this.snapshotPath(app), text });
+            }
+          }
+          await replaceFiles(this.fs, this.dir, files, this.concurrency);
+          // A snapshot this compaction wrote before the app's removal was journaled must not outlive it.
+          for (const app of removed) await this.fs.remove(this.snapshotPath(app));
+        }
+      } finally {
+        await journal.close();
+      }
+      await this.fs.remove(journalPath(this.dir, generation));
+      await this.fs.syncDirectory(this.dir);
+      this.sealed.shift();
+    }
   }
 
-  /** Loads one app: its snapshot, then the journal's lines for it. Never writes. */
+  /** Loads one app: its snapshot, then the journals' lines for it. Never writes. */
   async load(app: string): Promise<StoredState<S, E> | undefined> {
     assertAppName(app);
     return (await this.loadFolded(new Set([app]))).get(app);

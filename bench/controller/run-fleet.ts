@@ -17,7 +17,7 @@ import { InMemoryRouter } from '../../src/router/in-memory-router.js';
 import { InMemoryTarget } from '../../src/target/in-memory-target.js';
 import { fleetApps, type FleetOptions } from './fleet.js';
 import { PassingObserver } from './passing-observer.js';
-import { installTickProbe, type TickSample } from './tick-probe.js';
+import { installTickProbe, SampleLog, type TickSample } from './tick-probe.js';
 
 /** Options of {@link runFleet}. */
 export interface RunOptions extends Omit<FleetOptions, 'stateDir'> {
@@ -32,7 +32,8 @@ export interface RunOptions extends Omit<FleetOptions, 'stateDir'> {
 }
 
 /** The stages of the run; each tick is counted in the stage it started in. */
-export type Stage = 'initialise' | 'rollout' | 'idle';
+const STAGES = ['initialise', 'rollout', 'idle'] as const;
+export type Stage = (typeof STAGES)[number];
 
 /** What one run measured. */
 export interface FleetRun {
@@ -121,8 +122,10 @@ export async function runFleet(options: RunOptions): Promise<FleetRun> {
   const countIn = (phase: RolloutPhase): number => [...phases.values()].filter((p) => p === phase).length;
 
   let stage: Stage = 'initialise';
-  const samples: (TickSample & { stage: Stage })[] = [];
-  installTickProbe(controller, (sample) => samples.push({ ...sample, stage }));
+  const log = new SampleLog();
+  installTickProbe(controller, (tickMs, cpuMs, latencyMs) =>
+    log.push(tickMs, cpuMs, latencyMs, STAGES.indexOf(stage)),
+  );
 
   const rssBeforeStart = process.memoryUsage().rss;
   let rssPeak = rssBeforeStart;
@@ -158,7 +161,7 @@ export async function runFleet(options: RunOptions): Promise<FleetRun> {
     for (const phase of phases.values()) phaseCounts[phase] = (phaseCounts[phase] ?? 0) + 1;
     return {
       rollouts: options.count,
-      samples,
+      samples: log.toArray(STAGES),
       processCpuMs: (cpu.user + cpu.system) / 1000,
       idleCpuMs: (idleCpu.user + idleCpu.system - cpu.user - cpu.system) / 1000,
       rssPeakBytes: rssPeak,

@@ -23,7 +23,7 @@ import { NO_CHECKS, type CheckResults, type OperatorCommand, type RoleObservatio
 import { requiredChecks } from './required-checks.js';
 import { SETTLED_PHASES, type RolloutStatus } from './rollout-status.js';
 import { StateJournal } from './state-journal.js';
-import { writeFileAtomic } from './state-store.js';
+import { writeFileAtomic } from './state-files.js';
 import {
   appendEvent,
   EVENT_HISTORY,

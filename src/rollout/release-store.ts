@@ -7,7 +7,7 @@
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Release } from '../config/release-schema.js';
-import { writeFileAtomic } from './state-store.js';
+import { writeFileAtomic } from './state-files.js';
 
 /** What is stored per app. */
 export interface PersistedRelease {

@@ -8,7 +8,7 @@ import { open, readdir, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AviaryError } from '../errors.js';
-import { assertAppName } from './state-store.js';
+import { assertAppName } from './state-files.js';
 
 /** Path of the journal of `generation` in `dir`: `journal.<generation>.jsonl`. */
 export function journalPath(dir: string, generation: number): string {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StateJournal, type StateJournalOptions } from './state-journal.js';
-import { nodeStateFileSystem, type StateFileSystem } from './state-store.js';
+import { nodeStateFileSystem, type StateFileSystem } from './state-files.js';
 import { SpyFileSystem } from './test-support.js';
 
 interface Doc {

@@ -27,7 +27,7 @@ import {
   nodeStateFileSystem,
   replaceFiles,
   type StateFileSystem,
-} from './state-store.js';
+} from './state-files.js';
 
 /** What is kept of one app: its state document and its most recent events, oldest first. */
 export interface StoredState<S, E> {

@@ -3,7 +3,8 @@ import { appendFile, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { nodeStateFileSystem, StateStore, type StateFileSystem } from './state-store.js';
+import { nodeStateFileSystem, type StateFileSystem } from './state-files.js';
+import { StateStore } from './state-store.js';
 import { SpyFileSystem } from './test-support.js';
 
 async function until(condition: () => boolean): Promise<void> {

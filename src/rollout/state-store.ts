@@ -1,165 +1,23 @@
 /**
- * Durable per-app documents (the judge's runs) and the file-system steps every state file
- * shares: one JSON document per app, replaced
+ * Durable per-app documents (the judge's runs): one JSON document per app, replaced
  * atomically (write a temporary file, fsync it, rename it over the old one, fsync the
  * directory), so a `kill -9` at any point leaves either the old document or the new one,
  * never a torn one. Saves are group-committed: the documents saved while a batch is being
  * written form the next batch, which shares one directory fsync. See
  * docs/adr/0006-controller-runtime.md. Rollout state uses the journal of ADR 0009
- * (`state-journal.ts`), built on the same steps.
+ * (`state-journal.ts`); both are built on the steps of `state-files.ts`.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AviaryError } from '../errors.js';
-
-/** The file-system steps of an atomic replace; a seam so tests can count and fail them. */
-export interface StateFileSystem {
-  /** Creates `path` (mode 0600) holding `data` and fsyncs it. */
-  writeDurably(path: string, data: string): Promise<void>;
-  /** Appends `data` to `path` (created with mode 0600 when missing) and fsyncs it. */
-  append(path: string, data: string): Promise<void>;
-  rename(from: string, to: string): Promise<void>;
-  /** Removes `path`; a missing file is not an error. */
-  remove(path: string): Promise<void>;
-  /** Fsyncs the directory so the renames in it survive a crash. */
-  syncDirectory(dir: string): Promise<void>;
-  /** Creates `dir` and its parents when missing. */
-  makeDirectory(dir: string): Promise<void>;
-}
-
-/** The real file system, through `node:fs/promises`. */
-export const nodeStateFileSystem: StateFileSystem = {
-  async writeDurably(path, data) {
-    const file = await open(path, 'w', 0o600);
-    try {
-      await file.writeFile(data);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-  },
-  async append(path, data) {
-    const file = await open(path, 'a', 0o600);
-    try {
-      await file.writeFile(data);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-  },
-  rename,
-  async remove(path) {
-    await rm(path, { force: true });
-  },
-  async syncDirectory(dir) {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  },
-  async makeDirectory(dir) {
-    await mkdir(dir, { recursive: true });
-  },
-};
-
-/** `app`, when it is an RFC 1123 label (so it cannot name a path outside the state directory). */
-export function assertAppName(app: string): string {
-  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(app)) {
-    throw new AviaryError(
-      'AVIARY_STATE_INVALID_NAME',
-      `app ${JSON.stringify(app)}: expected an RFC 1123 label`,
-    );
-  }
-  return app;
-}
-
-function temporaryPathIn(dir: string): string {
-  return join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
-}
-
-/** Writes `data` to `path` atomically and durably. */
-export async function writeFileAtomic(
-  path: string,
-  data: string,
-  fs: StateFileSystem = nodeStateFileSystem,
-): Promise<void> {
-  const dir = join(path, '..');
-  const tmp = temporaryPathIn(dir);
-  try {
-    await fs.writeDurably(tmp, data);
-    await fs.rename(tmp, path);
-  } catch (err) {
-    await fs.remove(tmp);
-    throw err;
-  }
-  await fs.syncDirectory(dir);
-}
-
-/** Runs `work` over `items` with at most `limit` in flight; rejects with the first failure once all have settled. */
-async function forEachBounded<I>(
-  items: readonly I[],
-  limit: number,
-  work: (item: I) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    for (let item = items[next++]; item !== undefined; item = items[next++]) {
-      try {
-        await work(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw failure.error;
-}
-
-/**
- * Group commit of whole files in `dir`: every temporary file is written and fsync'd before
- * any rename, and one directory fsync covers all renames. Each rename is still atomic on
- * its own (POSIX rename(2)), so a crash leaves every file with its old or its new content.
- */
-export async function replaceFiles(
-  fs: StateFileSystem,
-  dir: string,
-  files: readonly { readonly path: string; readonly text: string }[],
-  concurrency: number,
-): Promise<void> {
-  const staged = files.map((file) => ({ file, tmp: temporaryPathIn(dir) }));
-  try {
-    await forEachBounded(staged, concurrency, ({ file, tmp }) => fs.writeDurably(tmp, file.text));
-    await forEachBounded(staged, concurrency, ({ file, tmp }) => fs.rename(tmp, file.path));
-  } catch (err) {
-    await forEachBounded(staged, concurrency, ({ tmp }) => fs.remove(tmp));
-    throw err;
-  }
-  await fs.syncDirectory(dir);
-}
-
-/**
- * A promise that a write resolves once durable, with its settle functions. Every caller of
- * a save gets it and sees a failure; the catch here keeps an unawaited one from crashing
- * the process.
- */
-export function durablePromise(): {
-  durable: Promise<void>;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-} {
-  let resolve!: () => void;
-  let reject!: (err: unknown) => void;
-  const durable = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  durable.catch(() => undefined);
-  return { durable, resolve, reject };
-}
+import {
+  assertAppName,
+  durablePromise,
+  nodeStateFileSystem,
+  replaceFiles,
+  type StateFileSystem,
+} from './state-files.js';
 
 /** A document waiting to be written, with the saves that wait for it. */
 interface PendingWrite {

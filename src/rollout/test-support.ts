@@ -1,6 +1,6 @@
 /** Test helpers of the state stores: a file system that logs, gates and fails its steps. */
 import { basename } from 'node:path';
-import { nodeStateFileSystem, type StateFileSystem } from './state-store.js';
+import { nodeStateFileSystem, type StateFileSystem } from './state-files.js';
 
 export type Operation = keyof StateFileSystem;
 

@@ -158,3 +158,65 @@ export function durablePromise(): {
   durable.catch(() => undefined);
   return { durable, resolve, reject };
 }
+
+/** An item waiting in a {@link GroupCommit}, settled once its batch is durable or has failed. */
+export interface Queued {
+  readonly durable: Promise<void>;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/** What a {@link GroupCommit} does with its batches. */
+export interface GroupCommitSteps<T extends Queued> {
+  /** Makes one batch durable; a rejection fails every item in it. */
+  write(batch: ReadonlyMap<string, T>): Promise<void>;
+  /** Called with a batch that failed, before its items are rejected. */
+  failed?(batch: ReadonlyMap<string, T>, err: unknown): void;
+  /** Called after each batch, written or failed. */
+  after?(): void;
+}
+
+/**
+ * Group commit: the items queued while a batch is being written form the next batch, one
+ * per key (a caller merges a newer save into the item already queued for its key). Batches
+ * run one at a time, which keeps each key's writes in order.
+ */
+export class GroupCommit<T extends Queued> {
+  private pending = new Map<string, T>();
+  private flushing: Promise<void> | undefined;
+
+  constructor(private readonly steps: GroupCommitSteps<T>) {}
+
+  /** The item queued for `key` and not yet in a batch. */
+  queued(key: string): T | undefined {
+    return this.pending.get(key);
+  }
+
+  /** Queues `item` for `key`; it is written with the next batch. */
+  add(key: string, item: T): void {
+    this.pending.set(key, item);
+    // A microtask later, so the saves of the same turn of the event loop join the first batch.
+    this.flushing ??= Promise.resolve().then(() => this.flush());
+  }
+
+  /** The running flush loop, if any. */
+  get running(): Promise<void> | undefined {
+    return this.flushing;
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.size > 0) {
+      const batch = this.pending;
+      this.pending = new Map();
+      try {
+        await this.steps.write(batch);
+        for (const item of batch.values()) item.resolve();
+      } catch (err) {
+        this.steps.failed?.(batch, err);
+        for (const item of batch.values()) item.reject(err);
+      }
+      this.steps.after?.();
+    }
+    this.flushing = undefined;
+  }
+}

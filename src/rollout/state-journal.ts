@@ -24,6 +24,7 @@ import {
 import {
   assertAppName,
   durablePromise,
+  GroupCommit,
   nodeStateFileSystem,
   replaceFiles,
   type StateFileSystem,
@@ -77,8 +78,17 @@ export class StateJournal<S, E> {
    * promoted to V8's old space at every tick, and the bench's peak RSS showed it.
    */
   private readonly written = new Map<string, { digest: string; durable: Promise<void> }>();
-  private pending = new Map<string, PendingSave>();
-  private flushing: Promise<void> | undefined;
+  private readonly batches = new GroupCommit<PendingSave>({
+    write: (batch) => this.append(batch),
+    failed: (batch) => {
+      // A failed write is not "already written": the next save of the same state tries again.
+      for (const [app, save] of batch)
+        if (this.written.get(app)?.durable === save.durable) this.written.delete(app);
+      // The append may have left part of a line behind: that journal takes no more lines.
+      this.current.broken = true;
+    },
+    after: () => this.compactInBackground(),
+  });
   private opened: Promise<void> | undefined;
   /** The journal appends go to. */
   private current = { generation: 0, bytes: 0, broken: false };
@@ -131,41 +141,18 @@ export class StateJournal<S, E> {
 
   /** Resolves once every save so far has settled and no compaction is running. */
   async settled(): Promise<void> {
-    while (this.flushing || this.compacting) {
-      await this.flushing;
+    while (this.batches.running || this.compacting) {
+      await this.batches.running;
       await this.compacting;
     }
   }
 
   private queue(app: string): PendingSave {
-    const queued = this.pending.get(app);
+    const queued = this.batches.queued(app);
     if (queued) return queued;
     const save: PendingSave = { removeFirst: false, stateText: undefined, events: [], ...durablePromise() };
-    this.pending.set(app, save);
-    // A microtask later, so the saves of the same turn of the event loop join the first batch.
-    this.flushing ??= Promise.resolve().then(() => this.flush());
+    this.batches.add(app, save);
     return save;
-  }
-
-  private async flush(): Promise<void> {
-    while (this.pending.size > 0) {
-      const batch = this.pending;
-      this.pending = new Map();
-      try {
-        await this.append(batch);
-        for (const save of batch.values()) save.resolve();
-      } catch (err) {
-        for (const [app, save] of batch) {
-          // A failed write is not "already written": the next save of the same state tries again.
-          if (this.written.get(app)?.durable === save.durable) this.written.delete(app);
-          save.reject(err);
-        }
-        // The append may have left part of a line behind: that journal takes no more lines.
-        this.current.broken = true;
-      }
-      this.compactInBackground();
-    }
-    this.flushing = undefined;
   }
 
   /** One batch: one append and one fsync of the journal, then the snapshots of removed apps go. */
@@ -303,7 +290,7 @@ export class StateJournal<S, E> {
 
   private async loadFolded(apps: ReadonlySet<string> | 'all'): Promise<Map<string, StoredState<S, E>>> {
     // Saves of this process that are under way first: a load sees what was saved before it.
-    await this.flushing;
+    await this.batches.running;
     const loaded = new Map<string, StoredState<S, E>>();
     for (const [app, folded] of await foldFromDisk(this.dir, apps, this.eventLimit)) {
       if (!folded.removed) loaded.set(app, { state: folded.state as S, events: folded.events as E[] });

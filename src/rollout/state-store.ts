@@ -14,6 +14,7 @@ import { AviaryError } from '../errors.js';
 import {
   assertAppName,
   durablePromise,
+  GroupCommit,
   nodeStateFileSystem,
   replaceFiles,
   type StateFileSystem,
@@ -50,9 +51,16 @@ export class StateStore<T> {
    */
   private readonly latest = new Map<string, PendingWrite>();
   /** The next batch: per app only the newest document, so a superseded one is never written. */
-  private pending = new Map<string, PendingWrite>();
-  /** The running flush loop, if any; batches run one at a time, which keeps per-app order. */
-  private flushing: Promise<void> | undefined;
+  private readonly batches = new GroupCommit<PendingWrite>({
+    write: async (batch) => {
+      await this.commit([...batch.values()]);
+      for (const write of batch.values()) write.text = '';
+    },
+    failed: (batch) => {
+      // A failed write is not "already written": the next save of the same text tries again.
+      for (const [app, write] of batch) if (this.latest.get(app) === write) this.latest.delete(app);
+    },
+  });
   /** The directory's creation, once started; reset when a batch fails. */
   private created: Promise<void> | undefined;
 
@@ -77,7 +85,7 @@ export class StateStore<T> {
     const digest = createHash('sha256').update(text).digest('base64');
     const last = this.latest.get(app);
     if (last?.digest === digest) return last.durable;
-    const queued = this.pending.get(app);
+    const queued = this.batches.queued(app);
     if (queued) {
       queued.text = text;
       queued.digest = digest;
@@ -85,32 +93,9 @@ export class StateStore<T> {
     }
     const { durable, resolve, reject } = durablePromise();
     const write: PendingWrite = { path, text, digest, durable, resolve, reject };
-    this.pending.set(app, write);
+    this.batches.add(app, write);
     this.latest.set(app, write);
-    // A microtask later, so the saves of the same turn of the event loop join the first batch.
-    this.flushing ??= Promise.resolve().then(() => this.flush());
     return durable;
-  }
-
-  private async flush(): Promise<void> {
-    while (this.pending.size > 0) {
-      const batch = this.pending;
-      this.pending = new Map();
-      try {
-        await this.commit([...batch.values()]);
-        for (const write of batch.values()) {
-          write.text = '';
-          write.resolve();
-        }
-      } catch (err) {
-        for (const [app, write] of batch) {
-          // A failed write is not "already written": the next save of the same text tries again.
-          if (this.latest.get(app) === write) this.latest.delete(app);
-          write.reject(err);
-        }
-      }
-    }
-    this.flushing = undefined;
   }
 
   /**

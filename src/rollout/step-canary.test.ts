@@ -1,58 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { revisionOf, type AppSpec } from '../config/app-schema.js';
-import type { RolloutPhase, RolloutStatus } from './rollout-status.js';
-import { appSpec, observations, rolesOf, statusIn, summarise } from './scenario.js';
-import { RolloutSimulator } from './simulator.js';
+import { observations, rolesOf } from './scenario.js';
 import { step } from './step.js';
+import { at, DESIRED, itTicks, NOW, spec, specWith, type StepRow } from './step-test-support.js';
 
-const HOOK = 'http://127.0.0.1:8089/';
-const NOW = 300_000;
-
-function specWith(analysis: Record<string, unknown>, canary: Record<string, unknown> = {}): AppSpec {
-  return appSpec({
-    canary: {
-      progressDeadlineSeconds: 600,
-      ...canary,
-      analysis: {
-        interval: '1m',
-        threshold: 2,
-        stepWeight: 10,
-        maxWeight: 30,
-        metrics: [{ name: 'request-success-rate', thresholdRange: { min: 99 } }],
-        ...analysis,
-      },
-    },
-  });
-}
-
-const hooks = (...list: [string, string][]) => list.map(([name, type]) => ({ name, type, url: HOOK }));
-const spec = specWith({
-  webhooks: hooks(
-    ['smoke', 'pre-rollout'],
-    ['load', 'rollout'],
-    ['more', 'confirm-traffic-increase'],
-    ['ship', 'confirm-promotion'],
-    ['undo', 'rollback'],
-    ['notify', 'post-rollout'],
-  ),
-});
-const DESIRED = revisionOf(spec.process);
-const at = (phase: RolloutPhase, overrides: Partial<RolloutStatus> = {}) =>
-  statusIn(spec, phase, { lastProgressTime: NOW - 60_000, nextCheckAt: NOW, ...overrides });
 const ROLLBACK = ['routes 100/0', 'stop canary', 'hooks post-rollout', 'event Failed'];
 const failingMetric = { value: 97.5, sampleSize: 400, passed: false, detail: '97.5 < 99' };
 
-interface Row {
-  readonly name: string;
-  readonly spec?: AppSpec;
-  readonly status: RolloutStatus;
-  readonly setup?: (sim: RolloutSimulator) => void;
-  readonly phase: RolloutPhase;
-  readonly actions: readonly string[];
-  readonly then?: (status: RolloutStatus) => void;
-}
-
-const ROWS: readonly Row[] = [
+const ROWS: readonly StepRow[] = [
   {
     name: 'pre-rollout hooks pass at weight 0: first step',
     status: at('Progressing'),
@@ -247,16 +201,7 @@ const ROWS: readonly Row[] = [
 ];
 
 describe('step: analysis transitions', () => {
-  it.each(ROWS)('$name', (row) => {
-    const sim = new RolloutSimulator(row.spec ?? spec, NOW);
-    sim.status = row.status;
-    Object.assign(sim, rolesOf(row.status));
-    row.setup?.(sim);
-    const tick = sim.tick();
-    expect(summarise(sim.spec, tick.actions)).toEqual(row.actions);
-    expect(tick.status.phase).toBe(row.phase);
-    row.then?.(tick.status);
-  });
+  itTicks(ROWS);
 
   it('fails closed when a required result is missing', () => {
     const status = at('Progressing', { canaryWeight: 10 });

@@ -1,55 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { revisionOf, type AppSpec } from '../config/app-schema.js';
-import type { RolloutPhase, RolloutStatus } from './rollout-status.js';
-import { appSpec, readyRole, rolesOf, statusIn, summarise } from './scenario.js';
+import { revisionOf } from '../config/app-schema.js';
+import { appSpec, readyRole, summarise } from './scenario.js';
 import { RolloutSimulator } from './simulator.js';
+import { at, DESIRED, itTicks, NOW, specWith, type StepRow } from './step-test-support.js';
 
-const HOOK = 'http://127.0.0.1:8089/';
-const NOW = 300_000;
-
-function specWith(analysis: Record<string, unknown>, canary: Record<string, unknown> = {}): AppSpec {
-  return appSpec({
-    canary: {
-      progressDeadlineSeconds: 600,
-      ...canary,
-      analysis: {
-        interval: '1m',
-        threshold: 2,
-        stepWeight: 10,
-        maxWeight: 30,
-        metrics: [{ name: 'request-success-rate', thresholdRange: { min: 99 } }],
-        ...analysis,
-      },
-    },
-  });
-}
-
-const hooks = (...list: [string, string][]) => list.map(([name, type]) => ({ name, type, url: HOOK }));
-const spec = specWith({
-  webhooks: hooks(
-    ['smoke', 'pre-rollout'],
-    ['load', 'rollout'],
-    ['more', 'confirm-traffic-increase'],
-    ['ship', 'confirm-promotion'],
-    ['undo', 'rollback'],
-    ['notify', 'post-rollout'],
-  ),
-});
-const DESIRED = revisionOf(spec.process);
-const at = (phase: RolloutPhase, overrides: Partial<RolloutStatus> = {}) =>
-  statusIn(spec, phase, { lastProgressTime: NOW - 60_000, nextCheckAt: NOW, ...overrides });
-
-interface Row {
-  readonly name: string;
-  readonly spec?: AppSpec;
-  readonly status: RolloutStatus;
-  readonly setup?: (sim: RolloutSimulator) => void;
-  readonly phase: RolloutPhase;
-  readonly actions: readonly string[];
-  readonly then?: (status: RolloutStatus) => void;
-}
-
-const ROWS: readonly Row[] = [
+const ROWS: readonly StepRow[] = [
   {
     name: 'Promoting waits until the primary runs the promoted revision',
     status: at('Promoting', { canaryWeight: 30 }),
@@ -93,16 +48,7 @@ const ROWS: readonly Row[] = [
 ];
 
 describe('step: promotion transitions', () => {
-  it.each(ROWS)('$name', (row) => {
-    const sim = new RolloutSimulator(row.spec ?? spec, NOW);
-    sim.status = row.status;
-    Object.assign(sim, rolesOf(row.status));
-    row.setup?.(sim);
-    const tick = sim.tick();
-    expect(summarise(sim.spec, tick.actions)).toEqual(row.actions);
-    expect(tick.status.phase).toBe(row.phase);
-    row.then?.(tick.status);
-  });
+  itTicks(ROWS);
 });
 
 describe('step: whole canary rollouts', () => {

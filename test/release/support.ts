@@ -12,6 +12,7 @@ import { aviaryConfigSchema } from '../../src/config/app-schema.js';
 import { isPidAlive } from '../../src/target/process-group.js';
 import { startRuntime, type Runtime } from '../../src/runtime.js';
 import type { ProcessLeakCheck } from '../fixtures/apps/http-app-spec.js';
+import { pollFor } from '../support/poll.js';
 
 /** Absolute path of the seed's catalogdetail app. */
 export const CATALOGDETAIL = fileURLToPath(new URL('../../demo/apps/catalogdetail.js', import.meta.url));
@@ -64,20 +65,8 @@ export async function stopRuntime(started: ReleaseRuntime | undefined): Promise<
 }
 
 /** Polls `probe` every 50 ms until it returns a value. */
-export async function pollUntil<T>(probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + DEADLINE_MS;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`condition not met within ${DEADLINE_MS} ms`, { cause: lastError });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+export function pollUntil<T>(probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  return pollFor('a condition', probe, undefined, DEADLINE_MS);
 }
 
 /** One request to `/catalogDetail` through the router: the status and the version that answered. */

@@ -24,6 +24,7 @@ import type { RolloutView } from '../../src/rollout/controller.js';
 import type { RolloutPhase } from '../../src/rollout/rollout-status.js';
 import { startRuntime, type Runtime } from '../../src/runtime.js';
 import { ProcessLeakCheck } from '../fixtures/apps/http-app-spec.js';
+import { pollFor } from '../support/poll.js';
 
 /** Absolute path of the seed's catalogdetail app (VERSION, FAIL_RATE, EXTRA_LATENCY_MS). */
 export const CATALOGDETAIL = fileURLToPath(new URL('../../demo/apps/catalogdetail.js', import.meta.url));
@@ -191,31 +192,14 @@ export function describeRollout(test: Pick<TestRuntime, 'phase' | 'events'>): st
   return `phase ${String(test.phase())}; last events:\n${recent.join('\n')}`;
 }
 
-/**
- * Polls `probe` every 50 ms until it returns a value; throws after `timeoutMs` naming `what`
- * and, when given, the state `describe` reports.
- */
-export async function waitFor<T>(
+/** {@link pollFor} with the rollout tests' deadline. */
+export function waitFor<T>(
   what: string,
   probe: () => T | undefined | Promise<T | undefined>,
   describe?: () => string,
   timeoutMs = DEADLINE_MS,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      const detail = describe?.() ?? (lastError instanceof Error ? lastError.message : '');
-      throw new Error(`timed out waiting for ${what}\n${detail}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  return pollFor(what, probe, describe, timeoutMs);
 }
 
 /** True once `pid` no longer exists (`kill(pid, 0)` throws ESRCH). */

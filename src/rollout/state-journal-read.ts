@@ -69,21 +69,20 @@ export function trimTo(list: unknown[], limit: number): void {
   if (list.length > limit) list.splice(0, list.length - limit);
 }
 
-/** The generation named by a journal's first line. */
-export function journalGeneration(path: string, line: string): number {
+/** Checks that `line`, the first line of the journal at `path`, names `generation`. */
+export function assertJournalHeader(path: string, line: string, generation: number): void {
   let header: unknown;
   try {
     header = JSON.parse(line);
   } catch {
     header = undefined;
   }
-  const { journal, generation } = (header ?? {}) as { journal?: unknown; generation?: unknown };
-  if (journal !== JOURNAL_FORMAT || typeof generation !== 'number' || !Number.isSafeInteger(generation))
+  const { journal, generation: named } = (header ?? {}) as { journal?: unknown; generation?: unknown };
+  if (journal !== JOURNAL_FORMAT || named !== generation)
     throw corrupt(
       path,
-      `first line must be {"journal":${JOURNAL_FORMAT},"generation":N}, got ${line.slice(0, 80)}`,
+      `first line must be {"journal":${JOURNAL_FORMAT},"generation":${generation}}, got ${line.slice(0, 80)}`,
     );
-  return generation;
 }
 
 /** A journal line, or undefined for a torn one (only the last line can be: it is cut before the next append). */
@@ -124,7 +123,6 @@ export async function indexJournal(dir: string, generation: number): Promise<Jou
   const handle = await open(path, 'r');
   try {
     const lines = new Map<string, [number, number][]>();
-    const prefix = '{"app":"';
     let pending = Buffer.alloc(0);
     let offset = 0; // file offset of pending[0]
     let header = true;
@@ -136,13 +134,11 @@ export async function indexJournal(dir: string, generation: number): Promise<Jou
       for (let newline = data.indexOf(10); newline !== -1; newline = data.indexOf(10, start)) {
         const head = data.toString('latin1', start, Math.min(newline, start + 80));
         if (header) {
-          if (journalGeneration(path, data.toString('utf8', start, newline)) !== generation)
-            throw new AviaryError('AVIARY_STATE_CORRUPT', `${path}: its first line names another generation`);
+          assertJournalHeader(path, data.toString('utf8', start, newline), generation);
           header = false;
-        } else if (head.startsWith(prefix)) {
-          const close = head.indexOf('"', prefix.length);
-          if (close !== -1) {
-            const app = head.slice(prefix.length, close);
+        } else {
+          const app = appOfLine(head);
+          if (app !== undefined) {
             const range: [number, number] = [offset + start, offset + newline];
             const ranges = lines.get(app);
             if (ranges) ranges.push(range);
@@ -171,9 +167,14 @@ export async function indexJournal(dir: string, generation: number): Promise<Jou
   }
 }
 
+/** Path of the snapshot of `app` in `dir`: `<app>.json`. */
+export function snapshotPath(dir: string, app: string): string {
+  return join(dir, `${assertAppName(app)}.json`);
+}
+
 /** The snapshot of `app` in `dir`, or undefined when it has none. */
 export async function readSnapshot(dir: string, app: string): Promise<Snapshot | undefined> {
-  const path = join(dir, `${assertAppName(app)}.json`);
+  const path = snapshotPath(dir, app);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -246,8 +247,7 @@ export async function foldFromDisk(
       let header = true;
       for await (const line of lines) {
         if (header) {
-          if (journalGeneration(path, line) !== generation)
-            throw new AviaryError('AVIARY_STATE_CORRUPT', `${path}: its first line names another generation`);
+          assertJournalHeader(path, line, generation);
           header = false;
           continue;
         }

@@ -201,6 +201,13 @@ describe('StateJournal', () => {
     await expect(journal(dir).load('shop')).rejects.toThrow(/shop\.json: expected \{covers, state, events\}/);
   });
 
+  it('refuses a journal whose first line names another generation, naming the file', async () => {
+    await writeFile(join(dir, 'journal.3.jsonl'), '{"journal":1,"generation":2}\n');
+    await expect(journal(dir).load('shop')).rejects.toThrow(
+      /journal\.3\.jsonl: first line must be \{"journal":1,"generation":3\}/,
+    );
+  });
+
   it('refuses names that could escape the state directory', () => {
     const store = journal(dir);
     expect(() => store.save('../etc', {})).toThrow(/RFC 1123/);

@@ -7,7 +7,6 @@
  * then deleted. See docs/adr/0009-rollout-state-journal.md.
  */
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import {
   applyLine,
   foldFromDisk,
@@ -19,6 +18,7 @@ import {
   journalPath,
   readSnapshot,
   snapshotApps,
+  snapshotPath,
   trimTo,
 } from './state-journal-read.js';
 import {
@@ -107,7 +107,7 @@ export class StateJournal<S, E> {
   }
 
   private snapshotPath(app: string): string {
-    return join(this.dir, `${assertAppName(app)}.json`);
+    return snapshotPath(this.dir, app);
   }
 
   /**

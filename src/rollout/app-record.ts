@@ -34,7 +34,8 @@ export interface AppRecord {
   events: RolloutEventRecord[];
   /** Events not yet handed to the state journal, oldest first. */
   unsaved: RolloutEventRecord[];
-  specs: Record<string, VersionSpec>;
+  /** Replaced, never edited (see {@link rememberSpec}). */
+  specs: Readonly<Record<string, VersionSpec>>;
   routing: AppRouting;
   lastChecks: CheckResults | undefined;
   commands: OperatorCommand[];
@@ -71,11 +72,16 @@ export function newAppRecord(
   };
 }
 
-/** Keeps the spec of `spec`'s revision, dropping the oldest ones no role still needs. */
+/**
+ * Keeps the spec of `spec`'s revision, dropping the oldest ones no role still needs. A new
+ * object when anything changes, never an edit of the old one: the state journal keeps the
+ * last saved document, `specs` included, to tell what changed (ADR 0010).
+ */
 export function rememberSpec(record: AppRecord, spec: AppSpec): void {
   const revision = revisionOf(spec.process);
-  record.specs[revision] = spec.process;
-  const keys = Object.keys(record.specs);
+  if (record.specs[revision] === spec.process) return;
+  const specs: Record<string, VersionSpec> = { ...record.specs, [revision]: spec.process };
+  const keys = Object.keys(specs);
   const keep = new Set([
     revision,
     record.status?.primaryRevision,
@@ -83,8 +89,9 @@ export function rememberSpec(record: AppRecord, spec: AppSpec): void {
     record.status?.lastPromotedSpec,
   ]);
   for (const key of keys.slice(0, Math.max(0, keys.length - SPEC_HISTORY))) {
-    if (!keep.has(key)) delete record.specs[key];
+    if (!keep.has(key)) delete specs[key];
   }
+  record.specs = specs;
 }
 
 /** The process spec of `revision`. */

@@ -8,6 +8,7 @@ import { open, readdir, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AviaryError } from '../errors.js';
+import { applyJsonDelta, isJsonDelta } from './json-delta.js';
 import { assertAppName } from './state-files.js';
 
 /** Path of the journal of `generation` in `dir`: `journal.<generation>.jsonl`. */
@@ -36,8 +37,12 @@ export function appOfLine(line: string): string | undefined {
   const end = line.indexOf('"', 8);
   return end === -1 ? undefined : line.slice(8, end);
 }
-/** Format number in each journal's first line. */
-export const JOURNAL_FORMAT = 1;
+/**
+ * Format number in each journal's first line. 2 added delta lines (ADR 0010); a journal
+ * of format 1 (whole states only) is still read.
+ */
+export const JOURNAL_FORMAT = 2;
+const READABLE_FORMATS: readonly unknown[] = [1, 2];
 
 /** One app as folded from disk; `removed` when its last journal line removed it. */
 export interface FoldedApp {
@@ -46,10 +51,14 @@ export interface FoldedApp {
   removed: boolean;
 }
 
-/** One journal line after the header. */
+/**
+ * One journal line after the header: a removal, or the app's whole state or what changed
+ * in it since its previous line (`delta`, ADR 0010), or neither, with the new events.
+ */
 export interface JournalLine {
   readonly app: string;
   readonly state?: unknown;
+  readonly delta?: unknown;
   readonly events?: unknown[];
   readonly removed?: true;
 }
@@ -78,10 +87,10 @@ export function assertJournalHeader(path: string, line: string, generation: numb
     header = undefined;
   }
   const { journal, generation: named } = (header ?? {}) as { journal?: unknown; generation?: unknown };
-  if (journal !== JOURNAL_FORMAT || named !== generation)
+  if (!READABLE_FORMATS.includes(journal) || named !== generation)
     throw corrupt(
       path,
-      `first line must be {"journal":${JOURNAL_FORMAT},"generation":${generation}}, got ${line.slice(0, 80)}`,
+      `first line must be {"journal":${JOURNAL_FORMAT},"generation":${generation}} (format 1 is read too), got ${line.slice(0, 80)}`,
     );
 }
 
@@ -96,17 +105,49 @@ export function parseJournalLine(line: string): JournalLine | undefined {
   }
 }
 
-/** `app` after one more journal line (a removal, or a state with new events). */
-export function applyLine(app: FoldedApp | undefined, entry: JournalLine, eventLimit: number): FoldedApp {
+/**
+ * `app` after one more journal line of the journal at `path` (a removal, or a state or a
+ * delta with new events). A delta is applied in place to the folded state, which the fold owns.
+ * @throws AviaryError `AVIARY_STATE_CORRUPT` naming the file and app for a delta with no
+ * state before it or one that does not fit it.
+ */
+export function applyLine(
+  app: FoldedApp | undefined,
+  entry: JournalLine,
+  eventLimit: number,
+  path: string,
+): FoldedApp {
   if (entry.removed) return { state: undefined, events: [], removed: true };
-  const events = app && !app.removed ? app.events : [];
+  const live = app && !app.removed ? app : undefined;
+  let state: unknown;
+  if ('state' in entry) state = entry.state;
+  else {
+    if (!live) throw corrupt(path, `app ${entry.app}: a line changes a state that no earlier line holds`);
+    state = live.state;
+    if (entry.delta !== undefined) applyDelta(path, entry.app, state, entry.delta);
+  }
+  const events = live ? live.events : [];
   events.push(...(entry.events ?? []));
   trimTo(events, eventLimit);
-  return { state: entry.state, events, removed: false };
+  return { state, events, removed: false };
+}
+
+function applyDelta(path: string, app: string, state: unknown, delta: unknown): void {
+  if (!isJsonDelta(delta))
+    throw corrupt(path, `app ${app}: expected delta to be a list of [path, value?] changes`);
+  if (typeof state !== 'object' || state === null || Array.isArray(state))
+    throw corrupt(path, `app ${app}: a delta line follows a state that is not an object`);
+  try {
+    applyJsonDelta(state as Record<string, unknown>, delta);
+  } catch (err) {
+    throw corrupt(path, `app ${app}: ${(err as Error).message}`);
+  }
 }
 
 /** The byte ranges of each app's lines in one journal, and a way to read a line back. */
 export interface JournalIndex {
+  /** The journal's file. */
+  readonly path: string;
   readonly lines: ReadonlyMap<string, readonly (readonly [number, number])[]>;
   /** The text of one line. */
   read(range: readonly [number, number]): Promise<string>;
@@ -153,6 +194,7 @@ export async function indexJournal(dir: string, generation: number): Promise<Jou
       offset += start;
     }
     return {
+      path,
       lines,
       async read([from, to]) {
         const buffer = Buffer.alloc(to - from);
@@ -255,7 +297,7 @@ export async function foldFromDisk(
         if (app === undefined || (apps !== 'all' && !apps.has(app)) || (covers.get(app) ?? -1) >= generation)
           continue;
         const entry = parseJournalLine(line);
-        if (entry) folded.set(app, applyLine(folded.get(app), entry, eventLimit));
+        if (entry) folded.set(app, applyLine(folded.get(app), entry, eventLimit, path));
       }
     }
     return folded;

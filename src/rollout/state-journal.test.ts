@@ -204,7 +204,7 @@ describe('StateJournal', () => {
   it('refuses a journal whose first line names another generation, naming the file', async () => {
     await writeFile(join(dir, 'journal.3.jsonl'), '{"journal":1,"generation":2}\n');
     await expect(journal(dir).load('shop')).rejects.toThrow(
-      /journal\.3\.jsonl: first line must be \{"journal":1,"generation":3\}/,
+      /journal\.3\.jsonl: first line must be \{"journal":2,"generation":3\}/,
     );
   });
 

@@ -2,14 +2,15 @@
  * A router with no data plane: it records each app's versions and route state in memory.
  * It lets the controller benchmark drive a thousand rollouts in one process, and tests
  * observe what a rollout asked of its router. Its error semantics are the embedded
- * router's: each change goes through the same translation (`serviceConfigFor`), which
- * refuses a weighted version without endpoints, plus the schema's all-zero-weights check,
+ * router's: each change goes through the same check the built-in router's translation
+ * starts with (`assertRoutable`), which refuses a weighted version without endpoints,
+ * plus the schema's all-zero-weights check,
  * so a rollout that works against this router is not refused by the built-in one. A
  * property test compares the two call by call.
  */
 import { ConfigError } from '../config/config-error.js';
 import { AviaryError } from '../errors.js';
-import { initialRouteState, serviceConfigFor } from './service-config.js';
+import { assertRoutable, initialRouteState } from './service-config.js';
 import type { AppRouteSpec, RouteState, TrafficRouter } from './traffic-router.js';
 
 interface AppEntry {
@@ -52,7 +53,7 @@ function effectiveState(spec: AppRouteSpec, state: RouteState): RouteState {
  * dominate the cost of the bench this router exists for.
  */
 function assertAccepted(spec: AppRouteSpec, state: RouteState): void {
-  serviceConfigFor(spec, state);
+  assertRoutable(spec, state);
   const routable = routableNames(spec);
   const total = Object.entries(state.weights)
     .filter(([version]) => routable.has(version))

@@ -28,18 +28,37 @@ function routeCommon(spec: AppRouteSpec): Record<string, unknown> {
   return common;
 }
 
-/** The service configuration of one app in a given route state. */
-export function serviceConfigFor(spec: AppRouteSpec, state: RouteState): Record<string, unknown> {
-  const routable = spec.versions.filter((v) => v.endpoints.length > 0);
-  const routableNames = new Set(routable.map((v) => v.name));
+/**
+ * Refuses a route state the built-in router cannot serve: a weighted version without a
+ * ready endpoint, or no version with an endpoint to route to (`AVIARY_ROUTE_NO_ENDPOINTS`).
+ * {@link serviceConfigFor} starts with it; a router that keeps no configuration (the
+ * in-memory one) calls it alone, so both refuse exactly the same states.
+ */
+export function assertRoutable(spec: AppRouteSpec, state: RouteState): void {
+  let routed = false;
   for (const [version, weight] of Object.entries(state.weights)) {
-    if (weight > 0 && !routableNames.has(version)) {
+    const routable = spec.versions.some((v) => v.name === version && v.endpoints.length > 0);
+    if (weight > 0 && !routable) {
       throw new AviaryError(
         'AVIARY_ROUTE_NO_ENDPOINTS',
         `app ${spec.app}: version "${version}" has weight ${weight} but no ready endpoint; traffic is never sent to a version that cannot answer`,
       );
     }
+    routed ||= routable;
   }
+  if (!routed) {
+    throw new AviaryError(
+      'AVIARY_ROUTE_NO_ENDPOINTS',
+      `app ${spec.app}: no version with a ready endpoint to route to`,
+    );
+  }
+}
+
+/** The service configuration of one app in a given route state. */
+export function serviceConfigFor(spec: AppRouteSpec, state: RouteState): Record<string, unknown> {
+  assertRoutable(spec, state);
+  const routable = spec.versions.filter((v) => v.endpoints.length > 0);
+  const routableNames = new Set(routable.map((v) => v.name));
   const pathPrefix = spec.pathPrefix ?? '/';
   const common = routeCommon(spec);
   const routes: Record<string, unknown>[] = [];
@@ -55,12 +74,6 @@ export function serviceConfigFor(spec: AppRouteSpec, state: RouteState): Record<
   const targets = Object.entries(state.weights)
     .filter(([version]) => routableNames.has(version))
     .map(([version, weight]) => ({ version, weight }));
-  if (targets.length === 0) {
-    throw new AviaryError(
-      'AVIARY_ROUTE_NO_ENDPOINTS',
-      `app ${spec.app}: no version with a ready endpoint to route to`,
-    );
-  }
   routes.push({
     name: MAIN_ROUTE,
     match: { path: { prefix: pathPrefix } },

@@ -7,13 +7,10 @@
  * then deleted. See docs/adr/0009-rollout-state-journal.md.
  */
 import { jsonDelta, jsonEqual } from './json-delta.js';
+import { foldJournal } from './state-journal-fold.js';
 import {
-  applyLine,
   foldFromDisk,
-  indexJournal,
   JOURNAL_FORMAT,
-  parseJournalLine,
-  type FoldedApp,
   journalGenerations,
   journalPath,
   readSnapshot,
@@ -269,45 +266,15 @@ export class StateJournal<S, E> {
 
   /**
    * Folds each sealed journal, oldest first, into the snapshots of the apps it touched,
-   * `compactionChunk` apps at a time, then deletes it. A crash in between is harmless:
-   * a snapshot written covers the journal's generation, so its lines are not applied to
-   * it again, and the journal is only deleted once every app it touched is covered.
+   * then deletes it (see {@link foldJournal}).
    */
   private async compactSealed(): Promise<void> {
     for (let generation = this.sealed[0]; generation !== undefined; generation = this.sealed[0]) {
-      const journal = await indexJournal(this.dir, generation);
-      try {
-        const apps = [...journal.lines.keys()];
-        for (let from = 0; from < apps.length; from += this.compactionChunk) {
-          // A background task: each chunk leaves the event loop to the ticks for a moment.
-          if (from > 0) await new Promise((resolve) => setTimeout(resolve, 10));
-          const files: { path: string; text: string }[] = [];
-          const removed: string[] = [];
-          for (const app of apps.slice(from, from + this.compactionChunk)) {
-            const snapshot = await readSnapshot(this.dir, app);
-            // Written by an earlier, interrupted compaction of this very journal.
-            if (snapshot && snapshot.covers >= generation) continue;
-            let folded: FoldedApp | undefined = snapshot && { ...snapshot, removed: false };
-            for (const range of journal.lines.get(app) ?? []) {
-              const entry = parseJournalLine(await journal.read(range));
-              if (entry) folded = applyLine(folded, entry, this.eventLimit, journal.path);
-            }
-            if (!folded) continue;
-            if (folded.removed) removed.push(app);
-            else {
-              const text = JSON.stringify({ covers: generation, state: folded.state, events: folded.events });
-              files.push({ path: this.snapshotPath(app), text });
-            }
-          }
-          await replaceFiles(this.fs, this.dir, files, this.concurrency);
-          // A snapshot this compaction wrote before the app's removal was journaled must not outlive it.
-          for (const app of removed) await this.fs.remove(this.snapshotPath(app));
-        }
-      } finally {
-        await journal.close();
-      }
-      await this.fs.remove(journalPath(this.dir, generation));
-      await this.fs.syncDirectory(this.dir);
+      await foldJournal(this.fs, this.dir, generation, {
+        eventLimit: this.eventLimit,
+        chunk: this.compactionChunk,
+        concurrency: this.concurrency,
+      });
       this.sealed.shift();
     }
   }

@@ -8,7 +8,7 @@
  * `--state-root DIR` where the state directory is made (default the OS temp dir; a tmpfs
  * such as /dev/shm shows the run without fsync cost), `--budget S` for the rollouts (default
  * 90), `--idle S` of idle ticking measured after them (default 3), `--compact-at MB` the
- * state journal size that seals and folds it (default 8, so a run folds one journal
+ * state journal size that seals and folds it (default 4, so a run folds one journal
  * while it measures; the product's default is 16).
  */
 import { tmpdir } from 'node:os';
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   const budgetMs = option(argv, '--budget', 90, 5) * 1000;
   const idleMs = option(argv, '--idle', 3, 0) * 1000;
   const stateRoot = stringOption(argv, '--state-root', tmpdir());
-  const compactAtBytes = option(argv, '--compact-at', 8, 1) * 1024 * 1024;
+  const compactAtBytes = option(argv, '--compact-at', 4, 1) * 1024 * 1024;
   const run = await runFleet({ count, intervalMs, budgetMs, idleMs, stateRoot, compactAtBytes });
   const summary = summarise(run);
   for (const line of reportLines(run, summary, stateRoot)) console.log(line);

@@ -174,6 +174,16 @@ export async function readSnapshot(dir: string, app: string): Promise<Snapshot |
   return { covers: snapshot.covers, state: snapshot.state, events: snapshot.events as unknown[] };
 }
 
+/** The highest generation any snapshot in `dir` covers; 0 when there is none. */
+export async function newestSnapshotGeneration(dir: string): Promise<number> {
+  let newest = 0;
+  for (const app of await snapshotApps(dir)) {
+    const snapshot = await readSnapshot(dir, app);
+    if (snapshot) newest = Math.max(newest, snapshot.covers);
+  }
+  return newest;
+}
+
 /** Apps with a snapshot in `dir`. */
 export async function snapshotApps(dir: string): Promise<string[]> {
   try {

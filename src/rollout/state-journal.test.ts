@@ -114,6 +114,25 @@ describe('StateJournal', () => {
     });
   });
 
+  it('writes a fold in steps bounded by bytes as well as apps, so long histories do not pile up', async () => {
+    const fold = async (compactionChunkBytes: number): Promise<number> => {
+      const fs = new SpyFileSystem();
+      const store = journal<Doc, string>(join(dir, String(compactionChunkBytes)), {
+        fs,
+        compactAtBytes: 6_000,
+        compactionChunkBytes,
+      });
+      // Six apps with ~1 kB of events each fill the first journal; the next save seals it.
+      for (let n = 0; n < 6; n++) await store.save(`app-${n}`, { n }, ['x'.repeat(1_000)]);
+      await store.save('app-0', { n: 7 });
+      await store.settled();
+      return fs.count('syncDirectory');
+    };
+    const oneStep = await fold(1024 * 1024);
+    // 2 kB per step: two snapshots each, so three steps instead of one.
+    expect((await fold(2_000)) - oneStep).toBe(2);
+  });
+
   it('folds a sealed journal while saves go on, and a reader never sees a gap', async () => {
     const store = journal<Doc, number>(dir, { compactAtBytes: 500, compactionChunk: 2 });
     const apps = ['a', 'b', 'c', 'd', 'e'];

@@ -13,8 +13,7 @@ import {
   JOURNAL_FORMAT,
   journalGenerations,
   journalPath,
-  readSnapshot,
-  snapshotApps,
+  newestSnapshotGeneration,
   snapshotPath,
   trimTo,
 } from './state-journal-read.js';
@@ -45,6 +44,8 @@ export interface StateJournalOptions {
   readonly concurrency?: number;
   /** Apps a compaction folds and writes per step (bounds its memory); default 50. */
   readonly compactionChunk?: number;
+  /** Snapshot text a compaction step holds before it writes (bounds its memory); default 1 MiB. */
+  readonly compactionChunkBytes?: number;
   /** Told when a background compaction fails (it is tried again after the next batch). */
   readonly onCompactionError?: (err: unknown) => void;
 }
@@ -85,6 +86,7 @@ export class StateJournal<S, E> {
   private readonly compactAtBytes: number;
   private readonly concurrency: number;
   private readonly compactionChunk: number;
+  private readonly compactionChunkBytes: number;
   private readonly onCompactionError: (err: unknown) => void;
   /**
    * The newest state saved per app (written or queued), so an unchanged one is not written
@@ -125,6 +127,7 @@ export class StateJournal<S, E> {
     this.compactAtBytes = options.compactAtBytes ?? 16 * 1024 * 1024;
     this.concurrency = options.concurrency ?? 4;
     this.compactionChunk = options.compactionChunk ?? 50;
+    this.compactionChunkBytes = options.compactionChunkBytes ?? 1024 * 1024;
     this.onCompactionError = options.onCompactionError ?? (() => undefined);
   }
 
@@ -219,7 +222,7 @@ export class StateJournal<S, E> {
       await this.fs.makeDirectory(this.dir);
       const generations = await journalGenerations(this.dir);
       this.sealed.push(...generations);
-      const newest = generations.at(-1) ?? (await this.newestSnapshotGeneration());
+      const newest = generations.at(-1) ?? (await newestSnapshotGeneration(this.dir));
       await this.startJournal(newest + 1);
       this.compactInBackground();
     })();
@@ -228,16 +231,6 @@ export class StateJournal<S, E> {
       this.sealed.length = 0;
     });
     return this.opened;
-  }
-
-  /** The highest generation any snapshot covers; 0 when there is none. */
-  private async newestSnapshotGeneration(): Promise<number> {
-    let newest = 0;
-    for (const app of await snapshotApps(this.dir)) {
-      const snapshot = await readSnapshot(this.dir, app);
-      if (snapshot) newest = Math.max(newest, snapshot.covers);
-    }
-    return newest;
   }
 
   /** Creates the journal of `generation` (its header only) and appends go there from now on. */
@@ -273,6 +266,7 @@ export class StateJournal<S, E> {
       await foldJournal(this.fs, this.dir, generation, {
         eventLimit: this.eventLimit,
         chunk: this.compactionChunk,
+        chunkBytes: this.compactionChunkBytes,
         concurrency: this.concurrency,
       });
       this.sealed.shift();

@@ -1,7 +1,8 @@
 /**
  * One client exchange forwarded upstream: tries and retries on the chosen version, the
  * request and per-try timeouts, streaming both ways with backpressure, mapping of upstream
- * failures to 502/503/504, and the metrics record when the exchange ends.
+ * failures to 502/503/504, and the metrics record when the exchange ends. Each try is an
+ * UpstreamTry (upstream-try.ts); failures are classified in upstream-failure.ts.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -11,55 +12,9 @@ import type { ErrorKind } from '../metrics/rolling-window.js';
 import type { Endpoint } from './endpoint-set.js';
 import { applyHeaderOps, withoutHopByHop } from './http-headers.js';
 import type { RequestBody } from './request-body.js';
-import type { UpstreamFailureKind } from './retry-policy.js';
 import type { CompiledRoute, CompiledVersion } from './route-table.js';
-
-/** Error used to cancel a try; its kind says why. */
-class TryCancelled extends Error {
-  constructor(readonly kind: UpstreamFailureKind | 'client-gone' | 'superseded') {
-    super(`upstream try cancelled: ${kind}`);
-  }
-}
-
-const CONNECT_CODES = new Set([
-  'ECONNREFUSED',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-
-/** Classifies an upstream error as a connect failure, a timeout or a reset. */
-export function classifyUpstreamError(err: unknown): UpstreamFailureKind {
-  if (
-    err instanceof TryCancelled &&
-    (err.kind === 'connect' || err.kind === 'timeout' || err.kind === 'reset')
-  ) {
-    return err.kind;
-  }
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string') {
-    if (CONNECT_CODES.has(code)) return 'connect';
-    if (TIMEOUT_CODES.has(code)) return 'timeout';
-  }
-  return 'reset';
-}
-
-const FAILURE_STATUS: Record<ErrorKind, number> = {
-  connect: 503,
-  reset: 502,
-  timeout: 504,
-  'no-endpoint': 503,
-};
-const FAILURE_TEXT: Record<ErrorKind, string> = {
-  connect: 'upstream connect error',
-  reset: 'upstream connection reset before response',
-  timeout: 'upstream request timeout',
-  'no-endpoint': 'no healthy upstream',
-};
+import { classifyUpstreamError, FAILURE_STATUS, FAILURE_TEXT, TryCancelled } from './upstream-failure.js';
+import { UpstreamTry, type UpstreamTryOwner } from './upstream-try.js';
 
 /** Envoy's retry back-off: fully jittered exponential, 25 ms base. */
 function retryDelayMs(retry: number): number {
@@ -85,7 +40,7 @@ export interface ExchangeInput {
 }
 
 /** Forwards one exchange; see the module header. */
-export class Exchange {
+export class Exchange implements UpstreamTryOwner {
   private tries = 0;
   private current: UpstreamTry | undefined;
   private headSent = false;
@@ -290,58 +245,5 @@ export class Exchange {
       this.errorKind,
     );
     input.onDone();
-  }
-}
-
-/** The dispatch handler of one upstream try (undici's handler API). */
-class UpstreamTry implements Dispatcher.DispatchHandler {
-  private controller: Dispatcher.DispatchController | undefined;
-  private pendingCancel: Error | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  /** False once this try's response is being discarded (a retry took over). */
-  private forwarding = true;
-
-  constructor(
-    private readonly exchange: Exchange,
-    readonly endpoint: Endpoint,
-  ) {}
-
-  armTimer(ms: number): void {
-    this.timer = setTimeout(() => this.cancel(new TryCancelled('timeout')), ms);
-  }
-
-  cancel(reason: Error): void {
-    if (this.timer) clearTimeout(this.timer);
-    if (this.controller) this.controller.abort(reason);
-    else this.pendingCancel = reason;
-  }
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.pendingCancel) controller.abort(this.pendingCancel);
-  }
-
-  onResponseStart(
-    _controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: IncomingHttpHeaders,
-    statusMessage?: string,
-  ): void {
-    if (statusCode < 200) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.forwarding = this.exchange.onResponseStart(this, statusCode, headers, statusMessage);
-  }
-
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.forwarding) this.exchange.onData(controller, chunk);
-  }
-
-  onResponseEnd(): void {
-    this.exchange.onEnd(this);
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.exchange.onError(this, error);
   }
 }

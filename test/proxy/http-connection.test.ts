@@ -95,6 +95,35 @@ describe('oversized request heads', () => {
   });
 });
 
+describe('listeners added at runtime', () => {
+  it('open with the limits of the configuration that adds them', async () => {
+    const { proxy } = await oneBackend();
+    const next = structuredClone(proxy.config) as unknown as {
+      listeners: { name: string; host: string; port: number }[];
+      limits: Record<string, unknown>;
+    };
+    next.listeners.push({ name: 'strict', host: '127.0.0.1', port: 0 });
+    next.limits = { ...next.limits, maxHeaderBytes: 4096 };
+    expect(await proxy.applyConfig(next)).toMatchObject({ ok: true });
+    const raw = await rawExchange(
+      proxy.address('strict').port,
+      `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(6000)}\r\n\r\n`,
+    );
+    expect(parseRawAnswer(raw).status).toBe(431);
+  });
+
+  it('are not left open by a change refused for moving another listener', async () => {
+    const { proxy } = await oneBackend();
+    const next = structuredClone(proxy.config) as unknown as {
+      listeners: { name: string; host: string; port: number }[];
+    };
+    const moved = { ...next.listeners[0]!, port: 1 };
+    next.listeners = [{ name: 'extra', host: '127.0.0.1', port: 0 }, moved];
+    expect(await proxy.applyConfig(next)).toMatchObject({ ok: false, issues: [{ path: 'listeners' }] });
+    expect(() => proxy.address('extra')).toThrow(/listener "extra" is not running/);
+  });
+});
+
 describe('keep-alive', () => {
   it('reuses one client socket for many requests and few backend connections', async () => {
     const { backend, port } = await oneBackend();

@@ -232,9 +232,10 @@ describe('control API', { timeout: TEST_TIMEOUT_MS }, () => {
     const all = await call(test, 'GET', '/api/v1/events');
     expect((all.body as RolloutEventRecord[]).length).toBe(test.events().length);
 
+    // Enough reads to have crossed many writes; on a loaded machine they take longer, not fewer.
+    await waitFor('50 reads of the saved state', () => (reads >= 50 ? true : undefined));
     reading = false;
     await reader;
-    expect(reads).toBeGreaterThan(50);
     expect(failures).toEqual([]);
     const saved = await journal.load('catalogdetail');
     expect(saved?.state).toMatchObject({ status: { phase: 'Failed', canaryRevision: null } });

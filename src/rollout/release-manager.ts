@@ -13,7 +13,6 @@ import { ConfigError } from '../config/config-error.js';
 import {
   DEFAULT_RELEASE_SETTINGS,
   parseReleaseDocument,
-  targetAppOf,
   type Release,
   type ReleaseSettings,
 } from '../config/release-schema.js';
@@ -21,10 +20,12 @@ import { AviaryError } from '../errors.js';
 import type { TrafficRouter } from '../router/traffic-router.js';
 import type { Target } from '../target/target.js';
 import type { VersionSpec } from '../target/version-spec.js';
+import { emptyManagedRelease, ManagedReleases, type ManagedRelease } from './managed-releases.js';
+import { PerAppQueue } from './per-app-queue.js';
+import { entrySpecs, revertEntries, startEntries, stopEntries } from './release-entries.js';
 import { assertNoCollision, assertSettled, type ReleaseControllerPort } from './release-handover.js';
 import { releaseChanges, type ReleaseChanges } from './release-plan.js';
-import { ReleaseRouteSync, type RoutedRelease } from './release-route-sync.js';
-import { releaseVersionSpec } from './release-spec.js';
+import { ReleaseRouteSync } from './release-route-sync.js';
 import { ReleaseStore } from './release-store.js';
 import { waitForEntries } from './release-readiness.js';
 import { describeRelease, ReleaseEventLog, type ReleaseEvent, type ReleaseView } from './release-view.js';
@@ -60,19 +61,13 @@ export interface ReleaseResult extends ReleaseChanges {
   readonly release: ReleaseView;
 }
 
-interface Managed extends RoutedRelease {
-  readonly specs: Map<string, VersionSpec>;
-  readonly draining: Set<string>;
-  readonly appliedAt: number;
-}
-
 /** Runs apps from release files; emits `event` ({@link ReleaseEvent}). */
 export class ReleaseManager extends EventEmitter {
   readonly #options: ReleaseManagerOptions;
   readonly #store: ReleaseStore;
-  readonly #managed = new Map<string, Managed>();
+  readonly #managed: ManagedReleases;
   readonly #restored = new Map<string, { release: Release; draining: readonly string[] }>();
-  readonly #applying = new Map<string, Promise<unknown>>();
+  readonly #applying = new PerAppQueue();
   readonly #events = new ReleaseEventLog();
   readonly #abort = new AbortController();
   readonly #routes: ReleaseRouteSync;
@@ -82,6 +77,7 @@ export class ReleaseManager extends EventEmitter {
     super();
     this.#options = options;
     this.#store = new ReleaseStore(options.stateDir);
+    this.#managed = new ManagedReleases(() => options.apps());
     this.#routes = new ReleaseRouteSync(options.target, options.router, this.#abort.signal);
   }
 
@@ -100,11 +96,13 @@ export class ReleaseManager extends EventEmitter {
   async start(): Promise<void> {
     await this.#options.target.recover(this.#abort.signal);
     for (const [app, saved] of this.#restored) {
-      await this.#serialise(app, async () => {
-        const template = this.#templateOf(app);
-        this.#managed.set(app, this.#emptyManaged(template, saved.release, saved.draining));
-        await this.#applyRelease(template, saved.release, 'restore');
-      }).catch((err: unknown) => this.#event(app, 'RestoreFailed', (err as Error).message, 'warning'));
+      await this.#applying
+        .run(app, async () => {
+          const template = this.#managed.templateOf(app);
+          this.#managed.set(app, this.#emptyManaged(template, saved.release, saved.draining));
+          await this.#applyRelease(template, saved.release, 'restore');
+        })
+        .catch((err: unknown) => this.#event(app, 'RestoreFailed', (err as Error).message, 'warning'));
     }
     this.#restored.clear();
     this.#timer = setInterval(() => this.#syncAll(), this.#options.syncMs ?? 500);
@@ -118,7 +116,7 @@ export class ReleaseManager extends EventEmitter {
 
   /** Apps run from release files. */
   apps(): string[] {
-    return [...this.#managed.keys()];
+    return this.#managed.apps();
   }
 
   /**
@@ -129,8 +127,8 @@ export class ReleaseManager extends EventEmitter {
    * `AVIARY_NOT_FOUND`. Resolves once removed entries are drained and stopped.
    */
   apply(app: string, document: unknown, by = 'api'): Promise<ReleaseResult> {
-    return this.#serialise(app, async () => {
-      const template = this.#templateOf(app);
+    return this.#applying.run(app, async () => {
+      const template = this.#managed.templateOf(app);
       const parsed = parseReleaseDocument(document, { app, settings: this.#settings(template) });
       if (!parsed.ok) {
         const paths = parsed.issues.map((issue) => issue.path || '(root)').join(', ');
@@ -146,20 +144,19 @@ export class ReleaseManager extends EventEmitter {
     for (const template of apps) {
       const managed = this.#managed.get(template.name);
       if (!managed || JSON.stringify(managed.template) === JSON.stringify(template)) continue;
-      void this.#serialise(template.name, () =>
-        this.#applyRelease(template, this.#managed.get(template.name)!.release, 'edit', 'aviary.yaml'),
-      ).catch((err: unknown) =>
-        this.#event(template.name, 'TemplateUpdateFailed', (err as Error).message, 'warning'),
-      );
+      void this.#applying
+        .run(template.name, () =>
+          this.#applyRelease(template, this.#managed.get(template.name)!.release, 'edit', 'aviary.yaml'),
+        )
+        .catch((err: unknown) =>
+          this.#event(template.name, 'TemplateUpdateFailed', (err as Error).message, 'warning'),
+        );
     }
   }
 
   /** Re-reads the endpoints of the release that runs `targetApp` into the routes (a replica is leaving). */
   async resync(targetApp: string): Promise<void> {
-    for (const [app, managed] of this.#managed) {
-      const names = [...managed.specs.keys(), ...managed.draining];
-      if (names.some((name) => targetAppOf(app, name) === targetApp)) await this.#sync(app);
-    }
+    for (const app of this.#managed.appsRunning(targetApp)) await this.#sync(app);
   }
 
   /** The running release with readiness and each version's share of the routed traffic. */
@@ -184,7 +181,7 @@ export class ReleaseManager extends EventEmitter {
   async close(): Promise<void> {
     clearInterval(this.#timer);
     this.#abort.abort();
-    await Promise.allSettled([...this.#applying.values(), this.#routes.idle()]);
+    await Promise.allSettled([this.#applying.idle(), this.#routes.idle()]);
   }
 
   async #applyRelease(
@@ -200,26 +197,20 @@ export class ReleaseManager extends EventEmitter {
     const previous = this.#managed.get(app);
     const handedOver = previous === undefined && (controller?.apps().includes(app) ?? false);
     if (handedOver && controller) assertSettled(controller, app);
-    assertNoCollision(app, release, this.#takenNames(app));
-    const specs = new Map(
-      release.entries.map((entry) => [
-        entry.name,
-        releaseVersionSpec(template.process, app, entry, settings),
-      ]),
-    );
+    assertNoCollision(app, release, this.#managed.takenNames(app));
+    const specs = entrySpecs(template, release, settings);
     const running = mode === 'restore' ? new Map<string, VersionSpec>() : (previous?.specs ?? new Map());
     const changes = releaseChanges(running, specs);
-    for (const name of [...changes.started, ...changes.updated])
-      await target.ensureVersion(targetAppOf(app, name), 'primary', specs.get(name)!, signal);
+    await startEntries(target, app, specs, changes, signal);
     try {
       await waitForEntries(target, app, release, specs, changes, settings.readyTimeout, signal);
     } catch (err) {
-      if (mode === 'edit') await this.#revert(app, running, changes);
+      if (mode === 'edit') await revertEntries(target, app, running, changes);
       this.#event(app, 'ReleaseNotReady', `${(err as Error).message}`, 'warning');
       if (mode === 'edit') throw err;
     }
     const draining = new Set([...(previous?.draining ?? []), ...changes.removed]);
-    const managed: Managed = { ...this.#emptyManaged(template, release, [...draining]), specs };
+    const managed: ManagedRelease = { ...this.#emptyManaged(template, release, [...draining]), specs };
     this.#managed.set(app, managed);
     if (handedOver) this.#options.guard.claim(app);
     await this.#sync(app);
@@ -235,62 +226,29 @@ export class ReleaseManager extends EventEmitter {
     return { app, handedOver, ...changes, release: await this.view(app) };
   }
 
-  async #drain(app: string, managed: Managed, names: readonly string[], signal: AbortSignal): Promise<void> {
+  async #drain(
+    app: string,
+    managed: ManagedRelease,
+    names: readonly string[],
+    signal: AbortSignal,
+  ): Promise<void> {
     const list = names.join(', ');
     this.#event(app, 'Draining', `${list}: weight 0, requests in flight finish`, 'info');
     await sleep(this.#options.drainMs ?? 1000, undefined, { signal });
     for (const name of names) managed.draining.delete(name);
     await this.#sync(app);
     this.#event(app, 'RemovedFromRouting', `${list}: out of routing`, 'info');
-    await Promise.all(
-      names.map((name) => this.#options.target.stop(targetAppOf(app, name), 'primary', signal)),
-    );
+    await stopEntries(this.#options.target, app, names, signal);
     await this.#persist(managed);
     this.#event(app, 'VersionsStopped', `${list}: processes stopped`, 'info');
-  }
-
-  async #revert(
-    app: string,
-    running: ReadonlyMap<string, VersionSpec>,
-    changes: ReleaseChanges,
-  ): Promise<void> {
-    const { target } = this.#options;
-    await Promise.all(changes.started.map((name) => target.stop(targetAppOf(app, name), 'primary')));
-    for (const name of changes.updated)
-      await target.ensureVersion(targetAppOf(app, name), 'primary', running.get(name)!);
-  }
-
-  /** Target app names already in use, apart from `app`'s own entries. */
-  #takenNames(app: string): Map<string, string> {
-    const taken = new Map<string, string>();
-    for (const other of this.#options.apps()) taken.set(other.name, `app ${other.name} of aviary.yaml`);
-    for (const [other, managed] of this.#managed) {
-      if (other === app) continue;
-      for (const name of managed.specs.keys())
-        taken.set(targetAppOf(other, name), `entry ${name} of app ${other}`);
-    }
-    return taken;
-  }
-
-  #templateOf(app: string): AppSpec {
-    const template = this.#options.apps().find((a) => a.name === app) ?? this.#managed.get(app)?.template;
-    if (template === undefined) {
-      const known = this.#options.apps().map((a) => a.name);
-      throw new AviaryError(
-        'AVIARY_NOT_FOUND',
-        `app ${app} is not in aviary.yaml; a release runs versions of a configured app (known: ${known.join(', ') || 'none'})`,
-      );
-    }
-    return template;
   }
 
   #settings(template: AppSpec): ReleaseSettings {
     return this.#options.settingsFor?.(template) ?? DEFAULT_RELEASE_SETTINGS;
   }
 
-  #emptyManaged(template: AppSpec, release: Release, draining: readonly string[]): Managed {
-    const specs = new Map<string, VersionSpec>();
-    return { template, release, specs, draining: new Set(draining), appliedAt: this.#now(), lastRouted: '' };
+  #emptyManaged(template: AppSpec, release: Release, draining: readonly string[]): ManagedRelease {
+    return emptyManagedRelease(template, release, draining, this.#now());
   }
 
   #sync(app: string): Promise<void> {
@@ -298,7 +256,7 @@ export class ReleaseManager extends EventEmitter {
   }
 
   #syncAll(): void {
-    for (const app of this.#managed.keys()) {
+    for (const app of this.#managed.apps()) {
       if (this.#routes.busy(app)) continue;
       this.#sync(app).catch((err: unknown) => {
         if (!this.#abort.signal.aborted) this.#event(app, 'SyncFailed', (err as Error).message, 'warning');
@@ -306,16 +264,7 @@ export class ReleaseManager extends EventEmitter {
     }
   }
 
-  #serialise<T>(app: string, body: () => Promise<T>): Promise<T> {
-    const previous = this.#applying.get(app) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(body);
-    this.#applying.set(app, run);
-    return run.finally(() => {
-      if (this.#applying.get(app) === run) this.#applying.delete(app);
-    });
-  }
-
-  #persist({ template, release, draining, appliedAt }: Managed): Promise<void> {
+  #persist({ template, release, draining, appliedAt }: ManagedRelease): Promise<void> {
     return this.#store.save({ version: 1, app: template.name, release, draining: [...draining], appliedAt });
   }
 

@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import { durationMs } from './field-schemas.js';
-import { proxyNameSchema } from './proxy-name-schema.js';
+import { noteUniqueName, proxyNameSchema } from './proxy-name-schema.js';
 import { serviceSchema } from './proxy-service-schema.js';
 
 export { durationMs };
@@ -63,14 +63,7 @@ export const proxyConfigSchema = z
     const listenerNames = new Set<string>();
     const bound = new Set<string>();
     config.listeners.forEach((l, i) => {
-      if (listenerNames.has(l.name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['listeners', i, 'name'],
-          message: `duplicate listener name "${l.name}"`,
-        });
-      }
-      listenerNames.add(l.name);
+      noteUniqueName(listenerNames, l.name, ['listeners', i, 'name'], 'listener', ctx);
       const address = `${l.host}:${l.port}`;
       if (l.port !== 0 && bound.has(address)) {
         ctx.addIssue({
@@ -83,14 +76,7 @@ export const proxyConfigSchema = z
     });
     const serviceNames = new Set<string>();
     config.services.forEach((svc, i) => {
-      if (serviceNames.has(svc.name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['services', i, 'name'],
-          message: `duplicate service name "${svc.name}"`,
-        });
-      }
-      serviceNames.add(svc.name);
+      noteUniqueName(serviceNames, svc.name, ['services', i, 'name'], 'service', ctx);
       svc.listeners?.forEach((l, j) => {
         if (!listenerNames.has(l)) {
           ctx.addIssue({

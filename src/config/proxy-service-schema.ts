@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { durationMs } from './field-schemas.js';
-import { proxyNameSchema } from './proxy-name-schema.js';
+import { noteUniqueName, proxyNameSchema } from './proxy-name-schema.js';
 import { routeSchema } from './proxy-route-schema.js';
 
 const endpoint = z.string().transform((value, ctx) => {
@@ -75,25 +75,11 @@ export const serviceSchema = z
   .superRefine((svc, ctx) => {
     const versionNames = new Set<string>();
     svc.versions.forEach((v, i) => {
-      if (versionNames.has(v.name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['versions', i, 'name'],
-          message: `duplicate version name "${v.name}"`,
-        });
-      }
-      versionNames.add(v.name);
+      noteUniqueName(versionNames, v.name, ['versions', i, 'name'], 'version', ctx);
     });
     const routeNames = new Set<string>();
     svc.routes.forEach((r, i) => {
-      if (routeNames.has(r.name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['routes', i, 'name'],
-          message: `duplicate route name "${r.name}"`,
-        });
-      }
-      routeNames.add(r.name);
+      noteUniqueName(routeNames, r.name, ['routes', i, 'name'], 'route', ctx);
       const seen = new Set<string>();
       let total = 0;
       r.targets.forEach((t, j) => {

@@ -4,7 +4,6 @@
  * one process with nothing else installed. This is the composition root; every part can
  * also be used alone.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppSpec, AviaryConfig } from './config/app-schema.js';
@@ -20,7 +19,7 @@ import { EmbeddedRouter } from './router/embedded-router.js';
 import type { RolloutEventRecord } from './rollout/action-executor.js';
 import { RolloutController, type RolloutView } from './rollout/controller.js';
 import type { ExtraMetricEvaluator } from './rollout/check-runner.js';
-import { GateStore } from './rollout/gates.js';
+import { loadGates } from './rollout/gate-file.js';
 import { StateStore } from './rollout/state-store.js';
 import { WebhookClient } from './rollout/webhook-client.js';
 import { ProcessTarget } from './target/process-target.js';
@@ -58,14 +57,6 @@ export interface Runtime {
   update(config: AviaryConfig): void;
   /** Stops ticking, stops every process, closes the router and the API. */
   close(): Promise<void>;
-}
-
-async function loadGates(stateDir: string): Promise<GateStore> {
-  try {
-    return GateStore.fromJSON(JSON.parse(await readFile(join(stateDir, 'gates.json'), 'utf8')));
-  } catch {
-    return new GateStore();
-  }
 }
 
 function alertsFor(config: AviaryConfig): (app: AppSpec) => AlertDispatcher | undefined {

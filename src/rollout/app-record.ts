@@ -136,6 +136,33 @@ export function appendEvent(record: AppRecord, event: RolloutEventRecord): void 
   if (record.unsaved.length > EVENT_HISTORY) record.unsaved.splice(0, record.unsaved.length - EVENT_HISTORY);
 }
 
+/** A read-only view of one rollout for the API and the dashboard. */
+export interface RolloutView {
+  readonly app: string;
+  readonly revision: string;
+  readonly status: RolloutStatus | undefined;
+  readonly lastChecks: CheckResults | undefined;
+  readonly routing: AppRouting['lastAction'];
+  readonly pendingCommands: number;
+}
+
+/** The view of `record` now. */
+export function viewOf(record: AppRecord): RolloutView {
+  return {
+    app: record.spec.name,
+    revision: revisionOf(record.spec.process),
+    status: record.status,
+    lastChecks: record.lastChecks,
+    routing: record.routing.lastAction,
+    pendingCommands: record.commands.length,
+  };
+}
+
+/** The events of `records` after `since` (ms), oldest first. */
+export function eventsSince(records: readonly AppRecord[], since: number): RolloutEventRecord[] {
+  return records.flatMap((r) => r.events.filter((e) => e.at > since)).sort((a, b) => a.at - b.at);
+}
+
 /** The state document of a record. */
 export function persistedOf(record: AppRecord): PersistedRollout {
   return {

@@ -6,37 +6,33 @@
  */
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { revisionOf, type AppSpec } from '../config/app-schema.js';
+import type { AppSpec } from '../config/app-schema.js';
 import { AviaryError } from '../errors.js';
-import type { VersionRole } from '../target/target.js';
-import {
-  executeActions,
-  syncRoutes,
-  type AppRouting,
-  type ExecutorDeps,
-  type RolloutEventRecord,
-} from './action-executor.js';
-import { runChecks, type CheckRunnerDeps } from './check-runner.js';
+import { executeActions, syncRoutes, type ExecutorDeps, type RolloutEventRecord } from './action-executor.js';
+import type { CheckRunnerDeps } from './check-runner.js';
 import { ControllerMetrics } from './controller-metrics.js';
 import { gateAppId, type GateStore, type GateType } from './gates.js';
-import { NO_CHECKS, type CheckResults, type OperatorCommand, type RoleObservation } from './observations.js';
-import { requiredChecks } from './required-checks.js';
+import { saveGates } from './gate-file.js';
+import type { OperatorCommand } from './observations.js';
 import { SETTLED_PHASES, type RolloutStatus } from './rollout-status.js';
 import { StateJournal } from './state-journal.js';
-import { writeFileAtomic } from './state-files.js';
 import {
   appendEvent,
   EVENT_HISTORY,
   eventOf,
+  eventsSince,
   newAppRecord,
   persistedOf,
   rememberSpec,
   specFor,
+  viewOf,
   type AppRecord,
   type PersistedRollout,
+  type RolloutView,
 } from './app-record.js';
 import { restoreVersions } from './controller-resume.js';
 import { step, terminate } from './step.js';
+import { observeTick, type ObserveDeps } from './tick-observations.js';
 
 /** Options of a {@link RolloutController}. */
 export interface ControllerOptions {
@@ -51,15 +47,7 @@ export interface ControllerOptions {
   readonly now?: () => number;
 }
 
-/** A read-only view of one rollout for the API and the dashboard. */
-export interface RolloutView {
-  readonly app: string;
-  readonly revision: string;
-  readonly status: RolloutStatus | undefined;
-  readonly lastChecks: CheckResults | undefined;
-  readonly routing: AppRouting['lastAction'];
-  readonly pendingCommands: number;
-}
+export type { RolloutView } from './app-record.js';
 
 /** Drives every app's rollout; emits `event` (RolloutEventRecord) and `status` (RolloutView). */
 export class RolloutController extends EventEmitter {
@@ -67,6 +55,7 @@ export class RolloutController extends EventEmitter {
   private readonly records = new Map<string, AppRecord>();
   private readonly store: StateJournal<PersistedRollout, RolloutEventRecord>;
   private readonly deps: ExecutorDeps;
+  private readonly observeDeps: ObserveDeps;
   private readonly abort = new AbortController();
   private readonly now: () => number;
   private stopped = false;
@@ -80,6 +69,11 @@ export class RolloutController extends EventEmitter {
       onCompactionError: (err) =>
         process.emitWarning(`state journal compaction failed, retried after the next save: ${String(err)}`),
     });
+    this.observeDeps = {
+      target: options.executor.target,
+      checks: options.checks,
+      namespace: options.executor.namespace,
+    };
     this.deps = {
       ...options.executor,
       onEvent: (event) => this.recordEvent(event),
@@ -146,16 +140,6 @@ export class RolloutController extends EventEmitter {
     return record.running;
   }
 
-  private async observeRole(app: string, role: VersionRole): Promise<RoleObservation> {
-    const status = await this.options.executor.target.status(app, role);
-    if (!status || status.desiredReplicas === 0) return { revision: null, replicas: 0, readyReplicas: 0 };
-    return {
-      revision: status.revision,
-      replicas: status.desiredReplicas,
-      readyReplicas: status.readyReplicas,
-    };
-  }
-
   private async runTick(record: AppRecord): Promise<void> {
     const started = process.hrtime.bigint();
     const { spec } = record;
@@ -163,28 +147,9 @@ export class RolloutController extends EventEmitter {
     let nextDelay = this.options.maxTickMs ?? 1000;
     try {
       const now = this.now();
-      const [primary, canary] = await Promise.all([
-        this.observeRole(spec.name, 'primary'),
-        this.observeRole(spec.name, 'canary'),
-      ]);
-      const commands = record.commands.splice(0);
-      let checks: CheckResults = NO_CHECKS;
-      if (commands.length === 0) {
-        const required = requiredChecks(spec, record.status, now, { primary, canary });
-        if (required.hookStages.length > 0 || required.metrics.length > 0) {
-          checks = await runChecks(
-            this.options.checks,
-            spec,
-            required,
-            { namespace: this.namespace, checksum: record.status?.lastAppliedSpec ?? '' },
-            now,
-            signal,
-          );
-          record.lastChecks = checks;
-        }
-      }
+      const observations = await observeTick(this.observeDeps, record, now, signal);
       const before = record.status;
-      const result = step(spec, record.status, { primary, canary, checks, commands }, now);
+      const result = step(spec, record.status, observations, now);
       record.status = result.status;
       await this.consumeGates(spec.name, before, result.status);
       await executeActions(
@@ -200,7 +165,7 @@ export class RolloutController extends EventEmitter {
       this.metrics.observeTick(
         spec.name,
         result.status,
-        checks,
+        observations.checks,
         Number(process.hrtime.bigint() - started) / 1e9,
       );
       await this.persist(record);
@@ -230,14 +195,7 @@ export class RolloutController extends EventEmitter {
     if (!before || before.phase === after.phase) return;
     const id = gateAppId(app, this.namespace);
     if (after.phase === 'Failed' && this.options.gates.consume(id, 'rollback', 'rollout rolled back'))
-      await this.saveGates();
-  }
-
-  private async saveGates(): Promise<void> {
-    await writeFileAtomic(
-      join(this.options.stateDir, 'gates.json'),
-      JSON.stringify(this.options.gates.toJSON()),
-    );
+      await saveGates(this.options.stateDir, this.options.gates);
   }
 
   private recordEvent(event: RolloutEventRecord): void {
@@ -292,7 +250,7 @@ export class RolloutController extends EventEmitter {
     const request = { by, ...(reason !== undefined ? { reason } : {}) };
     if (open) this.options.gates.open(id, gate, request);
     else this.options.gates.close(id, gate, request);
-    await this.saveGates();
+    await saveGates(this.options.stateDir, this.options.gates);
     const message = `${gate} gate ${open ? 'opened' : 'closed'} by ${by}${reason ? `: ${reason}` : ''}`;
     this.recordEvent(eventOf(record, app, this.now(), open ? 'GateOpened' : 'GateClosed', message));
     this.schedule(app, 0);
@@ -311,15 +269,7 @@ export class RolloutController extends EventEmitter {
 
   /** A view of one rollout. */
   view(app: string): RolloutView {
-    const record = this.recordFor(app);
-    return {
-      app,
-      revision: revisionOf(record.spec.process),
-      status: record.status,
-      lastChecks: record.lastChecks,
-      routing: record.routing.lastAction,
-      pendingCommands: record.commands.length,
-    };
+    return viewOf(this.recordFor(app));
   }
 
   /** The app's spec. */
@@ -329,8 +279,7 @@ export class RolloutController extends EventEmitter {
 
   /** Events of one app (or all), oldest first, after `since` (ms). */
   events(app?: string, since = 0): RolloutEventRecord[] {
-    const records = app === undefined ? [...this.records.values()] : [this.recordFor(app)];
-    return records.flatMap((r) => r.events.filter((e) => e.at > since)).sort((a, b) => a.at - b.at);
+    return eventsSince(app === undefined ? [...this.records.values()] : [this.recordFor(app)], since);
   }
 
   /** Terminates an app's rollout: stops its processes and removes its routes. */

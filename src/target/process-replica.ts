@@ -5,42 +5,15 @@
  * not our child, so its exit is noticed by polling `/proc` instead of a `exit` event, and its
  * output is lost (its stdout pipe went with the crashed controller).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import type { ChildRecord } from './child-registry.js';
-import { ProbeTracker, runProbeLoop, type ProbePlan } from './probe.js';
+import { ProbeTracker, type ProbePlan } from './probe.js';
 import { processStartTicks, signalGroup, terminateGroup, waitForExit } from './process-group.js';
-import { replicaEnvironment } from './replica-environment.js';
-import { RestartBackoff, type RestartBackoffOptions } from './restart-backoff.js';
-import type { ReplicaPhase, ReplicaStatus, VersionRole } from './target.js';
+import type { ReplicaHost } from './replica-host.js';
+import { launchReplica } from './replica-launch.js';
+import { startReplicaProbes } from './replica-probes.js';
+import { ReplicaRestartPolicy } from './replica-restart-policy.js';
+import type { ReplicaPhase, ReplicaStatus } from './target.js';
 import type { VersionSpec } from './version-spec.js';
-import type { VersionLog } from './version-log.js';
-
-/** Consecutive port races tolerated before a start failure counts as a crash. */
-const MAX_PORT_RETRIES = 5;
-
-/** What a replica needs from the version that owns it. */
-export interface ReplicaHost {
-  readonly app: string;
-  readonly role: VersionRole;
-  readonly log: VersionLog;
-  readonly settings: ReplicaSettings;
-  /** A loopback port that is free and not used by another replica. */
-  allocatePort(): Promise<number>;
-  /** Readiness, pid or port changed: re-evaluate the version and persist the registry. */
-  replicaChanged(replica: ProcessReplica): void;
-  /** The replica failed and will be restarted; `message` becomes the version's `lastError`. */
-  replicaFailed(replica: ProcessReplica, message: string): void;
-}
-
-/** Target-wide settings of replicas. */
-export interface ReplicaSettings {
-  readonly instance: string;
-  readonly inheritEnv: readonly string[];
-  readonly backoff: RestartBackoffOptions;
-  readonly stopGraceMs: number;
-  readonly adoptedPollMs: number;
-  readonly now: () => number;
-}
 
 /** One supervised process. */
 export class ProcessReplica {
@@ -49,17 +22,13 @@ export class ProcessReplica {
   #port: number | null = null;
   #startedAt = 0;
   #startTicks: string | null = null;
-  #restarts = 0;
   #adopted = false;
   #run = 0;
   #runControl = new AbortController();
   #readiness: ProbeTracker;
   #livenessFailure: string | undefined;
-  #sawAddressInUse = false;
-  #everReady = false;
-  #portRetries = 0;
   #restartTimer: NodeJS.Timeout | undefined;
-  readonly #backoff: RestartBackoff;
+  readonly #restartPolicy: ReplicaRestartPolicy;
 
   constructor(
     private readonly host: ReplicaHost,
@@ -69,7 +38,7 @@ export class ProcessReplica {
     private readinessPlan: ProbePlan,
     private livenessPlan: ProbePlan | undefined,
   ) {
-    this.#backoff = new RestartBackoff(host.settings.backoff);
+    this.#restartPolicy = new ReplicaRestartPolicy(host.settings.backoff);
     this.#readiness = new ProbeTracker(readinessPlan, false);
   }
 
@@ -169,7 +138,7 @@ export class ProcessReplica {
       pid: this.#pid,
       endpoint,
       ready: this.ready,
-      restarts: this.#restarts,
+      restarts: this.#restartPolicy.restarts,
       adopted: this.#adopted,
     };
   }
@@ -177,33 +146,20 @@ export class ProcessReplica {
   #launch(port: number): void {
     const run = this.#beginRun();
     this.#port = port;
-    this.#sawAddressInUse = false;
+    this.#restartPolicy.spawned();
     this.#startedAt = this.host.settings.now();
-    const child = spawn(this.spec.command, [...this.spec.args], {
-      ...(this.spec.cwd === undefined ? {} : { cwd: this.spec.cwd }),
-      env: replicaEnvironment(
-        {
-          app: this.host.app,
-          role: this.host.role,
-          revision: this.revision,
-          replica: this.replica,
-          instance: this.host.settings.instance,
-          port,
-        },
-        this.spec.env,
-        this.host.settings.inheritEnv,
-      ),
-      shell: false,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { app, role, log, settings } = this.host;
+    const { revision, replica } = this;
+    const child = launchReplica({
+      spec: this.spec,
+      identity: { app, role, revision, replica, instance: settings.instance, port },
+      inheritEnv: settings.inheritEnv,
+      log,
+      onExit: (how) => this.#exited(run, how),
+      onAddressInUse: () => this.#restartPolicy.addressInUse(),
     });
-    child.once('error', (error) => this.#exited(run, `failed to start: ${error.message}`));
-    child.once('exit', (code, signal) =>
-      this.#exited(run, signal === null ? `exited with code ${code ?? 0}` : `was killed by ${signal}`),
-    );
     if (child.pid === undefined) return;
     this.#pid = child.pid;
-    this.#attachOutput(child);
     this.#note(`started pid ${child.pid} on port ${port}`);
     void processStartTicks(child.pid).then((ticks) => {
       if (run === this.#run) this.#startTicks = ticks;
@@ -213,45 +169,25 @@ export class ProcessReplica {
     this.#startProbes(run, this.#runControl.signal);
   }
 
-  #attachOutput(child: ChildProcess): void {
-    if (child.stdout !== null) this.host.log.attach(child.stdout, this.replica, this.revision, 'stdout');
-    if (child.stderr !== null) {
-      this.host.log.attach(child.stderr, this.replica, this.revision, 'stderr');
-      child.stderr.on('data', (chunk: string) => {
-        if (chunk.includes('EADDRINUSE')) this.#sawAddressInUse = true;
-      });
-    }
-  }
-
   #startProbes(run: number, signal: AbortSignal): void {
-    const port = (): number | null => (run === this.#run ? this.#port : null);
-    void runProbeLoop(
-      port,
-      () => this.readinessPlan,
-      signal,
-      (ok) => {
-        if (this.#readiness.record(ok)) this.#readinessChanged();
-        return true;
+    startReplicaProbes(
+      {
+        port: () => (run === this.#run ? this.#port : null),
+        readinessPlan: () => this.readinessPlan,
+        livenessPlan: () => this.livenessPlan,
+        readinessResult: (ok) => {
+          if (this.#readiness.record(ok)) this.#readinessChanged();
+        },
+        livenessFailed: (plan) => this.#livenessFailed(plan),
       },
-    );
-    const liveness = new ProbeTracker(this.livenessPlan ?? this.readinessPlan, true);
-    void runProbeLoop(
-      port,
-      () => this.livenessPlan,
       signal,
-      (ok, plan) => {
-        if (!liveness.record(ok)) return true;
-        this.#livenessFailed(plan);
-        return false;
-      },
     );
   }
 
   #readinessChanged(): void {
     const ready = this.#readiness.healthy;
     if (ready) {
-      this.#everReady = true;
-      this.#portRetries = 0;
+      this.#restartPolicy.becameReady();
       this.#phase = 'running';
     }
     this.#note(ready ? 'ready' : 'not ready: readiness probe failing');
@@ -283,9 +219,7 @@ export class ProcessReplica {
     if (pid !== null) signalGroup(pid, 'SIGKILL');
     this.#pid = null;
     this.#adopted = false;
-    const raced = this.#sawAddressInUse && !this.#everReady && this.#portRetries < MAX_PORT_RETRIES;
-    if (raced) {
-      this.#portRetries += 1;
+    if (this.#restartPolicy.takePortRetry()) {
       this.#note(`port ${this.#port ?? '?'} was taken before the process bound it; retrying on a new port`);
       void this.start();
       return;
@@ -296,8 +230,7 @@ export class ProcessReplica {
   }
 
   #failed(why: string, runMs: number): void {
-    const delay = this.#backoff.delayAfterExit(runMs);
-    this.#restarts += 1;
+    const delay = this.#restartPolicy.crashed(runMs);
     this.#phase = 'backoff';
     this.#restartTimer = setTimeout(() => void this.start(), delay);
     const message = `replica ${this.replica}: ${why} after ${runMs} ms; restarting in ${delay} ms`;
@@ -315,7 +248,7 @@ export class ProcessReplica {
     this.#cancelRun();
     this.#runControl = new AbortController();
     this.#readiness = new ProbeTracker(this.readinessPlan, false);
-    this.#everReady = false;
+    this.#restartPolicy.runBegan();
     return ++this.#run;
   }
 

@@ -5,16 +5,16 @@
  * a crash adopts them (see docs/adr/0005-process-target.md).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { readRegistry, RegistryWriter, type ChildRecord, type RegistryDocument } from './child-registry.js';
+import { RegistryWriter, type ChildRecord, type RegistryDocument } from './child-registry.js';
 import { findFreePort } from './free-port.js';
-import { processStartTicks, terminateGroup } from './process-group.js';
-import { assertOwnerGone, planRecovery, stateDirInUse } from './process-recovery.js';
-import type { ReplicaSettings } from './process-replica.js';
+import { PortReservations } from './port-reservations.js';
+import { adoptPreviousRun, openStateDir } from './previous-run.js';
+import { processStartTicks } from './process-group.js';
+import { DEFAULT_LOG_LINES, replicaSettingsOf, type ProcessTargetOptions } from './process-target-options.js';
 import { ProcessVersion } from './process-version.js';
-import { DEFAULT_INHERITED_ENV } from './replica-environment.js';
-import type { RestartBackoffOptions } from './restart-backoff.js';
+import type { ReplicaSettings } from './replica-host.js';
+import { StateDirClaim } from './state-dir-claim.js';
 import { TargetError } from './target-error.js';
 import {
   assertAppName,
@@ -27,37 +27,11 @@ import {
   type VersionRole,
   type VersionStatus,
 } from './target.js';
+import { VersionLocks } from './version-locks.js';
 import { VersionLog } from './version-log.js';
 import type { VersionSpec } from './version-spec.js';
 
-/** Options of {@link ProcessTarget}. */
-export interface ProcessTargetOptions {
-  /** Holds `children.json` and `logs/`. Created when missing (mode 0700). */
-  readonly stateDir: string;
-  /** Lines kept in memory per version. Default 1000. */
-  readonly logLines?: number;
-  /** Time between SIGTERM and SIGKILL when stopping. Default 10 s. */
-  readonly stopGraceMs?: number;
-  /** Restart backoff. Default 200 ms doubling to 30 s, reset after 60 s of stable running. */
-  readonly restartBackoff?: RestartBackoffOptions;
-  /** How often an adopted process (not our child, so no exit event) is checked. Default 500 ms. */
-  readonly adoptedPollMs?: number;
-  /** Controller variables inherited by replicas. Default {@link DEFAULT_INHERITED_ENV}. */
-  readonly inheritEnv?: readonly string[];
-  /** Port finder, a seam for tests. Default: bind port 0 on 127.0.0.1. */
-  readonly allocatePort?: (exclude: ReadonlySet<number>) => Promise<number>;
-  /** Clock for run durations and log timestamps. Default `Date.now`. */
-  readonly now?: () => number;
-  /**
-   * Called before a ready replica of a version that keeps running is stopped (scale-down,
-   * or an old revision replaced by a ready new one). The controller takes the endpoint out
-   * of the router and lets requests in flight finish before the promise resolves.
-   */
-  readonly onRetiring?: (app: string, role: VersionRole, endpoint: string) => Promise<void>;
-}
-
-/** State directories claimed by a live instance in this process. */
-const claimedStateDirs = new Set<string>();
+export type { ProcessTargetOptions } from './process-target-options.js';
 
 /** Runs versions as local process groups. */
 export class ProcessTarget implements Target {
@@ -65,18 +39,22 @@ export class ProcessTarget implements Target {
   readonly #stateDir: string;
   readonly #options: ProcessTargetOptions;
   readonly #versions = new Map<string, ProcessVersion>();
-  readonly #locks = new Map<string, Promise<unknown>>();
-  readonly #pendingPorts = new Set<number>();
+  readonly #locks = new VersionLocks();
+  readonly #ports: PortReservations;
+  readonly #claim: StateDirClaim;
   #settings: ReplicaSettings | undefined;
   #instance = '';
   #writer: RegistryWriter | undefined;
   #recovery: Promise<RecoveryReport> | undefined;
   #state: 'open' | 'closing' | 'closed' = 'open';
-  #claimed = false;
 
   constructor(options: ProcessTargetOptions) {
     this.#options = options;
     this.#stateDir = resolve(options.stateDir);
+    this.#claim = new StateDirClaim(this.#stateDir);
+    this.#ports = new PortReservations(options.allocatePort ?? findFreePort, () =>
+      [...this.#versions.values()].flatMap((version) => version.ports()),
+    );
   }
 
   /** Path of the child registry. */
@@ -164,13 +142,13 @@ export class ProcessTarget implements Target {
     if (this.#state !== 'open') return;
     this.#state = 'closing';
     await this.#recovery?.catch(() => undefined);
-    await Promise.allSettled(this.#locks.values());
+    await this.#locks.settled();
     const versions = [...this.#versions.values()];
     this.#versions.clear();
     await Promise.all(versions.map((version) => version.stopAll(signal)));
     await this.#writer?.flush();
     this.#state = 'closed';
-    this.#unclaim();
+    this.#claim.release();
   }
 
   /**
@@ -181,33 +159,30 @@ export class ProcessTarget implements Target {
     if (this.#state !== 'open') return;
     this.#state = 'closing';
     await this.#recovery?.catch(() => undefined);
-    await Promise.allSettled(this.#locks.values());
+    await this.#locks.settled();
     await this.#writer?.flush();
     await Promise.all([...this.#versions.values()].map((version) => version.release()));
     this.#versions.clear();
     this.#state = 'closed';
-    this.#unclaim();
+    this.#claim.release();
   }
 
   async #recover(): Promise<RecoveryReport> {
     // Claimed before the first await, so two instances in one process cannot both pass the check.
-    if (claimedStateDirs.has(this.#stateDir)) throw stateDirInUse(this.#stateDir, process.pid);
-    claimedStateDirs.add(this.#stateDir);
-    this.#claimed = true;
+    this.#claim.take();
     try {
       return await this.#recoverClaimed();
     } catch (error) {
-      this.#unclaim();
+      this.#claim.release();
       throw error;
     }
   }
 
   async #recoverClaimed(): Promise<RecoveryReport> {
-    await mkdir(this.logDir, { recursive: true, mode: 0o700 });
-    const previous = await readRegistry(this.registryPath);
-    if (previous !== undefined) await assertOwnerGone(previous, this.#stateDir);
+    const { registryPath, logDir } = this;
+    const previous = await openStateDir({ stateDir: this.#stateDir, registryPath, logDir });
     this.#instance = previous?.instance ?? randomUUID();
-    this.#settings = this.#settingsFor(this.#instance);
+    this.#settings = replicaSettingsOf(this.#options, this.#instance);
     const owner = { pid: process.pid, startTicks: await processStartTicks(process.pid) };
     this.#writer = new RegistryWriter(
       this.registryPath,
@@ -218,37 +193,17 @@ export class ProcessTarget implements Target {
       await this.#writer.flush();
       return { adopted: [], discarded: [] };
     }
-    const plan = await planRecovery(previous);
-    for (const version of previous.versions) {
-      const records = plan.adopt.filter((r) => r.app === version.app && r.role === version.role);
-      await this.#createVersion(version.app, version.role, version.spec).adopt(records);
-    }
-    const grace = this.#settings.stopGraceMs;
-    await Promise.all(plan.terminate.map((pid) => terminateGroup(pid, grace)));
+    const report = await adoptPreviousRun(
+      previous,
+      (app, role, spec) => this.#createVersion(app, role, spec),
+      this.#settings.stopGraceMs,
+    );
     await this.#writer.flush();
-    const adopted = plan.adopt.map(({ app, role, replica, pid }) => ({ app, role, replica, pid }));
-    return { adopted, discarded: plan.discarded };
-  }
-
-  #unclaim(): void {
-    if (this.#claimed) claimedStateDirs.delete(this.#stateDir);
-    this.#claimed = false;
+    return report;
   }
 
   #closedError(): TargetError {
     return new TargetError('AVIARY_TARGET_CLOSED', `process target in ${this.#stateDir} is closed`);
-  }
-
-  #settingsFor(instance: string): ReplicaSettings {
-    const options = this.#options;
-    return {
-      instance,
-      inheritEnv: options.inheritEnv ?? DEFAULT_INHERITED_ENV,
-      backoff: options.restartBackoff ?? {},
-      stopGraceMs: options.stopGraceMs ?? 10_000,
-      adoptedPollMs: options.adoptedPollMs ?? 500,
-      now: options.now ?? Date.now,
-    };
   }
 
   #createVersion(app: string, role: VersionRole, spec: VersionSpec): ProcessVersion {
@@ -258,27 +213,18 @@ export class ProcessTarget implements Target {
       logDir: this.logDir,
       app,
       role,
-      capacity: this.#options.logLines ?? 1000,
+      capacity: this.#options.logLines ?? DEFAULT_LOG_LINES,
       now: settings.now,
     });
     const host = {
       settings,
-      allocatePort: () => this.#allocatePort(),
+      allocatePort: () => this.#ports.allocate(),
       changed: () => this.#writer?.schedule(),
       retiring: (endpoint: string) => this.#options.onRetiring?.(app, role, endpoint) ?? Promise.resolve(),
     };
     const version = new ProcessVersion(host, app, role, spec, log);
     this.#versions.set(keyOf(app, role), version);
     return version;
-  }
-
-  async #allocatePort(): Promise<number> {
-    const inUse = new Set([...this.#pendingPorts, ...[...this.#versions.values()].flatMap((v) => v.ports())]);
-    const port = await (this.#options.allocatePort ?? findFreePort)(inUse);
-    // Held until the replica records it, so two concurrent starts never get the same port.
-    this.#pendingPorts.add(port);
-    setTimeout(() => this.#pendingPorts.delete(port), 1_000).unref();
-    return port;
   }
 
   #snapshot(owner: RegistryDocument['owner']): RegistryDocument {
@@ -302,23 +248,13 @@ export class ProcessTarget implements Target {
   ): Promise<T> {
     signal?.throwIfAborted();
     await this.#ready(signal);
-    const key = keyOf(app, role);
-    const previous = this.#locks.get(key) ?? Promise.resolve();
-    const run = previous
-      .catch(() => undefined)
-      .then(() => {
-        signal?.throwIfAborted();
-        if (this.#state !== 'open') throw this.#closedError();
-        return body();
-      });
-    this.#locks.set(key, run);
-    try {
-      const result = await run;
-      await this.#writer?.flush();
-      return result;
-    } finally {
-      if (this.#locks.get(key) === run) this.#locks.delete(key);
-    }
+    const result = await this.#locks.run(keyOf(app, role), () => {
+      signal?.throwIfAborted();
+      if (this.#state !== 'open') throw this.#closedError();
+      return body();
+    });
+    await this.#writer?.flush();
+    return result;
   }
 }
 

@@ -7,7 +7,8 @@
  */
 import type { ChildRecord } from './child-registry.js';
 import { DEFAULT_READINESS_PLAN, httpProbePlan, type ProbePlan } from './probe.js';
-import { ProcessReplica, type ReplicaHost, type ReplicaSettings } from './process-replica.js';
+import { ProcessReplica } from './process-replica.js';
+import type { ReplicaHost, ReplicaSettings } from './replica-host.js';
 import { readyPercentOf, type VersionRole, type VersionStatus } from './target.js';
 import { revisionOf, type VersionSpec } from './version-spec.js';
 import type { VersionLog } from './version-log.js';

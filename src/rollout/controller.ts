@@ -30,7 +30,7 @@ import {
   type PersistedRollout,
   type RolloutView,
 } from './app-record.js';
-import { restoreVersions } from './controller-resume.js';
+import { restoreVersions, waitForRestoredVersions } from './controller-resume.js';
 import { step, terminate } from './step.js';
 import { observeTick, type ObserveDeps } from './tick-observations.js';
 
@@ -42,6 +42,11 @@ export interface ControllerOptions {
   readonly gates: GateStore;
   /** Longest wait between ticks (readiness and commands are noticed this fast). Default 1 s. */
   readonly maxTickMs?: number;
+  /**
+   * At start, how long to wait for the versions found running (or restarted) to be ready
+   * before their routes are restored; default 5 s.
+   */
+  readonly restoreReadyTimeoutMs?: number;
   /** Journal size at which the rollout state journal is sealed and folded (ADR 0009); default 16 MiB. */
   readonly compactStateAtBytes?: number;
   readonly now?: () => number;
@@ -87,18 +92,25 @@ export class RolloutController extends EventEmitter {
     return this.options.executor.namespace;
   }
 
-  /** Loads persisted state, adopts what still runs, restores routes, then starts ticking. */
+  /**
+   * Loads persisted state, adopts what still runs (or starts it again), waits for it to be
+   * ready, restores routes, then starts ticking.
+   */
   async start(apps: readonly AppSpec[]): Promise<void> {
     await this.options.executor.target.recover(this.abort.signal);
     const saved = await this.store.loadAll();
+    const { target } = this.options.executor;
     for (const spec of apps) {
       const record = newAppRecord(spec, saved.get(spec.name));
       rememberSpec(record, spec);
       this.records.set(spec.name, record);
-      if (record.status) {
-        await restoreVersions(record, this.options.executor.target, this.deps, this.now(), this.abort.signal);
-        await syncRoutes(this.deps, spec, record.routing, this.abort.signal).catch(() => undefined);
-      }
+      if (record.status) await restoreVersions(record, target, this.deps, this.now(), this.abort.signal);
+    }
+    const restoreWait = this.options.restoreReadyTimeoutMs ?? 5_000;
+    await waitForRestoredVersions(this.records.values(), target, restoreWait, this.abort.signal);
+    for (const record of this.records.values()) {
+      if (record.status)
+        await syncRoutes(this.deps, record.spec, record.routing, this.abort.signal).catch(() => undefined);
     }
     for (const name of this.records.keys()) this.schedule(name, 0);
   }

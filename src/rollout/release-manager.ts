@@ -21,7 +21,7 @@ import type { TrafficRouter } from '../router/traffic-router.js';
 import type { Target } from '../target/target.js';
 import type { VersionSpec } from '../target/version-spec.js';
 import { emptyManagedRelease, ManagedReleases, type ManagedRelease } from './managed-releases.js';
-import { PerAppQueue } from './per-app-queue.js';
+import { KeyedQueue } from '../keyed-queue.js';
 import { entrySpecs, revertEntries, startEntries, stopEntries } from './release-entries.js';
 import { assertNoCollision, assertSettled, type ReleaseControllerPort } from './release-handover.js';
 import { releaseChanges, type ReleaseChanges } from './release-plan.js';
@@ -67,7 +67,7 @@ export class ReleaseManager extends EventEmitter {
   readonly #store: ReleaseStore;
   readonly #managed: ManagedReleases;
   readonly #restored = new Map<string, { release: Release; draining: readonly string[] }>();
-  readonly #applying = new PerAppQueue();
+  readonly #applying = new KeyedQueue();
   readonly #events = new ReleaseEventLog();
   readonly #abort = new AbortController();
   readonly #routes: ReleaseRouteSync;
@@ -181,7 +181,7 @@ export class ReleaseManager extends EventEmitter {
   async close(): Promise<void> {
     clearInterval(this.#timer);
     this.#abort.abort();
-    await Promise.allSettled([this.#applying.idle(), this.#routes.idle()]);
+    await Promise.allSettled([this.#applying.settled(), this.#routes.idle()]);
   }
 
   async #applyRelease(

@@ -27,7 +27,7 @@ import {
   type VersionRole,
   type VersionStatus,
 } from './target.js';
-import { VersionLocks } from './version-locks.js';
+import { KeyedQueue } from '../keyed-queue.js';
 import { VersionLog } from './version-log.js';
 import type { VersionSpec } from './version-spec.js';
 
@@ -39,7 +39,7 @@ export class ProcessTarget implements Target {
   readonly #stateDir: string;
   readonly #options: ProcessTargetOptions;
   readonly #versions = new Map<string, ProcessVersion>();
-  readonly #locks = new VersionLocks();
+  readonly #locks = new KeyedQueue();
   readonly #ports: PortReservations;
   readonly #claim: StateDirClaim;
   #settings: ReplicaSettings | undefined;

@@ -12,7 +12,8 @@
 /** A change: `[path, value]` sets the value at `path`; `[path]` deletes the key at `path`. */
 export type JsonChange = readonly [path: readonly string[], value?: unknown];
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** Whether `value` is a JSON object (not an array, not null): what a delta can reach into. */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -72,7 +73,7 @@ function collect(
     const before = Object.hasOwn(from, key) ? from[key] : undefined;
     // The same object again is unchanged: saved documents are never edited (see StateJournal.save).
     if (after === undefined || before === after) continue;
-    if (isPlainObject(before) && isPlainObject(after)) {
+    if (isJsonObject(before) && isJsonObject(after)) {
       path.push(key);
       collect(before, after, path, changes);
       path.pop();
@@ -92,7 +93,7 @@ export function applyJsonDelta(target: Record<string, unknown>, changes: readonl
     for (const key of path.slice(0, -1)) {
       // Own keys only: a key such as "__proto__" (an env var name, say) is data, never a way out.
       const next = Object.hasOwn(node, key) ? node[key] : undefined;
-      if (!isPlainObject(next)) throw new Error(`change at ${path.join('.')}: ${key} is not an object`);
+      if (!isJsonObject(next)) throw new Error(`change at ${path.join('.')}: ${key} is not an object`);
       node = next;
     }
     const last = path.at(-1);

@@ -8,7 +8,7 @@ import { open, readdir, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AviaryError } from '../errors.js';
-import { applyJsonDelta, isJsonDelta } from './json-delta.js';
+import { applyJsonDelta, isJsonDelta, isJsonObject } from './json-delta.js';
 import { assertAppName } from './state-files.js';
 
 /** Path of the journal of `generation` in `dir`: `journal.<generation>.jsonl`. */
@@ -135,10 +135,10 @@ export function applyLine(
 function applyDelta(path: string, app: string, state: unknown, delta: unknown): void {
   if (!isJsonDelta(delta))
     throw corrupt(path, `app ${app}: expected delta to be a list of [path, value?] changes`);
-  if (typeof state !== 'object' || state === null || Array.isArray(state))
+  if (!isJsonObject(state))
     throw corrupt(path, `app ${app}: a delta line follows a state that is not an object`);
   try {
-    applyJsonDelta(state as Record<string, unknown>, delta);
+    applyJsonDelta(state, delta);
   } catch (err) {
     throw corrupt(path, `app ${app}: ${(err as Error).message}`);
   }

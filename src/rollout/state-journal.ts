@@ -6,7 +6,7 @@
  * the sealed one is folded into the snapshots in the background, a few apps at a time,
  * then deleted. See docs/adr/0009-rollout-state-journal.md.
  */
-import { jsonDelta, jsonEqual } from './json-delta.js';
+import { isJsonObject, jsonDelta, jsonEqual } from './json-delta.js';
 import { foldJournal } from './state-journal-fold.js';
 import {
   foldFromDisk,
@@ -69,13 +69,9 @@ interface PendingSave {
  * lines fold to) when both are objects, else the whole state. Nothing when only events are new.
  */
 function stateField(base: unknown, state: unknown): string {
-  if (!isDocument(base) || !isDocument(state)) return `,"state":${JSON.stringify(state)}`;
+  if (!isJsonObject(base) || !isJsonObject(state)) return `,"state":${JSON.stringify(state)}`;
   const delta = jsonDelta(base, state);
   return delta.length > 0 ? `,"delta":${JSON.stringify(delta)}` : '';
-}
-
-function isDocument(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Per-app state under `<dir>/`: a shared journal plus snapshots. One writer per directory. */

@@ -25,38 +25,32 @@ function recordIn(phase: 'Progressing' | 'Succeeded'): AppRecord {
   return record;
 }
 
+/** Waits for one app in `phase` on `target`, giving up after `timeoutMs`. */
+const waitFor = (target: SlowStartTarget, phase: 'Progressing' | 'Succeeded', timeoutMs = 60_000) =>
+  waitForRestoredVersions(
+    [recordIn(phase)],
+    target as unknown as Target,
+    timeoutMs,
+    AbortSignal.timeout(60_000),
+  );
+
 describe('waitForRestoredVersions', () => {
   it('waits until every role the saved status runs has a ready replica', async () => {
     const target = new SlowStartTarget({ 'shop/primary': 2, 'shop/canary': 4 });
-    await waitForRestoredVersions(
-      [recordIn('Progressing')],
-      target as unknown as Target,
-      60_000,
-      AbortSignal.timeout(60_000),
-    );
+    await waitFor(target, 'Progressing');
     expect(target.reads.get('shop/primary')).toBe(3);
     expect(target.reads.get('shop/canary')).toBe(5);
   });
 
   it('does not wait for a canary a settled rollout does not run', async () => {
     const target = new SlowStartTarget({ 'shop/primary': 0 });
-    await waitForRestoredVersions(
-      [recordIn('Succeeded')],
-      target as unknown as Target,
-      60_000,
-      AbortSignal.timeout(60_000),
-    );
+    await waitFor(target, 'Succeeded');
     expect([...target.reads.keys()]).toEqual(['shop/primary']);
   });
 
   it('gives up on a version that never gets ready, so the start goes on', async () => {
     const target = new SlowStartTarget({});
-    await waitForRestoredVersions(
-      [recordIn('Succeeded')],
-      target as unknown as Target,
-      200,
-      AbortSignal.timeout(60_000),
-    );
+    await waitFor(target, 'Succeeded', 200);
     expect(target.reads.get('shop/primary')).toBeGreaterThan(0);
   });
 });

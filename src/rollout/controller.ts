@@ -32,7 +32,7 @@ import {
 } from './app-record.js';
 import { restoreVersions, waitForRestoredVersions } from './controller-resume.js';
 import { step, terminate } from './step.js';
-import { observeTick, type ObserveDeps } from './tick-observations.js';
+import { tickObservations, type ObserveDeps } from './tick-observations.js';
 
 /** Options of a {@link RolloutController}. */
 export interface ControllerOptions {
@@ -159,7 +159,7 @@ export class RolloutController extends EventEmitter {
     let nextDelay = this.options.maxTickMs ?? 1000;
     try {
       const now = this.now();
-      const observations = await observeTick(this.observeDeps, record, now, signal);
+      const observations = await tickObservations(this.observeDeps, record, now, signal);
       const before = record.status;
       const result = step(spec, record.status, observations, now);
       record.status = result.status;

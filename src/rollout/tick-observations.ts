@@ -32,7 +32,7 @@ async function observeRole(target: Target, app: string, role: VersionRole): Prom
  * record; a tick with commands runs no checks (the command decides). Checks that ran become
  * the record's `lastChecks`, the evidence behind the tick's events.
  */
-export async function observeTick(
+export async function tickObservations(
   deps: ObserveDeps,
   record: AppRecord,
   now: number,

@@ -26,26 +26,21 @@ export interface StateFileSystem {
   makeDirectory(dir: string): Promise<void>;
 }
 
+/** Writes `data` to `path` opened with `flags` (created 0600 when missing), then fsyncs it. */
+async function writeSynced(path: string, flags: 'w' | 'a', data: string): Promise<void> {
+  const file = await open(path, flags, 0o600);
+  try {
+    await file.writeFile(data);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+}
+
 /** The real file system, through `node:fs/promises`. */
 export const nodeStateFileSystem: StateFileSystem = {
-  async writeDurably(path, data) {
-    const file = await open(path, 'w', 0o600);
-    try {
-      await file.writeFile(data);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-  },
-  async append(path, data) {
-    const file = await open(path, 'a', 0o600);
-    try {
-      await file.writeFile(data);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-  },
+  writeDurably: (path, data) => writeSynced(path, 'w', data),
+  append: (path, data) => writeSynced(path, 'a', data),
   rename,
   async remove(path) {
     await rm(path, { force: true });

@@ -185,7 +185,7 @@ export async function newestSnapshotGeneration(dir: string): Promise<number> {
 }
 
 /** Apps with a snapshot in `dir`. */
-export async function snapshotApps(dir: string): Promise<string[]> {
+async function snapshotApps(dir: string): Promise<string[]> {
   try {
     return (await readdir(dir))
       .filter((f) => f.endsWith('.json') && !f.startsWith('.'))

@@ -16,16 +16,16 @@ import { AlertDispatcher } from './notify/alert-dispatcher.js';
 import { createNotifier } from './notify/notifier-registry.js';
 import { ProxyServer } from './proxy/proxy-server.js';
 import { EmbeddedRouter } from './router/embedded-router.js';
-import type { RolloutEventRecord } from './rollout/action-executor.js';
-import { RolloutController, type RolloutView } from './rollout/controller.js';
-import type { ExtraMetricEvaluator } from './rollout/check-runner.js';
-import { loadGates } from './rollout/gate-file.js';
-import { StateStore } from './rollout/state-store.js';
-import { WebhookClient } from './rollout/webhook-client.js';
-import { ProcessTarget } from './target/process-target.js';
+import type { RolloutEventRecord } from './rollout/controller/action-executor.js';
+import { RolloutController, type RolloutView } from './rollout/controller/controller.js';
+import type { ExtraMetricEvaluator } from './rollout/controller/check-runner.js';
+import { loadGates } from './rollout/webhooks/gate-file.js';
+import { StateStore } from './rollout/state/state-store.js';
+import { WebhookClient } from './rollout/webhooks/webhook-client.js';
+import { ProcessTarget } from './target/process/process-target.js';
 import { releaseRoutes } from './api/release-routes.js';
-import { ReleaseManager } from './rollout/release-manager.js';
-import { ReleaseRouterGuard } from './rollout/release-router-guard.js';
+import { ReleaseManager } from './rollout/releases/release-manager.js';
+import { ReleaseRouterGuard } from './rollout/releases/release-router-guard.js';
 import { dashboardRoutes } from './web/dashboard-routes.js';
 
 /** Options of {@link startRuntime}. */

@@ -5,7 +5,7 @@
  * draws whatever its version, so one seed gives every policy the same requests (common random
  * numbers) until their canary weights diverge.
  */
-import { bucketIndex, bucketValue, BUCKET_COUNT } from '../../src/metrics/latency-sketch.js';
+import { bucketIndex, bucketValue, BUCKET_COUNT } from '../../src/analysis/latency-sketch.js';
 import type { LatencyBuckets } from '../../src/analysis/bucket-counts.js';
 import { Random } from './random.js';
 import {

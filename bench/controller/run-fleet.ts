@@ -7,14 +7,14 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RolloutEventRecord } from '../../src/rollout/action-executor.js';
-import { RolloutController, type RolloutView } from '../../src/rollout/controller.js';
-import { GateStore } from '../../src/rollout/gates.js';
-import { journalGenerations } from '../../src/rollout/state-journal-read.js';
-import type { RolloutPhase } from '../../src/rollout/rollout-status.js';
-import { WebhookClient } from '../../src/rollout/webhook-client.js';
-import { InMemoryRouter } from '../../src/router/in-memory-router.js';
-import { InMemoryTarget } from '../../src/target/in-memory-target.js';
+import type { RolloutEventRecord } from '../../src/rollout/controller/action-executor.js';
+import { RolloutController, type RolloutView } from '../../src/rollout/controller/controller.js';
+import { GateStore } from '../../src/rollout/webhooks/gates.js';
+import { journalGenerations } from '../../src/rollout/state/state-journal-read.js';
+import type { RolloutPhase } from '../../src/rollout/step/rollout-status.js';
+import { WebhookClient } from '../../src/rollout/webhooks/webhook-client.js';
+import { InMemoryRouter } from '../../test/fakes/in-memory-router.js';
+import { InMemoryTarget } from '../../test/fakes/in-memory-target.js';
 import { fleetApps, type FleetOptions } from './fleet.js';
 import { PassingObserver } from './passing-observer.js';
 import { installTickProbe, SampleLog, type TickSample } from './tick-probe.js';

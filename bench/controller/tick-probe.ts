@@ -7,7 +7,7 @@
  * tick's own CPU. A tick whose chain left the microtask queue would also count other work;
  * the report prints the probe's totals beside the exposition's so a mismatch shows.
  */
-import type { RolloutController } from '../../src/rollout/controller.js';
+import type { RolloutController } from '../../src/rollout/controller/controller.js';
 
 /** One tick. */
 export interface TickSample {

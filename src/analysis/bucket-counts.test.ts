@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LatencySketch } from '../metrics/latency-sketch.js';
+import { LatencySketch } from './latency-sketch.js';
 import {
   bucketLowerBound,
   bucketsOfRanks,

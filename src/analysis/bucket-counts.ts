@@ -4,7 +4,7 @@
  * is known only to lie between its bucket's edges, and every bound read from here uses the
  * edge that keeps it conservative.
  */
-import { bucketUpperBound, BUCKET_COUNT } from '../metrics/latency-sketch.js';
+import { bucketUpperBound, BUCKET_COUNT } from './latency-sketch.js';
 
 /** What the judge needs from a latency sketch; `LatencySketch` satisfies it. */
 export interface LatencyBuckets {

@@ -8,9 +8,9 @@
  */
 import { JUDGE_METRIC_NAME } from '../config/app-analysis.js';
 import type { AppSpec, MetricSpec } from '../config/app-schema.js';
-import { nextGate } from '../rollout/analysis-plan.js';
-import type { MetricResult } from '../rollout/observations.js';
-import { ANALYSIS_PHASES, type RolloutStatus } from '../rollout/rollout-status.js';
+import { nextGate } from '../rollout/step/analysis-plan.js';
+import type { MetricResult } from '../rollout/step/observations.js';
+import { ANALYSIS_PHASES, type RolloutStatus } from '../rollout/step/rollout-status.js';
 import type { LatencyBuckets } from './bucket-counts.js';
 import { judgeStep } from './judge.js';
 import { assess, mayAdvance, type JudgeVerdict } from './judge-decision.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AviaryError } from '../errors.js';
-import { LatencySketch } from '../metrics/latency-sketch.js';
+import { LatencySketch } from './latency-sketch.js';
 import { judgeStep, type JudgeWindow } from './judge.js';
 import { mayAdvance } from './judge-decision.js';
 import { initJudgeState, type JudgeState } from './judge-state.js';

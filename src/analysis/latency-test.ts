@@ -16,7 +16,7 @@
  * used to be required as well; that delayed detection (83 s vs 58 s for +30 % in the
  * bench) and added no validity the exceedance test lacks.
  */
-import { bucketIndex } from '../metrics/latency-sketch.js';
+import { bucketIndex } from './latency-sketch.js';
 import {
   bucketOfRank,
   bucketUpperEdge,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LatencySketch } from '../metrics/latency-sketch.js';
+import { LatencySketch } from './latency-sketch.js';
 import { EMPTY_BUCKET_COUNTS, mergeBucketCounts, toBucketCounts } from './bucket-counts.js';
 import { quantileBand, quantileRankBounds } from './quantile-confidence.js';
 import { logBeta } from './special-functions.js';

@@ -9,7 +9,7 @@
  * of the count s; by Ville's inequality, with probability ≥ 1 − α the count stays, for all n at
  * once, inside the ranks where M_n < 1/α. Those ranks, read as order statistics, bound q.
  */
-import { bucketValue } from '../metrics/latency-sketch.js';
+import { bucketValue } from './latency-sketch.js';
 import { bucketLowerBound, bucketsOfRanks, bucketUpperEdge, type BucketCounts } from './bucket-counts.js';
 import { logGamma } from './special-functions.js';
 

@@ -14,9 +14,9 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AviaryError } from '../errors.js';
-import type { RolloutController } from '../rollout/controller.js';
-import { isGateType } from '../rollout/gates.js';
-import type { OperatorCommand } from '../rollout/observations.js';
+import type { RolloutController } from '../rollout/controller/controller.js';
+import { isGateType } from '../rollout/webhooks/gates.js';
+import type { OperatorCommand } from '../rollout/step/observations.js';
 import { closeServer, listenJson, readBody, requireToken, sendError, sendJson } from './http-json.js';
 
 /** Extra read-only routes mounted by the embedding command (dashboard, traffic series). */

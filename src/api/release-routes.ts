@@ -12,7 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ConfigError } from '../config/config-error.js';
 import { AviaryError } from '../errors.js';
-import type { ReleaseManager } from '../rollout/release-manager.js';
+import type { ReleaseManager } from '../rollout/releases/release-manager.js';
 import type { ExtraRoute } from './control-server.js';
 import { readBody, requireToken, sendError, sendJson } from './http-json.js';
 

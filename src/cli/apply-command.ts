@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../config/config-error.js';
 import { readReleaseText } from '../config/release-schema.js';
 import { AviaryError } from '../errors.js';
-import type { ReleaseResult } from '../rollout/release-manager.js';
+import type { ReleaseResult } from '../rollout/releases/release-manager.js';
 import { addTokenOptions, ControlClient, type TokenOptions } from './control-client.js';
 
 /** Options of `aviary apply`. */

@@ -6,7 +6,7 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { RolloutEventRecord } from '../rollout/action-executor.js';
+import type { RolloutEventRecord } from '../rollout/controller/action-executor.js';
 import type { Runtime } from '../runtime.js';
 import { resolveToken } from './admin-token.js';
 import { demoConfig, formatEvent, prepareDemoDir, waitForPhase, type DemoSettings } from './demo-story.js';

@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { parseOrThrow } from '../config/schema-issues.js';
 import { aviaryConfigSchema, type AviaryConfig, type AviaryConfigInput } from '../config/app-schema.js';
-import type { RolloutEventRecord } from '../rollout/action-executor.js';
-import type { RolloutPhase } from '../rollout/rollout-status.js';
+import type { RolloutEventRecord } from '../rollout/controller/action-executor.js';
+import type { RolloutPhase } from '../rollout/step/rollout-status.js';
 import type { Runtime } from '../runtime.js';
 
 /** Where the demo apps live, from `src/cli` or `dist/cli`. */

@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseDuration } from '../config/duration.js';
-import type { RolloutEventRecord } from '../rollout/action-executor.js';
+import type { RolloutEventRecord } from '../rollout/controller/action-executor.js';
 import { addApiOption, controlClientFor, type ApiOptions, type ControlClient } from './control-client.js';
 import { EVENT_HEADERS, eventRow } from './render-rollout.js';
 import { renderTable } from './render-table.js';

@@ -4,8 +4,8 @@
  * values against their thresholds, the last event). Pure functions of the API's answers,
  * so they are tested without a server.
  */
-import type { RolloutEventRecord } from '../rollout/action-executor.js';
-import type { RolloutView } from '../rollout/controller.js';
+import type { RolloutEventRecord } from '../rollout/controller/action-executor.js';
+import type { RolloutView } from '../rollout/controller/controller.js';
 import type { Cell } from './render-table.js';
 import { renderLine, type Paint, type Segment, type TerminalStyle } from './render-terminal.js';
 import { formatAge, formatClock, formatTimestamp } from './render-time.js';

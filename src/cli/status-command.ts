@@ -4,7 +4,7 @@
  * prints the API's views, each with its `threshold` and `lastEvent`.
  */
 import type { Command } from 'commander';
-import type { RolloutEventRecord } from '../rollout/action-executor.js';
+import type { RolloutEventRecord } from '../rollout/controller/action-executor.js';
 import {
   addApiOption,
   ControlApiError,

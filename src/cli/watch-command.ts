@@ -6,7 +6,7 @@
  * stream ends, or after one snapshot with `--once`.
  */
 import type { Command } from 'commander';
-import type { RolloutEventRecord } from '../rollout/action-executor.js';
+import type { RolloutEventRecord } from '../rollout/controller/action-executor.js';
 import { addApiOption, controlClientFor, type ApiOptions } from './control-client.js';
 import {
   statusFingerprint,

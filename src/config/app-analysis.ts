@@ -8,8 +8,8 @@ import { z } from 'zod';
 import { judgeConfigSchema } from '../analysis/judge-config.js';
 import { httpMatchSchema } from './app-match.js';
 import { durationMs } from './proxy-schema.js';
-import { webhookSpecIssues } from '../rollout/webhook-client.js';
-import { WEBHOOK_TYPES, type WebhookType } from '../rollout/webhook-types.js';
+import { webhookSpecIssues } from '../rollout/webhooks/webhook-client.js';
+import { WEBHOOK_TYPES, type WebhookType } from '../rollout/webhooks/webhook-types.js';
 
 export { WEBHOOK_TYPES, type WebhookType };
 

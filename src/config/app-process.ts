@@ -8,13 +8,13 @@
  */
 import { z } from 'zod';
 import { durationMs } from './proxy-schema.js';
-import type { ProbeSpec as TargetProbeSpec, VersionSpec } from '../target/version-spec.js';
+import type { ProbeSpec as TargetProbeSpec, VersionSpec } from '../target/process/version-spec.js';
 
 /**
  * The revision of a version, computed by the target's own function so that the state
  * machine and the processes can never disagree on one.
  */
-export { revisionOf } from '../target/version-spec.js';
+export { revisionOf } from '../target/process/version-spec.js';
 
 /** Environment variable Aviary sets to the port each process must listen on. */
 export const PORT_ENV = 'PORT';

@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from './config-error.js';
 import { loadAviaryConfig, parseAviaryConfig, revisionOf } from './app-schema.js';
-import { revisionOf as targetRevisionOf, type VersionSpec } from '../target/version-spec.js';
+import { revisionOf as targetRevisionOf, type VersionSpec } from '../target/process/version-spec.js';
 
 type Doc = Record<string, unknown>;
 const BASE = parseYaml(

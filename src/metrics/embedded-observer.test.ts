@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EmbeddedObserver } from './embedded-observer.js';
-import { ProxyMetrics } from './proxy-metrics.js';
+import { ProxyMetrics } from '../proxy/stats/proxy-metrics.js';
 
 describe('EmbeddedObserver', () => {
   const now = 1_700_000_000_000;

@@ -8,7 +8,7 @@ import type {
   MetricObserver,
   ObservationQuery,
 } from './metric-observer.js';
-import type { ProxyMetrics } from './proxy-metrics.js';
+import type { ProxyMetrics } from '../proxy/stats/proxy-metrics.js';
 
 /** {@link MetricObserver} over a {@link ProxyMetrics} registry. */
 export class EmbeddedObserver implements MetricObserver {

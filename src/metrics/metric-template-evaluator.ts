@@ -7,9 +7,9 @@
  */
 import type { AppSpec, AviaryConfig, MetricSpec } from '../config/app-schema.js';
 import { AviaryError } from '../errors.js';
-import { thresholdVerdict } from '../rollout/check-runner.js';
-import type { MetricResult } from '../rollout/observations.js';
-import { displayUrl } from '../rollout/webhook-http.js';
+import { thresholdVerdict } from '../rollout/controller/check-runner.js';
+import type { MetricResult } from '../rollout/step/observations.js';
+import { displayUrl } from '../http/post-json.js';
 import {
   findTemplate,
   metricTemplateWarnings,

@@ -6,7 +6,7 @@ import {
   type FakeAnswer,
   type FakeApiRequest,
   type FakePrometheus,
-} from './prometheus-fake-api.js';
+} from '../../test/fakes/prometheus-fake-api.js';
 import { PrometheusProvider } from './prometheus-provider.js';
 import { MetricQueryError } from './provider-registry.js';
 

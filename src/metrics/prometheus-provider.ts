@@ -5,7 +5,7 @@
  * `MetricQueryError` whose code says which policy applies (provider-registry.ts).
  */
 import { request } from 'undici';
-import { displayUrl } from '../rollout/webhook-http.js';
+import { displayUrl } from '../http/post-json.js';
 import { MetricQueryError, type MetricProvider, type MetricQueryErrorCode } from './provider-registry.js';
 
 /** Default limit per request: a query over a long interval is slow, a dead server is not worth more. */

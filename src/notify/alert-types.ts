@@ -3,7 +3,7 @@
  * message with its fields. Every provider implements the small {@link Notifier} interface.
  * Reference: https://docs.flagger.app/usage/alerting
  */
-import type { PostResult } from '../rollout/webhook-http.js';
+import type { PostResult } from '../http/post-json.js';
 
 /** Severities, least to most severe. */
 export const ALERT_SEVERITIES = ['info', 'warn', 'error'] as const;

@@ -3,7 +3,7 @@
  * functions returning an {@link AlertEvent} with Flagger's severity. Keeping the words lets
  * existing chat filters and runbooks match Aviary's alerts.
  */
-import type { WebhookSpec } from '../rollout/webhook-types.js';
+import type { WebhookSpec } from '../rollout/webhooks/webhook-types.js';
 import { appLabel, type AlertEvent, type AlertField, type AlertSeverity } from './alert-types.js';
 
 /** The rollout an alert is about. */

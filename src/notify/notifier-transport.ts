@@ -2,7 +2,7 @@
  * How every notifier sends: one JSON POST with a timeout, a retry or two and cancellation,
  * any 2xx is success. The provider address is a secret, so messages show only its origin.
  */
-import { displayUrl, postJson } from '../rollout/webhook-http.js';
+import { displayUrl, postJson } from '../http/post-json.js';
 import type {
   AlertEvent,
   AlertProviderConfig,

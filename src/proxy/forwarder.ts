@@ -7,8 +7,8 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
-import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
-import type { ErrorKind } from '../metrics/rolling-window.js';
+import type { ProxyMetrics } from './stats/proxy-metrics.js';
+import type { ErrorKind } from './stats/rolling-window.js';
 import type { Endpoint } from './endpoint-set.js';
 import { applyHeaderOps, withoutHopByHop } from './http-headers.js';
 import type { RequestBody } from './request-body.js';

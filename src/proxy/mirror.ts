@@ -6,7 +6,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { performance } from 'node:perf_hooks';
-import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import type { ProxyMetrics } from './stats/proxy-metrics.js';
 import type { RequestBody } from './request-body.js';
 import type { CompiledRoute } from './route-table.js';
 

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { proxyConfigSchema, type ProxyConfig } from '../config/proxy-schema.js';
 import { parseWithSchema } from '../config/schema-issues.js';
-import { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import { ProxyMetrics } from './stats/proxy-metrics.js';
 import { ChangeQueue, setRouteTargets, staleGeneration, type ApplyResult } from './config-changes.js';
 import { Exchange } from './forwarder.js';
 import { addForwardingHeaders, applyHeaderOps, withoutHopByHop } from './http-headers.js';

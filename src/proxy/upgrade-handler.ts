@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
-import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import type { ProxyMetrics } from './stats/proxy-metrics.js';
 import { addForwardingHeaders, withoutHopByHop } from './http-headers.js';
 import { routeRequest } from './request-routing.js';
 import type { RouteTable } from './route-table.js';

@@ -3,7 +3,7 @@
  * classification of undici and socket errors as connect failures, timeouts or resets, and
  * the status and text the client gets for each kind of failure.
  */
-import type { ErrorKind } from '../metrics/rolling-window.js';
+import type { ErrorKind } from './stats/rolling-window.js';
 import type { UpstreamFailureKind } from './retry-policy.js';
 
 /** Error used to cancel a try; its kind says why. */

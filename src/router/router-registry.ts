@@ -6,7 +6,7 @@ import { AviaryError } from '../errors.js';
 import type { ProxyServer } from '../proxy/proxy-server.js';
 import { AdminApiRouter } from './admin-api-router.js';
 import { EmbeddedRouter } from './embedded-router.js';
-import { InMemoryRouter } from './in-memory-router.js';
+import { InMemoryRouter } from '../../test/fakes/in-memory-router.js';
 import type { TrafficRouter } from './traffic-router.js';
 
 /** What a router factory may need. */

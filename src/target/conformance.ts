@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Target, VersionStatus } from './target.js';
-import { revisionOf, type VersionSpec } from './version-spec.js';
+import { revisionOf, type VersionSpec } from './process/version-spec.js';
 
 /** A target plus the specs the suite needs, built fresh for every case. */
 export interface TargetUnderTest {

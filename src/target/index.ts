@@ -15,16 +15,15 @@ export type {
 } from './target.js';
 export { VERSION_ROLES, MAX_REPLICAS } from './target.js';
 export { TargetError, type TargetErrorCode } from './target-error.js';
-export { revisionOf, type ProbeSpec, type VersionSpec } from './version-spec.js';
+export { revisionOf, type ProbeSpec, type VersionSpec } from './process/version-spec.js';
 export {
   builtInTargetRegistry,
   TargetRegistry,
   type TargetContext,
   type TargetFactory,
 } from './target-registry.js';
-export { ProcessTarget, type ProcessTargetOptions } from './process-target.js';
-export { InMemoryTarget, type InMemoryTargetOptions, type SimulatedReadiness } from './in-memory-target.js';
-export { installSignalHandlers, type SignalHandlerOptions } from './shutdown-signals.js';
-export { DEFAULT_INHERITED_ENV } from './replica-environment.js';
-export { DEFAULT_RESTART_BACKOFF, type RestartBackoffOptions } from './restart-backoff.js';
-export { formatLogLine } from './version-log.js';
+export { ProcessTarget, type ProcessTargetOptions } from './process/process-target.js';
+export { installSignalHandlers, type SignalHandlerOptions } from './process/shutdown-signals.js';
+export { DEFAULT_INHERITED_ENV } from './process/replica-environment.js';
+export { DEFAULT_RESTART_BACKOFF, type RestartBackoffOptions } from './process/restart-backoff.js';
+export { formatLogLine } from './process/version-log.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeStateDir, removeStateDir } from '../../test/fixtures/apps/http-app-spec.js';
-import { InMemoryTarget } from './in-memory-target.js';
+import { InMemoryTarget } from '../../test/fakes/in-memory-target.js';
 import { builtInTargetRegistry, TargetRegistry } from './target-registry.js';
 
 describe('TargetRegistry', () => {

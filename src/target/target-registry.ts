@@ -3,8 +3,8 @@
  * the factory that builds it. An unknown kind is an error listing the known ones: never a
  * silent fallback to another kind.
  */
-import { InMemoryTarget } from './in-memory-target.js';
-import { ProcessTarget } from './process-target.js';
+import { InMemoryTarget } from '../../test/fakes/in-memory-target.js';
+import { ProcessTarget } from './process/process-target.js';
 import { TargetError } from './target-error.js';
 import type { Target } from './target.js';
 

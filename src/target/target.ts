@@ -7,7 +7,7 @@
  * `runTargetConformance` in `conformance.ts`.
  */
 import { TargetError } from './target-error.js';
-import type { VersionSpec } from './version-spec.js';
+import type { VersionSpec } from './process/version-spec.js';
 
 /** Which of an app's two versions: the stable one or the one under analysis. */
 export type VersionRole = 'primary' | 'canary';

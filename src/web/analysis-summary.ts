@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExtraRoute } from '../api/control-server.js';
 import { sendJson } from '../api/http-json.js';
 import type { AppSpec, WebhookType } from '../config/app-schema.js';
-import type { RolloutController } from '../rollout/controller.js';
+import type { RolloutController } from '../rollout/controller/controller.js';
 
 /** One metric check as configured. */
 export interface MetricSummary {

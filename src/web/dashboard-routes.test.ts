@@ -5,7 +5,7 @@ import type { ExtraRoute } from '../api/control-server.js';
 import { sendError } from '../api/http-json.js';
 import { parseAviaryConfig, type AppSpec } from '../config/app-schema.js';
 import { AviaryError } from '../errors.js';
-import { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import { ProxyMetrics } from '../proxy/stats/proxy-metrics.js';
 import { dashboardRoutes, type DashboardSources } from './dashboard-routes.js';
 import { DASHBOARD_ASSETS, DASHBOARD_CSP } from './static-assets.js';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AviaryError } from '../errors.js';
-import { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import { ProxyMetrics } from '../proxy/stats/proxy-metrics.js';
 import { parseTrafficQuery, trafficSeries } from './traffic-series.js';
 
 const APP = 'catalogdetail';

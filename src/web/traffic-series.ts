@@ -9,10 +9,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExtraRoute } from '../api/control-server.js';
 import { sendJson } from '../api/http-json.js';
 import { AviaryError } from '../errors.js';
-import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
-import { DEFAULT_WINDOW_SECONDS } from '../metrics/rolling-window.js';
-import type { RolloutController } from '../rollout/controller.js';
-import type { Role } from '../rollout/observations.js';
+import type { ProxyMetrics } from '../proxy/stats/proxy-metrics.js';
+import { DEFAULT_WINDOW_SECONDS } from '../proxy/stats/rolling-window.js';
+import type { RolloutController } from '../rollout/controller/controller.js';
+import type { Role } from '../rollout/step/observations.js';
 
 /** The versions every app has on the router. */
 export const SERIES_VERSIONS: readonly Role[] = ['primary', 'canary'];

@@ -2,8 +2,8 @@
 // redraw-in-place (terminal) versus appended lines (pipes).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { RolloutEventRecord } from '../../src/rollout/action-executor.js';
-import { statusIn, appSpec } from '../../src/rollout/scenario.js';
+import type { RolloutEventRecord } from '../../src/rollout/controller/action-executor.js';
+import { statusIn, appSpec } from '../support/rollout-scenario.js';
 import { checkLines, statusRow, type RolloutSummary } from '../../src/cli/render-rollout.js';
 import { renderTable } from '../../src/cli/render-table.js';
 import {

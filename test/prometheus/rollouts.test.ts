@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrometheusProvider } from '../../src/metrics/prometheus-provider.js';
 import { MetricQueryError } from '../../src/metrics/provider-registry.js';
-import { findFreePort } from '../../src/target/free-port.js';
+import { findFreePort } from '../../src/target/process/free-port.js';
 import {
   APP,
   catalogProcess,

@@ -6,7 +6,7 @@
  * The steps share one runtime and run in order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isPidAlive } from '../../src/target/process-group.js';
+import { isPidAlive } from '../../src/target/process/process-group.js';
 import { ProcessLeakCheck } from '../fixtures/apps/http-app-spec.js';
 import {
   askVersion,

@@ -14,12 +14,12 @@ import { releaseSettingsSchema } from '../../src/config/release-schema.js';
 import { ProxyServer } from '../../src/proxy/proxy-server.js';
 import { EmbeddedRouter } from '../../src/router/embedded-router.js';
 import type { AppRouteSpec, RouteState, TrafficRouter } from '../../src/router/traffic-router.js';
-import { ReleaseManager, type ReleaseControllerPort } from '../../src/rollout/release-manager.js';
-import { ReleaseRouterGuard } from '../../src/rollout/release-router-guard.js';
-import { appSpec } from '../../src/rollout/scenario.js';
-import { InMemoryTarget } from '../../src/target/in-memory-target.js';
+import { ReleaseManager, type ReleaseControllerPort } from '../../src/rollout/releases/release-manager.js';
+import { ReleaseRouterGuard } from '../../src/rollout/releases/release-router-guard.js';
+import { appSpec } from '../support/rollout-scenario.js';
+import { InMemoryTarget } from '../fakes/in-memory-target.js';
 import type { VersionRole } from '../../src/target/target.js';
-import type { VersionSpec } from '../../src/target/version-spec.js';
+import type { VersionSpec } from '../../src/target/process/version-spec.js';
 
 class RecordingRouter implements TrafficRouter {
   readonly kind = 'recording';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { aviaryConfigSchema } from '../../src/config/app-schema.js';
-import { isPidAlive } from '../../src/target/process-group.js';
+import { isPidAlive } from '../../src/target/process/process-group.js';
 import { startRuntime, type Runtime } from '../../src/runtime.js';
 import type { ProcessLeakCheck } from '../fixtures/apps/http-app-spec.js';
 import { pollFor } from '../support/poll.js';

@@ -4,7 +4,7 @@
  * answers; then all traffic switches to the canary for one more interval and it is promoted.
  */
 import { describe, expect, it } from 'vitest';
-import type { RolloutEventRecord } from '../../src/rollout/action-executor.js';
+import type { RolloutEventRecord } from '../../src/rollout/controller/action-executor.js';
 import {
   catalogProcess,
   countByVersion,

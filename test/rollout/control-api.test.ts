@@ -8,9 +8,9 @@ import { get, type IncomingMessage } from 'node:http';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RolloutEventRecord } from '../../src/rollout/action-executor.js';
-import type { PersistedRollout } from '../../src/rollout/app-record.js';
-import { StateJournal } from '../../src/rollout/state-journal.js';
+import type { RolloutEventRecord } from '../../src/rollout/controller/action-executor.js';
+import type { PersistedRollout } from '../../src/rollout/controller/app-record.js';
+import { StateJournal } from '../../src/rollout/state/state-journal.js';
 import {
   catalogProcess,
   onCleanup,

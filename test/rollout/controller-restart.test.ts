@@ -9,9 +9,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { RolloutEventRecord } from '../../src/rollout/action-executor.js';
-import type { PersistedRollout } from '../../src/rollout/app-record.js';
-import { StateJournal } from '../../src/rollout/state-journal.js';
+import type { RolloutEventRecord } from '../../src/rollout/controller/action-executor.js';
+import type { PersistedRollout } from '../../src/rollout/controller/app-record.js';
+import { StateJournal } from '../../src/rollout/state/state-journal.js';
 import {
   CATALOGDETAIL,
   failures,

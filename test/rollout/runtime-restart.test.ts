@@ -7,8 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { PersistedRollout } from '../../src/rollout/app-record.js';
-import { StateJournal } from '../../src/rollout/state-journal.js';
+import type { PersistedRollout } from '../../src/rollout/controller/app-record.js';
+import { StateJournal } from '../../src/rollout/state/state-journal.js';
 import { startRuntime, type Runtime } from '../../src/runtime.js';
 import {
   APP,

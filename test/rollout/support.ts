@@ -7,9 +7,9 @@
  * generator (traffic-loop) and webhook/alert receivers (loopback-receiver).
  */
 import type { AviaryConfigInput } from '../../src/config/app-schema.js';
-import type { RolloutEventRecord } from '../../src/rollout/action-executor.js';
-import type { RolloutView } from '../../src/rollout/controller.js';
-import type { RolloutPhase } from '../../src/rollout/rollout-status.js';
+import type { RolloutEventRecord } from '../../src/rollout/controller/action-executor.js';
+import type { RolloutView } from '../../src/rollout/controller/controller.js';
+import type { RolloutPhase } from '../../src/rollout/step/rollout-status.js';
 import { startRuntime, type Runtime } from '../../src/runtime.js';
 import { APP, catalogApp, TOKEN, testConfig, type CanaryInput, type ProcessInput } from './catalog-config.js';
 import { waitFor } from './deadline-waits.js';

@@ -4,7 +4,7 @@
  * canary is rolled back when it reaches the threshold.
  */
 import { describe, expect, it } from 'vitest';
-import type { RolloutView } from '../../src/rollout/controller.js';
+import type { RolloutView } from '../../src/rollout/controller/controller.js';
 import {
   catalogProcess,
   failures,

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAviaryConfig, type AppSpecInput, type AviaryConfig } from '../../src/config/app-schema.js';
 import { formatIssues } from '../../src/config/config-error.js';
-import type { RolloutView } from '../../src/rollout/controller.js';
+import type { RolloutView } from '../../src/rollout/controller/controller.js';
 import { startRuntime, type Runtime } from '../../src/runtime.js';
-import { findFreePort } from '../../src/target/free-port.js';
+import { findFreePort } from '../../src/target/process/free-port.js';
 import { ProcessLeakCheck } from '../fixtures/apps/http-app-spec.js';
 
 const CATALOGDETAIL = fileURLToPath(new URL('../../demo/apps/catalogdetail.js', import.meta.url));

@@ -1,0 +1,174 @@
+/**
+ * Executes the state machine's actions at the edge: processes through the target, routes
+ * through the router, hooks, alerts and events. Routing always follows what is ready: a
+ * role without ready endpoints gets no traffic, whatever the weights say.
+ */
+import type { AppSpec } from '../../config/app-schema.js';
+import type { AlertDispatcher } from '../../notify/alert-dispatcher.js';
+import type { AlertEvent } from '../../notify/alert-types.js';
+import type { VersionSpec } from '../../target/process/version-spec.js';
+import type { Target } from '../../target/target.js';
+import type { RouteState, TrafficRouter } from '../../router/traffic-router.js';
+import type { RolloutAction } from '../step/actions.js';
+import { appRouteSpec, routeStateOf, type RoleEndpoints } from './app-routes.js';
+import type { RolloutStatus } from '../step/rollout-status.js';
+import type { WebhookClient } from '../webhooks/webhook-client.js';
+import { runWebhookStage, sendEventToHooks } from '../webhooks/webhook-verdict.js';
+
+/** One entry of a rollout's event history. */
+export interface RolloutEventRecord {
+  readonly at: number;
+  readonly app: string;
+  readonly reason: string;
+  readonly message: string;
+  readonly severity: 'info' | 'warning';
+  readonly phase: string;
+  readonly canaryWeight: number;
+  /** Check results behind a decision, when the tick ran checks. */
+  readonly evidence?: unknown;
+}
+
+/** What the executor drives. */
+export interface ExecutorDeps {
+  readonly target: Target;
+  readonly router: TrafficRouter;
+  readonly webhooks: WebhookClient;
+  readonly alerts: (app: AppSpec) => AlertDispatcher | undefined;
+  readonly namespace: string;
+  readonly onEvent: (event: RolloutEventRecord) => void;
+  readonly onError: (app: string, message: string) => void;
+}
+
+/** Routing state remembered per app so endpoint changes can re-apply it. */
+export interface AppRouting {
+  lastAction: Extract<RolloutAction, { kind: 'set-routes' }>;
+  /** What the router was last brought in line with; undefined until then (and after a restart). */
+  applied?: { readonly app: AppSpec; readonly action: AppRouting['lastAction']; readonly endpoints: string };
+}
+
+/** Endpoints of both roles as the target reports them now. */
+export async function roleEndpoints(target: Target, app: string): Promise<RoleEndpoints> {
+  const [primary, canary] = await Promise.all([target.status(app, 'primary'), target.status(app, 'canary')]);
+  return { primary: primary?.endpoints ?? [], canary: canary?.endpoints ?? [] };
+}
+
+/** Drops versions that cannot answer; undefined when nothing can. */
+function routable(state: RouteState, endpoints: RoleEndpoints): RouteState | undefined {
+  const weights: Record<string, number> = {};
+  for (const [version, weight] of Object.entries(state.weights)) {
+    if ((endpoints as unknown as Record<string, readonly string[]>)[version]?.length)
+      weights[version] = weight;
+  }
+  const total = Object.values(weights).reduce((a, b) => a + b, 0);
+  if (total <= 0) {
+    // Everything was weighted to a role that has no endpoint: send it to whichever can answer.
+    if (endpoints.primary.length > 0) return { weights: { primary: 100 } };
+    if (endpoints.canary.length > 0) return { weights: { canary: 100 } };
+    return undefined;
+  }
+  return { ...state, weights };
+}
+
+/** Brings the router in line with the target's endpoints and the last route action. */
+export async function syncRoutes(
+  deps: ExecutorDeps,
+  app: AppSpec,
+  routing: AppRouting,
+  signal: AbortSignal,
+): Promise<void> {
+  const endpoints = await roleEndpoints(deps.target, app.name);
+  // Most ticks change nothing here: the same spec, route action and endpoints as last time.
+  const endpointsKey = `${endpoints.primary.join(' ')}|${endpoints.canary.join(' ')}`;
+  const { applied, lastAction } = routing;
+  if (applied?.app === app && applied.action === lastAction && applied.endpoints === endpointsKey) return;
+  const state = routable(routeStateOf(app, lastAction, endpoints), endpoints);
+  await deps.router.reconcile(appRouteSpec(app, endpoints), signal);
+  if (state) await deps.router.setRoutes(app.name, state, signal);
+  routing.applied = { app, action: lastAction, endpoints: endpointsKey };
+}
+
+/** Executes one tick's actions in order. */
+export async function executeActions(
+  deps: ExecutorDeps,
+  app: AppSpec,
+  specFor: (revision: string) => VersionSpec,
+  status: RolloutStatus,
+  actions: readonly RolloutAction[],
+  routing: AppRouting,
+  signal: AbortSignal,
+): Promise<void> {
+  const context = {
+    name: app.name,
+    namespace: deps.namespace,
+    phase: status.phase,
+    checksum: status.lastAppliedSpec,
+  };
+  for (const action of actions) {
+    switch (action.kind) {
+      case 'start-canary':
+        await deps.target.ensureVersion(
+          app.name,
+          'canary',
+          { ...specFor(action.revision), replicas: action.replicas },
+          signal,
+        );
+        break;
+      case 'promote-spec':
+        await deps.target.ensureVersion(
+          app.name,
+          'primary',
+          { ...specFor(action.revision), replicas: action.replicas },
+          signal,
+        );
+        break;
+      case 'scale':
+        await deps.target.scale(app.name, action.role, action.replicas, signal);
+        break;
+      case 'stop':
+        // Traffic leaves the role first; its processes stop only once nothing is routed to them.
+        await syncRoutes(deps, app, routing, signal);
+        await deps.target.stop(app.name, action.role, signal);
+        break;
+      case 'set-routes':
+        routing.lastAction = action;
+        await syncRoutes(deps, app, routing, signal);
+        break;
+      case 'run-hooks':
+        void runWebhookStage(deps.webhooks, app.canary.analysis.webhooks, action.type, {
+          ...context,
+          phase: action.phase,
+        }).catch((err: unknown) => deps.onError(app.name, `post-rollout hooks: ${(err as Error).message}`));
+        break;
+      case 'alert': {
+        const alert: AlertEvent = {
+          app: { name: app.name, namespace: deps.namespace },
+          severity: action.severity,
+          message: action.message,
+          fields: [
+            { name: 'Phase', value: status.phase },
+            { name: 'Canary weight', value: `${status.canaryWeight}%` },
+            { name: 'Failed checks', value: String(status.failedChecks) },
+          ],
+        };
+        void deps.alerts(app)?.dispatch(alert);
+        break;
+      }
+      case 'event': {
+        deps.onEvent({
+          at: Date.now(),
+          app: app.name,
+          reason: action.reason,
+          message: action.message,
+          severity: action.severity,
+          phase: status.phase,
+          canaryWeight: status.canaryWeight,
+        });
+        void sendEventToHooks(deps.webhooks, app.canary.analysis.webhooks, context, {
+          message: action.message,
+          type: action.severity === 'warning' ? 'Warning' : 'Normal',
+        }).catch(() => undefined);
+        break;
+      }
+    }
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * How an app's roles appear on a router: versions named `primary` and `canary` (Flagger's
+ * `<app>-primary` and `<app>-canary` services), the app's exposure and Flagger's `service`
+ * settings, and the route state a `set-routes` action stands for.
+ */
+import type { AppSpec } from '../../config/app-schema.js';
+import type { AbMatchRule, AppRouteSpec, RouteState } from '../../router/traffic-router.js';
+import type { RolloutAction } from '../step/actions.js';
+
+/** Ready endpoints per role, as the target reports them. */
+export interface RoleEndpoints {
+  readonly primary: readonly string[];
+  readonly canary: readonly string[];
+}
+
+/** The router-facing spec of an app with its current endpoints. */
+export function appRouteSpec(app: AppSpec, endpoints: RoleEndpoints): AppRouteSpec {
+  const service = app.canary.service;
+  const affinity = app.canary.analysis.sessionAffinity;
+  return {
+    app: app.name,
+    ...(app.hosts ? { hosts: app.hosts } : {}),
+    ...(app.path ? { pathPrefix: app.path } : {}),
+    ...(service.rewrite ? { rewritePrefix: service.rewrite.uri } : {}),
+    versions: [
+      { name: 'primary', endpoints: endpoints.primary },
+      { name: 'canary', endpoints: endpoints.canary },
+    ],
+    ...(service.timeout !== undefined ? { timeoutMs: service.timeout } : {}),
+    ...(service.retries
+      ? {
+          retries: {
+            attempts: service.retries.attempts,
+            ...(service.retries.perTryTimeout !== undefined
+              ? { perTryTimeoutMs: service.retries.perTryTimeout }
+              : {}),
+            retryOn: service.retries.retryOn,
+          },
+        }
+      : {}),
+    ...(affinity
+      ? { sessionAffinity: { cookieName: affinity.cookieName, maxAgeSeconds: affinity.maxAge } }
+      : {}),
+  };
+}
+
+/** Flagger/Istio `analysis.match` entries as router A/B rules (header conditions; `cookie` is a header). */
+export function abRules(app: AppSpec): AbMatchRule[] {
+  return app.canary.analysis.match.map((m) => ({
+    headers: Object.entries(m.headers ?? {}).map(([name, match]) => ({
+      name: name.toLowerCase(),
+      ...(match.exact !== undefined ? { exact: match.exact } : {}),
+      ...(match.prefix !== undefined ? { prefix: match.prefix } : {}),
+      ...(match.regex !== undefined ? { regex: match.regex } : {}),
+      ...(match.suffix !== undefined
+        ? { regex: `.*${match.suffix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}` }
+        : {}),
+    })),
+  }));
+}
+
+/**
+ * The route state of a `set-routes` action. A canary without ready endpoints gets no share:
+ * its weight goes to the primary, because traffic never points at a version that cannot answer.
+ */
+export function routeStateOf(
+  app: AppSpec,
+  action: Extract<RolloutAction, { kind: 'set-routes' }>,
+  endpoints: RoleEndpoints,
+): RouteState {
+  const canaryUp = endpoints.canary.length > 0;
+  const canaryWeight = canaryUp ? action.canaryWeight : 0;
+  if (action.abTesting) {
+    return {
+      weights: { primary: 100, canary: 0 },
+      ...(canaryUp && canaryWeight > 0 ? { abTesting: { version: 'canary', rules: abRules(app) } } : {}),
+    };
+  }
+  return {
+    weights: { primary: 100 - canaryWeight, canary: canaryWeight },
+    ...(action.mirror && canaryUp
+      ? { mirror: { version: 'canary', percent: action.mirrorWeight ?? 100 } }
+      : {}),
+  };
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import type { Target, VersionRole, VersionStatus } from '../../target/target.js';
+import { newAppRecord, type AppRecord } from './app-record.js';
+import { waitForRestoredVersions } from './controller-resume.js';
+import { appSpec, statusIn } from '../../../test/support/rollout-scenario.js';
+
+/** A target whose roles turn ready after a number of status reads (a seam the controller owns). */
+class SlowStartTarget {
+  readonly reads = new Map<string, number>();
+  constructor(private readonly readyAfter: Readonly<Record<string, number>>) {}
+  // eslint-disable-next-line @typescript-eslint/require-await -- the Target interface is async
+  async status(app: string, role: VersionRole): Promise<VersionStatus | undefined> {
+    const key = `${app}/${role}`;
+    const read = (this.reads.get(key) ?? 0) + 1;
+    this.reads.set(key, read);
+    const ready = read > (this.readyAfter[key] ?? Infinity) ? 1 : 0;
+    return { readyReplicas: ready } as VersionStatus;
+  }
+}
+
+function recordIn(phase: 'Progressing' | 'Succeeded'): AppRecord {
+  const spec = appSpec({ name: 'shop' });
+  const record = newAppRecord(spec, undefined);
+  record.status = statusIn(spec, phase);
+  return record;
+}
+
+/** Waits for one app in `phase` on `target`, giving up after `timeoutMs`. */
+const waitFor = (target: SlowStartTarget, phase: 'Progressing' | 'Succeeded', timeoutMs = 60_000) =>
+  waitForRestoredVersions(
+    [recordIn(phase)],
+    target as unknown as Target,
+    timeoutMs,
+    AbortSignal.timeout(60_000),
+  );
+
+describe('waitForRestoredVersions', () => {
+  it('waits until every role the saved status runs has a ready replica', async () => {
+    const target = new SlowStartTarget({ 'shop/primary': 2, 'shop/canary': 4 });
+    await waitFor(target, 'Progressing');
+    expect(target.reads.get('shop/primary')).toBe(3);
+    expect(target.reads.get('shop/canary')).toBe(5);
+  });
+
+  it('does not wait for a canary a settled rollout does not run', async () => {
+    const target = new SlowStartTarget({ 'shop/primary': 0 });
+    await waitFor(target, 'Succeeded');
+    expect([...target.reads.keys()]).toEqual(['shop/primary']);
+  });
+
+  it('gives up on a version that never gets ready, so the start goes on', async () => {
+    const target = new SlowStartTarget({});
+    await waitFor(target, 'Succeeded', 200);
+    expect(target.reads.get('shop/primary')).toBeGreaterThan(0);
+  });
+});

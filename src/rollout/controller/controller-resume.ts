@@ -1,0 +1,70 @@
+/**
+ * Resuming a rollout after a restart: the versions its saved status says run are started
+ * again when the target has none left. See docs/adr/0006-controller-runtime.md.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Target, VersionRole } from '../../target/target.js';
+import type { ExecutorDeps } from './action-executor.js';
+import { eventOf, specFor, type AppRecord } from './app-record.js';
+
+/**
+ * Starts again the versions the persisted status says run but the target does not have: a
+ * graceful stop (or a reboot) stops every process, and `step` only observes roles, it never
+ * starts a primary that is simply missing. Adopted processes are left as they are.
+ */
+export async function restoreVersions(
+  record: AppRecord,
+  target: Target,
+  report: Pick<ExecutorDeps, 'onEvent' | 'onError'>,
+  now: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const status = record.status;
+  if (!status || status.phase === 'Terminating') return;
+  const app = record.spec.name;
+  const roles: [VersionRole, string | null][] = [
+    ['primary', status.primaryRevision],
+    ['canary', status.canaryRevision],
+  ];
+  for (const [role, revision] of roles) {
+    if (revision === null || (await target.status(app, role))) continue;
+    try {
+      const spec = { ...specFor(record, revision), replicas: record.spec.process.replicas };
+      await target.ensureVersion(app, role, spec, signal);
+      const message = `Restarting ${app} ${role} with revision ${revision}: the saved state says it runs, but no process was left`;
+      report.onEvent(eventOf(record, app, now, 'VersionRestored', message));
+    } catch (err) {
+      report.onError(app, `cannot restart ${role} revision ${revision}: ${(err as Error).message}`);
+    }
+  }
+}
+
+/**
+ * Waits until every version the saved records say runs has a ready replica, or `timeoutMs`
+ * has passed, or `signal` aborts. Adopted processes come back "starting" until their first
+ * readiness probe passes; routes restored before that have no endpoint, and the router
+ * would answer 404 where the killed controller's router served. A version that never gets
+ * ready (it died meanwhile) only delays the start by `timeoutMs`: its first tick handles it.
+ */
+export async function waitForRestoredVersions(
+  records: Iterable<AppRecord>,
+  target: Target,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<void> {
+  let pending: [string, VersionRole][] = [];
+  for (const record of records) {
+    const status = record.status;
+    if (!status || status.phase === 'Terminating') continue;
+    pending.push([record.spec.name, 'primary']);
+    if (status.canaryRevision !== null) pending.push([record.spec.name, 'canary']);
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (pending.length > 0 && Date.now() < deadline && !signal.aborted) {
+    const ready = await Promise.all(
+      pending.map(async ([app, role]) => ((await target.status(app, role))?.readyReplicas ?? 0) > 0),
+    );
+    pending = pending.filter((_, i) => !ready[i]);
+    if (pending.length > 0) await sleep(50, undefined, { signal }).catch(() => undefined);
+  }
+}

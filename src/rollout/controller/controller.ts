@@ -1,0 +1,329 @@
+/**
+ * The rollout controller: one timer per app drives the pure state machine. Each tick
+ * observes the target, runs the checks `requiredChecks` asks for, calls `step`, executes
+ * the actions and persists status and events atomically, so a restart after `kill -9`
+ * resumes where the last tick left off. See docs/adr/0006-controller-runtime.md.
+ */
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import type { AppSpec } from '../../config/app-schema.js';
+import { AviaryError } from '../../errors.js';
+import { executeActions, syncRoutes, type ExecutorDeps, type RolloutEventRecord } from './action-executor.js';
+import type { CheckRunnerDeps } from './check-runner.js';
+import { ControllerMetrics } from './controller-metrics.js';
+import { gateAppId, type GateStore, type GateType } from '../webhooks/gates.js';
+import { saveGates } from '../webhooks/gate-file.js';
+import type { OperatorCommand } from '../step/observations.js';
+import { SETTLED_PHASES, type RolloutStatus } from '../step/rollout-status.js';
+import { StateJournal } from '../state/state-journal.js';
+import {
+  appendEvent,
+  EVENT_HISTORY,
+  eventOf,
+  eventsSince,
+  newAppRecord,
+  persistedOf,
+  rememberSpec,
+  specFor,
+  viewOf,
+  type AppRecord,
+  type PersistedRollout,
+  type RolloutView,
+} from './app-record.js';
+import { restoreVersions, waitForRestoredVersions } from './controller-resume.js';
+import { step, terminate } from '../step/step.js';
+import { tickObservations, type ObserveDeps } from './tick-observations.js';
+
+/** Options of a {@link RolloutController}. */
+export interface ControllerOptions {
+  readonly stateDir: string;
+  readonly executor: Omit<ExecutorDeps, 'onEvent' | 'onError'>;
+  readonly checks: CheckRunnerDeps;
+  readonly gates: GateStore;
+  /** Longest wait between ticks (readiness and commands are noticed this fast). Default 1 s. */
+  readonly maxTickMs?: number;
+  /**
+   * At start, how long to wait for the versions found running (or restarted) to be ready
+   * before their routes are restored; default 5 s.
+   */
+  readonly restoreReadyTimeoutMs?: number;
+  /** Journal size at which the rollout state journal is sealed and folded (ADR 0009); default 16 MiB. */
+  readonly compactStateAtBytes?: number;
+  readonly now?: () => number;
+}
+
+export type { RolloutView } from './app-record.js';
+
+/** Drives every app's rollout; emits `event` (RolloutEventRecord) and `status` (RolloutView). */
+export class RolloutController extends EventEmitter {
+  readonly metrics = new ControllerMetrics();
+  private readonly records = new Map<string, AppRecord>();
+  private readonly store: StateJournal<PersistedRollout, RolloutEventRecord>;
+  private readonly deps: ExecutorDeps;
+  private readonly observeDeps: ObserveDeps;
+  private readonly abort = new AbortController();
+  private readonly now: () => number;
+  private stopped = false;
+
+  constructor(private readonly options: ControllerOptions) {
+    super();
+    this.now = options.now ?? Date.now;
+    this.store = new StateJournal(join(options.stateDir, 'rollouts'), {
+      eventLimit: EVENT_HISTORY,
+      ...(options.compactStateAtBytes !== undefined ? { compactAtBytes: options.compactStateAtBytes } : {}),
+      onCompactionError: (err) =>
+        process.emitWarning(`state journal compaction failed, retried after the next save: ${String(err)}`),
+    });
+    this.observeDeps = {
+      target: options.executor.target,
+      checks: options.checks,
+      namespace: options.executor.namespace,
+    };
+    this.deps = {
+      ...options.executor,
+      onEvent: (event) => this.recordEvent(event),
+      onError: (app, message) =>
+        this.recordEvent(eventOf(undefined, app, this.now(), 'Error', message, 'warning')),
+    };
+  }
+
+  /** The namespace apps are reported in (webhook payloads, alerts, gates). */
+  get namespace(): string {
+    return this.options.executor.namespace;
+  }
+
+  /**
+   * Loads persisted state, adopts what still runs (or starts it again), waits for it to be
+   * ready, restores routes, then starts ticking.
+   */
+  async start(apps: readonly AppSpec[]): Promise<void> {
+    await this.options.executor.target.recover(this.abort.signal);
+    const saved = await this.store.loadAll();
+    const { target } = this.options.executor;
+    for (const spec of apps) {
+      const record = newAppRecord(spec, saved.get(spec.name));
+      rememberSpec(record, spec);
+      this.records.set(spec.name, record);
+      if (record.status) await restoreVersions(record, target, this.deps, this.now(), this.abort.signal);
+    }
+    const restoreWait = this.options.restoreReadyTimeoutMs ?? 5_000;
+    await waitForRestoredVersions(this.records.values(), target, restoreWait, this.abort.signal);
+    for (const record of this.records.values()) {
+      if (record.status)
+        await syncRoutes(this.deps, record.spec, record.routing, this.abort.signal).catch(() => undefined);
+    }
+    for (const name of this.records.keys()) this.schedule(name, 0);
+  }
+
+  /** Applies a new set of app specs: changed specs become new revisions; removed apps terminate. */
+  updateApps(apps: readonly AppSpec[]): void {
+    for (const spec of apps) {
+      const record = this.records.get(spec.name);
+      if (record) {
+        record.spec = spec;
+        rememberSpec(record, spec);
+        this.schedule(spec.name, 0);
+      }
+    }
+  }
+
+  private schedule(app: string, delayMs: number): void {
+    const record = this.records.get(app);
+    if (!record || this.stopped) return;
+    clearTimeout(record.timer);
+    record.timer = setTimeout(() => void this.tick(app), delayMs);
+  }
+
+  /** Runs one tick now (or right after the one in progress). */
+  tick(app: string): Promise<void> {
+    const record = this.records.get(app);
+    if (!record) return Promise.resolve();
+    if (record.running) {
+      record.again = true;
+      return record.running;
+    }
+    record.running = this.runTick(record).finally(() => {
+      record.running = undefined;
+      if (record.again) {
+        record.again = false;
+        this.schedule(app, 0);
+      }
+    });
+    return record.running;
+  }
+
+  private async runTick(record: AppRecord): Promise<void> {
+    const started = process.hrtime.bigint();
+    const { spec } = record;
+    const signal = this.abort.signal;
+    let nextDelay = this.options.maxTickMs ?? 1000;
+    try {
+      const now = this.now();
+      const observations = await tickObservations(this.observeDeps, record, now, signal);
+      const before = record.status;
+      const result = step(spec, record.status, observations, now);
+      record.status = result.status;
+      await this.consumeGates(spec.name, before, result.status);
+      await executeActions(
+        this.deps,
+        spec,
+        (rev) => specFor(record, rev),
+        result.status,
+        result.actions,
+        record.routing,
+        signal,
+      );
+      await syncRoutes(this.deps, spec, record.routing, signal);
+      this.metrics.observeTick(
+        spec.name,
+        result.status,
+        observations.checks,
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
+      await this.persist(record);
+      this.emit('status', this.view(spec.name));
+      const untilCheck = result.status.nextCheckAt - this.now();
+      // A settled rollout has no check due, whatever its old nextCheckAt says; a new
+      // revision, a command or a gate ticks at once. Polling it every 50 ms only burns CPU.
+      const idle = untilCheck <= 0 && SETTLED_PHASES.includes(result.status.phase);
+      if (!idle) nextDelay = Math.max(50, Math.min(nextDelay, untilCheck));
+    } catch (err) {
+      if (signal.aborted) return;
+      this.deps.onError(spec.name, `tick failed: ${(err as Error).message}`);
+    } finally {
+      this.schedule(spec.name, nextDelay);
+    }
+  }
+
+  /**
+   * One-shot gates close again once the transition they allowed has happened. Persisted at
+   * once: a restart must not find a used rollback gate open and roll back the next release.
+   */
+  private async consumeGates(
+    app: string,
+    before: RolloutStatus | undefined,
+    after: RolloutStatus,
+  ): Promise<void> {
+    if (!before || before.phase === after.phase) return;
+    const id = gateAppId(app, this.namespace);
+    if (after.phase === 'Failed' && this.options.gates.consume(id, 'rollback', 'rollout rolled back'))
+      await saveGates(this.options.stateDir, this.options.gates);
+  }
+
+  private recordEvent(event: RolloutEventRecord): void {
+    const record = this.records.get(event.app);
+    if (record) appendEvent(record, event);
+    this.emit('event', event);
+  }
+
+  /** Saves the record's state document and the events recorded since the last save. */
+  private async persist(record: AppRecord): Promise<void> {
+    const fresh = record.unsaved.splice(0);
+    try {
+      await this.store.save(record.spec.name, persistedOf(record), fresh);
+    } catch (err) {
+      // Not written: they go with the next save, before anything recorded since.
+      record.unsaved.unshift(...fresh);
+      throw err;
+    }
+  }
+
+  private recordFor(app: string): AppRecord {
+    const record = this.records.get(app);
+    if (!record) {
+      throw new AviaryError(
+        'AVIARY_NOT_FOUND',
+        `rollout ${app} does not exist; known apps: ${[...this.records.keys()].join(', ')}`,
+      );
+    }
+    return record;
+  }
+
+  /** Queues an operator command; it is applied at the next tick, which starts now. */
+  command(app: string, command: OperatorCommand, by: string): void {
+    const record = this.recordFor(app);
+    if (record.spec.canary.suspend) {
+      throw new AviaryError(
+        'AVIARY_ROLLOUT_SUSPENDED',
+        `rollout ${app} is suspended (canary.suspend: true); commands are not applied`,
+      );
+    }
+    record.commands.push(command);
+    this.recordEvent(
+      eventOf(record, app, this.now(), 'CommandReceived', `${command.kind} requested by ${by}`),
+    );
+    this.schedule(app, 0);
+  }
+
+  /** Opens or closes a built-in manual gate and records who did it. */
+  async setGate(app: string, gate: GateType, open: boolean, by: string, reason?: string): Promise<void> {
+    const record = this.recordFor(app);
+    const id = gateAppId(app, this.namespace);
+    const request = { by, ...(reason !== undefined ? { reason } : {}) };
+    if (open) this.options.gates.open(id, gate, request);
+    else this.options.gates.close(id, gate, request);
+    await saveGates(this.options.stateDir, this.options.gates);
+    const message = `${gate} gate ${open ? 'opened' : 'closed'} by ${by}${reason ? `: ${reason}` : ''}`;
+    this.recordEvent(eventOf(record, app, this.now(), open ? 'GateOpened' : 'GateClosed', message));
+    this.schedule(app, 0);
+  }
+
+  /** Brings the router in line with the target's ready endpoints now (a replica is leaving). */
+  async resync(app: string): Promise<void> {
+    const record = this.records.get(app);
+    if (record) await syncRoutes(this.deps, record.spec, record.routing, this.abort.signal);
+  }
+
+  /** Names of every app. */
+  apps(): string[] {
+    return [...this.records.keys()];
+  }
+
+  /** A view of one rollout. */
+  view(app: string): RolloutView {
+    return viewOf(this.recordFor(app));
+  }
+
+  /** The app's spec. */
+  spec(app: string): AppSpec {
+    return this.recordFor(app).spec;
+  }
+
+  /** Events of one app (or all), oldest first, after `since` (ms). */
+  events(app?: string, since = 0): RolloutEventRecord[] {
+    return eventsSince(app === undefined ? [...this.records.values()] : [this.recordFor(app)], since);
+  }
+
+  /** Terminates an app's rollout: stops its processes and removes its routes. */
+  async remove(app: string): Promise<void> {
+    const record = this.recordFor(app);
+    clearTimeout(record.timer);
+    await record.running;
+    if (record.status) {
+      const result = terminate(record.spec, record.status, this.now());
+      await executeActions(
+        this.deps,
+        record.spec,
+        (rev) => specFor(record, rev),
+        result.status,
+        result.actions,
+        record.routing,
+        this.abort.signal,
+      );
+    }
+    await this.options.executor.target.stop(app, 'canary');
+    await this.options.executor.target.stop(app, 'primary');
+    await this.options.executor.router.finalize(app).catch(() => undefined);
+    this.records.delete(app);
+    await this.store.remove(app);
+  }
+
+  /** Stops ticking; waits for ticks in progress. Processes keep running unless the target is closed. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const record of this.records.values()) clearTimeout(record.timer);
+    await Promise.all([...this.records.values()].map((r) => r.running ?? Promise.resolve()));
+    await this.store.settled();
+    this.abort.abort();
+  }
+}

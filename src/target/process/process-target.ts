@@ -1,0 +1,263 @@
+/**
+ * The local-process target (`kind: 'process'`): each version of an app runs as N local
+ * processes, each the leader of its own process group, listening on a port handed over in
+ * `PORT`. Children are recorded in `<stateDir>/children.json` so a controller restarted after
+ * a crash adopts them (see docs/adr/0005-process-target.md).
+ */
+import { randomUUID } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { RegistryWriter, type ChildRecord, type RegistryDocument } from './child-registry.js';
+import { findFreePort } from './free-port.js';
+import { PortReservations } from './port-reservations.js';
+import { adoptPreviousRun, openStateDir } from './previous-run.js';
+import { processStartTicks } from './process-group.js';
+import { DEFAULT_LOG_LINES, replicaSettingsOf, type ProcessTargetOptions } from './process-target-options.js';
+import { ProcessVersion } from './process-version.js';
+import type { ReplicaSettings } from './replica-host.js';
+import { StateDirClaim } from './state-dir-claim.js';
+import { TargetError } from '../target-error.js';
+import {
+  assertAppName,
+  assertReplicas,
+  assertVersionSpec,
+  versionNotFound,
+  type LogLine,
+  type RecoveryReport,
+  type Target,
+  type VersionRole,
+  type VersionStatus,
+} from '../target.js';
+import { KeyedQueue } from '../../keyed-queue.js';
+import { VersionLog } from './version-log.js';
+import type { VersionSpec } from './version-spec.js';
+
+export type { ProcessTargetOptions } from './process-target-options.js';
+
+/** Runs versions as local process groups. */
+export class ProcessTarget implements Target {
+  readonly kind = 'process';
+  readonly #stateDir: string;
+  readonly #options: ProcessTargetOptions;
+  readonly #versions = new Map<string, ProcessVersion>();
+  readonly #locks = new KeyedQueue();
+  readonly #ports: PortReservations;
+  readonly #claim: StateDirClaim;
+  #settings: ReplicaSettings | undefined;
+  #instance = '';
+  #writer: RegistryWriter | undefined;
+  #recovery: Promise<RecoveryReport> | undefined;
+  #state: 'open' | 'closing' | 'closed' = 'open';
+
+  constructor(options: ProcessTargetOptions) {
+    this.#options = options;
+    this.#stateDir = resolve(options.stateDir);
+    this.#claim = new StateDirClaim(this.#stateDir);
+    this.#ports = new PortReservations(options.allocatePort ?? findFreePort, () =>
+      [...this.#versions.values()].flatMap((version) => version.ports()),
+    );
+  }
+
+  /** Path of the child registry. */
+  get registryPath(): string {
+    return join(this.#stateDir, 'children.json');
+  }
+
+  /** Directory of the per-revision log files. */
+  get logDir(): string {
+    return join(this.#stateDir, 'logs');
+  }
+
+  async ensureVersion(
+    app: string,
+    role: VersionRole,
+    spec: VersionSpec,
+    signal?: AbortSignal,
+  ): Promise<VersionStatus> {
+    assertVersionSpec(app, role, spec);
+    return this.#mutate(app, role, signal, async () => {
+      const version = this.#versions.get(keyOf(app, role)) ?? this.#createVersion(app, role, spec);
+      await version.apply(spec);
+      return version.status();
+    });
+  }
+
+  async scale(
+    app: string,
+    role: VersionRole,
+    replicas: number,
+    signal?: AbortSignal,
+  ): Promise<VersionStatus> {
+    assertAppName(app);
+    assertReplicas(app, role, replicas);
+    return this.#mutate(app, role, signal, async () => {
+      const version = this.#versions.get(keyOf(app, role));
+      if (version === undefined) throw versionNotFound(app, role, 'scale');
+      await version.scale(replicas);
+      return version.status();
+    });
+  }
+
+  async promote(app: string, signal?: AbortSignal): Promise<VersionStatus> {
+    assertAppName(app);
+    await this.#ready(signal);
+    const canary = this.#versions.get(keyOf(app, 'canary'));
+    if (canary === undefined) throw versionNotFound(app, 'canary', 'promote');
+    const replicas = this.#versions.get(keyOf(app, 'primary'))?.spec.replicas ?? canary.spec.replicas;
+    return this.ensureVersion(app, 'primary', { ...canary.spec, replicas }, signal);
+  }
+
+  async status(app: string, role: VersionRole): Promise<VersionStatus | undefined> {
+    await this.#ready();
+    return this.#versions.get(keyOf(app, role))?.status();
+  }
+
+  async stop(app: string, role: VersionRole, signal?: AbortSignal): Promise<void> {
+    assertAppName(app);
+    await this.#mutate(app, role, signal, async () => {
+      const version = this.#versions.get(keyOf(app, role));
+      if (version === undefined) return;
+      this.#versions.delete(keyOf(app, role));
+      await version.stopAll(signal);
+    });
+  }
+
+  async logs(app: string, role: VersionRole, options: { tail?: number } = {}): Promise<readonly LogLine[]> {
+    await this.#ready();
+    return this.#versions.get(keyOf(app, role))?.log.lines(options.tail) ?? [];
+  }
+
+  /** Reads the registry of a previous run; adopts live children that are provably ours, stops the rest. */
+  recover(signal?: AbortSignal): Promise<RecoveryReport> {
+    if (signal?.aborted === true) return Promise.reject(signal.reason as Error);
+    if (this.#recovery === undefined && this.#state !== 'open') return Promise.reject(this.#closedError());
+    this.#recovery ??= this.#recover();
+    return this.#recovery;
+  }
+
+  /**
+   * Stops every version (SIGTERM to each process group, SIGKILL after the grace period;
+   * aborting `signal` kills at once) and records that nothing is left to recover.
+   */
+  async close(signal?: AbortSignal): Promise<void> {
+    if (this.#state !== 'open') return;
+    this.#state = 'closing';
+    await this.#recovery?.catch(() => undefined);
+    await this.#locks.settled();
+    const versions = [...this.#versions.values()];
+    this.#versions.clear();
+    await Promise.all(versions.map((version) => version.stopAll(signal)));
+    await this.#writer?.flush();
+    this.#state = 'closed';
+    this.#claim.release();
+  }
+
+  /**
+   * Stops supervising but leaves every process running and recorded, as a controller crash
+   * would, so that another instance on the same state directory can adopt them (a hand-over).
+   */
+  async release(): Promise<void> {
+    if (this.#state !== 'open') return;
+    this.#state = 'closing';
+    await this.#recovery?.catch(() => undefined);
+    await this.#locks.settled();
+    await this.#writer?.flush();
+    await Promise.all([...this.#versions.values()].map((version) => version.release()));
+    this.#versions.clear();
+    this.#state = 'closed';
+    this.#claim.release();
+  }
+
+  async #recover(): Promise<RecoveryReport> {
+    // Claimed before the first await, so two instances in one process cannot both pass the check.
+    this.#claim.take();
+    try {
+      return await this.#recoverClaimed();
+    } catch (error) {
+      this.#claim.release();
+      throw error;
+    }
+  }
+
+  async #recoverClaimed(): Promise<RecoveryReport> {
+    const { registryPath, logDir } = this;
+    const previous = await openStateDir({ stateDir: this.#stateDir, registryPath, logDir });
+    this.#instance = previous?.instance ?? randomUUID();
+    this.#settings = replicaSettingsOf(this.#options, this.#instance);
+    const owner = { pid: process.pid, startTicks: await processStartTicks(process.pid) };
+    this.#writer = new RegistryWriter(
+      this.registryPath,
+      () => this.#snapshot(owner),
+      (error) => console.error(`aviary: cannot write ${this.registryPath}: ${String(error)}`),
+    );
+    if (previous === undefined) {
+      await this.#writer.flush();
+      return { adopted: [], discarded: [] };
+    }
+    const report = await adoptPreviousRun(
+      previous,
+      (app, role, spec) => this.#createVersion(app, role, spec),
+      this.#settings.stopGraceMs,
+    );
+    await this.#writer.flush();
+    return report;
+  }
+
+  #closedError(): TargetError {
+    return new TargetError('AVIARY_TARGET_CLOSED', `process target in ${this.#stateDir} is closed`);
+  }
+
+  #createVersion(app: string, role: VersionRole, spec: VersionSpec): ProcessVersion {
+    const settings = this.#settings;
+    if (settings === undefined) throw new Error('ProcessTarget used before recover()');
+    const log = new VersionLog({
+      logDir: this.logDir,
+      app,
+      role,
+      capacity: this.#options.logLines ?? DEFAULT_LOG_LINES,
+      now: settings.now,
+    });
+    const host = {
+      settings,
+      allocatePort: () => this.#ports.allocate(),
+      changed: () => this.#writer?.schedule(),
+      retiring: (endpoint: string) => this.#options.onRetiring?.(app, role, endpoint) ?? Promise.resolve(),
+    };
+    const version = new ProcessVersion(host, app, role, spec, log);
+    this.#versions.set(keyOf(app, role), version);
+    return version;
+  }
+
+  #snapshot(owner: RegistryDocument['owner']): RegistryDocument {
+    const versions = [...this.#versions.values()];
+    const children: ChildRecord[] = versions.flatMap((version) => version.records());
+    const specs = versions.map((version) => ({ app: version.app, role: version.role, spec: version.spec }));
+    return { format: 1, instance: this.#instance, owner, versions: specs, children };
+  }
+
+  async #ready(signal?: AbortSignal): Promise<void> {
+    await this.recover(signal);
+    if (this.#state !== 'open') throw this.#closedError();
+  }
+
+  /** Runs `body` after recovery, serialised with other changes to the same version. */
+  async #mutate<T>(
+    app: string,
+    role: VersionRole,
+    signal: AbortSignal | undefined,
+    body: () => Promise<T>,
+  ): Promise<T> {
+    signal?.throwIfAborted();
+    await this.#ready(signal);
+    const result = await this.#locks.run(keyOf(app, role), () => {
+      signal?.throwIfAborted();
+      if (this.#state !== 'open') throw this.#closedError();
+      return body();
+    });
+    await this.#writer?.flush();
+    return result;
+  }
+}
+
+function keyOf(app: string, role: VersionRole): string {
+  return `${app}/${role}`;
+}

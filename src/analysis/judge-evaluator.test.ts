@@ -2,12 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseAviaryConfig, type AppSpec } from '../config/app-schema.js';
+import { parseAviaryConfig } from '../config/app-schema.js';
 import { RollingWindow } from '../proxy/stats/rolling-window.js';
 import { metricsVerdict } from '../rollout/step/check-verdicts.js';
 import type { MetricResult, OperatorCommand } from '../rollout/step/observations.js';
 import type { RolloutStatus } from '../rollout/step/rollout-status.js';
-import { appSpec, observations, rolesOf, statusIn, summarise } from '../../test/support/rollout-scenario.js';
+import { appSpec, observations, rolesOf, statusIn, summarise, type ScenarioApp } from '../../test/support/rollout-scenario.js';
 import { StateStore } from '../rollout/state/state-store.js';
 import { step } from '../rollout/step/step.js';
 import { JudgeEvaluator, type JudgeRun } from './judge-evaluator.js';
@@ -17,7 +17,7 @@ import { createRandom } from './test-support.js';
 const T0 = 1_700_000_000_000;
 const never = new AbortController().signal;
 
-function judgedApp(analysis: Record<string, unknown> = {}): AppSpec {
+function judgedApp(analysis: Record<string, unknown> = {}): ScenarioApp {
   return appSpec({
     canary: {
       analysis: { interval: '10s', stepWeight: 10, maxWeight: 50, threshold: 5, judge: {}, ...analysis },
@@ -50,7 +50,7 @@ class Traffic {
 }
 
 interface Harness {
-  readonly spec: AppSpec;
+  readonly spec: ScenarioApp;
   readonly traffic: Traffic;
   readonly evaluator: JudgeEvaluator;
   status: RolloutStatus;

@@ -33,7 +33,7 @@ function pidsOf(runtime: Runtime): Promise<number[]> {
       .apps()
       .flatMap((app) => [runtime.target.status(app, 'primary'), runtime.target.status(app, 'canary')]),
   ).then((statuses) =>
-    statuses.flatMap((s) => s?.replicas.flatMap((r) => (r.pid === null ? [] : [r.pid])) ?? []),
+    statuses.flatMap((s) => s?.replicas.flatMap((r) => (typeof r.pid === 'number' ? [r.pid] : [])) ?? []),
   );
 }
 

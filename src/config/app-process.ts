@@ -1,20 +1,57 @@
 /**
- * The `process` target of an app: how to run one version of it (command, args, cwd, env,
- * replicas, probes) and the revision hash that tells versions apart. Probe fields accept
+ * The `process` workload of an app: how to run one version of it as local processes
+ * (command, args, cwd, env, replicas, probes). Probe fields accept
  * the Kubernetes names (`periodSeconds`, `timeoutSeconds`, `initialDelaySeconds`) as well as
  * Aviary's durations (`interval`, `timeout`, `initialDelay`), with Kubernetes' defaults:
  * https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#lifecycle-1
- * The validated output is the target's `VersionSpec`, so it is handed to a target as is.
+ * The validated output is the process target's spec, so it is handed to the target as is.
  */
 import { z } from 'zod';
 import { durationMs } from './proxy-schema.js';
-import type { ProbeSpec as TargetProbeSpec, VersionSpec } from '../target/process/version-spec.js';
 
 /**
- * The revision of a version, computed by the target's own function so that the state
- * machine and the processes can never disagree on one.
+ * An HTTP GET probe, with Kubernetes probe semantics
+ * (https://kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/):
+ * a response status 200–399 is a success; anything else, a refused connection or no answer
+ * within `timeoutMs` is a failure.
  */
-export { revisionOf } from '../target/process/version-spec.js';
+export interface ProbeSpec {
+  /** Request path, e.g. `/ping`. */
+  readonly path: string;
+  /** Time between the end of one probe and the start of the next. */
+  readonly intervalMs: number;
+  /** A probe without a complete response in this time fails. */
+  readonly timeoutMs: number;
+  /** Consecutive successes that turn the state healthy. */
+  readonly successThreshold: number;
+  /** Consecutive failures that turn the state unhealthy. */
+  readonly failureThreshold: number;
+  /** Delay after the process starts before the first probe. */
+  readonly initialDelayMs: number;
+}
+
+/** One version of an app run as local processes (workload kind `process`). */
+export interface ProcessSpec {
+  /**
+   * Workload kind. Absent means `process`: specs saved before workload kinds existed, and
+   * the schema's own output, carry none, so their revisions and saved state stay as they were.
+   */
+  readonly kind?: 'process';
+  /** Executable; resolved on the `PATH` the target hands the process. Never run through a shell. */
+  readonly command: string;
+  /** Arguments, passed as an array (no shell word-splitting or expansion). */
+  readonly args: readonly string[];
+  /** Working directory; the controller's own when absent. */
+  readonly cwd?: string;
+  /** Extra environment variables. They are part of the revision, so a changed value is a new version. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Desired number of replicas (≥ 0). Not part of the revision: scaling is not a new version. */
+  readonly replicas: number;
+  /** Gates traffic: only ready replicas are endpoints. */
+  readonly readinessProbe?: ProbeSpec;
+  /** Restarts a replica after `failureThreshold` consecutive failures. */
+  readonly livenessProbe?: ProbeSpec;
+}
 
 /** Environment variable Aviary sets to the port each process must listen on. */
 export const PORT_ENV = 'PORT';
@@ -84,7 +121,7 @@ export const probeSchema = z
     failureThreshold: z.number().int().min(1).default(3),
     successThreshold: z.number().int().min(1).default(1),
   })
-  .transform((probe, ctx): TargetProbeSpec => ({
+  .transform((probe, ctx): ProbeSpec => ({
     path: probe.httpGet.path,
     intervalMs: eitherDuration(probe, ctx, 'interval', 'periodSeconds', 10_000),
     timeoutMs: eitherDuration(probe, ctx, 'timeout', 'timeoutSeconds', 1_000),
@@ -114,14 +151,10 @@ export const processSchema = z
     readinessProbe: probeSchema.optional(),
     livenessProbe: probeSchema.optional(),
   })
-  .transform(({ cwd, readinessProbe, livenessProbe, ...rest }): VersionSpec => ({
+  .transform(({ cwd, readinessProbe, livenessProbe, ...rest }): ProcessSpec => ({
     ...rest,
     ...(cwd === undefined ? {} : { cwd }),
     ...(readinessProbe === undefined ? {} : { readinessProbe }),
     ...(livenessProbe === undefined ? {} : { livenessProbe }),
   }));
 
-/** A validated process target: the target's `VersionSpec`, defaults applied, durations in ms. */
-export type ProcessSpec = z.output<typeof processSchema>;
-/** A validated HTTP probe. */
-export type ProbeSpec = TargetProbeSpec;

@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from './config-error.js';
-import { loadAviaryConfig, parseAviaryConfig, revisionOf } from './app-schema.js';
-import { revisionOf as targetRevisionOf, type VersionSpec } from '../target/process/version-spec.js';
+import { loadAviaryConfig, parseAviaryConfig } from './app-schema.js';
+import type { ProcessSpec } from './app-process.js';
+import { ProcessTarget } from '../target/process/process-target.js';
+import { revisionOf } from '../target/process/version-spec.js';
 
 type Doc = Record<string, unknown>;
 const BASE = parseYaml(
@@ -34,7 +36,7 @@ describe('aviary.yaml schema: valid documents', () => {
       minAnalysisInterval: 10_000,
     });
     const app = apps[0]!;
-    expect(app.process.replicas).toBe(1);
+    expect((app.workload as ProcessSpec).replicas).toBe(1);
     expect(app.canary).toMatchObject({ progressDeadlineSeconds: 600, skipAnalysis: false, suspend: false });
     expect(app.canary.analysis).toMatchObject({
       interval: 60_000,
@@ -101,7 +103,7 @@ describe('aviary.yaml schema: valid documents', () => {
       }),
     );
     if (!result.ok) throw new Error(JSON.stringify(result.issues));
-    const { readinessProbe, livenessProbe } = result.value.apps[0]!.process;
+    const { readinessProbe, livenessProbe } = result.value.apps[0]!.workload as ProcessSpec;
     expect(readinessProbe).toEqual({
       path: '/ping',
       intervalMs: 2000,
@@ -155,12 +157,12 @@ describe('revisionOf', () => {
     expect(revisionOf({ ...base, env: { B: '2', A: '1' } })).toBe(revisionOf(base));
   });
 
-  it('is the revision the process target computes, so both sides agree', () => {
+  it('is what the process target identifies a configured workload as', () => {
     const result = parseAviaryConfig(config({ process: { ...base, replicas: 3 } }));
     if (!result.ok) throw new Error(JSON.stringify(result.issues));
-    const process: VersionSpec = result.value.apps[0]!.process;
-    expect(revisionOf(process)).toBe(targetRevisionOf(process));
-    expect(revisionOf(process)).toBe(revisionOf(base));
+    const process = result.value.apps[0]!.workload as ProcessSpec;
+    const target = new ProcessTarget({ stateDir: '/nonexistent' });
+    expect(target.identify(process)).toEqual({ revision: revisionOf(base), replicas: 3 });
   });
 
   it('changes with command, args, cwd and env', () => {

@@ -1,6 +1,6 @@
 /**
  * The one schema of `aviary.yaml`: where the router and the control API listen, where state
- * is kept, and the apps (exposure, process target, canary block). Validated where the file
+ * is kept, and the apps (exposure, workload, canary block). Validated where the file
  * enters; every TypeScript type of an app is derived from here.
  *
  * ```yaml
@@ -18,13 +18,15 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { metricTemplateSchema, templateIssues } from '../metrics/metric-template.js';
 import { canarySchema } from './app-canary.js';
-import { processSchema } from './app-process.js';
+import { WORKLOAD_KINDS, WORKLOAD_SCHEMAS, type WorkloadSpec } from './app-workload.js';
 import { ConfigError } from './config-error.js';
 import { formatDuration } from './duration.js';
 import { durationMs } from './proxy-schema.js';
 import { parseOrThrow, parseWithSchema, type Validated } from './schema-issues.js';
 
-export { revisionOf, PORT_ENV, type ProcessSpec, type ProbeSpec } from './app-process.js';
+export { PORT_ENV, type ProcessSpec, type ProbeSpec } from './app-process.js';
+export type { EndpointsSpec } from './app-endpoints.js';
+export { WORKLOAD_KINDS, workloadKindOf, type WorkloadKind, type WorkloadSpec } from './app-workload.js';
 export type { CanarySpec, CanarySpecInput, ServiceSpec } from './app-canary.js';
 export type {
   AnalysisSpec,
@@ -60,17 +62,23 @@ function listenAddress(defaultPort: number) {
     .prefault({});
 }
 
+/** Each workload block as an optional field of an app. */
+const workloadBlocks = Object.fromEntries(
+  WORKLOAD_KINDS.map((kind) => [kind, WORKLOAD_SCHEMAS[kind].optional()]),
+) as { [K in keyof typeof WORKLOAD_SCHEMAS]: z.ZodOptional<(typeof WORKLOAD_SCHEMAS)[K]> };
+
 /**
- * One app: its name, where the router exposes it (`hosts` and/or a `path` prefix), how to
- * run a version of it, and how to roll a new version out. Without a canary block a new
- * revision is promoted at once (`skipAnalysis: true`).
+ * One app: its name, where the router exposes it (`hosts` and/or a `path` prefix), what
+ * runs its versions (one workload block: `process` or `endpoints`), and how to roll a new
+ * version out. Without a canary block a new revision is promoted at once
+ * (`skipAnalysis: true`). The output carries the workload block as `workload`.
  */
 export const appSchema = z
   .strictObject({
     name: appName,
     hosts: z.array(hostPattern).min(1).optional(),
     path: z.string().startsWith('/', { message: 'expected a path prefix starting with "/"' }).optional(),
-    process: processSchema,
+    ...workloadBlocks,
     canary: canarySchema.prefault({ skipAnalysis: true }),
   })
   .superRefine((app, ctx) => {
@@ -80,6 +88,32 @@ export const appSchema = z
         message: 'expected hosts and/or path: the router needs a way to reach the app',
       });
     }
+    const blocks = WORKLOAD_KINDS.filter((kind) => app[kind] !== undefined);
+    if (blocks.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a workload block; known workload kinds: ${WORKLOAD_KINDS.join(', ')}`,
+      });
+    }
+    for (const extra of blocks.slice(1)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [extra],
+        message: `one workload block per app: ${blocks[0]} is already set`,
+      });
+    }
+  })
+  .transform((app) => {
+    const { name, hosts, path, canary } = app;
+    const kind = WORKLOAD_KINDS.find((k) => app[k] !== undefined) ?? 'process';
+    const workload = app[kind] as WorkloadSpec;
+    return {
+      name,
+      ...(hosts === undefined ? {} : { hosts }),
+      ...(path === undefined ? {} : { path }),
+      workload,
+      canary,
+    };
   });
 
 /** Schema of a whole `aviary.yaml`. Router on 127.0.0.1:8080, control API on 127.0.0.1:8081, state in `.aviary`. */

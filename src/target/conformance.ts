@@ -5,15 +5,15 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Target, VersionStatus } from './target.js';
-import { revisionOf, type VersionSpec } from './process/version-spec.js';
+import { revisionOf, type ProcessSpec } from './process/version-spec.js';
 
 /** A target plus the specs the suite needs, built fresh for every case. */
 export interface TargetUnderTest {
   readonly target: Target;
   /** A spec whose replicas become ready; a different `variant` gives a different revision. */
-  healthySpec(variant: string, replicas: number): VersionSpec;
+  healthySpec(variant: string, replicas: number): ProcessSpec;
   /** A spec whose replicas never become ready (they fail at start). */
-  failingSpec(replicas: number): VersionSpec;
+  failingSpec(replicas: number): ProcessSpec;
   /** Releases what `create` made; runs after `target.close()`. */
   dispose(): Promise<void>;
 }

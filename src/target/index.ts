@@ -15,7 +15,7 @@ export type {
 } from './target.js';
 export { VERSION_ROLES, MAX_REPLICAS } from './target.js';
 export { TargetError, type TargetErrorCode } from './target-error.js';
-export { revisionOf, type ProbeSpec, type VersionSpec } from './process/version-spec.js';
+export { revisionOf, type ProbeSpec, type ProcessSpec } from './process/version-spec.js';
 export {
   builtInTargetRegistry,
   TargetRegistry,

@@ -2,12 +2,25 @@
  * The target interface: what the rollout controller needs from whatever runs the versions
  * of an app. Modelled on Flagger's workload controllers, where each app has a primary
  * (`<app>-primary` Deployment, serving stable traffic) and a canary (the Deployment under
- * analysis). Implementations: local processes (`ProcessTarget`), an in-memory fake for
- * benches (`InMemoryTarget`), later Kubernetes Deployments. All of them pass
- * `runTargetConformance` in `conformance.ts`.
+ * analysis). A target runs one workload kind (src/config/app-workload.ts): local processes
+ * (`process/`), fixed addresses run by someone else (`endpoints/`), later Kubernetes
+ * Deployments. Each passes `runTargetConformance` in `conformance.ts`; benches use an
+ * in-memory fake kept under test/fakes.
  */
+import type { ProcessSpec } from '../config/app-process.js';
+import type { WorkloadSpec } from '../config/app-workload.js';
 import { TargetError } from './target-error.js';
-import type { VersionSpec } from './process/version-spec.js';
+
+/** One version of an app as a target runs it: a spec of the target's workload kind. */
+export type VersionSpec = WorkloadSpec;
+
+/** What the rollout state machine knows of a version: its identity and its size. */
+export interface DesiredVersion {
+  /** Identity of the version (Flagger's `lastAppliedSpec` hash); equal revisions run the same thing. */
+  readonly revision: string;
+  /** Replicas per role; changing it scales without a new analysis. */
+  readonly replicas: number;
+}
 
 /** Which of an app's two versions: the stable one or the one under analysis. */
 export type VersionRole = 'primary' | 'canary';
@@ -18,22 +31,29 @@ export const VERSION_ROLES: readonly VersionRole[] = ['primary', 'canary'];
 /** Life-cycle phase of one replica. */
 export type ReplicaPhase = 'starting' | 'running' | 'backoff' | 'stopping';
 
+/**
+ * Who a replica is, by workload kind: a local process's id (null while it waits to
+ * restart), a pod's name, or the fixed address of a replica run elsewhere.
+ */
+export type ReplicaIdentity =
+  | { readonly pid: number | null; readonly pod?: never; readonly address?: never }
+  | { readonly pod: string; readonly pid?: never; readonly address?: never }
+  | { readonly address: string; readonly pid?: never; readonly pod?: never };
+
 /** One replica of a version. */
-export interface ReplicaStatus {
+export type ReplicaStatus = ReplicaIdentity & {
   /** Replica index within its revision, 0-based (`AVIARY_REPLICA`). */
   readonly replica: number;
   readonly revision: string;
   readonly phase: ReplicaPhase;
-  /** Process id (or pod name for a cluster target); null while waiting to restart. */
-  readonly pid: number | null;
-  /** `127.0.0.1:port` where it listens, null while waiting to restart. */
+  /** `host:port` where it listens, null while waiting to restart. */
   readonly endpoint: string | null;
   /** True when its readiness probe passes; only ready replicas receive traffic. */
   readonly ready: boolean;
   readonly restarts: number;
   /** True when the replica was found alive by `recover()` rather than started by this instance. */
   readonly adopted: boolean;
-}
+};
 
 /** The observed state of one version, the input to the controller's readiness checks. */
 export interface VersionStatus {
@@ -47,7 +67,7 @@ export interface VersionStatus {
   /** `floor(100 · readyReplicas / desiredReplicas)`; 100 when no replica is desired. */
   readonly readyPercent: number;
   /**
-   * Every ready replica as `127.0.0.1:port`, including replicas of the previous revision
+   * Every ready replica as `host:port`, including replicas of the previous revision
    * still serving while their replacements become ready.
    */
   readonly endpoints: readonly string[];
@@ -83,11 +103,22 @@ export interface RecoveryReport {
  * Starts, scales and stops the versions of apps. Mutating calls take an `AbortSignal`;
  * an already-aborted signal rejects with an `AbortError` before anything changes.
  */
-export interface Target {
+export interface Target<Spec extends VersionSpec = VersionSpec> {
   /** Registry name of the implementation, e.g. `process`. */
   readonly kind: string;
   /**
-   * Makes the version run `spec` with `spec.replicas` replicas. Same revision: scales and
+   * The identity of `spec` (its revision) and its replica count. Pure and cheap: the
+   * controller asks at every tick. Replicas must not be part of the revision, so that
+   * scaling never starts an analysis.
+   */
+  identify(spec: Spec): DesiredVersion;
+  /**
+   * `spec` sized to `replicas` per role, without changing its revision; pure. A kind whose
+   * size is fixed by the spec itself (fixed endpoints) returns it unchanged.
+   */
+  withReplicas(spec: Spec, replicas: number): Spec;
+  /**
+   * Makes the version run `spec` with its replica count. Same revision: scales and
    * updates probes in place. New revision: starts replacements and stops old replicas one for
    * one as replacements become ready (a surge rollout, like a Deployment with
    * `maxUnavailable: 0`). Resolves once the replicas are started, not when they are ready.
@@ -95,7 +126,7 @@ export interface Target {
   ensureVersion(
     app: string,
     role: VersionRole,
-    spec: VersionSpec,
+    spec: Spec,
     signal?: AbortSignal,
   ): Promise<VersionStatus>;
   /** Sets the replica count of an existing version; 0 keeps the version (and its logs) with no process. */
@@ -142,8 +173,8 @@ export function assertReplicas(app: string, role: VersionRole, replicas: number)
   }
 }
 
-/** Checks the parts of a spec every target relies on. */
-export function assertVersionSpec(app: string, role: VersionRole, spec: VersionSpec): void {
+/** Checks the parts of a process spec every process-like target relies on. */
+export function assertVersionSpec(app: string, role: VersionRole, spec: ProcessSpec): void {
   assertAppName(app);
   assertReplicas(app, role, spec.replicas);
   if (spec.command === '') {

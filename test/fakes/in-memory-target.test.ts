@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { runTargetConformance } from '../../src/target/conformance.js';
 import { InMemoryTarget } from './in-memory-target.js';
-import type { VersionSpec } from '../../src/target/process/version-spec.js';
+import type { ProcessSpec } from '../../src/target/process/version-spec.js';
 
-const specFor = (variant: string, replicas: number, env: Record<string, string> = {}): VersionSpec => ({
+const specFor = (variant: string, replicas: number, env: Record<string, string> = {}): ProcessSpec => ({
   command: 'app',
   args: ['--serve'],
   env: { VARIANT: variant, ...env },

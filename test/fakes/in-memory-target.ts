@@ -10,13 +10,14 @@ import {
   assertVersionSpec,
   readyPercentOf,
   versionNotFound,
+  type DesiredVersion,
   type LogLine,
   type RecoveryReport,
   type Target,
   type VersionRole,
   type VersionStatus,
 } from '../../src/target/target.js';
-import { revisionOf, type VersionSpec } from '../../src/target/process/version-spec.js';
+import { revisionOf, type ProcessSpec } from '../../src/target/process/version-spec.js';
 
 /** How a newly applied revision behaves: all replicas ready at once, none ready, or failing to start. */
 export type SimulatedReadiness = 'ready' | 'unready' | 'failing';
@@ -24,7 +25,7 @@ export type SimulatedReadiness = 'ready' | 'unready' | 'failing';
 /** Options of {@link InMemoryTarget}. */
 export interface InMemoryTargetOptions {
   /** Readiness of a revision when it is applied. Default: every replica ready at once. */
-  readonly initialReadiness?: (app: string, role: VersionRole, spec: VersionSpec) => SimulatedReadiness;
+  readonly initialReadiness?: (app: string, role: VersionRole, spec: ProcessSpec) => SimulatedReadiness;
   /** Clock for log timestamps. Default `Date.now`. */
   readonly now?: () => number;
   /** Lines kept per version. Default 1000. */
@@ -32,7 +33,7 @@ export interface InMemoryTargetOptions {
 }
 
 interface MemoryVersion {
-  spec: VersionSpec;
+  spec: ProcessSpec;
   revision: string;
   desired: number;
   ready: number;
@@ -58,8 +59,18 @@ function stillShows(status: VersionStatus, version: MemoryVersion): boolean {
 const FIRST_SYNTHETIC_PORT = 20_000;
 
 /** The in-memory target (`kind: 'in-memory'`). Endpoints are synthetic: nothing listens on them. */
-export class InMemoryTarget implements Target {
+export class InMemoryTarget implements Target<ProcessSpec> {
   readonly kind = 'in-memory';
+
+  /** As the process target: the revision hashes the command line, replicas are the spec's. */
+  identify(spec: ProcessSpec): DesiredVersion {
+    return { revision: revisionOf(spec), replicas: spec.replicas };
+  }
+
+  /** The same command line with `replicas` processes. */
+  withReplicas(spec: ProcessSpec, replicas: number): ProcessSpec {
+    return spec.replicas === replicas ? spec : { ...spec, replicas };
+  }
   readonly #versions = new Map<string, MemoryVersion>();
   readonly #ports = new Map<string, number>();
   readonly #initialReadiness: NonNullable<InMemoryTargetOptions['initialReadiness']>;
@@ -91,13 +102,13 @@ export class InMemoryTarget implements Target {
   ensureVersion(
     app: string,
     role: VersionRole,
-    spec: VersionSpec,
+    spec: ProcessSpec,
     signal?: AbortSignal,
   ): Promise<VersionStatus> {
     return settle(() => this.#ensure(app, role, spec, signal));
   }
 
-  #ensure(app: string, role: VersionRole, spec: VersionSpec, signal?: AbortSignal): VersionStatus {
+  #ensure(app: string, role: VersionRole, spec: ProcessSpec, signal?: AbortSignal): VersionStatus {
     signal?.throwIfAborted();
     this.#assertOpen();
     assertVersionSpec(app, role, spec);

@@ -19,7 +19,7 @@ import { ReleaseRouterGuard } from '../../src/rollout/releases/release-router-gu
 import { appSpec } from '../support/rollout-scenario.js';
 import { InMemoryTarget } from '../fakes/in-memory-target.js';
 import type { VersionRole } from '../../src/target/target.js';
-import type { VersionSpec } from '../../src/target/process/version-spec.js';
+import type { ProcessSpec } from '../../src/target/process/version-spec.js';
 
 class RecordingRouter implements TrafficRouter {
   readonly kind = 'recording';
@@ -56,7 +56,7 @@ class RecordingTarget extends InMemoryTarget {
     });
   }
 
-  override ensureVersion(app: string, role: VersionRole, spec: VersionSpec) {
+  override ensureVersion(app: string, role: VersionRole, spec: ProcessSpec) {
     this.log.push(`start ${app} ${spec.env.AVIARY_TAG ?? ''}`);
     return super.ensureVersion(app, role, spec);
   }

@@ -68,7 +68,7 @@ export async function startTestRuntime(
     },
     async pids(role) {
       const status = await runtime.target.status(APP, role);
-      return (status?.replicas ?? []).flatMap((replica) => (replica.pid === null ? [] : [replica.pid]));
+      return (status?.replicas ?? []).flatMap((replica) => (typeof replica.pid === 'number' ? [replica.pid] : []));
     },
   };
   return test;

@@ -3,7 +3,9 @@
  * table-driven tests, the simulator, and anyone reproducing a rollout from a bug report.
  * Each builder gives a consistent value for its phase and takes overrides for the rest.
  */
-import { appSchema, revisionOf, type AppSpec, type AppSpecInput } from '../../src/config/app-schema.js';
+import { appSchema, type AppSpec, type AppSpecInput, type ProcessSpec } from '../../src/config/app-schema.js';
+import type { RolloutSpec } from '../../src/rollout/step/rollout-spec.js';
+import { revisionOf } from '../../src/target/process/version-spec.js';
 import type { RolloutAction } from '../../src/rollout/step/actions.js';
 import { NOT_RUNNING, type Observations, type RoleObservation } from '../../src/rollout/step/observations.js';
 import { promotedCondition, type RolloutPhase, type RolloutStatus } from '../../src/rollout/step/rollout-status.js';
@@ -11,14 +13,22 @@ import { promotedCondition, type RolloutPhase, type RolloutStatus } from '../../
 /** Revision the primary ran before the rollout under test (any 12 hex digits would do). */
 export const PREVIOUS_REVISION = 'a1b2c3d4e5f6';
 
-/** Builds a validated app spec; the defaults make a reachable app run by `node server.js`. */
-export function appSpec(input: Partial<AppSpecInput> = {}): AppSpec {
-  return appSchema.parse({
+/** An app spec with what the state machine sees of it, as the controller derives it. */
+export type ScenarioApp = AppSpec & RolloutSpec;
+
+/**
+ * Builds a validated app spec; the defaults make a reachable app run by `node server.js`.
+ * `desired` is what the process target identifies its workload as.
+ */
+export function appSpec(input: Partial<AppSpecInput> = {}): ScenarioApp {
+  const app = appSchema.parse({
     name: 'webapp',
     path: '/',
     process: { command: 'node', args: ['server.js'], env: { VERSION: '2' } },
     ...input,
   });
+  const workload = app.workload as ProcessSpec;
+  return { ...app, desired: { revision: revisionOf(workload), replicas: workload.replicas } };
 }
 
 /** A role running `revision` with every replica ready. */
@@ -46,11 +56,11 @@ const PROMOTING_PHASES: readonly RolloutPhase[] = ['Promoting', 'Finalising'];
  * runs it once promoting. Clocks start at 0; pass overrides for the rest.
  */
 export function statusIn(
-  spec: AppSpec,
+  spec: RolloutSpec,
   phase: RolloutPhase,
   overrides: Partial<RolloutStatus> = {},
 ): RolloutStatus {
-  const desired = revisionOf(spec.process);
+  const desired = spec.desired.revision;
   const settledOnPrevious = phase === 'Initialized' || phase === 'Succeeded';
   return {
     phase,
@@ -85,8 +95,8 @@ export function rolesOf(status: RolloutStatus): Pick<Observations, 'primary' | '
  * `promote-spec previous`, `stop canary`, `alert warn: …`, `event WeightAdvanced`. Revisions
  * read `desired` (the spec's) or `previous` ({@link PREVIOUS_REVISION}).
  */
-export function summarise(spec: AppSpec, actions: readonly RolloutAction[]): string[] {
-  const desired = revisionOf(spec.process);
+export function summarise(spec: RolloutSpec, actions: readonly RolloutAction[]): string[] {
+  const desired = spec.desired.revision;
   const name = (revision: string) =>
     revision === desired ? 'desired' : revision === PREVIOUS_REVISION ? 'previous' : revision;
   return actions.map((a) => {

@@ -4,7 +4,7 @@
  * the required checks from a table (every check passes unless set otherwise). Used by the
  * tests to drive whole rollouts with a fake clock, and usable to preview a spec's timeline.
  */
-import type { AppSpec } from '../../src/config/app-schema.js';
+import type { RolloutSpec } from '../../src/rollout/step/rollout-spec.js';
 import type { RolloutAction, StepResult } from '../../src/rollout/step/actions.js';
 import {
   NOT_RUNNING,
@@ -52,7 +52,7 @@ export class RolloutSimulator {
   private started = false;
 
   constructor(
-    public spec: AppSpec,
+    public spec: RolloutSpec,
     start = 1_000_000,
   ) {
     this.now = start;

@@ -6,7 +6,7 @@
 import type { AppSpec } from '../../config/app-schema.js';
 import type { AlertDispatcher } from '../../notify/alert-dispatcher.js';
 import type { AlertEvent } from '../../notify/alert-types.js';
-import type { VersionSpec } from '../../target/process/version-spec.js';
+import type { VersionSpec } from '../../target/target.js';
 import type { Target } from '../../target/target.js';
 import type { RouteState, TrafficRouter } from '../../router/traffic-router.js';
 import type { RolloutAction } from '../step/actions.js';
@@ -109,7 +109,7 @@ export async function executeActions(
         await deps.target.ensureVersion(
           app.name,
           'canary',
-          { ...specFor(action.revision), replicas: action.replicas },
+          deps.target.withReplicas(specFor(action.revision), action.replicas),
           signal,
         );
         break;
@@ -117,7 +117,7 @@ export async function executeActions(
         await deps.target.ensureVersion(
           app.name,
           'primary',
-          { ...specFor(action.revision), replicas: action.replicas },
+          deps.target.withReplicas(specFor(action.revision), action.replicas),
           signal,
         );
         break;

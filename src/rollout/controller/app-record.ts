@@ -1,11 +1,12 @@
 /**
  * What the controller keeps per app between ticks, and its durable form: the status, the
- * recent events with their evidence, the route action in force and the process specs of
+ * recent events with their evidence, the route action in force and the version specs of
  * recent revisions (so a rollback can restore an older primary).
  */
-import { revisionOf, type AppSpec } from '../../config/app-schema.js';
+import type { AppSpec } from '../../config/app-schema.js';
 import { AviaryError } from '../../errors.js';
-import type { VersionSpec } from '../../target/process/version-spec.js';
+import type { DesiredVersion, VersionSpec } from '../../target/target.js';
+import type { RolloutSpec } from '../step/rollout-spec.js';
 import type { AppRouting, RolloutEventRecord } from './action-executor.js';
 import type { CheckResults, OperatorCommand } from '../step/observations.js';
 import type { RolloutStatus } from '../step/rollout-status.js';
@@ -13,7 +14,7 @@ import type { StoredState } from '../state/state-journal.js';
 
 /** Events kept per app in memory and in the state journal. */
 export const EVENT_HISTORY = 500;
-/** Revisions whose process spec is kept, so a rollback can restore an older primary. */
+/** Revisions whose version spec is kept, so a rollback can restore an older primary. */
 export const SPEC_HISTORY = 5;
 
 /**
@@ -30,6 +31,8 @@ export interface PersistedRollout {
 /** The controller's live state of one app. */
 export interface AppRecord {
   spec: AppSpec;
+  /** What the state machine sees of `spec`: set with it by {@link rememberSpec}. */
+  rollout: RolloutSpec;
   status: RolloutStatus | undefined;
   events: RolloutEventRecord[];
   /** Events not yet handed to the state journal, oldest first. */
@@ -44,13 +47,23 @@ export interface AppRecord {
   again: boolean;
 }
 
+/** How the target identifies a version spec (`Target.identify`). */
+export type IdentifyVersion = (spec: VersionSpec) => DesiredVersion;
+
+/** What the state machine sees of `spec`. */
+export function rolloutSpecOf(spec: AppSpec, identify: IdentifyVersion): RolloutSpec {
+  return { name: spec.name, canary: spec.canary, desired: identify(spec.workload) };
+}
+
 /** A record for `spec`, resumed from what was saved, when anything was. */
 export function newAppRecord(
   spec: AppSpec,
   saved: StoredState<PersistedRollout, RolloutEventRecord> | undefined,
+  identify: IdentifyVersion,
 ): AppRecord {
   return {
     spec,
+    rollout: rolloutSpecOf(spec, identify),
     status: saved?.state.status,
     events: [...(saved?.events ?? [])],
     unsaved: [],
@@ -73,14 +86,19 @@ export function newAppRecord(
 }
 
 /**
- * Keeps the spec of `spec`'s revision, dropping the oldest ones no role still needs. A new
- * object when anything changes, never an edit of the old one: the state journal keeps the
- * last saved document, `specs` included, to tell what changed (ADR 0010).
+ * Makes `spec` the record's spec and keeps the workload of its revision, dropping the oldest
+ * ones no role still needs. A new object when anything changes, never an edit of the old
+ * one: the state journal keeps the last saved document, `specs` included, to tell what
+ * changed (ADR 0010).
  */
-export function rememberSpec(record: AppRecord, spec: AppSpec): void {
-  const revision = revisionOf(spec.process);
-  if (record.specs[revision] === spec.process) return;
-  const specs: Record<string, VersionSpec> = { ...record.specs, [revision]: spec.process };
+export function rememberSpec(record: AppRecord, spec: AppSpec, identify: IdentifyVersion): void {
+  if (record.spec !== spec) {
+    record.spec = spec;
+    record.rollout = rolloutSpecOf(spec, identify);
+  }
+  const revision = record.rollout.desired.revision;
+  if (record.specs[revision] === spec.workload) return;
+  const specs: Record<string, VersionSpec> = { ...record.specs, [revision]: spec.workload };
   const keys = Object.keys(specs);
   const keep = new Set([
     revision,
@@ -94,13 +112,13 @@ export function rememberSpec(record: AppRecord, spec: AppSpec): void {
   record.specs = specs;
 }
 
-/** The process spec of `revision`. */
+/** The version spec of `revision`. */
 export function specFor(record: AppRecord, revision: string): VersionSpec {
   const found = record.specs[revision];
   if (!found) {
     throw new AviaryError(
       'AVIARY_ROLLOUT_UNKNOWN_REVISION',
-      `app ${record.spec.name}: no process spec kept for revision ${revision}`,
+      `app ${record.spec.name}: no version spec kept for revision ${revision}`,
     );
   }
   return found;
@@ -150,7 +168,7 @@ export interface RolloutView {
 export function viewOf(record: AppRecord): RolloutView {
   return {
     app: record.spec.name,
-    revision: revisionOf(record.spec.process),
+    revision: record.rollout.desired.revision,
     status: record.status,
     lastChecks: record.lastChecks,
     routing: record.routing.lastAction,

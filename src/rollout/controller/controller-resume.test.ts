@@ -20,7 +20,7 @@ class SlowStartTarget {
 
 function recordIn(phase: 'Progressing' | 'Succeeded'): AppRecord {
   const spec = appSpec({ name: 'shop' });
-  const record = newAppRecord(spec, undefined);
+  const record = newAppRecord(spec, undefined, () => spec.desired);
   record.status = statusIn(spec, phase);
   return record;
 }

@@ -29,7 +29,7 @@ export async function restoreVersions(
   for (const [role, revision] of roles) {
     if (revision === null || (await target.status(app, role))) continue;
     try {
-      const spec = { ...specFor(record, revision), replicas: record.spec.process.replicas };
+      const spec = target.withReplicas(specFor(record, revision), record.rollout.desired.replicas);
       await target.ensureVersion(app, role, spec, signal);
       const message = `Restarting ${app} ${role} with revision ${revision}: the saved state says it runs, but no process was left`;
       report.onEvent(eventOf(record, app, now, 'VersionRestored', message));

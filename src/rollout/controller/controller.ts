@@ -15,6 +15,7 @@ import { gateAppId, type GateStore, type GateType } from '../webhooks/gates.js';
 import { saveGates } from '../webhooks/gate-file.js';
 import type { OperatorCommand } from '../step/observations.js';
 import { SETTLED_PHASES, type RolloutStatus } from '../step/rollout-status.js';
+import type { RolloutStateStore } from '../state/rollout-state-store.js';
 import { StateJournal } from '../state/state-journal.js';
 import {
   appendEvent,
@@ -22,6 +23,7 @@ import {
   eventOf,
   eventsSince,
   newAppRecord,
+  type IdentifyVersion,
   persistedOf,
   rememberSpec,
   specFor,
@@ -47,7 +49,12 @@ export interface ControllerOptions {
    * before their routes are restored; default 5 s.
    */
   readonly restoreReadyTimeoutMs?: number;
-  /** Journal size at which the rollout state journal is sealed and folded (ADR 0009); default 16 MiB. */
+  /**
+   * Where rollout state is kept; default the state journal in `<stateDir>/rollouts`
+   * (ADR 0009).
+   */
+  readonly store?: RolloutStateStore<PersistedRollout, RolloutEventRecord>;
+  /** Journal size at which the default state journal is sealed and folded (ADR 0009); default 16 MiB. */
   readonly compactStateAtBytes?: number;
   readonly now?: () => number;
 }
@@ -58,7 +65,8 @@ export type { RolloutView } from './app-record.js';
 export class RolloutController extends EventEmitter {
   readonly metrics = new ControllerMetrics();
   private readonly records = new Map<string, AppRecord>();
-  private readonly store: StateJournal<PersistedRollout, RolloutEventRecord>;
+  private readonly store: RolloutStateStore<PersistedRollout, RolloutEventRecord>;
+  private readonly identify: IdentifyVersion;
   private readonly deps: ExecutorDeps;
   private readonly observeDeps: ObserveDeps;
   private readonly abort = new AbortController();
@@ -68,12 +76,16 @@ export class RolloutController extends EventEmitter {
   constructor(private readonly options: ControllerOptions) {
     super();
     this.now = options.now ?? Date.now;
-    this.store = new StateJournal(join(options.stateDir, 'rollouts'), {
-      eventLimit: EVENT_HISTORY,
-      ...(options.compactStateAtBytes !== undefined ? { compactAtBytes: options.compactStateAtBytes } : {}),
-      onCompactionError: (err) =>
-        process.emitWarning(`state journal compaction failed, retried after the next save: ${String(err)}`),
-    });
+    this.store =
+      options.store ??
+      new StateJournal(join(options.stateDir, 'rollouts'), {
+        eventLimit: EVENT_HISTORY,
+        ...(options.compactStateAtBytes !== undefined ? { compactAtBytes: options.compactStateAtBytes } : {}),
+        onCompactionError: (err) =>
+          process.emitWarning(`state journal compaction failed, retried after the next save: ${String(err)}`),
+      });
+    const { target } = options.executor;
+    this.identify = (spec) => target.identify(spec);
     this.observeDeps = {
       target: options.executor.target,
       checks: options.checks,
@@ -101,8 +113,8 @@ export class RolloutController extends EventEmitter {
     const saved = await this.store.loadAll();
     const { target } = this.options.executor;
     for (const spec of apps) {
-      const record = newAppRecord(spec, saved.get(spec.name));
-      rememberSpec(record, spec);
+      const record = newAppRecord(spec, saved.get(spec.name), this.identify);
+      rememberSpec(record, spec, this.identify);
       this.records.set(spec.name, record);
       if (record.status) await restoreVersions(record, target, this.deps, this.now(), this.abort.signal);
     }
@@ -120,8 +132,7 @@ export class RolloutController extends EventEmitter {
     for (const spec of apps) {
       const record = this.records.get(spec.name);
       if (record) {
-        record.spec = spec;
-        rememberSpec(record, spec);
+        rememberSpec(record, spec, this.identify);
         this.schedule(spec.name, 0);
       }
     }
@@ -161,7 +172,7 @@ export class RolloutController extends EventEmitter {
       const now = this.now();
       const observations = await tickObservations(this.observeDeps, record, now, signal);
       const before = record.status;
-      const result = step(spec, record.status, observations, now);
+      const result = step(record.rollout, record.status, observations, now);
       record.status = result.status;
       await this.consumeGates(spec.name, before, result.status);
       await executeActions(
@@ -300,7 +311,7 @@ export class RolloutController extends EventEmitter {
     clearTimeout(record.timer);
     await record.running;
     if (record.status) {
-      const result = terminate(record.spec, record.status, this.now());
+      const result = terminate(record.rollout, record.status, this.now());
       await executeActions(
         this.deps,
         record.spec,

@@ -45,7 +45,7 @@ export async function tickObservations(
   ]);
   const commands = record.commands.splice(0);
   if (commands.length > 0) return { primary, canary, checks: NO_CHECKS, commands };
-  const required = requiredChecks(spec, record.status, now, { primary, canary });
+  const required = requiredChecks(record.rollout, record.status, now, { primary, canary });
   if (required.hookStages.length === 0 && required.metrics.length === 0)
     return { primary, canary, checks: NO_CHECKS, commands };
   const checks = await runChecks(

@@ -7,13 +7,13 @@
 import type { AppSpec } from '../../config/app-schema.js';
 import { targetAppOf, type Release } from '../../config/release-schema.js';
 import { AviaryError } from '../../errors.js';
-import type { VersionSpec } from '../../target/process/version-spec.js';
+import type { ProcessSpec } from '../../target/process/version-spec.js';
 import type { RoutedRelease } from './release-route-sync.js';
 
 /** A release the manager runs. */
 export interface ManagedRelease extends RoutedRelease {
   /** Version spec of each running entry, by entry name. */
-  readonly specs: Map<string, VersionSpec>;
+  readonly specs: Map<string, ProcessSpec>;
   /** Removed entries still routed at weight 0, not yet stopped. */
   readonly draining: Set<string>;
   readonly appliedAt: number;
@@ -26,7 +26,7 @@ export function emptyManagedRelease(
   draining: readonly string[],
   appliedAt: number,
 ): ManagedRelease {
-  const specs = new Map<string, VersionSpec>();
+  const specs = new Map<string, ProcessSpec>();
   return { template, release, specs, draining: new Set(draining), appliedAt, lastRouted: '' };
 }
 

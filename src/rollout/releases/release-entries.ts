@@ -5,22 +5,33 @@
  * on their running spec; a removed entry's processes are stopped once it has left routing.
  */
 import type { AppSpec } from '../../config/app-schema.js';
+import { AviaryError } from '../../errors.js';
 import { targetAppOf, type Release, type ReleaseSettings } from '../../config/release-schema.js';
 import type { Target } from '../../target/target.js';
-import type { VersionSpec } from '../../target/process/version-spec.js';
+import type { ProcessSpec } from '../../target/process/version-spec.js';
 import type { ReleaseChanges } from './release-plan.js';
 import { releaseVersionSpec } from './release-spec.js';
 
-/** The version spec of each entry of `release`, by entry name, built from the app's `process`. */
+/**
+ * The version spec of each entry of `release`, by entry name, built from the app's `process`
+ * block. A release file tags versions of a command line, so it needs a `process` workload.
+ */
 export function entrySpecs(
   template: AppSpec,
   release: Release,
   settings: ReleaseSettings,
-): Map<string, VersionSpec> {
+): Map<string, ProcessSpec> {
+  const workload = template.workload;
+  if (workload.kind !== undefined && workload.kind !== 'process') {
+    throw new AviaryError(
+      'AVIARY_RELEASE_CONFLICT',
+      `app ${template.name}: a release file needs a process workload to run tagged versions, got ${workload.kind}`,
+    );
+  }
   return new Map(
     release.entries.map((entry) => [
       entry.name,
-      releaseVersionSpec(template.process, template.name, entry, settings),
+      releaseVersionSpec(workload, template.name, entry, settings),
     ]),
   );
 }
@@ -29,7 +40,7 @@ export function entrySpecs(
 export async function startEntries(
   target: Target,
   app: string,
-  specs: ReadonlyMap<string, VersionSpec>,
+  specs: ReadonlyMap<string, ProcessSpec>,
   changes: ReleaseChanges,
   signal: AbortSignal,
 ): Promise<void> {
@@ -44,7 +55,7 @@ export async function startEntries(
 export async function revertEntries(
   target: Target,
   app: string,
-  running: ReadonlyMap<string, VersionSpec>,
+  running: ReadonlyMap<string, ProcessSpec>,
   changes: ReleaseChanges,
 ): Promise<void> {
   await Promise.all(changes.started.map((name) => target.stop(targetAppOf(app, name), 'primary')));

@@ -19,7 +19,7 @@ import {
 import { AviaryError } from '../../errors.js';
 import type { TrafficRouter } from '../../router/traffic-router.js';
 import type { Target } from '../../target/target.js';
-import type { VersionSpec } from '../../target/process/version-spec.js';
+import type { ProcessSpec } from '../../target/process/version-spec.js';
 import { emptyManagedRelease, ManagedReleases, type ManagedRelease } from './managed-releases.js';
 import { KeyedQueue } from '../../keyed-queue.js';
 import { entrySpecs, revertEntries, startEntries, stopEntries } from './release-entries.js';
@@ -199,7 +199,7 @@ export class ReleaseManager extends EventEmitter {
     if (handedOver && controller) assertSettled(controller, app);
     assertNoCollision(app, release, this.#managed.takenNames(app));
     const specs = entrySpecs(template, release, settings);
-    const running = mode === 'restore' ? new Map<string, VersionSpec>() : (previous?.specs ?? new Map());
+    const running = mode === 'restore' ? new Map<string, ProcessSpec>() : (previous?.specs ?? new Map());
     const changes = releaseChanges(running, specs);
     await startEntries(target, app, specs, changes, signal);
     try {

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { VersionSpec } from '../../target/process/version-spec.js';
+import type { ProcessSpec } from '../../target/process/version-spec.js';
 import { releaseChanges, releaseRouting, sharesOf } from './release-plan.js';
 
-function spec(tag: string, replicas = 1): VersionSpec {
+function spec(tag: string, replicas = 1): ProcessSpec {
   return { command: 'node', args: ['app.js'], env: { AVIARY_TAG: tag }, replicas };
 }
 

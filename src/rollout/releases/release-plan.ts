@@ -5,7 +5,7 @@
  */
 import type { ReleaseEntry } from '../../config/release-schema.js';
 import type { RoutedVersion } from '../../router/traffic-router.js';
-import { revisionOf, type VersionSpec } from '../../target/process/version-spec.js';
+import { revisionOf, type ProcessSpec } from '../../target/process/version-spec.js';
 
 /** What an edit does to each entry, by entry name. */
 export interface ReleaseChanges {
@@ -21,8 +21,8 @@ export interface ReleaseChanges {
 
 /** Compares the running entries' specs with the edited ones. */
 export function releaseChanges(
-  running: ReadonlyMap<string, VersionSpec>,
-  next: ReadonlyMap<string, VersionSpec>,
+  running: ReadonlyMap<string, ProcessSpec>,
+  next: ReadonlyMap<string, ProcessSpec>,
 ): ReleaseChanges {
   const started: string[] = [];
   const updated: string[] = [];

@@ -9,7 +9,7 @@ import { entryPath, targetAppOf, type Release } from '../../config/release-schem
 import { formatDuration } from '../../config/duration.js';
 import { AviaryError } from '../../errors.js';
 import type { Target, VersionStatus } from '../../target/target.js';
-import { revisionOf, type VersionSpec } from '../../target/process/version-spec.js';
+import { revisionOf, type ProcessSpec } from '../../target/process/version-spec.js';
 import type { ReleaseChanges } from './release-plan.js';
 
 /** Time between two looks at the target. */
@@ -17,7 +17,7 @@ const POLL_MS = 50;
 
 function missing(
   status: VersionStatus | undefined,
-  spec: VersionSpec,
+  spec: ProcessSpec,
   fresh: boolean,
   weighted: boolean,
 ): string | undefined {
@@ -36,7 +36,7 @@ export async function waitForEntries(
   target: Target,
   app: string,
   release: Release,
-  specs: ReadonlyMap<string, VersionSpec>,
+  specs: ReadonlyMap<string, ProcessSpec>,
   changes: ReleaseChanges,
   timeoutMs: number,
   signal: AbortSignal,

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RELEASE_SETTINGS, releaseSettingsSchema } from '../../config/release-schema.js';
-import type { VersionSpec } from '../../target/process/version-spec.js';
+import type { ProcessSpec } from '../../target/process/version-spec.js';
 import { releaseVersionSpec, substitute, templateVariables } from './release-spec.js';
 
-const template: VersionSpec = {
+const template: ProcessSpec = {
   command: 'node',
   args: ['demo/apps/catalogdetail.js'],
   env: { VERSION: '1', LOG_LEVEL: 'info' },

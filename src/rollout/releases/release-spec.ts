@@ -5,7 +5,7 @@
  * v2.0.0" turns into "the same program told it is v2.0.0".
  */
 import { RELEASE_TAG_PATTERN, type ReleaseEntry, type ReleaseSettings } from '../../config/release-schema.js';
-import type { VersionSpec } from '../../target/process/version-spec.js';
+import type { ProcessSpec } from '../../target/process/version-spec.js';
 
 /** Variables a template may use, for one entry. */
 export type TemplateVariables = Readonly<
@@ -46,11 +46,11 @@ export function substitute(text: string, variables: TemplateVariables): string {
  * name). Arguments: `releases.args` substituted, else the template's.
  */
 export function releaseVersionSpec(
-  template: VersionSpec,
+  template: ProcessSpec,
   app: string,
   entry: ReleaseEntry,
   settings: ReleaseSettings,
-): VersionSpec {
+): ProcessSpec {
   const variables = templateVariables(app, entry);
   const releaseEnv: Record<string, string> = {};
   if (settings.env === undefined) releaseEnv.VERSION = variables.major || entry.tag;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { revisionOf, type AppSpec } from '../../config/app-schema.js';
+import { revisionOf } from '../../target/process/version-spec.js';
+import type { ScenarioApp } from '../../../test/support/rollout-scenario.js';
 import { NOT_RUNNING } from './observations.js';
 import { requiredChecks, type RequiredChecks } from './required-checks.js';
 import type { RolloutPhase, RolloutStatus } from './rollout-status.js';
@@ -18,7 +19,7 @@ const TYPES = [
   'event',
 ] as const;
 
-function specWith(analysis: Record<string, unknown> = {}, canary: Record<string, unknown> = {}): AppSpec {
+function specWith(analysis: Record<string, unknown> = {}, canary: Record<string, unknown> = {}): ScenarioApp {
   return appSpec({
     canary: {
       ...canary,
@@ -38,7 +39,7 @@ function specWith(analysis: Record<string, unknown> = {}, canary: Record<string,
 }
 
 const spec = specWith();
-const at = (phase: RolloutPhase, overrides: Partial<RolloutStatus> = {}, s: AppSpec = spec) =>
+const at = (phase: RolloutPhase, overrides: Partial<RolloutStatus> = {}, s: ScenarioApp = spec) =>
   statusIn(s, phase, { lastProgressTime: NOW - 60_000, nextCheckAt: NOW, ...overrides });
 
 /** `type:phase` per hook stage, then metric names, for compact assertions. */
@@ -49,11 +50,11 @@ function brief(checks: RequiredChecks): string[] {
   ];
 }
 
-const desired = revisionOf(spec.process);
+const desired = spec.desired.revision;
 const settledOnDesired = { lastAppliedSpec: desired, lastPromotedSpec: desired, primaryRevision: desired };
 
 describe('requiredChecks', () => {
-  const ROWS: readonly (readonly [string, RolloutStatus | undefined, readonly string[], AppSpec?])[] = [
+  const ROWS: readonly (readonly [string, RolloutStatus | undefined, readonly string[], ScenarioApp?])[] = [
     ['nothing for a new app', undefined, []],
     ['nothing while settled on the desired revision', at('Succeeded', settledOnDesired), []],
     ['confirm-rollout for a new revision', at('Succeeded'), ['confirm-rollout:Progressing']],

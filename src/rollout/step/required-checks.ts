@@ -4,7 +4,8 @@
  * results to `step`. Both read the same plan (analysis-plan.ts), so a check the step needs
  * is never left out, and hooks are called at most once per analysis interval.
  */
-import { revisionOf, type AppSpec, type MetricSpec, type WebhookSpec } from '../../config/app-schema.js';
+import type { MetricSpec, WebhookSpec } from '../../config/app-schema.js';
+import type { RolloutSpec } from './rollout-spec.js';
 import { isAnalysisStart, nextGate } from './analysis-plan.js';
 import { hooksOf, isReady } from './check-verdicts.js';
 import type { RoleObservation } from './observations.js';
@@ -34,14 +35,14 @@ export interface RequiredChecks {
 
 const NONE: RequiredChecks = { hookStages: [], metrics: [] };
 
-function stages(spec: AppSpec, entries: readonly (readonly [CheckHookType, RolloutPhase])[]): HookStage[] {
+function stages(spec: RolloutSpec, entries: readonly (readonly [CheckHookType, RolloutPhase])[]): HookStage[] {
   return entries
     .map(([type, phase]) => ({ type, phase, hooks: hooksOf(spec.canary.analysis, type) }))
     .filter((stage) => stage.hooks.length > 0);
 }
 
 function analysisChecks(
-  spec: AppSpec,
+  spec: RolloutSpec,
   status: RolloutStatus,
   now: number,
   roles: { primary: RoleObservation; canary: RoleObservation } | undefined,
@@ -76,13 +77,13 @@ function analysisChecks(
  * call of `step` that carries operator commands reads no check results at all.
  */
 export function requiredChecks(
-  spec: AppSpec,
+  spec: RolloutSpec,
   status: RolloutStatus | undefined,
   now: number,
   roles?: { primary: RoleObservation; canary: RoleObservation },
 ): RequiredChecks {
   if (status === undefined || spec.canary.suspend || status.paused) return NONE;
-  const revision = revisionOf(spec.process);
+  const revision = spec.desired.revision;
   const confirmRollout = (): RequiredChecks =>
     now >= status.nextCheckAt
       ? { hookStages: stages(spec, [['confirm-rollout', 'Progressing']]), metrics: [] }

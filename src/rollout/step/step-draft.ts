@@ -5,6 +5,7 @@
  * is written once. Nothing outside `step` sees a draft.
  */
 import type { AlertSeverity, AppSpec } from '../../config/app-schema.js';
+import type { RolloutSpec } from './rollout-spec.js';
 import type { EventReason, RolloutAction, StepResult } from './actions.js';
 import type { Observations } from './observations.js';
 import { promotedCondition, type RolloutPhase, type RolloutStatus } from './rollout-status.js';
@@ -30,11 +31,11 @@ export class StepDraft {
   readonly due: boolean;
 
   constructor(
-    readonly spec: AppSpec,
+    readonly spec: RolloutSpec,
     previous: RolloutStatus,
     readonly observations: Observations,
     readonly now: number,
-    /** Revision of the desired process spec. */
+    /** Revision of the desired version. */
     readonly revision: string,
   ) {
     this.status = { ...previous };

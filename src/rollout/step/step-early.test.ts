@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { AppSpec } from '../../config/app-schema.js';
+import type { ScenarioApp } from '../../../test/support/rollout-scenario.js';
 import type { MetricResult } from './observations.js';
 import { appSpec, observations, rolesOf, statusIn, summarise } from '../../../test/support/rollout-scenario.js';
 import { step } from './step.js';
 
 const NOW = 300_000;
 
-function specWith(webhooks: unknown[] = []): AppSpec {
+function specWith(webhooks: unknown[] = []): ScenarioApp {
   return appSpec({
     canary: {
       analysis: {
@@ -29,7 +29,7 @@ const judged = (extra: Partial<MetricResult>): MetricResult => ({
   ...extra,
 });
 
-function tick(spec: AppSpec, metric: MetricResult) {
+function tick(spec: ScenarioApp, metric: MetricResult) {
   const status = statusIn(spec, 'Progressing', {
     canaryWeight: 10,
     nextCheckAt: NOW,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { revisionOf, type AppSpec } from '../../config/app-schema.js';
+import { revisionOf } from '../../target/process/version-spec.js';
+import type { ScenarioApp } from '../../../test/support/rollout-scenario.js';
 import type { Observations } from './observations.js';
 import type { RolloutPhase, RolloutStatus } from './rollout-status.js';
 import { appSpec, observations, readyRole, rolesOf, statusIn, summarise } from '../../../test/support/rollout-scenario.js';
@@ -8,7 +9,7 @@ import { step, terminate } from './step.js';
 
 const HOOK = 'http://127.0.0.1:8089/';
 
-function specWith(analysis: Record<string, unknown> = {}, canary: Record<string, unknown> = {}): AppSpec {
+function specWith(analysis: Record<string, unknown> = {}, canary: Record<string, unknown> = {}): ScenarioApp {
   return appSpec({
     canary: {
       ...canary,
@@ -18,7 +19,7 @@ function specWith(analysis: Record<string, unknown> = {}, canary: Record<string,
 }
 
 const plain = specWith();
-const DESIRED = revisionOf(plain.process);
+const DESIRED = plain.desired.revision;
 const gated = specWith({ webhooks: [{ name: 'approval', type: 'confirm-rollout', url: HOOK }] });
 const mutedGate = specWith({
   webhooks: [{ name: 'approval', type: 'confirm-rollout', url: HOOK, muteAlert: true }],
@@ -36,7 +37,7 @@ const openHook = {
 
 interface Row {
   readonly name: string;
-  readonly spec: AppSpec;
+  readonly spec: ScenarioApp;
   readonly status: RolloutStatus | undefined;
   readonly observe?: Partial<Observations>;
   readonly phase: RolloutPhase;
@@ -250,7 +251,7 @@ describe('step: lifecycle transitions', () => {
       'event Succeeded',
       'alert info: Canary analysis was skipped, promotion finished.',
     ]);
-    expect(sim.primary.revision).toBe(revisionOf(sim.spec.process));
+    expect(sim.primary.revision).toBe(sim.spec.desired.revision);
     expect(sim.canary.revision).toBeNull();
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { revisionOf, type AppSpec } from '../../config/app-schema.js';
+import { revisionOf } from '../../target/process/version-spec.js';
+import type { ScenarioApp } from '../../../test/support/rollout-scenario.js';
 import type { OperatorCommand } from './observations.js';
 import { requiredChecks } from './required-checks.js';
 import type { RolloutPhase, RolloutStatus } from './rollout-status.js';
@@ -9,7 +10,7 @@ import { RolloutSimulator } from '../../../test/support/rollout-simulator.js';
 const HOOK = 'http://127.0.0.1:8089/';
 const NOW = 300_000;
 
-function specWith(analysis: Record<string, unknown> = {}): AppSpec {
+function specWith(analysis: Record<string, unknown> = {}): ScenarioApp {
   return appSpec({
     canary: {
       analysis: {
@@ -25,12 +26,12 @@ function specWith(analysis: Record<string, unknown> = {}): AppSpec {
 }
 
 const spec = specWith();
-const DESIRED = revisionOf(spec.process);
+const DESIRED = spec.desired.revision;
 const at = (phase: RolloutPhase, overrides: Partial<RolloutStatus> = {}) =>
   statusIn(spec, phase, { lastProgressTime: NOW - 60_000, nextCheckAt: NOW, ...overrides });
 const ROLLBACK = ['routes 100/0', 'stop canary', 'hooks post-rollout', 'event Failed'];
 
-function apply(status: RolloutStatus, commands: OperatorCommand[], s: AppSpec = spec) {
+function apply(status: RolloutStatus, commands: OperatorCommand[], s: ScenarioApp = spec) {
   const sim = new RolloutSimulator(s, NOW);
   sim.status = status;
   Object.assign(sim, rolesOf(status));

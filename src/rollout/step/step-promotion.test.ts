@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { revisionOf } from '../../config/app-schema.js';
+import { revisionOf } from '../../target/process/version-spec.js';
 import { appSpec, readyRole, summarise } from '../../../test/support/rollout-scenario.js';
 import { RolloutSimulator } from '../../../test/support/rollout-simulator.js';
 import { at, DESIRED, itTicks, NOW, specWith, type StepRow } from './step-test-support.js';
@@ -72,7 +72,7 @@ describe('step: whole canary rollouts', () => {
       'Finalising:0',
       'Succeeded:0',
     ]);
-    expect(sim.primary.revision).toBe(revisionOf(sim.spec.process));
+    expect(sim.primary.revision).toBe(sim.spec.desired.revision);
     expect(sim.canary.revision).toBeNull();
     expect(sim.routes).toEqual({ primaryWeight: 100, canaryWeight: 0, mirror: false, abTesting: false });
   });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { AppSpec } from '../../config/app-schema.js';
+import type { ScenarioApp } from '../../../test/support/rollout-scenario.js';
 import type { OperatorCommand } from './observations.js';
 import { ANALYSIS_PHASES } from './rollout-status.js';
 import { appSpec } from '../../../test/support/rollout-scenario.js';
@@ -37,7 +37,7 @@ const specArbitrary = fc
     stepWeightPromotion: fc.option(fc.integer({ min: 1, max: 60 }), { nil: undefined }),
     progressDeadlineSeconds: fc.constantFrom(120, 600),
   })
-  .map(({ analysis, threshold, stepWeightPromotion, progressDeadlineSeconds }): AppSpec =>
+  .map(({ analysis, threshold, stepWeightPromotion, progressDeadlineSeconds }): ScenarioApp =>
     appSpec({
       canary: {
         progressDeadlineSeconds,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AppSpec } from '../../config/app-schema.js';
+import type { ScenarioApp } from '../../../test/support/rollout-scenario.js';
 import { appSpec, summarise } from '../../../test/support/rollout-scenario.js';
 import { RolloutSimulator } from '../../../test/support/rollout-simulator.js';
 
@@ -15,7 +15,7 @@ function rollOut(analysis: Record<string, unknown>): RolloutSimulator {
       ...analysis,
     },
   };
-  const version = (v: string): AppSpec =>
+  const version = (v: string): ScenarioApp =>
     appSpec({ canary, process: { command: 'node', env: { VERSION: v } } });
   const sim = new RolloutSimulator(version('1'));
   sim.runUntil((s) => s.phase === 'Initialized');

@@ -4,7 +4,8 @@
  * ticks a simulator from each row and checks the actions and phase it produced.
  */
 import { expect, it } from 'vitest';
-import { revisionOf, type AppSpec } from '../../config/app-schema.js';
+import { revisionOf } from '../../target/process/version-spec.js';
+import type { ScenarioApp } from '../../../test/support/rollout-scenario.js';
 import type { RolloutPhase, RolloutStatus } from './rollout-status.js';
 import { appSpec, rolesOf, statusIn, summarise } from '../../../test/support/rollout-scenario.js';
 import { RolloutSimulator } from '../../../test/support/rollout-simulator.js';
@@ -13,7 +14,7 @@ export const HOOK = 'http://127.0.0.1:8089/';
 export const NOW = 300_000;
 
 /** A canary app: 1m interval, threshold 2, steps of 10 up to 30, one success-rate metric. */
-export function specWith(analysis: Record<string, unknown>, canary: Record<string, unknown> = {}): AppSpec {
+export function specWith(analysis: Record<string, unknown>, canary: Record<string, unknown> = {}): ScenarioApp {
   return appSpec({
     canary: {
       progressDeadlineSeconds: 600,
@@ -44,7 +45,7 @@ export const spec = specWith({
     ['notify', 'post-rollout'],
   ),
 });
-export const DESIRED = revisionOf(spec.process);
+export const DESIRED = spec.desired.revision;
 
 /** A status of {@link spec} in `phase`, its check due now. */
 export const at = (phase: RolloutPhase, overrides: Partial<RolloutStatus> = {}) =>
@@ -53,7 +54,7 @@ export const at = (phase: RolloutPhase, overrides: Partial<RolloutStatus> = {}) 
 /** One row: a status (and simulator set-up) in, the actions and phase expected out. */
 export interface StepRow {
   readonly name: string;
-  readonly spec?: AppSpec;
+  readonly spec?: ScenarioApp;
   readonly status: RolloutStatus;
   readonly setup?: (sim: RolloutSimulator) => void;
   readonly phase: RolloutPhase;

@@ -4,7 +4,7 @@
  * No I/O, no clock, no randomness: the scheduler observes, calls `step`, executes the
  * actions. See docs/adr/0003-rollout-state-machine.md for the contract.
  */
-import { revisionOf, type AppSpec } from '../../config/app-schema.js';
+import type { RolloutSpec } from './rollout-spec.js';
 import type { StepResult } from './actions.js';
 import { gateVerdict, hooksOf, isReady } from './check-verdicts.js';
 import { NO_CHECKS, NOT_RUNNING, type Observations } from './observations.js';
@@ -16,7 +16,7 @@ import { finalise, promoting } from './step-promotion.js';
 import { revertToPrimary, startRollout } from './transitions.js';
 
 /** First call for an app: deploy the desired revision as the primary, all traffic to it. */
-function initialise(spec: AppSpec, revision: string, observations: Observations, now: number): StepResult {
+function initialise(spec: RolloutSpec, revision: string, observations: Observations, now: number): StepResult {
   const status: RolloutStatus = {
     phase: 'Initializing',
     canaryWeight: 0,
@@ -36,7 +36,7 @@ function initialise(spec: AppSpec, revision: string, observations: Observations,
   };
   const draft = new StepDraft(spec, status, observations, now, revision);
   if (observations.primary.revision !== revision) {
-    draft.act({ kind: 'promote-spec', revision, replicas: spec.process.replicas });
+    draft.act({ kind: 'promote-spec', revision, replicas: spec.desired.replicas });
   }
   draft.act({ kind: 'set-routes', primaryWeight: 100, canaryWeight: 0, mirror: false, abTesting: false });
   if (observations.canary.revision !== null) draft.act({ kind: 'stop', role: 'canary' });
@@ -47,7 +47,7 @@ function initialise(spec: AppSpec, revision: string, observations: Observations,
 function initializing(d: StepDraft): void {
   const s = d.status;
   if (d.revision !== s.primaryRevision) {
-    d.act({ kind: 'promote-spec', revision: d.revision, replicas: d.spec.process.replicas });
+    d.act({ kind: 'promote-spec', revision: d.revision, replicas: d.spec.desired.replicas });
     s.primaryRevision = d.revision;
     s.lastAppliedSpec = d.revision;
     d.event('Initializing', `Initializing ${d.name}: desired revision changed to ${d.revision}`);
@@ -137,7 +137,7 @@ function advance(d: StepDraft): void {
 function reconcileReplicas(d: StepDraft): void {
   const s = d.status;
   if (s.phase === 'Initializing' || s.phase === 'Terminating') return;
-  const replicas = d.spec.process.replicas;
+  const replicas = d.spec.desired.replicas;
   const touched = (role: 'primary' | 'canary') =>
     d.actions.some(
       (a) =>
@@ -169,12 +169,12 @@ function reconcileReplicas(d: StepDraft): void {
  * should refuse commands for it, as they would be dropped.
  */
 export function step(
-  spec: AppSpec,
+  spec: RolloutSpec,
   status: RolloutStatus | undefined,
   observations: Observations,
   now: number,
 ): StepResult {
-  const revision = revisionOf(spec.process);
+  const revision = spec.desired.revision;
   if (status === undefined) return initialise(spec, revision, observations, now);
   if (spec.canary.suspend) return { status, actions: [] };
   const draft = new StepDraft(spec, status, observations, now, revision);
@@ -188,7 +188,7 @@ export function step(
  * The app was removed from the configuration: stop both roles (Flagger's Terminating).
  * The scheduler drops the app's routes and state once the actions are done.
  */
-export function terminate(spec: AppSpec, status: RolloutStatus, now: number): StepResult {
+export function terminate(spec: RolloutSpec, status: RolloutStatus, now: number): StepResult {
   const nothing: Observations = {
     primary: NOT_RUNNING,
     canary: NOT_RUNNING,

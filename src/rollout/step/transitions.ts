@@ -34,7 +34,7 @@ export function startRollout(d: StepDraft): void {
     return;
   }
   d.event('NewRevision', `New revision detected! Scaling up ${d.name} canary to revision ${d.revision}`);
-  d.act({ kind: 'start-canary', revision: d.revision, replicas: d.spec.process.replicas });
+  d.act({ kind: 'start-canary', revision: d.revision, replicas: d.spec.desired.replicas });
   s.canaryRevision = d.revision;
   d.route(0);
   d.setPhase('Progressing');
@@ -49,7 +49,7 @@ export function restartRollout(d: StepDraft): void {
   s.lastAppliedSpec = d.revision;
   s.canaryRevision = d.revision;
   resetAnalysis(d);
-  d.act({ kind: 'start-canary', revision: d.revision, replicas: d.spec.process.replicas });
+  d.act({ kind: 'start-canary', revision: d.revision, replicas: d.spec.desired.replicas });
   d.setPhase('Progressing');
   d.progressed();
   d.consumeCheckTick();
@@ -83,7 +83,7 @@ export function revertToPrimary(d: StepDraft): void {
 export function promote(d: StepDraft, cause: PromotionCause): void {
   const s = d.status;
   const revision = s.lastAppliedSpec;
-  d.act({ kind: 'promote-spec', revision, replicas: d.spec.process.replicas });
+  d.act({ kind: 'promote-spec', revision, replicas: d.spec.desired.replicas });
   s.primaryRevision = revision;
   s.promotion = cause;
   d.setPhase('Promoting');
@@ -103,7 +103,7 @@ export function rollback(d: StepDraft, cause: RollbackCause): void {
   d.route(0);
   if (s.canaryRevision !== null) d.act({ kind: 'stop', role: 'canary' });
   if (s.lastPromotedSpec !== null && s.primaryRevision !== s.lastPromotedSpec) {
-    d.act({ kind: 'promote-spec', revision: s.lastPromotedSpec, replicas: d.spec.process.replicas });
+    d.act({ kind: 'promote-spec', revision: s.lastPromotedSpec, replicas: d.spec.desired.replicas });
     s.primaryRevision = s.lastPromotedSpec;
   }
   s.canaryRevision = null;

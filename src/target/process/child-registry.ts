@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { TargetError } from '../target-error.js';
 import type { VersionRole } from '../target.js';
-import type { VersionSpec } from './version-spec.js';
+import type { ProcessSpec } from './version-spec.js';
 
 const probeSchema = z.object({
   path: z.string(),
@@ -71,7 +71,7 @@ export interface RegistryDocument {
   readonly versions: readonly {
     readonly app: string;
     readonly role: VersionRole;
-    readonly spec: VersionSpec;
+    readonly spec: ProcessSpec;
   }[];
   readonly children: readonly ChildRecord[];
 }
@@ -105,8 +105,8 @@ export async function readRegistry(path: string): Promise<RegistryDocument | und
   return { ...result.data, versions };
 }
 
-/** Drops keys whose value is undefined: the schema's output allows them, `VersionSpec` does not. */
-function withoutUndefined(spec: z.infer<typeof registrySchema>['versions'][number]['spec']): VersionSpec {
+/** Drops keys whose value is undefined: the schema's output allows them, `ProcessSpec` does not. */
+function withoutUndefined(spec: z.infer<typeof registrySchema>['versions'][number]['spec']): ProcessSpec {
   const { cwd, readinessProbe, livenessProbe, ...rest } = spec;
   return {
     ...rest,

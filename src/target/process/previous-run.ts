@@ -9,7 +9,7 @@ import { terminateGroup } from './process-group.js';
 import { assertOwnerGone, planRecovery } from './process-recovery.js';
 import type { ProcessVersion } from './process-version.js';
 import type { RecoveryReport, VersionRole } from '../target.js';
-import type { VersionSpec } from './version-spec.js';
+import type { ProcessSpec } from './version-spec.js';
 
 /** Where the state directory keeps its parts. */
 export interface StateDirPaths {
@@ -36,7 +36,7 @@ export async function openStateDir(paths: StateDirPaths): Promise<RegistryDocume
  */
 export async function adoptPreviousRun(
   previous: RegistryDocument,
-  createVersion: (app: string, role: VersionRole, spec: VersionSpec) => ProcessVersion,
+  createVersion: (app: string, role: VersionRole, spec: ProcessSpec) => ProcessVersion,
   stopGraceMs: number,
 ): Promise<RecoveryReport> {
   const plan = await planRecovery(previous);

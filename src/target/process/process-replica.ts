@@ -13,7 +13,7 @@ import { launchReplica } from './replica-launch.js';
 import { startReplicaProbes } from './replica-probes.js';
 import { ReplicaRestartPolicy } from './replica-restart-policy.js';
 import type { ReplicaPhase, ReplicaStatus } from '../target.js';
-import type { VersionSpec } from './version-spec.js';
+import type { ProcessSpec } from './version-spec.js';
 
 /** One supervised process. */
 export class ProcessReplica {
@@ -34,7 +34,7 @@ export class ProcessReplica {
     private readonly host: ReplicaHost,
     readonly revision: string,
     readonly replica: number,
-    private spec: VersionSpec,
+    private spec: ProcessSpec,
     private readinessPlan: ProbePlan,
     private livenessPlan: ProbePlan | undefined,
   ) {
@@ -56,7 +56,7 @@ export class ProcessReplica {
   }
 
   /** Uses new probes (same revision, so the process itself is unchanged). */
-  updateProbes(spec: VersionSpec, readiness: ProbePlan, liveness: ProbePlan | undefined): void {
+  updateProbes(spec: ProcessSpec, readiness: ProbePlan, liveness: ProbePlan | undefined): void {
     this.spec = spec;
     this.readinessPlan = readiness;
     this.livenessPlan = liveness;

@@ -21,6 +21,7 @@ import {
   assertReplicas,
   assertVersionSpec,
   versionNotFound,
+  type DesiredVersion,
   type LogLine,
   type RecoveryReport,
   type Target,
@@ -29,13 +30,23 @@ import {
 } from '../target.js';
 import { KeyedQueue } from '../../keyed-queue.js';
 import { VersionLog } from './version-log.js';
-import type { VersionSpec } from './version-spec.js';
+import { revisionOf, type ProcessSpec } from './version-spec.js';
 
 export type { ProcessTargetOptions } from './process-target-options.js';
 
 /** Runs versions as local process groups. */
-export class ProcessTarget implements Target {
+export class ProcessTarget implements Target<ProcessSpec> {
   readonly kind = 'process';
+
+  /** The revision hashes what runs (see {@link revisionOf}); the replica count is the spec's. */
+  identify(spec: ProcessSpec): DesiredVersion {
+    return { revision: revisionOf(spec), replicas: spec.replicas };
+  }
+
+  /** The same command line with `replicas` processes. */
+  withReplicas(spec: ProcessSpec, replicas: number): ProcessSpec {
+    return spec.replicas === replicas ? spec : { ...spec, replicas };
+  }
   readonly #stateDir: string;
   readonly #options: ProcessTargetOptions;
   readonly #versions = new Map<string, ProcessVersion>();
@@ -70,7 +81,7 @@ export class ProcessTarget implements Target {
   async ensureVersion(
     app: string,
     role: VersionRole,
-    spec: VersionSpec,
+    spec: ProcessSpec,
     signal?: AbortSignal,
   ): Promise<VersionStatus> {
     assertVersionSpec(app, role, spec);
@@ -206,7 +217,7 @@ export class ProcessTarget implements Target {
     return new TargetError('AVIARY_TARGET_CLOSED', `process target in ${this.#stateDir} is closed`);
   }
 
-  #createVersion(app: string, role: VersionRole, spec: VersionSpec): ProcessVersion {
+  #createVersion(app: string, role: VersionRole, spec: ProcessSpec): ProcessVersion {
     const settings = this.#settings;
     if (settings === undefined) throw new Error('ProcessTarget used before recover()');
     const log = new VersionLog({

@@ -10,7 +10,7 @@ import { DEFAULT_READINESS_PLAN, httpProbePlan, type ProbePlan } from './probe.j
 import { ProcessReplica } from './process-replica.js';
 import type { ReplicaHost, ReplicaSettings } from './replica-host.js';
 import { readyPercentOf, type VersionRole, type VersionStatus } from '../target.js';
-import { revisionOf, type VersionSpec } from './version-spec.js';
+import { revisionOf, type ProcessSpec } from './version-spec.js';
 import type { VersionLog } from './version-log.js';
 
 /** What a version needs from the target that owns it. */
@@ -28,7 +28,7 @@ export interface VersionHost {
 
 /** Replicas of one app and role. */
 export class ProcessVersion implements ReplicaHost {
-  #spec: VersionSpec;
+  #spec: ProcessSpec;
   #revision: string;
   #current: ProcessReplica[] = [];
   #outgoing: ProcessReplica[] = [];
@@ -40,7 +40,7 @@ export class ProcessVersion implements ReplicaHost {
     private readonly host: VersionHost,
     readonly app: string,
     readonly role: VersionRole,
-    spec: VersionSpec,
+    spec: ProcessSpec,
     readonly log: VersionLog,
   ) {
     this.#spec = spec;
@@ -51,12 +51,12 @@ export class ProcessVersion implements ReplicaHost {
     return this.host.settings;
   }
 
-  get spec(): VersionSpec {
+  get spec(): ProcessSpec {
     return this.#spec;
   }
 
   /** Runs `spec`: scales in place when the revision is unchanged, otherwise starts replacements. */
-  async apply(spec: VersionSpec): Promise<void> {
+  async apply(spec: ProcessSpec): Promise<void> {
     const revision = revisionOf(spec);
     this.#spec = spec;
     if (revision === this.#revision) {
@@ -196,7 +196,7 @@ export class ProcessVersion implements ReplicaHost {
     this.#stopping.add(stopping);
   }
 
-  #newReplica(revision: string, index: number, spec: VersionSpec | undefined): ProcessReplica {
+  #newReplica(revision: string, index: number, spec: ProcessSpec | undefined): ProcessReplica {
     // An adopted replica of an older revision is never restarted with the current spec; its
     // own spec is gone, so it runs on with a TCP readiness check until it is retired.
     const [readiness, liveness] = spec === undefined ? [DEFAULT_READINESS_PLAN, undefined] : plansOf(spec);
@@ -204,7 +204,7 @@ export class ProcessVersion implements ReplicaHost {
   }
 }
 
-function plansOf(spec: VersionSpec): [ProbePlan, ProbePlan | undefined] {
+function plansOf(spec: ProcessSpec): [ProbePlan, ProbePlan | undefined] {
   const readiness =
     spec.readinessProbe === undefined ? DEFAULT_READINESS_PLAN : httpProbePlan(spec.readinessProbe);
   const liveness = spec.livenessProbe === undefined ? undefined : httpProbePlan(spec.livenessProbe);

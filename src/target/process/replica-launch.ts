@@ -6,11 +6,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { replicaEnvironment, type ReplicaIdentity } from './replica-environment.js';
 import type { VersionLog } from './version-log.js';
-import type { VersionSpec } from './version-spec.js';
+import type { ProcessSpec } from './version-spec.js';
 
 /** What a replica process is started with, and where its end is reported. */
 export interface ReplicaLaunch {
-  readonly spec: VersionSpec;
+  readonly spec: ProcessSpec;
   readonly identity: ReplicaIdentity;
   /** Controller variables passed on (see `DEFAULT_INHERITED_ENV`). */
   readonly inheritEnv: readonly string[];

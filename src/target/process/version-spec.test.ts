@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, revisionOf, type VersionSpec } from './version-spec.js';
+import { canonicalJson, revisionOf, type ProcessSpec } from './version-spec.js';
 
-const base: VersionSpec = {
+const base: ProcessSpec = {
   command: 'node',
   args: ['server.js'],
   cwd: '/srv/app',
@@ -25,13 +25,13 @@ describe('revisionOf', () => {
       failureThreshold: 1,
       initialDelayMs: 0,
     };
-    const scaled: VersionSpec = { ...base, replicas: 9, readinessProbe: probe, livenessProbe: probe };
+    const scaled: ProcessSpec = { ...base, replicas: 9, readinessProbe: probe, livenessProbe: probe };
     expect(revisionOf(scaled)).toBe(revisionOf(base));
     expect(revisionOf({ ...base, env: { B: '2', A: '1' } })).toBe(revisionOf(base));
   });
 
   it('changes with the command, an argument, the working directory or an env value', () => {
-    const variants: VersionSpec[] = [
+    const variants: ProcessSpec[] = [
       { ...base, command: 'bun' },
       { ...base, args: ['server.js', '--v2'] },
       { ...base, args: ['server.js '] },

@@ -1,49 +1,12 @@
 /**
- * What a target runs for one version of an app: the command line, its environment, the
- * replica count and the probes. The configuration schema validates user input into this
- * shape; targets take it as given. `revisionOf` is the version's identity, the analogue of
- * Flagger's `lastAppliedSpec` hash of the pod template.
+ * The identity of a process version: `revisionOf` hashes what it runs (command line, working
+ * directory, environment), the analogue of Flagger's `lastAppliedSpec` hash of the pod
+ * template. The spec itself is the configuration's (src/config/app-process.ts).
  */
 import { createHash } from 'node:crypto';
+import type { ProcessSpec } from '../../config/app-process.js';
 
-/**
- * An HTTP GET probe, with Kubernetes probe semantics
- * (https://kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/):
- * a response status 200–399 is a success; anything else, a refused connection or no answer
- * within `timeoutMs` is a failure.
- */
-export interface ProbeSpec {
-  /** Request path, e.g. `/ping`. */
-  readonly path: string;
-  /** Time between the end of one probe and the start of the next. */
-  readonly intervalMs: number;
-  /** A probe without a complete response in this time fails. */
-  readonly timeoutMs: number;
-  /** Consecutive successes that turn the state healthy. */
-  readonly successThreshold: number;
-  /** Consecutive failures that turn the state unhealthy. */
-  readonly failureThreshold: number;
-  /** Delay after the process starts before the first probe. */
-  readonly initialDelayMs: number;
-}
-
-/** One version of an app as a target runs it. */
-export interface VersionSpec {
-  /** Executable; resolved on the `PATH` the target hands the process. Never run through a shell. */
-  readonly command: string;
-  /** Arguments, passed as an array (no shell word-splitting or expansion). */
-  readonly args: readonly string[];
-  /** Working directory; the controller's own when absent. */
-  readonly cwd?: string;
-  /** Extra environment variables. They are part of the revision, so a changed value is a new version. */
-  readonly env: Readonly<Record<string, string>>;
-  /** Desired number of replicas (≥ 0). Not part of the revision: scaling is not a new version. */
-  readonly replicas: number;
-  /** Gates traffic: only ready replicas are endpoints. */
-  readonly readinessProbe?: ProbeSpec;
-  /** Restarts a replica after `failureThreshold` consecutive failures. */
-  readonly livenessProbe?: ProbeSpec;
-}
+export type { ProbeSpec, ProcessSpec } from '../../config/app-process.js';
 
 /** Length of a revision in hex characters (48 bits: collisions are not a concern at this scale). */
 export const REVISION_LENGTH = 12;
@@ -75,7 +38,7 @@ export function revisionOf(spec: VersionIdentity): string {
 const revisions = new WeakMap<VersionIdentity, string>();
 
 /** The fields of a spec that make up its revision. */
-export type VersionIdentity = Pick<VersionSpec, 'command' | 'args' | 'cwd' | 'env'>;
+export type VersionIdentity = Pick<ProcessSpec, 'command' | 'args' | 'cwd' | 'env'>;
 
 /** JSON with object keys sorted at every depth, so equal values always give equal text. */
 export function canonicalJson(value: unknown): string {

@@ -138,6 +138,11 @@ export function routeStateOf(config: ProxyConfig, app: string): RouteState {
       'AVIARY_ROUTE_UNKNOWN_APP',
       `app ${app} has no routes on this router; reconcile it first`,
     );
+  return routeStateOfService(service);
+}
+
+/** Reads the route state of one app's service. */
+export function routeStateOfService(service: ServiceConfig): RouteState {
   const main =
     service.routes.find((r) => r.name === MAIN_ROUTE) ?? service.routes[service.routes.length - 1]!;
   const weights: Record<string, number> = {};
@@ -158,15 +163,14 @@ export function initialRouteState(spec: AppRouteSpec): RouteState {
 }
 
 /**
- * The configuration after reconciling an app: its versions and endpoints updated, the
- * weights of versions still routable kept; when none is left, everything goes to the first
- * routable version; an app with no routable version has no routes.
+ * The route state after reconciling an app whose routes were `current` (undefined: it had
+ * none): the weights of versions still routable kept; when none is left, everything goes to
+ * the first routable version. Null when no version can answer, so the app has no routes.
  */
-export function reconciledConfig(current: ProxyConfig, spec: AppRouteSpec): ConfigDocument {
+export function reconciledState(current: RouteState | undefined, spec: AppRouteSpec): RouteState | null {
   const routable = spec.versions.filter((v) => v.endpoints.length > 0).map((v) => v.name);
-  if (routable.length === 0) return withService(current, spec.app, undefined);
-  const exists = current.services.some((s) => s.name === spec.app);
-  let state = exists ? routeStateOf(current, spec.app) : initialRouteState(spec);
+  if (routable.length === 0) return null;
+  let state = current ?? initialRouteState(spec);
   // A version that lost its last endpoint loses its weight: traffic never waits on it.
   const weights = Object.fromEntries(Object.entries(state.weights).filter(([v]) => routable.includes(v)));
   state = { ...state, weights };
@@ -175,5 +179,12 @@ export function reconciledConfig(current: ProxyConfig, spec: AppRouteSpec): Conf
     state = rest;
   }
   if (!Object.values(weights).some((w) => w > 0)) state = initialRouteState(spec);
-  return withService(current, spec.app, serviceConfigFor(spec, state));
+  return state;
+}
+
+/** The configuration after reconciling an app (see {@link reconciledState}). */
+export function reconciledConfig(current: ProxyConfig, spec: AppRouteSpec): ConfigDocument {
+  const exists = current.services.some((s) => s.name === spec.app);
+  const state = reconciledState(exists ? routeStateOf(current, spec.app) : undefined, spec);
+  return withService(current, spec.app, state ? serviceConfigFor(spec, state) : undefined);
 }

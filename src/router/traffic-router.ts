@@ -64,6 +64,14 @@ export interface RouteState {
 export interface TrafficRouter {
   /** Registry name of the implementation, e.g. `embedded`. */
   readonly kind: string;
+  /**
+   * True when the data plane can lose or change routes behind this router's back (a remote
+   * router restarted empty). Such a router's `getRoutes` rejects when the data plane no
+   * longer holds what was set through it (`AVIARY_ROUTE_DIVERGED`), and its callers read the
+   * routes back every so often and re-apply `reconcile` and `setRoutes` when it does.
+   * Default false: an in-process router is never read back.
+   */
+  readonly canDiverge?: boolean;
   /** Creates or updates the app's routing objects (versions and endpoints), keeping its current weights. */
   reconcile(spec: AppRouteSpec, signal?: AbortSignal): Promise<void>;
   /** Sets where traffic goes. Atomic: a request sees the old state or the new one. */

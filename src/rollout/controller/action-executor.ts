@@ -8,6 +8,7 @@ import type { AlertDispatcher } from '../../notify/alert-dispatcher.js';
 import type { AlertEvent } from '../../notify/alert-types.js';
 import type { VersionSpec } from '../../target/target.js';
 import type { Target } from '../../target/target.js';
+import { routeCheckDue, routeDivergence } from '../../router/route-divergence.js';
 import type { RouteState, TrafficRouter } from '../../router/traffic-router.js';
 import type { RolloutAction } from '../step/actions.js';
 import { appRouteSpec, routeStateOf, type RoleEndpoints } from './app-routes.js';
@@ -37,6 +38,12 @@ export interface ExecutorDeps {
   readonly namespace: string;
   readonly onEvent: (event: RolloutEventRecord) => void;
   readonly onError: (app: string, message: string) => void;
+  /**
+   * How often the routes of a router that can diverge (`router.canDiverge`, e.g. remote
+   * `aviary proxy` instances) are read back and, when they no longer hold, applied again;
+   * default 5 s. Routers that cannot diverge are never read back.
+   */
+  readonly routeCheckMs?: number;
 }
 
 /** Routing state remembered per app so endpoint changes can re-apply it. */
@@ -44,6 +51,8 @@ export interface AppRouting {
   lastAction: Extract<RolloutAction, { kind: 'set-routes' }>;
   /** What the router was last brought in line with; undefined until then (and after a restart). */
   applied?: { readonly app: AppSpec; readonly action: AppRouting['lastAction']; readonly endpoints: string };
+  /** When (`performance.now()`) the routes were last applied or read back. */
+  checkedAt?: number;
 }
 
 /** Endpoints of both roles as the target reports them now. */
@@ -80,11 +89,34 @@ export async function syncRoutes(
   // Most ticks change nothing here: the same spec, route action and endpoints as last time.
   const endpointsKey = `${endpoints.primary.join(' ')}|${endpoints.canary.join(' ')}`;
   const { applied, lastAction } = routing;
-  if (applied?.app === app && applied.action === lastAction && applied.endpoints === endpointsKey) return;
+  const unchanged =
+    applied?.app === app && applied.action === lastAction && applied.endpoints === endpointsKey;
+  if (unchanged && !(await routesLost(deps, app.name, routing, signal))) return;
   const state = routable(routeStateOf(app, lastAction, endpoints), endpoints);
   await deps.router.reconcile(appRouteSpec(app, endpoints), signal);
   if (state) await deps.router.setRoutes(app.name, state, signal);
   routing.applied = { app, action: lastAction, endpoints: endpointsKey };
+  if (deps.router.canDiverge) routing.checkedAt = performance.now();
+}
+
+/**
+ * True when the routes applied last no longer hold on a router that can diverge (an
+ * instance restarted empty): read back every `routeCheckMs`, and reported as an error event.
+ */
+async function routesLost(
+  deps: ExecutorDeps,
+  app: string,
+  routing: AppRouting,
+  signal: AbortSignal,
+): Promise<boolean> {
+  if (!deps.router.canDiverge) return false;
+  const now = performance.now();
+  if (!routeCheckDue(deps.router, routing.checkedAt, now, deps.routeCheckMs)) return false;
+  routing.checkedAt = now;
+  const divergence = await routeDivergence(deps.router, app, signal);
+  if (divergence)
+    deps.onError(app, `routes no longer hold on the router; applying them again: ${divergence.message}`);
+  return divergence !== undefined;
 }
 
 /** Executes one tick's actions in order. */

@@ -2,10 +2,13 @@
  * Keeps an app's route in line with its committed release: the versions that have ready
  * endpoints, at the release's weights (draining ones at 0). Runs after every apply, when a
  * replica leaves, and on a timer; calls for one app are serialised and skipped when nothing
- * changed, so a stale computation never lands after a newer one.
+ * changed, so a stale computation never lands after a newer one. On a router that can
+ * diverge (remote instances), the routes are also read back every `routeCheckMs` and applied
+ * again when an instance no longer holds them.
  */
 import type { AppSpec } from '../../config/app-schema.js';
 import { targetAppOf, type Release } from '../../config/release-schema.js';
+import { DEFAULT_ROUTE_CHECK_MS, routeCheckDue, routeDivergence } from '../../router/route-divergence.js';
 import type { TrafficRouter } from '../../router/traffic-router.js';
 import type { Target } from '../../target/target.js';
 import { appRouteSpec } from '../controller/app-routes.js';
@@ -22,11 +25,14 @@ export interface RoutedRelease {
 /** Serialised route updates per app. */
 export class ReleaseRouteSync {
   readonly #running = new Map<string, Promise<void>>();
+  /** When (`performance.now()`) each app's routes were last applied or read back. */
+  readonly #checkedAt = new Map<string, number>();
 
   constructor(
     private readonly target: Target,
     private readonly router: TrafficRouter,
     private readonly signal: AbortSignal,
+    private readonly routeCheckMs = DEFAULT_ROUTE_CHECK_MS,
   ) {}
 
   /** True while an update of `app` runs or waits. */
@@ -57,12 +63,22 @@ export class ReleaseRouteSync {
       endpoints.set(name, (await this.target.status(targetAppOf(app, name), 'primary'))?.endpoints ?? []);
     const routing = releaseRouting(routed.release.entries, routed.draining, endpoints);
     const key = JSON.stringify(routing);
-    if (key === routed.lastRouted) return;
+    if (key === routed.lastRouted && !(await this.#routesLost(app))) return;
     await this.#dropLostVersions(app, endpoints);
     const exposure = appRouteSpec(routed.template, { primary: [], canary: [] });
     await this.router.reconcile({ ...exposure, versions: routing.versions }, this.signal);
     if (routing.weights) await this.router.setRoutes(app, { weights: routing.weights }, this.signal);
     routed.lastRouted = key;
+    if (this.router.canDiverge) this.#checkedAt.set(app, performance.now());
+  }
+
+  /** True when a router that can diverge, read back every `routeCheckMs`, no longer holds the app's routes. */
+  async #routesLost(app: string): Promise<boolean> {
+    if (!this.router.canDiverge) return false;
+    const now = performance.now();
+    if (!routeCheckDue(this.router, this.#checkedAt.get(app), now, this.routeCheckMs)) return false;
+    this.#checkedAt.set(app, now);
+    return (await routeDivergence(this.router, app, this.signal)) !== undefined;
   }
 
   /**

@@ -10,10 +10,12 @@ import type { AppRouteSpec, RouteState, TrafficRouter } from '../../router/traff
 /** A {@link TrafficRouter} that ignores changes to claimed apps. */
 export class ReleaseRouterGuard implements TrafficRouter {
   readonly kind: string;
+  readonly canDiverge: boolean;
   readonly #claimed = new Set<string>();
 
   constructor(private readonly inner: TrafficRouter) {
     this.kind = inner.kind;
+    this.canDiverge = inner.canDiverge === true;
   }
 
   /** From now on, changes to `app`'s routes through this router are ignored. */

@@ -1,12 +1,16 @@
 /**
  * Aviary's error base class. Every error carries a stable `code` that callers match on
- * (never the message) and the CLI maps to an exit code.
+ * (never the message); the code's HTTP status, exit code and advice are in
+ * `error-catalogue.ts`.
  */
+import type { ErrorCode } from './error-catalogue.js';
+
+/** An error with a catalogued code; subclasses may narrow `code` to their own codes. */
 export class AviaryError extends Error {
   /** Stable, upper-snake-case identifier, e.g. `AVIARY_CONFIG_INVALID`. */
-  readonly code: string;
+  readonly code: ErrorCode;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;

@@ -13,6 +13,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { ConfigError } from '../config/config-error.js';
 import { parseDocumentText } from '../config/document.js';
+import { httpStatusOf, type ErrorCode } from '../error-catalogue.js';
 import type { ApplyResult, ProxyServer } from '../proxy/proxy-server.js';
 import { closeServer, listenJson, readBody, requireToken, sendError, sendJson } from './http-json.js';
 
@@ -28,6 +29,11 @@ export interface AdminServerOptions {
   readonly token: string;
 }
 
+/** Sends an error with the admin API's status for `code` from the error catalogue. */
+function sendAdminError(res: ServerResponse, code: ErrorCode, message: string, extra: object = {}): void {
+  sendError(res, code, message, extra, httpStatusOf(code, 'admin'));
+}
+
 function expectedGeneration(req: IncomingMessage): number | undefined | 'invalid' {
   const header = req.headers['if-match'];
   if (header === undefined) return undefined;
@@ -41,9 +47,8 @@ function sendApplyResult(res: ServerResponse, result: ApplyResult): void {
     return;
   }
   const conflict = result.issues.length === 1 && result.issues[0]?.path === 'generation';
-  sendError(
+  sendAdminError(
     res,
-    conflict ? 409 : 400,
     conflict ? 'AVIARY_GENERATION_CONFLICT' : 'AVIARY_CONFIG_INVALID',
     'configuration rejected; the running one is unchanged',
     {
@@ -66,7 +71,7 @@ export class AdminServer {
       (req, res) => this.handle(req, res),
       this.options.port,
       this.options.host,
-      (code) => (code === 'AVIARY_BODY_TOO_LARGE' ? 413 : undefined),
+      'admin',
     );
     this.server = server;
     return { host, port };
@@ -94,13 +99,13 @@ export class AdminServer {
         if (!requireToken(req, res, this.options.token)) return;
         const expected = expectedGeneration(req);
         if (expected === 'invalid')
-          return sendError(res, 400, 'AVIARY_BAD_REQUEST', 'If-Match: expected a generation number');
+          return sendAdminError(res, 'AVIARY_BAD_REQUEST', 'If-Match: expected a generation number');
         let document: unknown;
         try {
           document = parseDocumentText(await readBody(req, MAX_CONFIG_BYTES), 'request body');
         } catch (err) {
           if (err instanceof ConfigError)
-            return sendError(res, 400, err.code, 'configuration rejected; the running one is unchanged', {
+            return sendAdminError(res, err.code, 'configuration rejected; the running one is unchanged', {
               issues: err.issues,
             });
           throw err;
@@ -109,24 +114,23 @@ export class AdminServer {
       }
     }
     if (parts[0] === 'services' && parts[2] === 'routes' && parts[4] === 'weights' && parts.length === 5) {
-      if (method !== 'PUT' && method !== 'POST') return sendError(res, 405, 'AVIARY_METHOD', 'use PUT');
+      if (method !== 'PUT' && method !== 'POST') return sendAdminError(res, 'AVIARY_METHOD', 'use PUT');
       if (!requireToken(req, res, this.options.token)) return;
       const expected = expectedGeneration(req);
       if (expected === 'invalid')
-        return sendError(res, 400, 'AVIARY_BAD_REQUEST', 'If-Match: expected a generation number');
+        return sendAdminError(res, 'AVIARY_BAD_REQUEST', 'If-Match: expected a generation number');
       let body: unknown;
       try {
         body = parseDocumentText(await readBody(req, 64 * 1024), 'request body');
       } catch (err) {
         if (err instanceof ConfigError)
-          return sendError(res, 400, err.code, err.message, { issues: err.issues });
+          return sendAdminError(res, err.code, err.message, { issues: err.issues });
         throw err;
       }
       const weights = (body as { weights?: unknown } | null)?.weights;
       if (typeof weights !== 'object' || weights === null || Array.isArray(weights)) {
-        return sendError(
+        return sendAdminError(
           res,
-          400,
           'AVIARY_CONFIG_INVALID',
           'weights: expected an object of version name to weight, e.g. {"v1": 90, "v2": 10}',
         );
@@ -145,7 +149,7 @@ export class AdminServer {
     ) {
       const seconds = Number(url.searchParams.get('seconds') ?? '60');
       if (!Number.isFinite(seconds) || seconds <= 0)
-        return sendError(res, 400, 'AVIARY_BAD_REQUEST', 'seconds: expected a number > 0');
+        return sendAdminError(res, 'AVIARY_BAD_REQUEST', 'seconds: expected a number > 0');
       const now = Date.now();
       const snap = this.proxy.metrics
         .versionTraffic(parts[1]!, parts[3]!)
@@ -160,7 +164,7 @@ export class AdminServer {
         mirroredLatency: mirroredLatency.toJSON(),
       });
     }
-    sendError(res, 404, 'AVIARY_NOT_FOUND', `no admin endpoint ${method} ${url.pathname}`);
+    sendAdminError(res, 'AVIARY_NOT_FOUND', `no admin endpoint ${method} ${url.pathname}`);
   }
 
   async close(): Promise<void> {

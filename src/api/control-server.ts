@@ -34,12 +34,6 @@ export interface ControlServerOptions {
   readonly extraRoutes?: readonly ExtraRoute[];
 }
 
-const STATUS_FOR_CODE: Readonly<Record<string, number>> = {
-  AVIARY_NOT_FOUND: 404,
-  AVIARY_ROLLOUT_SUSPENDED: 409,
-  AVIARY_BODY_TOO_LARGE: 413,
-};
-
 /** Control API bound to a {@link RolloutController}. */
 export class ControlServer {
   private server: Server | undefined;
@@ -61,7 +55,6 @@ export class ControlServer {
       (req, res) => this.handle(req, res),
       this.options.port,
       this.options.host,
-      (code) => STATUS_FOR_CODE[code],
     );
     this.server = server;
     return { host, port };
@@ -96,13 +89,13 @@ export class ControlServer {
       return;
     }
     if (parts[0] !== 'api' || parts[1] !== 'v1')
-      return sendError(res, 404, 'AVIARY_NOT_FOUND', `no endpoint ${method} ${url.pathname}`);
+      return sendError(res, 'AVIARY_NOT_FOUND', `no endpoint ${method} ${url.pathname}`);
     const since = Number(url.searchParams.get('since') ?? '0') || 0;
     if (method === 'GET' && parts[2] === 'events' && parts[3] === 'stream') return this.stream(req, res);
     if (method === 'GET' && parts[2] === 'events' && parts.length === 3)
       return sendJson(res, 200, this.controller.events(undefined, since));
     if (parts[2] !== 'rollouts')
-      return sendError(res, 404, 'AVIARY_NOT_FOUND', `no endpoint ${method} ${url.pathname}`);
+      return sendError(res, 'AVIARY_NOT_FOUND', `no endpoint ${method} ${url.pathname}`);
     if (method === 'GET' && parts.length === 3) {
       return sendJson(
         res,
@@ -117,7 +110,7 @@ export class ControlServer {
     }
     if (method === 'GET' && parts[4] === 'events')
       return sendJson(res, 200, this.controller.events(app, since));
-    if (method !== 'POST') return sendError(res, 405, 'AVIARY_METHOD', `use POST for ${url.pathname}`);
+    if (method !== 'POST') return sendError(res, 'AVIARY_METHOD', `use POST for ${url.pathname}`);
     if (!requireToken(req, res, this.options.token)) return;
     const body = await this.body(req);
     const action = parts[4];
@@ -159,7 +152,7 @@ export class ControlServer {
       );
       return sendJson(res, 200, { app, gate, open: parts[6] === 'open' });
     }
-    sendError(res, 404, 'AVIARY_NOT_FOUND', `no endpoint ${method} ${url.pathname}`);
+    sendError(res, 'AVIARY_NOT_FOUND', `no endpoint ${method} ${url.pathname}`);
   }
 
   private stream(req: IncomingMessage, res: ServerResponse): void {

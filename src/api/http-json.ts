@@ -6,6 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { httpStatusOf, type ErrorCode, type HttpApi, type HttpStatus } from '../error-catalogue.js';
 import { AviaryError } from '../errors.js';
 
 /** Sends a JSON answer. */
@@ -18,13 +19,16 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-/** Sends an error answer `{error: {code, message, issues?}}`. */
+/**
+ * Sends an error answer `{error: {code, message, ...extra}}` (`extra` carries e.g. `issues`)
+ * with the code's status from the error catalogue unless `status` is given.
+ */
 export function sendError(
   res: ServerResponse,
-  status: number,
-  code: string,
+  code: ErrorCode,
   message: string,
   extra: object = {},
+  status: HttpStatus = httpStatusOf(code),
 ): void {
   sendJson(res, status, { error: { code, message, ...extra } });
 }
@@ -67,7 +71,7 @@ export function hasToken(req: IncomingMessage, token: string): boolean {
 export function requireToken(req: IncomingMessage, res: ServerResponse, token: string): boolean {
   if (hasToken(req, token)) return true;
   res.setHeader('www-authenticate', 'Bearer realm="aviary"');
-  sendError(res, 401, 'AVIARY_UNAUTHORIZED', 'this call changes state: send "Authorization: Bearer <token>"');
+  sendError(res, 'AVIARY_UNAUTHORIZED', 'this call changes state: send "Authorization: Bearer <token>"');
   return false;
 }
 
@@ -76,19 +80,20 @@ export type JsonHandler = (req: IncomingMessage, res: ServerResponse) => Promise
 
 /**
  * Starts an HTTP server for a JSON API on `host` (default 127.0.0.1). An {@link AviaryError}
- * thrown by `handle` is answered with `statusForCode(code)` (default 400); anything else is 500.
+ * thrown by `handle` is answered with its code's status for `api` in the error catalogue;
+ * anything else is a 500 `AVIARY_INTERNAL`.
  */
 export async function listenJson(
   handle: JsonHandler,
   port: number,
   host = '127.0.0.1',
-  statusForCode: (code: string) => number | undefined = () => undefined,
+  api: HttpApi = 'control',
 ): Promise<{ server: Server; host: string; port: number }> {
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (res.headersSent) return;
-      if (err instanceof AviaryError) sendError(res, statusForCode(err.code) ?? 400, err.code, err.message);
-      else sendError(res, 500, 'AVIARY_INTERNAL', (err as Error).message);
+      if (err instanceof AviaryError) sendError(res, err.code, err.message, {}, httpStatusOf(err.code, api));
+      else sendError(res, 'AVIARY_INTERNAL', (err as Error).message);
     });
   });
   await new Promise<void>((resolve, reject) => {

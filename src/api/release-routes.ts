@@ -19,15 +19,6 @@ import { readBody, requireToken, sendError, sendJson } from './http-json.js';
 /** Largest release document accepted (a release has at most ten entries). */
 const BODY_LIMIT_BYTES = 256 * 1024;
 
-const STATUS_FOR_CODE: Readonly<Record<string, number>> = {
-  AVIARY_CONFIG_INVALID: 422,
-  AVIARY_RELEASE_NOT_READY: 422,
-  AVIARY_RELEASE_CONFLICT: 409,
-  AVIARY_NOT_FOUND: 404,
-  AVIARY_BODY_TOO_LARGE: 413,
-  AVIARY_BAD_REQUEST: 400,
-};
-
 async function documentOf(req: IncomingMessage): Promise<unknown> {
   const text = await readBody(req, BODY_LIMIT_BYTES);
   try {
@@ -38,13 +29,9 @@ async function documentOf(req: IncomingMessage): Promise<unknown> {
 }
 
 function sendFailure(res: ServerResponse, err: unknown): void {
-  if (err instanceof ConfigError) {
-    sendError(res, 422, err.code, err.message, { issues: err.issues });
-  } else if (err instanceof AviaryError) {
-    sendError(res, STATUS_FOR_CODE[err.code] ?? 400, err.code, err.message);
-  } else {
-    sendError(res, 500, 'AVIARY_INTERNAL', (err as Error).message);
-  }
+  if (err instanceof ConfigError) sendError(res, err.code, err.message, { issues: err.issues });
+  else if (err instanceof AviaryError) sendError(res, err.code, err.message);
+  else sendError(res, 'AVIARY_INTERNAL', (err as Error).message);
 }
 
 /**
@@ -69,7 +56,7 @@ export function releaseRoutes(manager: ReleaseManager, token: string): ExtraRout
         const by = String(req.headers['x-aviary-user'] ?? 'api');
         sendJson(res, 200, await manager.apply(app, await documentOf(req), by));
       } else {
-        sendError(res, 405, 'AVIARY_METHOD', `use GET or POST for ${url.pathname}`);
+        sendError(res, 'AVIARY_METHOD', `use GET or POST for ${url.pathname}`);
       }
     } catch (err) {
       sendFailure(res, err);

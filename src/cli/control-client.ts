@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { request } from 'undici';
+import { isErrorCode, type ErrorCode } from '../error-catalogue.js';
 import { AviaryError } from '../errors.js';
 import { readServerSentEvents, type ServerSentEvent } from './control-event-stream.js';
 
@@ -82,7 +83,7 @@ export async function resolveClientToken(
 /** An error answer of the control API; `code` is the CLI's, `serverCode` what the API said. */
 export class ControlApiError extends AviaryError {
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     readonly status: number,
     readonly serverCode: string | undefined,
@@ -125,7 +126,7 @@ export function errorForAnswer(
   if (status === 409)
     return new ControlApiError('AVIARY_CONFLICT', `${call}: refused (409): ${said}`, status, serverCode);
   return new ControlApiError(
-    serverCode ?? 'AVIARY_API_ERROR',
+    isErrorCode(serverCode) ? serverCode : 'AVIARY_API_ERROR',
     `${call}: HTTP ${status}: ${said}`,
     status,
     serverCode,

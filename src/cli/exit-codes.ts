@@ -1,43 +1,15 @@
 /**
- * Exit codes of the `aviary` command, and how error codes map to them. Scripts can rely on
- * these; they are listed in `aviary --help` and the README.
+ * Exit codes of the `aviary` command. Scripts can rely on them; they are listed in
+ * `aviary --help` and the README, and each error code's exit code is in the error catalogue.
  */
+import { EXIT, exitCodeOf } from '../error-catalogue.js';
 import { AviaryError } from '../errors.js';
 
-/** Documented exit codes. */
-export const EXIT = {
-  ok: 0,
-  /** Runtime failure (a service could not start, a call failed). */
-  failure: 1,
-  /** Bad command line (also AviaryError code AVIARY_USAGE, e.g. a malformed --api URL). */
-  usage: 2,
-  /** A configuration file or document was rejected. */
-  invalidConfig: 3,
-  /**
-   * The control or admin API refused the call: 401 (token; AVIARY_UNAUTHORIZED), 404 (unknown
-   * app; AVIARY_NOT_FOUND), 409 (e.g. a suspended rollout; AVIARY_CONFLICT), or a generation
-   * conflict.
-   */
-  refused: 4,
-  /** A rollout ended in failure (rolled back) where the command waited for it. */
-  rolledBack: 5,
-} as const;
+export { EXIT } from '../error-catalogue.js';
 
-/** Exit code for an error thrown by a command. */
+/** Exit code for an error thrown by a command: its code's, or 1 for anything uncatalogued. */
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof AviaryError) {
-    if (err.code === 'AVIARY_CONFIG_INVALID') return EXIT.invalidConfig;
-    if (err.code === 'AVIARY_USAGE') return EXIT.usage;
-    if (
-      err.code === 'AVIARY_UNAUTHORIZED' ||
-      err.code === 'AVIARY_GENERATION_CONFLICT' ||
-      err.code === 'AVIARY_CONFLICT' ||
-      err.code === 'AVIARY_NOT_FOUND'
-    ) {
-      return EXIT.refused;
-    }
-  }
-  return EXIT.failure;
+  return err instanceof AviaryError ? exitCodeOf(err.code) : EXIT.failure;
 }
 
 /** Help text appended to `aviary --help`. */

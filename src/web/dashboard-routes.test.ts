@@ -55,10 +55,10 @@ function serve(routes: readonly ExtraRoute[]): Server {
     void (async () => {
       try {
         for (const route of routes) if (await route(req, res, url)) return;
-        sendError(res, 404, 'AVIARY_NOT_FOUND', 'not a dashboard route');
+        sendError(res, 'AVIARY_NOT_FOUND', 'not a dashboard route');
       } catch (err) {
-        const code = (err as AviaryError).code;
-        sendError(res, code === 'AVIARY_NOT_FOUND' ? 404 : 400, code, (err as Error).message);
+        if (err instanceof AviaryError) sendError(res, err.code, err.message);
+        else sendError(res, 'AVIARY_INTERNAL', (err as Error).message);
       }
     })();
   });

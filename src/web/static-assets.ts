@@ -52,14 +52,13 @@ export const DASHBOARD_HEADERS: Readonly<Record<string, string>> = {
 
 async function sendAsset(res: ServerResponse, name: string, head: boolean): Promise<void> {
   const type = DASHBOARD_ASSETS[name];
-  if (type === undefined) return sendError(res, 404, 'AVIARY_NOT_FOUND', `no dashboard asset ${name}`);
+  if (type === undefined) return sendError(res, 'AVIARY_NOT_FOUND', `no dashboard asset ${name}`);
   let body: Buffer;
   try {
     body = await readFile(`${STATIC_DIR}${name}`);
   } catch (err) {
     return sendError(
       res,
-      500,
       'AVIARY_DASHBOARD_MISSING',
       `dashboard file ${name} cannot be read from ${STATIC_DIR} (${(err as Error).message}); run Aviary from a checkout that includes src/web/static`,
     );

@@ -1,6 +1,6 @@
 /**
  * The analysis concern's public surface: the sequential judge that compares a canary with the
- * primary, and its configuration (`analysis.judge`).
+ * primary, and its configuration (`analysis.judge`, whose schema is config/app-judge.ts).
  */
 export { judgeStep, type JudgeStepResult, type JudgeWindow, type VersionWindow } from './judge.js';
 export { initJudgeState, type JudgeState, type VersionTotals } from './judge-state.js';
@@ -14,11 +14,10 @@ export {
 } from './judge-decision.js';
 export type { LatencyQuantileEvidence, BandEvidence } from './latency-test.js';
 export type { LatencyBuckets } from './bucket-counts.js';
+export { splitAlpha, type AlphaSplit } from './alpha-split.js';
 export {
   DEFAULT_JUDGE_CONFIG,
   judgeConfigSchema,
   parseJudgeConfig,
-  splitAlpha,
-  type AlphaSplit,
   type JudgeConfig,
-} from './judge-config.js';
+} from '../config/app-judge.js';

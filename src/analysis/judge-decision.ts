@@ -4,7 +4,8 @@
  * humans. Also says whether a rollout may take a step or promote on that decision.
  */
 import { countTestBounds, countTestPValue, showsNonInferiority } from './count-test.js';
-import { splitAlpha, type AlphaSplit, type JudgeConfig } from './judge-config.js';
+import type { JudgeConfig } from '../config/app-judge.js';
+import { splitAlpha, type AlphaSplit } from './alpha-split.js';
 import type { JudgeState, VersionTotals } from './judge-state.js';
 import { assessLatency, type LatencyQuantileEvidence } from './latency-test.js';
 

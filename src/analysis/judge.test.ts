@@ -4,7 +4,7 @@ import { LatencySketch } from './latency-sketch.js';
 import { judgeStep, type JudgeWindow } from './judge.js';
 import { mayAdvance } from './judge-decision.js';
 import { initJudgeState, type JudgeState } from './judge-state.js';
-import { DEFAULT_JUDGE_CONFIG, parseJudgeConfig, type JudgeConfig } from './judge-config.js';
+import { DEFAULT_JUDGE_CONFIG, parseJudgeConfig, type JudgeConfig } from '../config/app-judge.js';
 import { binomialDraw, binomialQuantile, createRandom, normalDraw, poisson } from './test-support.js';
 
 /** How both versions behave during one window. */

@@ -15,7 +15,7 @@ import {
   type EvidenceBlock,
 } from './evidence-block.js';
 import { assess, type JudgeVerdict } from './judge-decision.js';
-import type { JudgeConfig } from './judge-config.js';
+import type { JudgeConfig } from '../config/app-judge.js';
 import type { JudgeState, VersionTotals } from './judge-state.js';
 import { addLatencyWindow, primaryThresholdBuckets, updateExceedance } from './latency-test.js';
 

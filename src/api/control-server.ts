@@ -15,7 +15,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AviaryError } from '../errors.js';
 import type { RolloutController } from '../rollout/controller/controller.js';
-import { isGateType } from '../rollout/webhooks/gates.js';
+import { isGateType } from '../config/app-webhook.js';
 import type { OperatorCommand } from '../rollout/step/observations.js';
 import { closeServer, listenJson, readBody, requireToken, sendError, sendJson } from './http-json.js';
 

@@ -5,7 +5,7 @@
  * the control API's token.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { GATE_TYPES, isGateType, type GateType } from '../rollout/webhooks/gates.js';
+import { GATE_TYPES, isGateType, type GateType } from '../config/app-webhook.js';
 import { addTokenOptions, controlClientFor, type TokenOptions } from './control-client.js';
 
 interface GateOptions extends TokenOptions {

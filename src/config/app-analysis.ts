@@ -2,16 +2,17 @@
  * The `analysis` part of an app's canary block, with Flagger's field names, defaults and
  * limits (https://docs.flagger.app/usage/how-it-works#canary-analysis), plus Aviary's
  * no-data policy on metrics (`minRequests`, `failOnNoData`). Every default and limit of the
- * analysis is set here, once.
+ * analysis is set here once, or in the schema of its part (app-webhook.ts, app-judge.ts).
  */
 import { z } from 'zod';
-import { judgeConfigSchema } from '../analysis/judge-config.js';
+import { judgeConfigSchema } from './app-judge.js';
 import { httpMatchSchema } from './app-match.js';
+import { webhookSchema } from './app-webhook.js';
+import { stringish } from './field-schemas.js';
 import { durationMs } from './proxy-schema.js';
-import { webhookSpecIssues } from '../rollout/webhooks/webhook-client.js';
-import { WEBHOOK_TYPES, type WebhookType } from '../rollout/webhooks/webhook-types.js';
 
-export { WEBHOOK_TYPES, type WebhookType };
+/** Re-exported so app-schema.ts can list every analysis type in one place. */
+export type { WebhookSpec, WebhookType } from './app-webhook.js';
 
 /** Metrics that need no `templateRef` (Flagger's built-ins). */
 export const BUILTIN_METRICS = ['request-success-rate', 'request-duration'] as const;
@@ -30,9 +31,6 @@ const weight = z.number().int().min(0).max(100);
 const percent = z.number().min(0).max(100);
 const COOKIE_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const cookieName = z.string().regex(COOKIE_NAME, { message: 'expected a cookie name (RFC 6265 token)' });
-const stringish = z
-  .union([z.string(), z.number(), z.boolean()], { message: 'expected a string, number or boolean' })
-  .transform(String);
 
 const thresholdRange = z
   .strictObject({ min: z.number().optional(), max: z.number().optional() })
@@ -75,31 +73,6 @@ export const metricSchema = z
         path: ['templateVariables'],
         message: 'templateVariables needs templateRef',
       });
-    }
-  });
-
-/**
- * A webhook (Flagger semantics): POSTed `{name, namespace, phase, checksum, metadata}`; a
- * status above 202 is a failure. Timeout default 10s. `url` may also name a built-in manual
- * gate (`aviary:gate`, `aviary:gate/approve`, `aviary:gate/halt`), answered in-process from
- * the control API's gates (rollout/gates-webhook.ts). Security: an http(s) URL is called as
- * given, so only list endpoints you trust with the rollout's metadata.
- */
-export const webhookSchema = z
-  .strictObject({
-    name: z.string().min(1),
-    type: z.enum(WEBHOOK_TYPES).default('rollout'),
-    url: z.string().min(1),
-    timeout: durationMs.default(10_000),
-    retries: z.number().int().min(0).max(10).default(0),
-    metadata: z.record(z.string(), stringish).default({}),
-    muteAlert: z.boolean().default(false),
-  })
-  .superRefine((hook, ctx) => {
-    // One validator for hooks, shared with the webhook client (URL scheme, built-in gate
-    // URLs per hook type, timeout, retries).
-    for (const issue of webhookSpecIssues(hook)) {
-      ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });
     }
   });
 
@@ -237,8 +210,6 @@ function judgeMetric(interval: number, judge: { minCanaryRequests: number }): z.
 export type AnalysisSpec = z.output<typeof analysisSchema>;
 /** A validated metric check. */
 export type MetricSpec = z.output<typeof metricSchema>;
-/** A validated webhook. */
-export type WebhookSpec = z.output<typeof webhookSchema>;
 /** A validated alert route. */
 export type AlertSpec = z.output<typeof alertSchema>;
 /** One of {@link ALERT_SEVERITIES}. */

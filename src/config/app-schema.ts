@@ -16,7 +16,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { metricTemplateSchema, templateIssues } from '../metrics/metric-template.js';
+import { metricTemplateSchema, templateIssues } from './metric-template.js';
 import { canarySchema } from './app-canary.js';
 import { WORKLOAD_KINDS, WORKLOAD_SCHEMAS, type WorkloadSpec } from './app-workload.js';
 import { ConfigError } from './config-error.js';
@@ -148,7 +148,7 @@ export const aviaryConfigSchema = z
       .default([]),
     /**
      * Flagger's `MetricTemplate`s, referenced by `analysis.metrics[].templateRef`; see
-     * metrics/metric-template.ts. Security: `provider.headers` may carry credentials; they are
+     * config/metric-template.ts. Security: `provider.headers` may carry credentials; they are
      * sent to `provider.address` only and never shown.
      */
     metricTemplates: z.array(metricTemplateSchema).default([]),

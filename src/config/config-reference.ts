@@ -4,7 +4,7 @@
  * committed docs/configuration.md is this output; a test fails when they drift apart.
  */
 import { z } from 'zod';
-import { metricTemplateSchema } from '../metrics/metric-template.js';
+import { metricTemplateSchema } from './metric-template.js';
 import { aviaryConfigSchema } from './app-schema.js';
 import { proxyConfigSchema } from './proxy-schema.js';
 import { releaseEntrySchema, releaseSettingsSchema } from './release-schema.js';

@@ -5,7 +5,6 @@
  */
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
-import { RETRY_EVENT_NAMES } from '../proxy/retry-policy.js';
 
 /** A duration (`15s`, `500ms`, `1m`) or a number of milliseconds; parsed to milliseconds. */
 export const durationMs = z.union([z.number(), z.string()]).transform((value, ctx) => {
@@ -31,6 +30,31 @@ export const regexSource = z.string().superRefine((source, ctx) => {
     });
   }
 });
+
+/** A string, number or boolean, read as a string (YAML turns `cmd: 10` into a number). */
+export const stringish = z
+  .union([z.string(), z.number(), z.boolean()], { message: 'expected a string, number or boolean' })
+  .transform(String);
+
+/**
+ * Every named retry event accepted in `retries.retryOn`. Names follow AWS App Mesh's
+ * `httpRetryEvents` and `tcpRetryEvents` and Envoy's `retry_on`, which App Mesh exposes:
+ * https://docs.aws.amazon.com/app-mesh/latest/userguide/routes.html and
+ * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/router_filter#x-envoy-retry-on
+ */
+export const RETRY_EVENT_NAMES: readonly string[] = [
+  'server-error',
+  'gateway-error',
+  'client-error',
+  'stream-error',
+  'connection-error',
+  'connect-failure',
+  'reset',
+  'refused-stream',
+  'retriable-4xx',
+  '5xx',
+  'per-try-timeout',
+];
 
 /** App Mesh / Envoy retry events as a comma-separated string or a list; status codes (503) and classes (5xx) too. */
 export const retryOnSchema = z

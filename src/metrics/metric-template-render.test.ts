@@ -2,13 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseDuration } from '../config/duration.js';
 import type { AviaryError } from '../errors.js';
-import {
-  customVariablesOf,
-  parseTemplate,
-  promDuration,
-  renderQuery,
-  type TemplateContext,
-} from './metric-template-render.js';
+import { promDuration, renderQuery, type TemplateContext } from './metric-template-render.js';
 
 const context: TemplateContext = {
   name: 'catalogdetail',
@@ -65,22 +59,6 @@ describe('renderQuery', () => {
     expect(err.message).toBe(
       "metric template errors: {{ variables.missing }} is not set; add it to the metric's templateVariables",
     );
-  });
-});
-
-describe('parseTemplate and customVariablesOf', () => {
-  it('lists the custom variables a query uses, once each, in order of first use', () => {
-    expect(customVariablesOf('{{ variables.b }} {{ variables.a }} {{ variables.b }} {{ name }}')).toEqual([
-      'b',
-      'a',
-    ]);
-  });
-
-  it('reports the first problem of a bad query', () => {
-    expect(parseTemplate('{{ name }} {{ nope }}')).toEqual({
-      ok: false,
-      message: expect.stringContaining('unsupported expression "{{ nope }}"'),
-    });
   });
 });
 

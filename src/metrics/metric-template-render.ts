@@ -1,71 +1,15 @@
 /**
- * Renders a metric template's `query`: Flagger's Go-template variables (`{{ name }}`,
- * `{{ namespace }}`, `{{ target }}`, `{{ service }}`, `{{ interval }}`,
- * `{{ variables.X }}`; https://docs.flagger.app/usage/metrics#custom-metrics) substituted
- * by a small scanner. Nothing is evaluated: any other expression is an error naming it.
+ * Renders a metric template's `query` for one app and interval: the variables the query
+ * uses (config/metric-template-syntax.ts) replaced by their values, and the interval written
+ * in PromQL's duration syntax. Nothing is evaluated.
  */
+import { parseTemplate, type TemplateVariable } from '../config/metric-template-syntax.js';
 import { AviaryError } from '../errors.js';
-
-/** The variables every template may use besides `variables.X`. */
-export const TEMPLATE_VARIABLES = ['name', 'namespace', 'target', 'service', 'interval'] as const;
-
-/** One of {@link TEMPLATE_VARIABLES}. */
-export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
 
 /** Values substituted into a query. */
 export interface TemplateContext extends Readonly<Record<TemplateVariable, string>> {
   /** The metric's `templateVariables`. */
   readonly variables: Readonly<Record<string, string>>;
-}
-
-/** A parsed query: literal text and variable references, in order. */
-export type TemplatePart =
-  | { readonly kind: 'text'; readonly text: string }
-  | { readonly kind: 'variable'; readonly name: TemplateVariable }
-  | { readonly kind: 'custom'; readonly name: string };
-
-/** A parsed query, or the first problem found in it. */
-export type ParsedTemplate =
-  | { readonly ok: true; readonly parts: readonly TemplatePart[] }
-  | { readonly ok: false; readonly message: string };
-
-const EXPRESSION = /^(?:variables\.([A-Za-z_][A-Za-z0-9_]*)|([a-z]+))$/;
-
-/** Splits `query` into text and variable references; reports the first unsupported expression. */
-export function parseTemplate(query: string): ParsedTemplate {
-  const parts: TemplatePart[] = [];
-  let at = 0;
-  for (;;) {
-    const open = query.indexOf('{{', at);
-    if (open < 0) break;
-    const close = query.indexOf('}}', open + 2);
-    if (close < 0) return { ok: false, message: `unclosed "{{" at character ${open + 1}` };
-    if (open > at) parts.push({ kind: 'text', text: query.slice(at, open) });
-    const expression = query.slice(open + 2, close).trim();
-    const match = EXPRESSION.exec(expression);
-    const builtin = match?.[2];
-    if (match?.[1] !== undefined) {
-      parts.push({ kind: 'custom', name: match[1] });
-    } else if (builtin !== undefined && (TEMPLATE_VARIABLES as readonly string[]).includes(builtin)) {
-      parts.push({ kind: 'variable', name: builtin as TemplateVariable });
-    } else {
-      return {
-        ok: false,
-        message: `unsupported expression "{{ ${expression} }}"; expected one of ${TEMPLATE_VARIABLES.map((v) => `{{ ${v} }}`).join(', ')} or {{ variables.NAME }}`,
-      };
-    }
-    at = close + 2;
-  }
-  if (at < query.length) parts.push({ kind: 'text', text: query.slice(at) });
-  return { ok: true, parts };
-}
-
-/** Names of the `variables.X` a query uses, in order of first use (empty when it does not parse). */
-export function customVariablesOf(query: string): string[] {
-  const parsed = parseTemplate(query);
-  if (!parsed.ok) return [];
-  const names = parsed.parts.flatMap((p) => (p.kind === 'custom' ? [p.name] : []));
-  return [...new Set(names)];
 }
 
 /**

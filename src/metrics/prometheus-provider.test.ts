@@ -8,7 +8,7 @@ import {
   type FakePrometheus,
 } from '../../test/fakes/prometheus-fake-api.js';
 import { PrometheusProvider } from './prometheus-provider.js';
-import { MetricQueryError } from './provider-registry.js';
+import { MetricQueryError } from './metric-provider.js';
 
 let fake: FakePrometheus | undefined;
 let seen: FakeApiRequest[] = [];

@@ -2,11 +2,11 @@
  * The Prometheus metric provider: instant queries through the HTTP API
  * (https://prometheus.io/docs/prometheus/latest/querying/api/) with a per-request timeout and
  * cancellation, and a health check. Every way a query can fail ends in a
- * `MetricQueryError` whose code says which policy applies (provider-registry.ts).
+ * `MetricQueryError` whose code says which policy applies (metric-provider.ts).
  */
 import { request } from 'undici';
 import { displayUrl } from '../http/post-json.js';
-import { MetricQueryError, type MetricProvider, type MetricQueryErrorCode } from './provider-registry.js';
+import { MetricQueryError, type MetricProvider, type MetricQueryErrorCode } from './metric-provider.js';
 
 /** Default limit per request: a query over a long interval is slow, a dead server is not worth more. */
 export const PROMETHEUS_TIMEOUT_MS = 5000;

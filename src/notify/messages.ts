@@ -3,7 +3,7 @@
  * functions returning an {@link AlertEvent} with Flagger's severity. Keeping the words lets
  * existing chat filters and runbooks match Aviary's alerts.
  */
-import type { WebhookSpec } from '../rollout/webhooks/webhook-types.js';
+import type { WebhookType } from '../config/app-webhook.js';
 import { appLabel, type AlertEvent, type AlertField, type AlertSeverity } from './alert-types.js';
 
 /** The rollout an alert is about. */
@@ -58,7 +58,11 @@ const APPROVAL_TEXTS: Readonly<Record<string, string>> = {
  */
 export function waitingForApproval(
   app: AlertApp,
-  hook: Pick<WebhookSpec, 'name' | 'type' | 'muteAlert'>,
+  hook: {
+    readonly name: string;
+    readonly type?: WebhookType | undefined;
+    readonly muteAlert?: boolean | undefined;
+  },
 ): AlertEvent {
   const text = APPROVAL_TEXTS[hook.type ?? ''] ?? 'Canary is waiting for approval.';
   const event = alert(app, 'warn', text, [{ name: 'Webhook', value: hook.name }]);

@@ -3,25 +3,12 @@
  * `tcpRetryEvents` (the seeds' data plane) and Envoy's `retry_on`, which App Mesh exposes:
  * https://docs.aws.amazon.com/app-mesh/latest/userguide/routes.html and
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/router_filter#x-envoy-retry-on
+ * The names accepted are `RETRY_EVENT_NAMES` in config/field-schemas.ts, beside the schema
+ * that validates `retryOn`.
  */
 
 /** How an upstream try failed before any response arrived. */
 export type UpstreamFailureKind = 'connect' | 'reset' | 'timeout';
-
-/** Every named retry event accepted in `retries.retryOn`. */
-export const RETRY_EVENT_NAMES: readonly string[] = [
-  'server-error',
-  'gateway-error',
-  'client-error',
-  'stream-error',
-  'connection-error',
-  'connect-failure',
-  'reset',
-  'refused-stream',
-  'retriable-4xx',
-  '5xx',
-  'per-try-timeout',
-];
 
 /** A compiled `retryOn` list: cheap predicates for the hot path. */
 export interface RetryPolicy {

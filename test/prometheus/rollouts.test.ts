@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrometheusProvider } from '../../src/metrics/prometheus-provider.js';
-import { MetricQueryError } from '../../src/metrics/provider-registry.js';
+import { MetricQueryError } from '../../src/metrics/metric-provider.js';
 import { findFreePort } from '../../src/target/process/free-port.js';
 import {
   APP,

@@ -8,45 +8,20 @@
  * | `aviary:gate/approve` | `/gate/approve`                   | always 200                                 |
  * | `aviary:gate/halt`    | `/gate/halt`                      | always 403                                 |
  *
- * `aviary:gate` is valid only on the gated hook types; approve and halt work on any type.
+ * `aviary:gate` is valid only on the gated hook types; approve and halt work on any type. The
+ * URLs and that rule are config/app-webhook.ts, so a bad gate URL is refused at load time.
  */
-import { gateAppId, GATE_TYPES, isGateType, type GateStore } from './gates.js';
-import { webhookType, type WebhookContext, type WebhookResult, type WebhookSpec } from './webhook-types.js';
-
-/** URL scheme prefix of every built-in gate. */
-export const GATE_URL = 'aviary:gate';
-
-/** What a gate URL asks for. */
-export type GateUrlAction = 'check' | 'approve' | 'halt';
-
-const ACTIONS: ReadonlyMap<string, GateUrlAction> = new Map([
-  [GATE_URL, 'check'],
-  [`${GATE_URL}/approve`, 'approve'],
-  [`${GATE_URL}/halt`, 'halt'],
-]);
+import {
+  GATE_URL,
+  gateUrlAction,
+  gateUrlProblem,
+  isGateType,
+  webhookType,
+} from '../../config/app-webhook.js';
+import { gateAppId, type GateStore } from './gates.js';
+import type { WebhookContext, WebhookResult, WebhookSpec } from './webhook-types.js';
 
 const PAST_TENSE = { open: 'opened', close: 'closed', consume: 'consumed' } as const;
-
-/** True for any `aviary:` URL, valid or not, so a typo is reported instead of sent over HTTP. */
-export function isGateUrl(url: string): boolean {
-  return url.startsWith('aviary:');
-}
-
-/**
- * Checks that `hook` may use its gate URL; returns a sentence naming the problem, or undefined.
- * For config validation and for the webhook client.
- */
-export function gateUrlProblem(hook: Pick<WebhookSpec, 'type' | 'url'>): string | undefined {
-  const action = ACTIONS.get(hook.url);
-  if (action === undefined) {
-    return `unknown built-in gate URL "${hook.url}"; expected one of ${[...ACTIONS.keys()].join(', ')}`;
-  }
-  const type = webhookType(hook);
-  if (action === 'check' && !isGateType(type)) {
-    return `${GATE_URL} works only on ${GATE_TYPES.join(', ')} hooks, not on a ${type} hook`;
-  }
-  return undefined;
-}
 
 /** Answers a gate-URL hook from `store`, without I/O. Never throws. */
 export function answerGateHook(
@@ -56,7 +31,7 @@ export function answerGateHook(
 ): WebhookResult {
   const problem = gateUrlProblem(hook);
   if (problem !== undefined) return reply(false, undefined, `webhook ${hook.name}: ${problem}`);
-  const action = ACTIONS.get(hook.url);
+  const action = gateUrlAction(hook.url);
   if (action === 'approve') return reply(true, 200, 'Approved');
   if (action === 'halt') return reply(false, 403, 'Forbidden');
   const type = webhookType(hook);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { gateUrlProblem } from '../../config/app-webhook.js';
 import { ConfigError } from '../../config/config-error.js';
 import { AviaryError } from '../../errors.js';
 import { DEFAULT_GATE_MODES, GATE_HISTORY_LIMIT, GateStore, gateAppId } from './gates.js';
-import { gateUrlProblem } from './gates-webhook.js';
 import { WebhookClient } from './webhook-client.js';
 import { runWebhookStage } from './webhook-verdict.js';
 import type { WebhookContext, WebhookSpec } from './webhook-types.js';

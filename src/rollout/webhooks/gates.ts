@@ -8,18 +8,8 @@
  */
 import { z } from 'zod';
 import { AviaryError } from '../../errors.js';
+import { GATE_TYPES, type GateType } from '../../config/app-webhook.js';
 import { parseOrThrow } from '../../config/schema-issues.js';
-
-/** Hook types that have a built-in gate. */
-export const GATE_TYPES = [
-  'confirm-rollout',
-  'confirm-traffic-increase',
-  'confirm-promotion',
-  'rollback',
-] as const;
-
-/** A gated hook type. */
-export type GateType = (typeof GATE_TYPES)[number];
 
 /**
  * `sticky`: stays open until closed (the load tester's only behaviour).
@@ -81,11 +71,6 @@ export interface GateRequest {
  */
 export function gateAppId(name: string, namespace: string): string {
   return namespace === '' ? name : `${name}.${namespace}`;
-}
-
-/** True when `type` has a built-in gate. */
-export function isGateType(type: string): type is GateType {
-  return (GATE_TYPES as readonly string[]).includes(type);
 }
 
 const changeSchema = z.strictObject({

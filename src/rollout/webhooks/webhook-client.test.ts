@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebhookClient, webhookSpecIssues } from './webhook-client.js';
+import { webhookSpecIssues } from '../../config/app-webhook.js';
+import { WebhookClient } from './webhook-client.js';
 import { MESSAGE_LIMIT_CHARS } from '../../http/post-json.js';
 import { runWebhookStage } from './webhook-verdict.js';
 import type { WebhookContext, WebhookSpec } from './webhook-types.js';
@@ -277,7 +278,7 @@ describe('rollback hooks over HTTP', () => {
 describe('webhookSpecIssues', () => {
   it('accepts a valid hook and names each bad field', () => {
     expect(webhookSpecIssues(hook('http://tester.test/'))).toEqual([]);
-    expect(webhookSpecIssues({ name: 'x', url: 'ftp://tester', timeout: -1, retries: 1.5 })).toEqual([
+    expect(webhookSpecIssues({ url: 'ftp://tester', timeout: -1, retries: 1.5 })).toEqual([
       { path: 'url', message: 'expected an http(s) URL or aviary:gate, got "ftp://tester"' },
       { path: 'timeout', message: 'expected a positive duration, got -1' },
       { path: 'retries', message: 'expected a whole number >= 0, got 1.5' },

@@ -2,22 +2,26 @@
  * Calls rollout webhooks with Flagger's semantics: POST the JSON payload, a status above 202
  * is a failure whose response body is the error text, the default timeout is 10 s per
  * attempt, and `event` hooks receive each rollout event. Hooks whose URL is a built-in gate
- * (`aviary:gate…`) are answered in-process from a {@link GateStore}.
+ * (`aviary:gate…`) are answered in-process from a {@link GateStore}. A misconfigured hook
+ * (config/app-webhook.ts `webhookSpecIssues`) fails without a request.
  * Semantics: https://docs.flagger.app/usage/webhooks
  */
-import type { ConfigIssue } from '../../config/config-error.js';
-import type { GateStore } from './gates.js';
-import { answerGateHook, gateUrlProblem, isGateUrl } from './gates-webhook.js';
-import { displayUrl, postJson } from '../../http/post-json.js';
-import { buildEventPayload, buildWebhookPayload } from './webhook-payload.js';
 import {
   DEFAULT_WEBHOOK_RETRIES,
   DEFAULT_WEBHOOK_TIMEOUT_MS,
-  type RolloutEvent,
-  type WebhookContext,
-  type WebhookPayload,
-  type WebhookResult,
-  type WebhookSpec,
+  isGateUrl,
+  webhookSpecIssues,
+} from '../../config/app-webhook.js';
+import type { GateStore } from './gates.js';
+import { answerGateHook } from './gates-webhook.js';
+import { displayUrl, postJson } from '../../http/post-json.js';
+import { buildEventPayload, buildWebhookPayload } from './webhook-payload.js';
+import type {
+  RolloutEvent,
+  WebhookContext,
+  WebhookPayload,
+  WebhookResult,
+  WebhookSpec,
 } from './webhook-types.js';
 
 /** Highest status Flagger accepts: 200 OK, 201 Created and 202 Accepted pass; 203 and up fail. */
@@ -31,30 +35,6 @@ export interface WebhookClientOptions {
   readonly backoffMs?: ((retry: number) => number) | undefined;
   /** Wall clock (Unix ms) for event timestamps. Default `Date.now`. */
   readonly now?: (() => number) | undefined;
-}
-
-/**
- * Problems with a hook's url, timeout and retries, each naming its field. Empty when the hook
- * is usable. The config schema can call this so bad hooks are rejected at load time.
- */
-export function webhookSpecIssues(hook: WebhookSpec): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  if (isGateUrl(hook.url)) {
-    const problem = gateUrlProblem(hook);
-    if (problem !== undefined) issues.push({ path: 'url', message: problem });
-  } else if (!/^https?:\/\/[^/]/i.test(hook.url) || !URL.canParse(hook.url)) {
-    issues.push({
-      path: 'url',
-      message: `expected an http(s) URL or aviary:gate, got ${JSON.stringify(hook.url)}`,
-    });
-  }
-  if (hook.timeout !== undefined && !(Number.isFinite(hook.timeout) && hook.timeout > 0)) {
-    issues.push({ path: 'timeout', message: `expected a positive duration, got ${String(hook.timeout)}` });
-  }
-  if (hook.retries !== undefined && !(Number.isInteger(hook.retries) && hook.retries >= 0)) {
-    issues.push({ path: 'retries', message: `expected a whole number >= 0, got ${String(hook.retries)}` });
-  }
-  return issues;
 }
 
 /** Sends rollout webhooks. Stateless apart from its options; one instance serves every rollout. */

@@ -1,34 +1,16 @@
 /**
- * Rollout webhooks as Flagger defines them: the eight hook types, the `analysis.webhooks[]`
- * entry, and the JSON body POSTed to a hook. Field names are Flagger's so a Canary's
- * `webhooks:` block can be copied unchanged
- * (https://docs.flagger.app/usage/webhooks).
+ * Rollout webhooks as Flagger defines them: the hook the client calls, the context of a call
+ * and the JSON body POSTed to a hook. Field names are Flagger's so a Canary's `webhooks:`
+ * block can be copied unchanged (https://docs.flagger.app/usage/webhooks). The hook types,
+ * defaults and the schema of `analysis.webhooks[]` are config/app-webhook.ts.
  */
+import type { WebhookType } from '../../config/app-webhook.js';
 import type { PostResult } from '../../http/post-json.js';
-
-/** Every hook type, in the order a rollout meets them. */
-export const WEBHOOK_TYPES = [
-  'confirm-rollout',
-  'pre-rollout',
-  'rollout',
-  'confirm-traffic-increase',
-  'confirm-promotion',
-  'post-rollout',
-  'rollback',
-  'event',
-] as const;
-
-/** A Flagger hook type. */
-export type WebhookType = (typeof WEBHOOK_TYPES)[number];
-
-/** Per-attempt timeout when a hook sets none: 10 s, Flagger's default. */
-export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
-/** Retries when a hook sets none: 0, Flagger's default. */
-export const DEFAULT_WEBHOOK_RETRIES = 0;
 
 /**
  * One `analysis.webhooks[]` entry, after validation (the config schema turns `timeout: 30s`
- * into milliseconds). Flagger's `disableTLS` is not supported.
+ * into milliseconds), with every defaulted field optional so callers and tests may leave
+ * them out. Flagger's `disableTLS` is not supported.
  */
 export interface WebhookSpec {
   /** Hook type; Flagger treats a missing type as `rollout`. */
@@ -41,9 +23,9 @@ export interface WebhookSpec {
    * token; messages show it without query string or credentials.
    */
   readonly url: string;
-  /** Per-attempt timeout in milliseconds. Default {@link DEFAULT_WEBHOOK_TIMEOUT_MS}. */
+  /** Per-attempt timeout in milliseconds. Default `DEFAULT_WEBHOOK_TIMEOUT_MS` (10 s). */
   readonly timeout?: number | undefined;
-  /** Extra attempts after a network error, timeout, 429 or 5xx. Default {@link DEFAULT_WEBHOOK_RETRIES}. */
+  /** Extra attempts after a network error, timeout, 429 or 5xx. Default `DEFAULT_WEBHOOK_RETRIES` (0). */
   readonly retries?: number | undefined;
   /** Sent as the payload's `metadata` (the load tester reads `cmd`, `type`, …). */
   readonly metadata?: Readonly<Record<string, string>> | undefined;
@@ -86,8 +68,3 @@ export interface RolloutEvent {
  * sentence naming the hook, URL and failure, `attempts`, `durationMs`.
  */
 export type WebhookResult = PostResult;
-
-/** The hook's type with Flagger's default applied. */
-export function webhookType(hook: Pick<WebhookSpec, 'type'>): WebhookType {
-  return hook.type ?? 'rollout';
-}

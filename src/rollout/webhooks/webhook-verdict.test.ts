@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { interpretWebhookResult, runWebhookStage, sendEventToHooks } from './webhook-verdict.js';
 import type { WebhookClient } from './webhook-client.js';
-import type { WebhookContext, WebhookResult, WebhookSpec, WebhookType } from './webhook-types.js';
+import type { WebhookType } from '../../config/app-webhook.js';
+import type { WebhookContext, WebhookResult, WebhookSpec } from './webhook-types.js';
 
 const context: WebhookContext = { name: 'podinfo', namespace: 'test', phase: 'Progressing', checksum: 'c1' };
 

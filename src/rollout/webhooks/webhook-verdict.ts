@@ -6,15 +6,9 @@
  * - a rollback hook that answers 2xx (≤ 202) means "roll back now"; any failure means "carry on";
  * - post-rollout and event hooks only inform; their failures are reported, never acted on.
  */
+import { webhookType, type WebhookType } from '../../config/app-webhook.js';
 import type { WebhookClient } from './webhook-client.js';
-import {
-  webhookType,
-  type RolloutEvent,
-  type WebhookContext,
-  type WebhookResult,
-  type WebhookSpec,
-  type WebhookType,
-} from './webhook-types.js';
+import type { RolloutEvent, WebhookContext, WebhookResult, WebhookSpec } from './webhook-types.js';
 
 /** The meaning of one result, or of a stage of hooks. */
 export type WebhookVerdict =

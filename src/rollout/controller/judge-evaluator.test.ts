@@ -2,16 +2,23 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseAviaryConfig } from '../config/app-schema.js';
-import { RollingWindow } from '../proxy/stats/rolling-window.js';
-import { metricsVerdict } from '../rollout/step/check-verdicts.js';
-import type { MetricResult, OperatorCommand } from '../rollout/step/observations.js';
-import type { RolloutStatus } from '../rollout/step/rollout-status.js';
-import { appSpec, observations, rolesOf, statusIn, summarise, type ScenarioApp } from '../../test/support/rollout-scenario.js';
-import { StateStore } from '../rollout/state/state-store.js';
-import { step } from '../rollout/step/step.js';
+import { parseAviaryConfig } from '../../config/app-schema.js';
+import { RollingWindow } from '../../proxy/stats/rolling-window.js';
+import { metricsVerdict } from '../step/check-verdicts.js';
+import type { MetricResult, OperatorCommand } from '../step/observations.js';
+import type { RolloutStatus } from '../step/rollout-status.js';
+import {
+  appSpec,
+  observations,
+  rolesOf,
+  statusIn,
+  summarise,
+  type ScenarioApp,
+} from '../../../test/support/rollout-scenario.js';
+import { StateStore } from '../state/state-store.js';
+import { step } from '../step/step.js';
 import { JudgeEvaluator, type JudgeRun } from './judge-evaluator.js';
-import { createRandom } from './test-support.js';
+import { createRandom } from '../../analysis/test-support.js';
 
 /** A whole second, so windows line up with the router's one-second slices. */
 const T0 = 1_700_000_000_000;

@@ -6,28 +6,15 @@
  * evidence. `regression` is a failed check *and* a request to roll back now, so it does not
  * wait for `threshold`; `insufficient-data` is a hold, never a failure.
  */
-import { JUDGE_METRIC_NAME } from '../config/app-analysis.js';
-import type { AppSpec, MetricSpec } from '../config/app-schema.js';
-import { nextGate } from '../rollout/step/analysis-plan.js';
-import type { MetricResult } from '../rollout/step/observations.js';
-import { ANALYSIS_PHASES, type RolloutStatus } from '../rollout/step/rollout-status.js';
-import type { LatencyBuckets } from './bucket-counts.js';
-import { judgeStep } from './judge.js';
-import { assess, mayAdvance, type JudgeVerdict } from './judge-decision.js';
-import { initJudgeState, type JudgeState } from './judge-state.js';
-
-/** What the judge reads of one version's traffic over [fromMs, toMs) (`TrafficSnapshot` fits). */
-export interface TrafficCounts {
-  readonly requests: number;
-  readonly errors5xx: number;
-  readonly latency: LatencyBuckets;
-}
-
-/** Per-version traffic, e.g. `proxy.metrics.versionTraffic(app, version)`. */
-export type TrafficSource = (
-  app: string,
-  version: 'primary' | 'canary',
-) => { snapshot(fromMs: number, toMs: number): TrafficCounts };
+import { JUDGE_METRIC_NAME } from '../../config/app-analysis.js';
+import type { AppSpec, MetricSpec } from '../../config/app-schema.js';
+import { nextGate } from '../step/analysis-plan.js';
+import type { MetricResult } from '../step/observations.js';
+import { ANALYSIS_PHASES, type RolloutStatus } from '../step/rollout-status.js';
+import { judgeStep } from '../../analysis/judge.js';
+import { assess, mayAdvance, type JudgeVerdict } from '../../analysis/judge-decision.js';
+import { initJudgeState, type JudgeState } from '../../analysis/judge-state.js';
+import type { TrafficSource } from '../../analysis/traffic-source.js';
 
 /** What the judge remembers about one rollout; plain JSON. */
 export interface JudgeRun {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAviaryConfig } from '../config/app-schema.js';
+import { parseAviaryConfig } from './app-schema.js';
 import { findTemplate, metricTemplateWarnings } from './metric-template.js';
 
 const template = {

@@ -1,16 +1,9 @@
 /**
- * The schema of `analysis.judge`: the sequential judge's settings, their defaults and limits,
- * and how the total false-rollback budget α is split between its tests.
+ * The schema of `analysis.judge`: the sequential judge's settings, their defaults and limits.
+ * How the judge spends its α is analysis/alpha-split.ts.
  */
 import { z } from 'zod';
-import { parseOrThrow } from '../config/schema-issues.js';
-
-/**
- * Share of α given to the error-count test; the rest goes to latency. Errors get most because
- * error regressions are the common case and their evidence (rare events) is the scarcest;
- * latency evidence accrues from every request.
- */
-export const ERROR_ALPHA_SHARE = 0.75;
+import { parseOrThrow } from './schema-issues.js';
 
 /** Schema of `analysis.judge`. Every field is optional; defaults are set here. */
 export const judgeConfigSchema = z.strictObject({
@@ -65,21 +58,4 @@ export const DEFAULT_JUDGE_CONFIG: JudgeConfig = judgeConfigSchema.parse({});
  */
 export function parseJudgeConfig(input: unknown, source = 'analysis.judge'): JudgeConfig {
   return parseOrThrow(judgeConfigSchema, input ?? {}, source);
-}
-
-/** How α is spent: one share for errors, the rest split evenly across latency quantiles. */
-export interface AlphaSplit {
-  readonly total: number;
-  readonly errors: number;
-  /** For each quantile: both the exceedance test and the pair of bands use this level. */
-  readonly perQuantile: number;
-  /** Level of each version's two-sided band at each quantile (Bonferroni over 2 versions). */
-  readonly perBand: number;
-}
-
-/** Splits α: errors get {@link ERROR_ALPHA_SHARE}, latency the rest (Bonferroni). */
-export function splitAlpha(config: Pick<JudgeConfig, 'alpha' | 'quantiles'>): AlphaSplit {
-  const errors = config.alpha * ERROR_ALPHA_SHARE;
-  const perQuantile = (config.alpha - errors) / config.quantiles.length;
-  return { total: config.alpha, errors, perQuantile, perBand: perQuantile / 2 };
 }

@@ -3,29 +3,29 @@
  * query, rendered for the app, on the template's provider) and, when `metricsServer` is set,
  * the built-in checks as PromQL over the router's series. Plugs into the check runner as its
  * `ExtraMetricEvaluator`; turns each failure class into the result its policy asks for
- * (provider-registry.ts) and checks the providers an app uses when its rollout starts.
+ * (metrics/metric-provider.ts) and checks the providers an app uses when its rollout starts.
  */
-import type { AppSpec, AviaryConfig, MetricSpec } from '../config/app-schema.js';
-import { AviaryError } from '../errors.js';
-import { thresholdVerdict } from '../rollout/controller/check-runner.js';
-import type { MetricResult } from '../rollout/step/observations.js';
-import { displayUrl } from '../http/post-json.js';
+import type { AppSpec, AviaryConfig, MetricSpec } from '../../config/app-schema.js';
+import { AviaryError } from '../../errors.js';
+import { thresholdVerdict } from './check-runner.js';
+import type { MetricResult } from '../step/observations.js';
+import { displayUrl } from '../../http/post-json.js';
 import {
   findTemplate,
   metricTemplateWarnings,
   templateLabel,
   type MetricTemplate,
-} from './metric-template.js';
-import { promDuration, renderQuery, type TemplateContext } from './metric-template-render.js';
-import { BUILTIN_METRIC_NAMES, type BuiltinMetricName } from './metric-observer.js';
-import { BUILTIN_QUERIES, REQUEST_COUNT_QUERY } from './prometheus-builtin-queries.js';
+} from '../../config/metric-template.js';
+import { promDuration, renderQuery, type TemplateContext } from '../../metrics/metric-template-render.js';
+import { BUILTIN_METRIC_NAMES, type BuiltinMetricName } from '../../metrics/metric-observer.js';
+import { BUILTIN_QUERIES, REQUEST_COUNT_QUERY } from '../../metrics/prometheus-builtin-queries.js';
 import {
-  createMetricProvider,
   MetricQueryError,
   type MetricProvider,
   type ProviderOptions,
   type ProviderSpec,
-} from './provider-registry.js';
+} from '../../metrics/metric-provider.js';
+import { createMetricProvider } from '../../metrics/provider-registry.js';
 
 /** What the evaluator reads from the config; read at every call, so a reload applies at once. */
 export type TemplateConfig = Pick<AviaryConfig, 'metricTemplates' | 'metricsServer'>;

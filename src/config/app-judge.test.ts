@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../config/config-error.js';
-import { DEFAULT_JUDGE_CONFIG, parseJudgeConfig, splitAlpha } from './judge-config.js';
+import { DEFAULT_JUDGE_CONFIG, parseJudgeConfig } from './app-judge.js';
+import { ConfigError } from './config-error.js';
 
 describe('analysis.judge configuration', () => {
   it('fills every default from an empty object', () => {
@@ -36,13 +36,5 @@ describe('analysis.judge configuration', () => {
 
   it('rejects repeated quantiles', () => {
     expect(() => parseJudgeConfig({ quantiles: [0.9, 0.9] })).toThrow(/expected distinct quantiles/);
-  });
-
-  it('splits α so that the parts add up to the total', () => {
-    for (const quantiles of [[0.5], [0.5, 0.9, 0.99], [0.1, 0.2, 0.3, 0.4, 0.5]]) {
-      const split = splitAlpha({ alpha: 0.02, quantiles });
-      expect(split.errors + split.perQuantile * quantiles.length).toBeCloseTo(0.02, 15);
-      expect(split.perBand * 2).toBeCloseTo(split.perQuantile, 15);
-    }
   });
 });

@@ -13,12 +13,20 @@
  * ```
  */
 import { z } from 'zod';
-import { formatPath, type ConfigIssue } from '../config/config-error.js';
-import { customVariablesOf, parseTemplate } from './metric-template-render.js';
-import { isProviderKind, providerKinds } from './provider-registry.js';
+import { formatPath, type ConfigIssue } from './config-error.js';
+import { customVariablesOf, parseTemplate } from './metric-template-syntax.js';
 
 /** Namespace of a template or reference that names none (Aviary reports apps in `default`). */
 export const DEFAULT_TEMPLATE_NAMESPACE = 'default';
+
+/**
+ * Every `provider.type` a template may name. metrics/provider-registry.ts has one factory per
+ * type (its test checks that the two lists agree).
+ */
+export const METRIC_PROVIDER_TYPES = ['prometheus'] as const;
+
+/** One of {@link METRIC_PROVIDER_TYPES}. */
+export type MetricProviderType = (typeof METRIC_PROVIDER_TYPES)[number];
 
 const providerSchema = z
   .strictObject({
@@ -33,11 +41,11 @@ const providerSchema = z
     secretRef: z.strictObject({ name: z.string().min(1) }).optional(),
   })
   .superRefine((provider, ctx) => {
-    if (!isProviderKind(provider.type)) {
+    if (!(METRIC_PROVIDER_TYPES as readonly string[]).includes(provider.type)) {
       ctx.addIssue({
         code: 'custom',
         path: ['type'],
-        message: `unknown metric provider type "${provider.type}"; known types: ${providerKinds().join(', ')}`,
+        message: `unknown metric provider type "${provider.type}"; known types: ${METRIC_PROVIDER_TYPES.join(', ')}`,
       });
     }
   });

@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseAviaryConfig, type AviaryConfig } from '../config/app-schema.js';
-import { metricsVerdict } from '../rollout/step/check-verdicts.js';
-import type { MetricResult } from '../rollout/step/observations.js';
-import { observations } from '../../test/support/rollout-scenario.js';
+import { parseAviaryConfig, type AviaryConfig } from '../../config/app-schema.js';
+import { metricsVerdict } from '../step/check-verdicts.js';
+import type { MetricResult } from '../step/observations.js';
+import { observations } from '../../../test/support/rollout-scenario.js';
 import { TemplateEvaluator } from './metric-template-evaluator.js';
 import {
   answerJson,
@@ -11,7 +11,7 @@ import {
   vectorAnswer,
   type FakeApiRequest,
   type FakePrometheus,
-} from '../../test/fakes/prometheus-fake-api.js';
+} from '../../../test/fakes/prometheus-fake-api.js';
 
 let fake: FakePrometheus | undefined;
 

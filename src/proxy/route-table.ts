@@ -5,7 +5,8 @@
  * assignment, so a request always sees one whole generation.
  */
 import type { HeaderOpsConfig, ProxyConfig, RouteConfig, ServiceConfig } from '../config/proxy-schema.js';
-import type { EndpointStats, MirrorStats, ProxyMetrics } from './stats/proxy-metrics.js';
+import type { EndpointStats, MirrorStats } from './stats/endpoint-stats.js';
+import type { ProxyMetrics } from './stats/proxy-metrics.js';
 import type { RollingWindow } from './stats/rolling-window.js';
 import { Endpoint, EndpointSet } from './endpoint-set.js';
 import { compileMatch, type RequestView } from './request-matcher.js';

@@ -2,7 +2,18 @@
  * Prometheus text exposition (format 0.0.4) of the router's metrics. Latency is exported in
  * seconds, the Prometheus base unit. See https://prometheus.io/docs/instrumenting/exposition_formats/
  */
-import { LATENCY_BUCKETS_MS, type ProxyMetrics } from './proxy-metrics.js';
+import { LATENCY_BUCKETS_MS, type EndpointStats, type MirrorStats } from './endpoint-stats.js';
+
+/** What the exposition reads of the router's metrics (`ProxyMetrics` is one). */
+export interface ExposedProxyMetrics {
+  allEndpointStats(): Iterable<EndpointStats>;
+  allMirrorStats(): Iterable<MirrorStats>;
+  /** Requests that matched no service or route, by listener. */
+  readonly noRoute: ReadonlyMap<string, number>;
+  ejectedEndpoints(): readonly { service: string; version: string; endpoint: string }[];
+  readonly generation: number;
+  readonly inFlight: number;
+}
 
 /** Escapes a label value as the exposition format requires (backslash, quote, newline). */
 export function escapeLabel(value: string): string {
@@ -16,7 +27,7 @@ function labels(pairs: Record<string, string>): string {
 }
 
 /** Renders every router metric. */
-export function renderProxyMetrics(metrics: ProxyMetrics): string {
+export function renderProxyMetrics(metrics: ExposedProxyMetrics): string {
   const out: string[] = [];
   out.push('# HELP aviary_proxy_requests_total Requests answered, by status code.');
   out.push('# TYPE aviary_proxy_requests_total counter');

@@ -31,7 +31,7 @@ export class ProcessReplica {
   readonly #restartPolicy: ReplicaRestartPolicy;
 
   constructor(
-    private readonly host: ReplicaHost,
+    private readonly host: ReplicaHost<ProcessReplica>,
     readonly revision: string,
     readonly replica: number,
     private spec: ProcessSpec,

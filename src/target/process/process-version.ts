@@ -27,7 +27,7 @@ export interface VersionHost {
 }
 
 /** Replicas of one app and role. */
-export class ProcessVersion implements ReplicaHost {
+export class ProcessVersion implements ReplicaHost<ProcessReplica> {
   #spec: ProcessSpec;
   #revision: string;
   #current: ProcessReplica[] = [];

@@ -1,14 +1,14 @@
 /**
  * The contract between a replica and the version that owns it: what a `ProcessReplica` reads
  * (its app, role, log and the target-wide settings) and whom it tells when it changes or fails.
+ * The replica's type is a parameter, so this contract does not import the replica that uses it.
  */
-import type { ProcessReplica } from './process-replica.js';
 import type { RestartBackoffOptions } from './restart-backoff.js';
 import type { VersionRole } from '../target.js';
 import type { VersionLog } from './version-log.js';
 
-/** What a replica needs from the version that owns it. */
-export interface ReplicaHost {
+/** What a replica (of type `Replica`, a `ProcessReplica`) needs from the version that owns it. */
+export interface ReplicaHost<Replica> {
   readonly app: string;
   readonly role: VersionRole;
   readonly log: VersionLog;
@@ -16,9 +16,9 @@ export interface ReplicaHost {
   /** A loopback port that is free and not used by another replica. */
   allocatePort(): Promise<number>;
   /** Readiness, pid or port changed: re-evaluate the version and persist the registry. */
-  replicaChanged(replica: ProcessReplica): void;
+  replicaChanged(replica: Replica): void;
   /** The replica failed and will be restarted; `message` becomes the version's `lastError`. */
-  replicaFailed(replica: ProcessReplica, message: string): void;
+  replicaFailed(replica: Replica, message: string): void;
 }
 
 /** Target-wide settings of replicas. */

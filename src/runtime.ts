@@ -1,28 +1,30 @@
 /**
- * The embedded runtime: Aviary's parts wired together for `aviary up` and the demo — the
- * built-in router, the process target, the rollout controller and the control API, all in
- * one process with nothing else installed. This is the composition root; every part can
- * also be used alone.
+ * The runtime behind `aviary up` and the demo: the router, the targets, the rollout
+ * controller and the control API wired together. This is the composition root: the router
+ * kind (`router.kind`), each app's workload kind, the metric providers and the notifiers
+ * are built from their registries as `aviary.yaml` names them; with the defaults everything
+ * runs in one process with nothing else installed.
  */
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AppSpec, AviaryConfig } from './config/app-schema.js';
-import { proxyConfigSchema } from './config/proxy-schema.js';
+import { workloadKindOf, type AppSpec, type AviaryConfig, type WorkloadKind } from './config/app-schema.js';
+import { ConfigError } from './config/config-error.js';
 import { JudgeEvaluator } from './rollout/controller/judge-evaluator.js';
 import { ControlServer, type ExtraRoute } from './api/control-server.js';
-import { EmbeddedObserver } from './metrics/embedded-observer.js';
 import { TemplateEvaluator } from './rollout/controller/metric-template-evaluator.js';
 import { AlertDispatcher } from './notify/alert-dispatcher.js';
 import { createNotifier } from './notify/notifier-registry.js';
-import { ProxyServer } from './proxy/proxy-server.js';
-import { EmbeddedRouter } from './router/embedded-router.js';
+import type { ProxyServer } from './proxy/proxy-server.js';
+import { createRouterEngine, type RouterContext } from './router/router-registry.js';
+import type { RouterEngine } from './router/router-engine.js';
 import type { RolloutEventRecord } from './rollout/controller/action-executor.js';
 import { RolloutController, type RolloutView } from './rollout/controller/controller.js';
 import type { ExtraMetricEvaluator } from './rollout/controller/check-runner.js';
 import { loadGates } from './rollout/webhooks/gate-file.js';
 import { StateStore } from './rollout/state/state-store.js';
 import { WebhookClient } from './rollout/webhooks/webhook-client.js';
-import { ProcessTarget } from './target/process/process-target.js';
+import { targetRegistry } from './target/target-registry.js';
+import { WorkloadTargets } from './target/workload-targets.js';
 import { releaseRoutes } from './api/release-routes.js';
 import { ReleaseManager } from './rollout/releases/release-manager.js';
 import { ReleaseRouterGuard } from './rollout/releases/release-router-guard.js';
@@ -40,20 +42,30 @@ export interface RuntimeOptions {
   readonly extraRoutes?: (runtime: Runtime) => readonly ExtraRoute[];
   /** Metrics beyond the built-in ones (templates, the statistical judge). */
   readonly extraMetrics?: ExtraMetricEvaluator;
+  /** Where `router.kind: aviary-admin` reads its tokens from (environment, base directory). */
+  readonly routerContext?: RouterContext;
 }
 
 /** A running embedded Aviary. */
 export interface Runtime {
   readonly config: AviaryConfig;
-  readonly proxy: ProxyServer;
-  readonly target: ProcessTarget;
+  /** The router `router.kind` names, with its observer and life cycle. */
+  readonly router: RouterEngine;
+  /** The built-in proxy when `router.kind` is `embedded` (it runs in this process); else undefined. */
+  readonly proxy: ProxyServer | undefined;
+  /** Every app's versions, each on the target of its workload kind. */
+  readonly target: WorkloadTargets;
   readonly controller: RolloutController;
   /** Apps run from an operator's release file (`aviary apply`). */
   readonly releases: ReleaseManager;
   readonly control: ControlServer;
+  /** Where clients send traffic (`router.kind: embedded`), or the admin URLs of the proxies driven. */
   readonly routerUrl: string;
   readonly controlUrl: string;
-  /** Applies an edited config: changed process specs become new revisions. */
+  /**
+   * Applies an edited config: changed workloads become new revisions.
+   * @throws ConfigError when `router`, `api` or `stateDir` changed; nothing is applied then.
+   */
   update(config: AviaryConfig): void;
   /** Stops ticking, stops every process, closes the router and the API. */
   close(): Promise<void>;
@@ -89,36 +101,46 @@ function firstAnswer(evaluators: readonly (ExtraMetricEvaluator | undefined)[]):
   };
 }
 
-/** Starts the embedded runtime for a validated `aviary.yaml`. */
+/** The process target's directory keeps its name from before workload kinds; the others get their kind's. */
+function targetStateDir(stateDir: string, kind: WorkloadKind): string {
+  return join(stateDir, kind === 'process' ? 'processes' : kind);
+}
+
+/** Starts the runtime for a validated `aviary.yaml`. */
 export async function startRuntime(config: AviaryConfig, options: RuntimeOptions): Promise<Runtime> {
-  const proxy = new ProxyServer(
-    proxyConfigSchema.parse({
-      listeners: [{ name: 'router', host: config.router.host, port: config.router.port }],
-    }),
-  );
-  await proxy.start();
-  const router = new EmbeddedRouter(proxy);
+  const engine = await createRouterEngine(config.router, options.routerContext);
+  const router = engine.router;
   const gates = await loadGates(config.stateDir);
   const webhooks = new WebhookClient({ gates });
   // The target tells the controller about leaving replicas; the controller needs the target.
   const late: { controller?: RolloutController; releases?: ReleaseManager } = {};
   const drainMs = options.drainMs ?? 1000;
-  const target = new ProcessTarget({
-    stateDir: join(config.stateDir, 'processes'),
-    onRetiring: async (app) => {
-      await late.controller?.resync(app);
-      await late.releases?.resync(app);
-      await sleep(drainMs);
-    },
-  });
+  const onRetiring = async (app: string): Promise<void> => {
+    await late.controller?.resync(app);
+    await late.releases?.resync(app);
+    await sleep(drainMs);
+  };
+  // The process target is always built: release files run processes, and a previous run's
+  // processes must be adopted or cleaned up even when no app names that kind any more.
+  const kinds = new Set<WorkloadKind>(['process', ...config.apps.map((app) => workloadKindOf(app.workload))]);
+  const target = new WorkloadTargets(
+    (kind) =>
+      targetRegistry.create(kind, { stateDir: targetStateDir(config.stateDir, kind), onRetiring }, undefined),
+    [...kinds],
+  );
   let current = config;
   const templates = new TemplateEvaluator({ config: () => current, namespace: 'default' });
-  const judge = new JudgeEvaluator({
-    traffic: (app, version) => proxy.metrics.versionTraffic(app, version),
-    status: (app) => late.controller?.view(app).status,
-    // A regression rolls back at the next tick instead of waiting for `threshold`.
-    store: new StateStore(join(config.stateDir, 'judge')),
-  });
+  // The judge reads per-request counts in process; the schema refuses `analysis.judge` with a
+  // router whose data plane runs elsewhere.
+  const traffic = engine.traffic;
+  const judge = traffic
+    ? new JudgeEvaluator({
+        traffic,
+        status: (app) => late.controller?.view(app).status,
+        // A regression rolls back at the next tick instead of waiting for `threshold`.
+        store: new StateStore(join(config.stateDir, 'judge')),
+      })
+    : undefined;
   // Apps run from a release file are routed by the release manager; the controller's calls for them are dropped.
   const routerGuard = new ReleaseRouterGuard(router);
   const controller = new RolloutController({
@@ -132,15 +154,15 @@ export async function startRuntime(config: AviaryConfig, options: RuntimeOptions
     },
     checks: {
       webhooks,
-      observer: new EmbeddedObserver(proxy.metrics),
-      extraMetrics: firstAnswer([options.extraMetrics, judge.evaluate, templates.evaluate]),
+      observer: engine.observer,
+      extraMetrics: firstAnswer([options.extraMetrics, judge?.evaluate, templates.evaluate]),
     },
     gates,
     ...(options.maxTickMs !== undefined ? { maxTickMs: options.maxTickMs } : {}),
   });
   late.controller = controller;
   controller.on('status', (view: RolloutView) => {
-    void judge.observe(view.app, view.status).catch(() => undefined);
+    void judge?.observe(view.app, view.status).catch(() => undefined);
   });
   controller.on('event', (event: RolloutEventRecord) => {
     if (event.reason !== 'NewRevision' && event.reason !== 'Restarted') return;
@@ -167,7 +189,8 @@ export async function startRuntime(config: AviaryConfig, options: RuntimeOptions
   late.releases = releases;
   const runtime: Runtime = {
     config,
-    proxy,
+    router: engine,
+    proxy: engine.proxy,
     target,
     controller,
     releases,
@@ -175,6 +198,17 @@ export async function startRuntime(config: AviaryConfig, options: RuntimeOptions
     routerUrl: '',
     controlUrl: '',
     update(next) {
+      // The router and the control API are built once; moving them needs a restart.
+      for (const field of ['router', 'api', 'stateDir'] as const) {
+        if (JSON.stringify(next[field]) !== JSON.stringify(current[field])) {
+          throw new ConfigError('the edited configuration', [
+            {
+              path: field,
+              message: `changing ${field} needs a restart of aviary up; the running ${field} stays`,
+            },
+          ]);
+        }
+      }
       current = next;
       controller.updateApps(next.apps);
       releases.updateApps(next.apps);
@@ -184,14 +218,14 @@ export async function startRuntime(config: AviaryConfig, options: RuntimeOptions
       await releases.close();
       await control.close();
       await target.close();
-      await proxy.close();
+      await engine.close();
     },
   };
   const control = new ControlServer(controller, {
     host: config.api.host,
     port: config.api.port,
     token: options.token,
-    extraMetrics: () => proxy.metrics.render(),
+    extraMetrics: () => engine.metricsText(),
     describe: async (app) => ({
       processes: {
         primary: (await target.status(app, 'primary')) ?? null,
@@ -206,10 +240,9 @@ export async function startRuntime(config: AviaryConfig, options: RuntimeOptions
     ],
   });
   const controlAddress = await control.start();
-  const routerAddress = proxy.address();
   Object.assign(runtime, {
     control,
-    routerUrl: `http://${routerAddress.host}:${routerAddress.port}`,
+    routerUrl: engine.address,
     controlUrl: `http://${controlAddress.host}:${controlAddress.port}`,
   });
   await releases.load();

@@ -1,10 +1,11 @@
 /**
- * `aviary up -f aviary.yaml`: runs the embedded runtime (router, processes, controller,
- * control API). Saving the file applies it: a changed process spec is a new revision and
- * starts a rollout; an invalid edit is reported and the running configuration stays.
+ * `aviary up -f aviary.yaml`: runs the runtime (the router `router.kind` names, the apps'
+ * workloads, the controller, the control API). Saving the file applies it: a changed
+ * workload is a new revision and starts a rollout; an invalid edit, or one that moves the
+ * router, the API or the state directory, is reported and the running configuration stays.
  */
 import { watch } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, formatIssues } from '../config/config-error.js';
 import { aviaryConfigSchema, type AviaryConfig } from '../config/app-schema.js';
@@ -40,23 +41,24 @@ export async function runUp(options: UpOptions): Promise<void> {
   const { token, source } = await resolveToken(join(config.stateDir, 'token'));
   // Loaded on use: the runtime pulls in every part of Aviary, which other commands do not need.
   const { startRuntime } = await import('../runtime.js');
-  const runtime = await startRuntime(config, { token });
+  // Relative token files of `router.kind: aviary-admin` are read next to the configuration.
+  const runtime = await startRuntime(config, { token, routerContext: { baseDir: dirname(options.file) } });
   console.log(`aviary: router on ${runtime.routerUrl}`);
   console.log(`aviary: control API and dashboard on ${runtime.controlUrl} (token from ${source})`);
   let timer: NodeJS.Timeout | undefined;
   const watcher = watch(options.file, () => {
     clearTimeout(timer);
     timer = setTimeout(() => {
-      readAviaryConfig(options.file).then(
-        (next) => {
+      readAviaryConfig(options.file)
+        .then((next) => {
           runtime.update(next);
           console.log(`aviary: applied ${options.file}`);
-        },
-        (err: unknown) =>
+        })
+        .catch((err: unknown) =>
           console.error(
             `aviary: ${options.file} rejected; the running configuration stays:\n${err instanceof ConfigError ? formatIssues(err.issues) : (err as Error).message}`,
           ),
-      );
+        );
     }, 150);
   });
   await untilSignal(runtime);

@@ -17,7 +17,9 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { metricTemplateSchema, templateIssues } from './metric-template.js';
+import { alertProviderSchema } from './alert-providers.js';
 import { canarySchema } from './app-canary.js';
+import { listenAddress, routerSchema } from './router-kinds.js';
 import { WORKLOAD_KINDS, WORKLOAD_SCHEMAS, type WorkloadSpec } from './app-workload.js';
 import { ConfigError } from './config-error.js';
 import { formatDuration } from './duration.js';
@@ -52,15 +54,8 @@ const hostPattern = z.string().regex(/^(\*|(\*\.)?[a-zA-Z0-9.-]+)$/, {
   message: 'expected a host name, "*.example.com" or "*"',
 });
 
-/** A listening address. Default host 127.0.0.1: exposing beyond loopback is an explicit choice. */
-function listenAddress(defaultPort: number) {
-  return z
-    .strictObject({
-      host: z.string().min(1).default('127.0.0.1'),
-      port: z.number().int().min(0).max(65_535).default(defaultPort),
-    })
-    .prefault({});
-}
+/** The control API's listening address. */
+const apiAddress = z.strictObject(listenAddress(8081)).prefault({});
 
 /** Each workload block as an optional field of an app. */
 const workloadBlocks = Object.fromEntries(
@@ -121,8 +116,8 @@ export const aviaryConfigSchema = z
   .strictObject({
     apiVersion: z.literal(AVIARY_API_VERSION),
     kind: z.literal('Aviary'),
-    router: listenAddress(8080),
-    api: listenAddress(8081),
+    router: routerSchema,
+    api: apiAddress,
     stateDir: z.string().min(1).default('.aviary'),
     /**
      * Lower bound on every `analysis.interval` (default 10s, Flagger's). Tests and demos set
@@ -135,17 +130,7 @@ export const aviaryConfigSchema = z
      * Flagger `AlertProvider`s, referenced by `analysis.alerts[].providerRef.name`.
      * Security: `address` is the provider's secret webhook URL; it is never logged in full.
      */
-    alertProviders: z
-      .array(
-        z.strictObject({
-          name: z.string().min(1),
-          type: z.enum(['slack', 'msteams', 'discord', 'rocket', 'gchat', 'webhook']),
-          address: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }),
-          channel: z.string().optional(),
-          username: z.string().optional(),
-        }),
-      )
-      .default([]),
+    alertProviders: z.array(alertProviderSchema).default([]),
     /**
      * Flagger's `MetricTemplate`s, referenced by `analysis.metrics[].templateRef`; see
      * config/metric-template.ts. Security: `provider.headers` may carry credentials; they are
@@ -161,7 +146,12 @@ export const aviaryConfigSchema = z
   })
   .superRefine((config, ctx) => {
     const { router, api } = config;
-    if (router.port !== 0 && router.host === api.host && router.port === api.port) {
+    if (
+      router.kind === 'embedded' &&
+      router.port !== 0 &&
+      router.host === api.host &&
+      router.port === api.port
+    ) {
       ctx.addIssue({
         code: 'custom',
         path: ['api', 'port'],
@@ -205,6 +195,13 @@ export const aviaryConfigSchema = z
           });
         }
         exposures.set(key, app.name);
+      }
+      if (router.kind !== 'embedded' && app.canary.analysis.judge !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['apps', i, 'canary', 'analysis', 'judge'],
+          message: `the sequential judge reads per-request counts in process and needs router.kind embedded, got ${router.kind}; use metrics (thresholds or templates) with this router`,
+        });
       }
       const interval = app.canary.analysis.interval;
       if (interval < config.minAnalysisInterval) {

@@ -235,7 +235,7 @@ describe('createNotifier', () => {
       expect.objectContaining({
         code: 'AVIARY_ALERT_PROVIDER_UNKNOWN',
         message:
-          'alert provider type "pagerduty" is not supported; known types: slack, msteams, discord, rocket, gchat, webhook',
+          'alertProviders[].type: unknown alert provider kind "pagerduty"; known kinds: slack, msteams, discord, rocket, gchat, webhook',
       }) as Error,
     );
   });

@@ -1,59 +1,114 @@
 /**
- * Maps a router kind to its factory. An unknown kind is an error listing the known ones —
- * never a silent fall-back to another router.
+ * The router family: one factory per router kind of src/config/router-kinds.ts, each
+ * building a started {@link RouterEngine}. An unknown kind is an error listing the known
+ * ones — never a silent fall-back to another router.
  */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { RouterKind, RouterSettings } from '../config/router-kinds.js';
+import { proxyConfigSchema } from '../config/proxy-schema.js';
 import { AviaryError } from '../errors.js';
-import type { ProxyServer } from '../proxy/proxy-server.js';
-import { AdminApiRouter } from './admin-api-router.js';
+import { AdminApiObserver } from '../metrics/admin-api-observer.js';
+import { EmbeddedObserver } from '../metrics/embedded-observer.js';
+import { ProxyServer } from '../proxy/proxy-server.js';
+import { Registry, type EngineFactory } from '../registry.js';
+import { AdminApiRouter, type AdminEndpoint } from './admin-api-router.js';
 import { EmbeddedRouter } from './embedded-router.js';
-import { InMemoryRouter } from '../../test/fakes/in-memory-router.js';
-import type { TrafficRouter } from './traffic-router.js';
+import type { RouterEngine } from './router-engine.js';
 
-/** What a router factory may need. */
+/** What a router factory may need from the composition root. */
 export interface RouterContext {
-  /** The in-process router, for `embedded`. */
-  readonly proxy?: ProxyServer;
-  /** Kind-specific settings (e.g. `url` and `token` for `aviary-admin`). */
-  readonly settings?: Readonly<Record<string, string>>;
+  /** Environment the admin tokens of `aviary-admin` are read from; default `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Directory relative `tokenFile`s are resolved against; default the working directory. */
+  readonly baseDir?: string;
 }
 
-type RouterFactory = (context: RouterContext) => TrafficRouter;
+type RouterFactory = EngineFactory<RouterSettings, RouterContext, Promise<RouterEngine>>;
 
-const factories = new Map<string, RouterFactory>([
-  ['in-memory', () => new InMemoryRouter()],
-  [
-    'embedded',
-    (context) => {
-      if (!context.proxy)
-        throw new AviaryError('AVIARY_ROUTER_CONFIG', 'router "embedded" needs the in-process proxy');
-      return new EmbeddedRouter(context.proxy);
-    },
-  ],
-  [
-    'aviary-admin',
-    (context) => {
-      const url = context.settings?.url;
-      const token = context.settings?.token;
-      if (!url || !token)
-        throw new AviaryError('AVIARY_ROUTER_CONFIG', 'router "aviary-admin" needs settings url and token');
-      return new AdminApiRouter({ url, token });
-    },
-  ],
-]);
-
-/** Names of every registered router kind. */
-export function routerKinds(): string[] {
-  return [...factories.keys()];
+function settingsOf<K extends RouterKind>(
+  kind: K,
+  settings: RouterSettings,
+): Extract<RouterSettings, { kind: K }> {
+  if (settings.kind !== kind) throw new Error(`router factory ${kind} handed settings of ${settings.kind}`);
+  return settings as Extract<RouterSettings, { kind: K }>;
 }
 
-/** Creates a router of `kind`. */
-export function createRouter(kind: string, context: RouterContext): TrafficRouter {
-  const factory = factories.get(kind);
-  if (!factory) {
-    throw new AviaryError(
-      'AVIARY_ROUTER_UNKNOWN',
-      `unknown router kind "${kind}"; known kinds: ${routerKinds().join(', ')}`,
-    );
+/** The built-in proxy in this process, listening where `router.host`/`router.port` say. */
+const embedded: RouterFactory = async (settings) => {
+  const { host, port } = settingsOf('embedded', settings);
+  const proxy = new ProxyServer(proxyConfigSchema.parse({ listeners: [{ name: 'router', host, port }] }));
+  await proxy.start();
+  const bound = proxy.address();
+  return {
+    router: new EmbeddedRouter(proxy),
+    proxy,
+    observer: new EmbeddedObserver(proxy.metrics),
+    traffic: (app, version) => proxy.metrics.versionTraffic(app, version),
+    address: `http://${bound.host}:${bound.port}`,
+    metricsText: () => proxy.metrics.render(),
+    close: () => proxy.close(),
+  };
+};
+
+/** Reads one instance's admin token. Security: from a file or the environment, never the config. */
+async function tokenOf(
+  instance: { url: string; tokenFile?: string | undefined; tokenEnv?: string | undefined },
+  index: number,
+  context: RouterContext,
+): Promise<string> {
+  const field = `router.instances[${index}]`;
+  if (instance.tokenEnv !== undefined) {
+    const token = (context.env ?? process.env)[instance.tokenEnv]?.trim();
+    if (!token)
+      throw new AviaryError(
+        'AVIARY_ROUTER_CONFIG',
+        `${field}.tokenEnv: environment variable ${instance.tokenEnv} is empty or unset`,
+      );
+    return token;
   }
-  return factory(context);
+  const path = resolve(context.baseDir ?? '.', instance.tokenFile ?? '');
+  const token = await readFile(path, 'utf8').then(
+    (text) => text.trim(),
+    (err: Error) => {
+      throw new AviaryError(
+        'AVIARY_ROUTER_CONFIG',
+        `${field}.tokenFile: cannot read ${path}: ${err.message}`,
+      );
+    },
+  );
+  if (!token) throw new AviaryError('AVIARY_ROUTER_CONFIG', `${field}.tokenFile: ${path} is empty`);
+  return token;
+}
+
+/** `aviary proxy` instances elsewhere, driven through their admin APIs as one data plane. */
+const aviaryAdmin: RouterFactory = async (settings, context) => {
+  const { instances } = settingsOf('aviary-admin', settings);
+  const endpoints: AdminEndpoint[] = await Promise.all(
+    instances.map(async (instance, i) => ({ url: instance.url, token: await tokenOf(instance, i, context) })),
+  );
+  const urls = endpoints.map((e) => e.url);
+  return {
+    router: new AdminApiRouter({ endpoints }),
+    observer: new AdminApiObserver({ urls }),
+    address: urls.join(', '),
+    metricsText: () => '',
+    close: () => Promise.resolve(),
+  };
+};
+
+const FACTORIES: Record<RouterKind, RouterFactory> = {
+  embedded,
+  'aviary-admin': aviaryAdmin,
+};
+
+/** The router family. */
+export const routerRegistry = new Registry('router', 'router.kind', 'AVIARY_ROUTER_UNKNOWN', FACTORIES);
+
+/** Builds and starts the router `settings` name. */
+export function createRouterEngine(
+  settings: RouterSettings,
+  context: RouterContext = {},
+): Promise<RouterEngine> {
+  return routerRegistry.create(settings.kind, settings, context);
 }

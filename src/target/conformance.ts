@@ -1,19 +1,22 @@
 /**
  * The one conformance suite every target runs (after Hono's shared router tests): the same
- * cases against the process target, the in-memory target and, later, Kubernetes. A target
+ * cases against the process target, the endpoints target, the in-memory fake and, later,
+ * Kubernetes. A target
  * may skip a case only with a written reason.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Target, VersionStatus } from './target.js';
-import { revisionOf, type ProcessSpec } from './process/version-spec.js';
+import type { Target, VersionSpec, VersionStatus } from './target.js';
 
 /** A target plus the specs the suite needs, built fresh for every case. */
-export interface TargetUnderTest {
-  readonly target: Target;
-  /** A spec whose replicas become ready; a different `variant` gives a different revision. */
-  healthySpec(variant: string, replicas: number): ProcessSpec;
+export interface TargetUnderTest<Spec extends VersionSpec = VersionSpec> {
+  readonly target: Target<Spec>;
+  /**
+   * A spec whose replicas become ready; a different `variant` gives a different revision. A
+   * negative `replicas` must give a spec the target refuses as invalid.
+   */
+  healthySpec(variant: string, replicas: number): Spec;
   /** A spec whose replicas never become ready (they fail at start). */
-  failingSpec(replicas: number): ProcessSpec;
+  failingSpec(replicas: number): Spec;
   /** Releases what `create` made; runs after `target.close()`. */
   dispose(): Promise<void>;
 }
@@ -43,9 +46,9 @@ export const TARGET_CONFORMANCE_TESTS = [
 export type TargetConformanceTest = (typeof TARGET_CONFORMANCE_TESTS)[number];
 
 /** Options of {@link runTargetConformance}. */
-export interface TargetConformanceOptions {
+export interface TargetConformanceOptions<Spec extends VersionSpec = VersionSpec> {
   readonly name: string;
-  readonly create: () => Promise<TargetUnderTest>;
+  readonly create: () => Promise<TargetUnderTest<Spec>>;
   /** Cases not run, each group with the reason (required, non-empty). */
   readonly skip?: readonly { readonly reason: string; readonly tests: readonly TargetConformanceTest[] }[];
 }
@@ -76,7 +79,9 @@ export async function pollUntil<T>(
 }
 
 /** Registers the suite with vitest. */
-export function runTargetConformance(options: TargetConformanceOptions): void {
+export function runTargetConformance<Spec extends VersionSpec>(
+  options: TargetConformanceOptions<Spec>,
+): void {
   const skipped = new Set<string>();
   for (const group of options.skip ?? []) {
     if (group.reason.trim() === '') throw new Error(`${options.name}: every skip needs a reason`);
@@ -84,9 +89,10 @@ export function runTargetConformance(options: TargetConformanceOptions): void {
   }
 
   describe(`${options.name} passes the target conformance suite`, () => {
-    let subject: TargetUnderTest;
+    let subject: TargetUnderTest<Spec>;
     const app = 'conformance';
-    const target = (): Target => subject.target;
+    const target = (): Target<Spec> => subject.target;
+    const revisionOf = (spec: Spec): string => target().identify(spec).revision;
     const statusOf = async (role: 'primary' | 'canary' = 'canary'): Promise<VersionStatus> => {
       const status = await target().status(app, role);
       if (status === undefined) throw new Error(`no status for ${app}/${role}`);

@@ -16,12 +16,9 @@ export type {
 export { VERSION_ROLES, MAX_REPLICAS } from './target.js';
 export { TargetError, type TargetErrorCode } from './target-error.js';
 export { revisionOf, type ProbeSpec, type ProcessSpec } from './process/version-spec.js';
-export {
-  builtInTargetRegistry,
-  TargetRegistry,
-  type TargetContext,
-  type TargetFactory,
-} from './target-registry.js';
+export { targetRegistry, type TargetContext, type TargetFactory } from './target-registry.js';
+export { WorkloadTargets } from './workload-targets.js';
+export { EndpointsTarget } from './endpoints/endpoints-target.js';
 export { ProcessTarget, type ProcessTargetOptions } from './process/process-target.js';
 export { installSignalHandlers, type SignalHandlerOptions } from './process/shutdown-signals.js';
 export { DEFAULT_INHERITED_ENV } from './process/replica-environment.js';

@@ -1,32 +1,48 @@
 import { describe, expect, it } from 'vitest';
+import { WORKLOAD_KINDS } from '../config/app-workload.js';
 import { makeStateDir, removeStateDir } from '../../test/fixtures/apps/http-app-spec.js';
-import { InMemoryTarget } from '../../test/fakes/in-memory-target.js';
-import { builtInTargetRegistry, TargetRegistry } from './target-registry.js';
+import { targetRegistry } from './target-registry.js';
+import { WorkloadTargets } from './workload-targets.js';
 
-describe('TargetRegistry', () => {
-  it('builds each built-in kind', async () => {
+describe('targetRegistry', () => {
+  it('builds a target for every workload kind the configuration knows', async () => {
     const stateDir = await makeStateDir();
     try {
-      const registry = builtInTargetRegistry();
-      expect(registry.kinds()).toEqual(['in-memory', 'process']);
-      expect(registry.create('process', { stateDir }).kind).toBe('process');
-      expect(registry.create('in-memory', { stateDir }).kind).toBe('in-memory');
+      expect(targetRegistry.kinds()).toEqual(['process', 'endpoints']);
+      expect([...targetRegistry.kinds()].sort()).toEqual(WORKLOAD_KINDS);
+      for (const kind of WORKLOAD_KINDS)
+        expect(targetRegistry.create(kind, { stateDir }, undefined).kind).toBe(kind);
     } finally {
       await removeStateDir(stateDir);
     }
   });
 
   it('rejects an unknown kind and lists the known ones', () => {
-    expect(() => builtInTargetRegistry().create('kubernetes', { stateDir: '/nonexistent' })).toThrow(
+    expect(() => targetRegistry.create('kubernetes', { stateDir: '/nonexistent' }, undefined)).toThrow(
       expect.objectContaining({
         code: 'AVIARY_TARGET_UNKNOWN_KIND',
-        message: 'target kind "kubernetes" is unknown; known kinds: in-memory, process',
+        message:
+          'apps[].<workload kind>: unknown workload kind "kubernetes"; known kinds: process, endpoints',
       }),
     );
   });
+});
 
-  it('refuses to register a kind twice', () => {
-    const registry = new TargetRegistry().register('fake', () => new InMemoryTarget());
-    expect(() => registry.register('fake', () => new InMemoryTarget())).toThrow(/already registered/);
+describe('WorkloadTargets', () => {
+  it('sends each spec to the target of its kind and identifies it there', () => {
+    const targets = new WorkloadTargets((kind) =>
+      targetRegistry.create(kind, { stateDir: '/nonexistent' }, undefined),
+    );
+    const endpoints = { kind: 'endpoints' as const, addresses: ['10.0.0.2:80', '10.0.0.1:80'] };
+    const reordered = { ...endpoints, addresses: ['10.0.0.1:80', '10.0.0.2:80'] };
+    expect(targets.identify(endpoints)).toEqual({
+      revision: targets.identify(reordered).revision,
+      replicas: 2,
+    });
+    const process = { command: 'node', args: ['a.js'], env: {}, replicas: 3 };
+    expect(targets.identify(process).replicas).toBe(3);
+    expect(targets.withReplicas(process, 1)).toMatchObject({ replicas: 1 });
+    expect(targets.withReplicas(endpoints, 5)).toBe(endpoints);
+    expect(targets.targetOf('endpoints').kind).toBe('endpoints');
   });
 });

@@ -1,55 +1,41 @@
 /**
- * Maps a target kind named in configuration (`process`, `in-memory`, later `kubernetes`) to
- * the factory that builds it. An unknown kind is an error listing the known ones: never a
- * silent fallback to another kind.
+ * The target family: one factory per workload kind of src/config/app-workload.ts. An
+ * unknown kind is an error listing the known ones: never a silent fallback to another kind.
  */
-import { InMemoryTarget } from '../../test/fakes/in-memory-target.js';
+import type { WorkloadKind } from '../config/app-workload.js';
+import { Registry, type EngineFactory } from '../registry.js';
+import { EndpointsTarget } from './endpoints/endpoints-target.js';
 import { ProcessTarget } from './process/process-target.js';
-import { TargetError } from './target-error.js';
-import type { Target } from './target.js';
+import type { Target, VersionRole } from './target.js';
 
 /** What every target factory receives. */
 export interface TargetContext {
   /** Directory for the target's state (child registry, logs). Created when missing. */
   readonly stateDir: string;
+  /**
+   * Called before a replica leaves service (a replacement, a scale-down, a stop), so its
+   * traffic can drain first; the process target waits for it.
+   */
+  readonly onRetiring?: (app: string, role: VersionRole, endpoint: string) => Promise<void>;
 }
 
 /** Builds a target; must not start anything until the target's methods are called. */
-export type TargetFactory = (context: TargetContext) => Target;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each kind's target takes its own spec
+export type TargetFactory = EngineFactory<TargetContext, undefined, Target<any>>;
 
-/** An explicit kind → factory table. */
-export class TargetRegistry {
-  readonly #factories = new Map<string, TargetFactory>();
+const FACTORIES: Record<WorkloadKind, TargetFactory> = {
+  process: (context) =>
+    new ProcessTarget({
+      stateDir: context.stateDir,
+      ...(context.onRetiring ? { onRetiring: context.onRetiring } : {}),
+    }),
+  endpoints: () => new EndpointsTarget(),
+};
 
-  /** Adds a kind; registering a kind twice is a programming error. */
-  register(kind: string, factory: TargetFactory): this {
-    if (this.#factories.has(kind))
-      throw new Error(`target kind ${JSON.stringify(kind)} is already registered`);
-    this.#factories.set(kind, factory);
-    return this;
-  }
-
-  /** Known kinds, sorted. */
-  kinds(): readonly string[] {
-    return [...this.#factories.keys()].sort();
-  }
-
-  /** Builds a target of `kind`; throws `AVIARY_TARGET_UNKNOWN_KIND` naming the known kinds. */
-  create(kind: string, context: TargetContext): Target {
-    const factory = this.#factories.get(kind);
-    if (factory === undefined) {
-      throw new TargetError(
-        'AVIARY_TARGET_UNKNOWN_KIND',
-        `target kind ${JSON.stringify(kind)} is unknown; known kinds: ${this.kinds().join(', ')}`,
-      );
-    }
-    return factory(context);
-  }
-}
-
-/** A registry with the built-in kinds: `process` and `in-memory`. */
-export function builtInTargetRegistry(): TargetRegistry {
-  return new TargetRegistry()
-    .register('process', (context) => new ProcessTarget({ stateDir: context.stateDir }))
-    .register('in-memory', () => new InMemoryTarget());
-}
+/** The target family. */
+export const targetRegistry = new Registry(
+  'workload',
+  'apps[].<workload kind>',
+  'AVIARY_TARGET_UNKNOWN_KIND',
+  FACTORIES,
+);

@@ -123,12 +123,7 @@ export interface Target<Spec extends VersionSpec = VersionSpec> {
    * one as replacements become ready (a surge rollout, like a Deployment with
    * `maxUnavailable: 0`). Resolves once the replicas are started, not when they are ready.
    */
-  ensureVersion(
-    app: string,
-    role: VersionRole,
-    spec: Spec,
-    signal?: AbortSignal,
-  ): Promise<VersionStatus>;
+  ensureVersion(app: string, role: VersionRole, spec: Spec, signal?: AbortSignal): Promise<VersionStatus>;
   /** Sets the replica count of an existing version; 0 keeps the version (and its logs) with no process. */
   scale(app: string, role: VersionRole, replicas: number, signal?: AbortSignal): Promise<VersionStatus>;
   /** Copies the canary's spec to the primary, keeping the primary's replica count (Flagger's Promoting). */

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExtraRoute } from '../api/control-server.js';
-import { sendJson } from '../api/http-json.js';
+import { sendError, sendJson } from '../api/http-json.js';
 import { AviaryError } from '../errors.js';
 import type { ProxyMetrics } from '../proxy/stats/proxy-metrics.js';
 import { DEFAULT_WINDOW_SECONDS } from '../proxy/stats/rolling-window.js';
@@ -139,7 +139,8 @@ export function trafficSeries(source: TrafficSource, app: string, query: Traffic
 /** What the traffic route reads. */
 export interface TrafficRouteSources {
   readonly controller: Pick<RolloutController, 'spec'>;
-  readonly proxy: { readonly metrics: TrafficSource };
+  /** The built-in proxy's counters; undefined when the data plane runs in other processes. */
+  readonly proxy: { readonly metrics: TrafficSource } | undefined;
 }
 
 /**
@@ -153,9 +154,18 @@ export function trafficRoute(sources: TrafficRouteSources, now: () => number = D
     if (req.method !== 'GET' || !match) return false;
     const app = decodeURIComponent(match[1] ?? '');
     sources.controller.spec(app);
-    const windowSeconds = sources.proxy.metrics.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
+    const metrics = sources.proxy?.metrics;
+    if (!metrics) {
+      sendError(
+        res,
+        'AVIARY_NOT_FOUND',
+        `traffic of ${app}: the charts read the embedded router's counters, and router.kind is not embedded`,
+      );
+      return true;
+    }
+    const windowSeconds = metrics.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
     const query = parseTrafficQuery(url.searchParams, windowSeconds, now());
-    sendJson(res, 200, trafficSeries(sources.proxy.metrics, app, query));
+    sendJson(res, 200, trafficSeries(metrics, app, query));
     return true;
   };
 }

@@ -27,7 +27,7 @@ describe('blue/green with mirroring', { timeout: TEST_TIMEOUT_MS }, () => {
       },
     });
     await test.waitForPhase('Initialized');
-    const canaryTraffic = test.runtime.proxy.metrics.versionTraffic('catalogdetail', 'canary');
+    const canaryTraffic = test.runtime.proxy!.metrics.versionTraffic('catalogdetail', 'canary');
     // Exact cumulative counters of the canary, read when the last mirrored iteration is recorded.
     let atLastIteration: { requests: number; mirrored: number } | undefined;
     test.runtime.controller.on('event', (event: RolloutEventRecord) => {

@@ -4,23 +4,19 @@
  * started again empty on the same ports is brought back in line by the controller within a
  * few ticks, without waiting for a weight change.
  */
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ProxyConfig } from '../../src/config/proxy-schema.js';
 import type { MetricObservation, MetricObserver } from '../../src/metrics/metric-observer.js';
 import { RolloutController, type RolloutView } from '../../src/rollout/controller/controller.js';
 import { GateStore } from '../../src/rollout/webhooks/gates.js';
 import { WebhookClient } from '../../src/rollout/webhooks/webhook-client.js';
 import { AdminApiRouter } from '../../src/router/admin-api-router.js';
-import { routeStateOf } from '../../src/router/service-config.js';
 import { ProcessTarget } from '../../src/target/process/process-target.js';
-import { ensureBuilt, spawnCli, type CliProcess } from '../cli/cli-support.js';
-import { APP, APP_PATH, catalogApp, catalogProcess, testConfig, type CanaryInput } from './catalog-config.js';
+import { ensureBuilt } from '../cli/cli-support.js';
+import { APP, catalogApp, catalogProcess, testConfig, type CanaryInput } from './catalog-config.js';
 import { TEST_TIMEOUT_MS, waitFor } from './deadline-waits.js';
 import { onCleanup, tempDir } from './test-cleanup.js';
-
-const ADMIN_TOKEN = 'remote-routers-token';
+import { ADMIN_TOKEN, serviceOf, startProxy, versionsThrough, waitForBoth } from './proxy-instances.js';
 
 /** Analysis without metrics: 25 → 50, then waits at the confirm-promotion gate. */
 const CANARY: CanaryInput = {
@@ -40,85 +36,6 @@ class NoMetricsObserver implements MetricObserver {
   observe(): Promise<MetricObservation> {
     return Promise.reject(new Error('this rollout measures no metric'));
   }
-}
-
-/** A running `aviary proxy` and where it answers. */
-interface RunningProxy {
-  readonly cli: CliProcess;
-  readonly adminPort: number;
-  readonly listenerPort: number;
-  readonly adminUrl: string;
-  readonly routerUrl: string;
-}
-
-/** Starts `aviary proxy` with no service at all; port 0 picks free ports. */
-async function startProxy(
-  dir: string,
-  name: string,
-  ports = { listener: 0, admin: 0 },
-): Promise<RunningProxy> {
-  const configFile = join(dir, `${name}.json`);
-  await writeFile(configFile, JSON.stringify({ listeners: [{ port: ports.listener }] }));
-  const args = ['proxy', '--config', configFile, '--admin', `127.0.0.1:${ports.admin}`];
-  const cli = spawnCli([...args, '--token-file', join(dir, 'token')], { env: { AVIARY_TOKEN: ADMIN_TOKEN } });
-  onCleanup(async () => {
-    if (cli.child.exitCode !== null || cli.child.signalCode !== null) return;
-    cli.child.kill('SIGTERM');
-    await cli.exited;
-  });
-  const out = await cli.waitForStdout((text) => text.includes('admin API on'), `${name} admin API address`);
-  const listenerPort = Number(/listener default on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
-  const adminPort = Number(/admin API on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
-  return {
-    cli,
-    adminPort,
-    listenerPort,
-    adminUrl: `http://127.0.0.1:${adminPort}`,
-    routerUrl: `http://127.0.0.1:${listenerPort}`,
-  };
-}
-
-/** The configuration a router answers `GET /config` with. */
-async function configOf(proxy: RunningProxy): Promise<ProxyConfig> {
-  const res = await fetch(`${proxy.adminUrl}/config`);
-  return ((await res.json()) as { config: ProxyConfig }).config;
-}
-
-/** The app's service on a router, JSON-encoded for comparison; undefined when it has none. */
-async function serviceOf(proxy: RunningProxy): Promise<string | undefined> {
-  const service = (await configOf(proxy)).services.find((s) => s.name === APP);
-  return service === undefined ? undefined : JSON.stringify(service);
-}
-
-/** Polls until both routers hold the same service for the app, routing `weights`. */
-async function waitForBoth(proxies: readonly RunningProxy[], weights: Record<string, number>): Promise<void> {
-  const describe = async () =>
-    (
-      await Promise.all(proxies.map(async (p) => `${p.adminUrl}: ${(await serviceOf(p)) ?? 'no routes'}`))
-    ).join('\n');
-  let last = '';
-  await waitFor(
-    `both routers to route ${JSON.stringify(weights)} with the same service`,
-    async () => {
-      last = await describe();
-      const [first, ...others] = await Promise.all(proxies.map((p) => serviceOf(p)));
-      if (first === undefined || others.some((s) => s !== first)) return undefined;
-      const routed = routeStateOf(await configOf(proxies[0]!), APP).weights;
-      return JSON.stringify(routed) === JSON.stringify(weights) ? true : undefined;
-    },
-    () => last,
-  );
-}
-
-/** Versions that answered `count` requests sent through one router. */
-async function versionsThrough(proxy: RunningProxy, count: number): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  for (let i = 0; i < count; i++) {
-    const res = await fetch(`${proxy.routerUrl}${APP_PATH}`);
-    const version = res.ok ? ((await res.json()) as { version: string }).version : `status ${res.status}`;
-    counts[version] = (counts[version] ?? 0) + 1;
-  }
-  return counts;
 }
 
 describe('one controller over two aviary proxy instances', { timeout: TEST_TIMEOUT_MS }, () => {

@@ -6,7 +6,7 @@
  * output is lost (its stdout pipe went with the crashed controller).
  */
 import type { ChildRecord } from './child-registry.js';
-import { ProbeTracker, type ProbePlan } from './probe.js';
+import { ProbeTracker, type ProbePlan } from '../probe.js';
 import { processStartTicks, signalGroup, terminateGroup, waitForExit } from './process-group.js';
 import type { ReplicaHost } from './replica-host.js';
 import { launchReplica } from './replica-launch.js';

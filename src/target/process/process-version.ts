@@ -6,7 +6,7 @@
  * the primary while the primary still carries traffic, so the primary must not go dark.
  */
 import type { ChildRecord } from './child-registry.js';
-import { DEFAULT_READINESS_PLAN, httpProbePlan, type ProbePlan } from './probe.js';
+import { DEFAULT_READINESS_PLAN, httpProbePlan, type ProbePlan } from '../probe.js';
 import { ProcessReplica } from './process-replica.js';
 import type { ReplicaHost, ReplicaSettings } from './replica-host.js';
 import { readyPercentOf, type VersionRole, type VersionStatus } from '../target.js';

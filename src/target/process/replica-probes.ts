@@ -3,7 +3,7 @@
  * whether it gets traffic, liveness whether it is restarted. Both stop when the run's signal
  * aborts; liveness also stops at its first verdict of failure, since the restart ends the run.
  */
-import { ProbeTracker, runProbeLoop, type ProbePlan } from './probe.js';
+import { ProbeTracker, runProbeLoop, type ProbePlan } from '../probe.js';
 
 /** What the probes of a run read and report. Plans are re-read each round, so updates apply at once. */
 export interface ReplicaProbes {

@@ -1,5 +1,6 @@
 /**
- * Readiness and liveness probes of a local replica, with Kubernetes semantics
+ * Readiness and liveness probes of a replica (a local process, or a fixed address for the
+ * endpoints target), with Kubernetes semantics
  * (https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/):
  * HTTP GET succeeds on a status 200–399; the state flips only after `successThreshold`
  * consecutive successes or `failureThreshold` consecutive failures, so one slow answer does
@@ -8,7 +9,7 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ProbeSpec } from './version-spec.js';
+import type { ProbeSpec } from '../config/app-process.js';
 
 /** How to probe: HTTP GET on a path, or a bare TCP connect when the spec has no readiness probe. */
 export type ProbeCheck = { readonly kind: 'http'; readonly path: string } | { readonly kind: 'tcp' };
@@ -89,19 +90,27 @@ export class ProbeTracker {
 }
 
 /**
- * Runs one probe against `127.0.0.1:port`. Resolves true on success, false on any failure;
- * never rejects. Each HTTP probe uses a fresh connection, as the kubelet does.
+ * Runs one probe against `host:port` (a local replica's `127.0.0.1` by default). Resolves
+ * true on success, false on any failure; never rejects. Each HTTP probe uses a fresh
+ * connection, as the kubelet does.
  */
-export function probeOnce(port: number, plan: ProbePlan, signal: AbortSignal): Promise<boolean> {
+export function probeOnce(
+  port: number,
+  plan: ProbePlan,
+  signal: AbortSignal,
+  host = '127.0.0.1',
+): Promise<boolean> {
   const deadline = AbortSignal.any([signal, AbortSignal.timeout(plan.timeoutMs)]);
-  return plan.check.kind === 'http' ? httpGet(port, plan.check.path, deadline) : tcpConnect(port, deadline);
+  return plan.check.kind === 'http'
+    ? httpGet(host, port, plan.check.path, deadline)
+    : tcpConnect(host, port, deadline);
 }
 
-function httpGet(port: number, path: string, signal: AbortSignal): Promise<boolean> {
+function httpGet(host: string, port: number, path: string, signal: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
     const req = request(
       {
-        host: '127.0.0.1',
+        host,
         port,
         path,
         method: 'GET',
@@ -121,10 +130,10 @@ function httpGet(port: number, path: string, signal: AbortSignal): Promise<boole
   });
 }
 
-function tcpConnect(port: number, signal: AbortSignal): Promise<boolean> {
+function tcpConnect(host: string, port: number, signal: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve(false);
-    const socket = connect({ host: '127.0.0.1', port });
+    const socket = connect({ host, port });
     const finish = (ok: boolean): void => {
       signal.removeEventListener('abort', onAbort);
       socket.destroy();
@@ -138,20 +147,21 @@ function tcpConnect(port: number, signal: AbortSignal): Promise<boolean> {
 }
 
 /**
- * Probes `port` every `intervalMs` until `signal` aborts or `onResult` returns false. The plan
- * is re-read each round, so probes updated in place apply at once; a null port (the process
- * is gone) counts as a failure.
+ * Probes `host:port` every `intervalMs` until `signal` aborts or `onResult` returns false. The
+ * plan is re-read each round, so probes updated in place apply at once; a null port (the
+ * process is gone) counts as a failure.
  */
 export async function runProbeLoop(
   port: () => number | null,
   plan: () => ProbePlan | undefined,
   signal: AbortSignal,
   onResult: (ok: boolean, plan: ProbePlan) => boolean,
+  host = '127.0.0.1',
 ): Promise<void> {
   if (!(await pause(plan()?.initialDelayMs ?? 0, signal))) return;
   for (let current = plan(); current !== undefined; current = plan()) {
     const target = port();
-    const ok = target !== null && (await probeOnce(target, current, signal));
+    const ok = target !== null && (await probeOnce(target, current, signal, host));
     if (signal.aborted || !onResult(ok, current)) return;
     if (!(await pause(current.intervalMs, signal))) return;
   }

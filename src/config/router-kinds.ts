@@ -1,0 +1,76 @@
+/**
+ * The `router` block of `aviary.yaml`: which router the controller drives and that router's
+ * settings. This table is the one list of router kinds; the router registry
+ * (src/router/router-registry.ts) is typed by it, so a kind added here fails to compile
+ * until its factory exists. Without `kind`, the block is the built-in proxy's listener, as
+ * before router kinds existed.
+ */
+import { z } from 'zod';
+
+/** A listening address. Default host 127.0.0.1: exposing beyond loopback is an explicit choice. */
+export function listenAddress(defaultPort: number) {
+  return {
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65_535).default(defaultPort),
+  };
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * One `aviary proxy` driven through its admin API. Security: the bearer token comes from a
+ * file or an environment variable, never from the configuration in clear.
+ */
+const adminInstanceSchema = z
+  .strictObject({
+    url: z.url({ protocol: /^https?$/, message: 'expected the http(s) URL of an aviary proxy admin API' }),
+    tokenFile: z.string().min(1).optional(),
+    tokenEnv: z.string().regex(ENV_NAME, { message: 'expected an environment variable name' }).optional(),
+  })
+  .superRefine((instance, ctx) => {
+    if ((instance.tokenFile === undefined) === (instance.tokenEnv === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'expected one of tokenFile or tokenEnv: where the admin token is read from',
+      });
+    }
+  });
+
+/** Settings of each router kind, by kind. */
+export const ROUTER_SCHEMAS = {
+  /** The built-in proxy, run by the controller; `host`/`port` is where it takes traffic. */
+  embedded: z.strictObject({ kind: z.literal('embedded'), ...listenAddress(8080) }),
+  /**
+   * One or more `aviary proxy` instances elsewhere (behind a load balancer): every change
+   * goes to all of them, and one that diverges is brought back in line.
+   */
+  'aviary-admin': z.strictObject({
+    kind: z.literal('aviary-admin'),
+    instances: z.array(adminInstanceSchema).min(1),
+  }),
+} as const;
+
+/** A router kind. */
+export type RouterKind = keyof typeof ROUTER_SCHEMAS;
+
+/** Every router kind. */
+export const ROUTER_KINDS = Object.keys(ROUTER_SCHEMAS) as [RouterKind, ...RouterKind[]];
+
+/** The validated `router` block. */
+export type RouterSettings = z.output<(typeof ROUTER_SCHEMAS)[RouterKind]>;
+
+/** Every kind's schema, as `discriminatedUnion` takes them. */
+type RouterSchemaList = [(typeof ROUTER_SCHEMAS)[RouterKind], ...(typeof ROUTER_SCHEMAS)[RouterKind][]];
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Schema of the `router` block; default the embedded proxy on 127.0.0.1:8080. */
+export const routerSchema = z
+  .preprocess(
+    (value) => (isRecord(value) && value.kind === undefined ? { ...value, kind: 'embedded' } : value),
+    z
+      .looseObject({ kind: z.enum(ROUTER_KINDS) })
+      .pipe(z.discriminatedUnion('kind', Object.values(ROUTER_SCHEMAS) as RouterSchemaList)),
+  )
+  .prefault({});

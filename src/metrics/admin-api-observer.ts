@@ -1,0 +1,97 @@
+/**
+ * Built-in checks for `router.kind: aviary-admin`: each `aviary proxy` instance answers the
+ * traffic of one version over an interval (`GET /services/{app}/versions/{v}/traffic`) with
+ * exact counts and its latency sketch. Counts add up and sketches merge exactly, so N
+ * proxies behind a load balancer are judged as the one data plane they are.
+ */
+import { request } from 'undici';
+import { AviaryError } from '../errors.js';
+import { LatencySketch, type LatencySketchJson } from '../analysis/latency-sketch.js';
+import type {
+  BuiltinMetricName,
+  MetricObservation,
+  MetricObserver,
+  ObservationQuery,
+} from './metric-observer.js';
+
+/** One instance's answer, as the admin API sends it. */
+interface TrafficAnswer {
+  readonly requests: number;
+  readonly errors5xx: number;
+  readonly mirrored: number;
+  readonly mirroredErrors: number;
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly latency: LatencySketchJson;
+  readonly mirroredLatency: LatencySketchJson;
+}
+
+/** Options of an {@link AdminApiObserver}. */
+export interface AdminApiObserverOptions {
+  /** Admin API base URLs of every instance. */
+  readonly urls: readonly string[];
+  /** Limit per request; default 5 s. */
+  readonly timeoutMs?: number;
+}
+
+/** {@link MetricObserver} summing the traffic every `aviary proxy` instance saw. */
+export class AdminApiObserver implements MetricObserver {
+  readonly kind = 'aviary-admin';
+
+  constructor(private readonly options: AdminApiObserverOptions) {}
+
+  /**
+   * Measures one built-in check across every instance. An instance that does not answer
+   * makes the observation fail (a failed check), never a silently partial value.
+   */
+  async observe(
+    metric: BuiltinMetricName,
+    query: ObservationQuery,
+    signal?: AbortSignal,
+  ): Promise<MetricObservation> {
+    const answers = await Promise.all(this.options.urls.map((url) => this.traffic(url, query, signal)));
+    let sampleSize = 0;
+    let failures = 0;
+    const latency = new LatencySketch();
+    for (const answer of answers) {
+      sampleSize += answer.requests + answer.mirrored;
+      failures += answer.errors5xx + answer.mirroredErrors;
+      latency.merge(LatencySketch.fromJSON(answer.latency));
+      latency.merge(LatencySketch.fromJSON(answer.mirroredLatency));
+    }
+    const fromMs = query.nowMs - query.intervalMs;
+    const base = { sampleSize, fromMs, toMs: query.nowMs };
+    if (sampleSize === 0) return { value: undefined, ...base };
+    if (metric === 'request-success-rate')
+      return { value: (100 * (sampleSize - failures)) / sampleSize, ...base };
+    return { value: latency.quantile(0.99), ...base };
+  }
+
+  private async traffic(url: string, query: ObservationQuery, signal?: AbortSignal): Promise<TrafficAnswer> {
+    const path = `/services/${encodeURIComponent(query.app)}/versions/${encodeURIComponent(query.version)}/traffic`;
+    const target = new URL(path, url);
+    target.searchParams.set('seconds', String(query.intervalMs / 1000));
+    const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 5_000);
+    try {
+      const response = await request(target, {
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
+      const body = await response.body.text();
+      if (response.statusCode !== 200) {
+        throw new AviaryError(
+          'AVIARY_ROUTER_UNAVAILABLE',
+          `router instance ${url}: traffic of ${query.app}/${query.version}: HTTP ${response.statusCode}`,
+        );
+      }
+      return JSON.parse(body) as TrafficAnswer;
+    } catch (err) {
+      signal?.throwIfAborted();
+      if (err instanceof AviaryError) throw err;
+      throw new AviaryError(
+        'AVIARY_ROUTER_UNAVAILABLE',
+        `router instance ${url}: traffic of ${query.app}/${query.version}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  }
+}

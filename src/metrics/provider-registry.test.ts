@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { METRIC_PROVIDER_TYPES } from '../config/metric-template.js';
-import { createMetricProvider, isProviderKind, providerKinds } from './provider-registry.js';
+import { createMetricProvider, providerRegistry } from './provider-registry.js';
 
 describe('metric provider registry', () => {
   it('has a factory for exactly the provider types the config schema accepts', () => {
-    expect([...providerKinds()].sort()).toEqual([...METRIC_PROVIDER_TYPES].sort());
-    for (const type of METRIC_PROVIDER_TYPES) expect(isProviderKind(type)).toBe(true);
+    expect([...providerRegistry.kinds()].sort()).toEqual([...METRIC_PROVIDER_TYPES].sort());
+    for (const type of METRIC_PROVIDER_TYPES) expect(providerRegistry.has(type)).toBe(true);
   });
 
   it('builds the provider of a known type and refuses an unknown one, listing the known', () => {
@@ -13,7 +13,11 @@ describe('metric provider registry', () => {
       'prometheus',
     );
     expect(() => createMetricProvider({ type: 'datadog', address: 'http://127.0.0.1:9' })).toThrow(
-      'unknown metric provider type "datadog"; known types: prometheus',
+      expect.objectContaining({
+        code: 'AVIARY_METRIC_PROVIDER_UNKNOWN',
+        message:
+          'metricTemplates[].provider.type: unknown metric provider kind "datadog"; known kinds: prometheus',
+      }),
     );
   });
 });

@@ -6,7 +6,7 @@
  */
 import type { ProxyConfig, RouteConfig, ServiceConfig } from '../config/proxy-schema.js';
 import { AviaryError } from '../errors.js';
-import type { AbMatchRule, AppRouteSpec, RouteState } from './traffic-router.js';
+import { addressesOf, type AbMatchRule, type AppRouteSpec, type RouteState } from './traffic-router.js';
 
 /** A configuration document as the schema accepts it (validated outputs are valid inputs). */
 type ConfigDocument = Omit<ProxyConfig, 'services'> & { services: unknown[] };
@@ -37,7 +37,7 @@ function routeCommon(spec: AppRouteSpec): Record<string, unknown> {
 export function assertRoutable(spec: AppRouteSpec, state: RouteState): void {
   let routed = false;
   for (const [version, weight] of Object.entries(state.weights)) {
-    const routable = spec.versions.some((v) => v.name === version && v.endpoints.length > 0);
+    const routable = spec.versions.some((v) => v.name === version && addressesOf(v, spec.app).length > 0);
     if (weight > 0 && !routable) {
       throw new AviaryError(
         'AVIARY_ROUTE_NO_ENDPOINTS',
@@ -57,7 +57,7 @@ export function assertRoutable(spec: AppRouteSpec, state: RouteState): void {
 /** The service configuration of one app in a given route state. */
 export function serviceConfigFor(spec: AppRouteSpec, state: RouteState): Record<string, unknown> {
   assertRoutable(spec, state);
-  const routable = spec.versions.filter((v) => v.endpoints.length > 0);
+  const routable = spec.versions.filter((v) => addressesOf(v, spec.app).length > 0);
   const routableNames = new Set(routable.map((v) => v.name));
   const pathPrefix = spec.pathPrefix ?? '/';
   const common = routeCommon(spec);
@@ -94,7 +94,7 @@ export function serviceConfigFor(spec: AppRouteSpec, state: RouteState): Record<
   return {
     name: spec.app,
     hosts: spec.hosts && spec.hosts.length > 0 ? [...spec.hosts] : ['*'],
-    versions: routable.map((v) => ({ name: v.name, endpoints: [...v.endpoints] })),
+    versions: routable.map((v) => ({ name: v.name, endpoints: [...addressesOf(v, spec.app)] })),
     routes,
   };
 }
@@ -158,7 +158,7 @@ export function routeStateOfService(service: ServiceConfig): RouteState {
 
 /** The state a newly reconciled app starts in: everything to its first version. */
 export function initialRouteState(spec: AppRouteSpec): RouteState {
-  const first = spec.versions.find((v) => v.endpoints.length > 0);
+  const first = spec.versions.find((v) => addressesOf(v, spec.app).length > 0);
   return { weights: first ? { [first.name]: 100 } : {} };
 }
 
@@ -168,7 +168,7 @@ export function initialRouteState(spec: AppRouteSpec): RouteState {
  * the first routable version. Null when no version can answer, so the app has no routes.
  */
 export function reconciledState(current: RouteState | undefined, spec: AppRouteSpec): RouteState | null {
-  const routable = spec.versions.filter((v) => v.endpoints.length > 0).map((v) => v.name);
+  const routable = spec.versions.filter((v) => addressesOf(v, spec.app).length > 0).map((v) => v.name);
   if (routable.length === 0) return null;
   let state = current ?? initialRouteState(spec);
   // A version that lost its last endpoint loses its weight: traffic never waits on it.

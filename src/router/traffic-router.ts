@@ -5,12 +5,42 @@
  * number of versions, so the built-in router, a remote Aviary router, a Kubernetes Gateway
  * API HTTPRoute or HAProxy's runtime API can all sit behind it.
  */
+import { AviaryError } from '../errors.js';
 
-/** A version that can receive traffic. */
-export interface RoutedVersion {
+/**
+ * A Kubernetes Service a version is reached through, as Gateway API `backendRefs` and Istio
+ * destinations name it (https://gateway-api.sigs.k8s.io/reference/spec/#backendref).
+ */
+export interface ServiceRef {
   readonly name: string;
-  /** `host:port` or `http://host:port` addresses of its ready replicas. */
-  readonly endpoints: readonly string[];
+  readonly namespace: string;
+  readonly port: number;
+}
+
+/**
+ * A version that can receive traffic, with its backend: the addresses of its ready replicas
+ * (what the built-in proxy dials), or the Service a cluster router sends it to.
+ */
+export type RoutedVersion =
+  | {
+      readonly name: string;
+      /** `host:port` or `http://host:port` addresses of its ready replicas. */
+      readonly endpoints: readonly string[];
+      readonly service?: never;
+    }
+  | { readonly name: string; readonly service: ServiceRef; readonly endpoints?: never };
+
+/**
+ * The addresses of a version, for a router whose data plane dials replicas itself.
+ * @throws AviaryError `AVIARY_ROUTER_CONFIG` for a Service backend, naming app and version.
+ */
+export function addressesOf(version: RoutedVersion, app: string): readonly string[] {
+  if (version.endpoints !== undefined) return version.endpoints;
+  const { namespace, name, port } = version.service;
+  throw new AviaryError(
+    'AVIARY_ROUTER_CONFIG',
+    `app ${app}, version ${version.name}: this router dials replica addresses, but the version is the Service ${namespace}/${name}:${port}; use a router that routes to Services (Gateway API, Istio)`,
+  );
 }
 
 /** A header or cookie rule of an A/B route (Flagger `analysis.match[]`). */

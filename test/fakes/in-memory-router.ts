@@ -11,7 +11,12 @@
 import { ConfigError } from '../../src/config/config-error.js';
 import { AviaryError } from '../../src/errors.js';
 import { assertRoutable, initialRouteState } from '../../src/router/service-config.js';
-import type { AppRouteSpec, RouteState, TrafficRouter } from '../../src/router/traffic-router.js';
+import {
+  addressesOf,
+  type AppRouteSpec,
+  type RouteState,
+  type TrafficRouter,
+} from '../../src/router/traffic-router.js';
 
 interface AppEntry {
   spec: AppRouteSpec;
@@ -20,7 +25,7 @@ interface AppEntry {
 }
 
 function routableNames(spec: AppRouteSpec): Set<string> {
-  return new Set(spec.versions.filter((v) => v.endpoints.length > 0).map((v) => v.name));
+  return new Set(spec.versions.filter((v) => addressesOf(v, spec.app).length > 0).map((v) => v.name));
 }
 
 /**

@@ -69,8 +69,8 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 export const routerSchema = z
   .preprocess(
     (value) => (isRecord(value) && value.kind === undefined ? { ...value, kind: 'embedded' } : value),
-    z
-      .looseObject({ kind: z.enum(ROUTER_KINDS) })
-      .pipe(z.discriminatedUnion('kind', Object.values(ROUTER_SCHEMAS) as RouterSchemaList)),
+    z.discriminatedUnion('kind', Object.values(ROUTER_SCHEMAS) as RouterSchemaList, {
+      error: () => `one of ${ROUTER_KINDS.map((kind) => JSON.stringify(kind)).join(', ')}`,
+    }),
   )
   .prefault({});

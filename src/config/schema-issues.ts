@@ -71,10 +71,17 @@ function messageFor(issue: z.core.$ZodIssue): string {
     case 'not_multiple_of':
       return `expected a multiple of ${String(issue.divisor)}`;
     case 'invalid_union':
+      // A discriminated union names the discriminator's value, not the whole object.
+      if ('discriminator' in issue && typeof issue.discriminator === 'string' && isRecord(issue.input))
+        return `expected ${issue.message}, got ${describeValue(issue.input[issue.discriminator])}`;
       return `expected ${issue.message === 'Invalid input' ? 'a valid value' : issue.message}, got ${describeValue(issue.input)}`;
     default:
       return issue.message;
   }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Flattens schema issues into path-named {@link ConfigIssue}s. Unknown keys become one issue per key. */

@@ -83,7 +83,10 @@ export class EndpointsVersion {
   setActive(active: boolean): void {
     if (active === this.active) return;
     this.active = active;
-    if (active) this.#probe();
+    if (active) {
+      this.#abort = new AbortController();
+      this.#probe();
+    }
     else {
       this.#abort.abort();
       this.#previousAbort?.abort();

@@ -36,10 +36,8 @@ export const endpointsSchema = z
         ctx.addIssue({ code: 'custom', path: ['addresses', i], message: `duplicate address ${value}` });
     });
   })
-  .transform(
-    ({ addresses, readinessProbe }): EndpointsSpec => ({
-      kind: 'endpoints',
-      addresses,
-      ...(readinessProbe === undefined ? {} : { readinessProbe }),
-    }),
-  );
+  .transform(({ addresses, readinessProbe }): EndpointsSpec => ({
+    kind: 'endpoints',
+    addresses,
+    ...(readinessProbe === undefined ? {} : { readinessProbe }),
+  }));

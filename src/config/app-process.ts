@@ -157,4 +157,3 @@ export const processSchema = z
     ...(readinessProbe === undefined ? {} : { readinessProbe }),
     ...(livenessProbe === undefined ? {} : { livenessProbe }),
   }));
-

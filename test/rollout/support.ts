@@ -68,7 +68,9 @@ export async function startTestRuntime(
     },
     async pids(role) {
       const status = await runtime.target.status(APP, role);
-      return (status?.replicas ?? []).flatMap((replica) => (typeof replica.pid === 'number' ? [replica.pid] : []));
+      return (status?.replicas ?? []).flatMap((replica) =>
+        typeof replica.pid === 'number' ? [replica.pid] : [],
+      );
     },
   };
   return test;

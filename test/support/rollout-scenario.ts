@@ -8,7 +8,11 @@ import type { RolloutSpec } from '../../src/rollout/step/rollout-spec.js';
 import { revisionOf } from '../../src/target/process/version-spec.js';
 import type { RolloutAction } from '../../src/rollout/step/actions.js';
 import { NOT_RUNNING, type Observations, type RoleObservation } from '../../src/rollout/step/observations.js';
-import { promotedCondition, type RolloutPhase, type RolloutStatus } from '../../src/rollout/step/rollout-status.js';
+import {
+  promotedCondition,
+  type RolloutPhase,
+  type RolloutStatus,
+} from '../../src/rollout/step/rollout-status.js';
 
 /** Revision the primary ran before the rollout under test (any 12 hex digits would do). */
 export const PREVIOUS_REVISION = 'a1b2c3d4e5f6';

@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import type { HookResult } from '../step/observations.js';
 import { requiredChecks } from '../step/required-checks.js';
 import type { RolloutStatus } from '../step/rollout-status.js';
-import { appSpec, observations, rolesOf, statusIn, summarise, type ScenarioApp } from '../../../test/support/rollout-scenario.js';
+import {
+  appSpec,
+  observations,
+  rolesOf,
+  statusIn,
+  summarise,
+  type ScenarioApp,
+} from '../../../test/support/rollout-scenario.js';
 import { step } from '../step/step.js';
 import type { WebhookContext, WebhookResult, WebhookSpec } from '../webhooks/webhook-types.js';
 import { runWebhookStage } from '../webhooks/webhook-verdict.js';
@@ -30,7 +37,11 @@ function fakeClient(answers: Record<string, boolean>) {
 }
 
 /** What a scheduler does around one `step`: ask, run the hook stages, map the results, step. */
-async function schedulerTick(spec: ScenarioApp, status: RolloutStatus, client: ReturnType<typeof fakeClient>) {
+async function schedulerTick(
+  spec: ScenarioApp,
+  status: RolloutStatus,
+  client: ReturnType<typeof fakeClient>,
+) {
   const roles = rolesOf(status);
   const required = requiredChecks(spec, status, NOW, roles);
   const webhooks: HookResult[] = [];

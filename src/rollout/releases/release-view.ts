@@ -83,7 +83,9 @@ export async function describeRelease(
         revision: status?.revision ?? null,
         readyReplicas: status?.readyReplicas ?? 0,
         desiredReplicas: status?.desiredReplicas ?? 0,
-        pids: (status?.replicas ?? []).flatMap((replica) => (typeof replica.pid === 'number' ? [replica.pid] : [])),
+        pids: (status?.replicas ?? []).flatMap((replica) =>
+          typeof replica.pid === 'number' ? [replica.pid] : [],
+        ),
       };
     }),
   );

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { revisionOf } from '../../target/process/version-spec.js';
 import type { ScenarioApp } from '../../../test/support/rollout-scenario.js';
 import { NOT_RUNNING } from './observations.js';
 import { requiredChecks, type RequiredChecks } from './required-checks.js';

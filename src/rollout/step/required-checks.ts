@@ -35,7 +35,10 @@ export interface RequiredChecks {
 
 const NONE: RequiredChecks = { hookStages: [], metrics: [] };
 
-function stages(spec: RolloutSpec, entries: readonly (readonly [CheckHookType, RolloutPhase])[]): HookStage[] {
+function stages(
+  spec: RolloutSpec,
+  entries: readonly (readonly [CheckHookType, RolloutPhase])[],
+): HookStage[] {
   return entries
     .map(([type, phase]) => ({ type, phase, hooks: hooksOf(spec.canary.analysis, type) }))
     .filter((stage) => stage.hooks.length > 0);

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { ScenarioApp } from '../../../test/support/rollout-scenario.js';
 import type { MetricResult } from './observations.js';
-import { appSpec, observations, rolesOf, statusIn, summarise } from '../../../test/support/rollout-scenario.js';
+import {
+  appSpec,
+  observations,
+  rolesOf,
+  statusIn,
+  summarise,
+} from '../../../test/support/rollout-scenario.js';
 import { step } from './step.js';
 
 const NOW = 300_000;

@@ -3,7 +3,14 @@ import { revisionOf } from '../../target/process/version-spec.js';
 import type { ScenarioApp } from '../../../test/support/rollout-scenario.js';
 import type { Observations } from './observations.js';
 import type { RolloutPhase, RolloutStatus } from './rollout-status.js';
-import { appSpec, observations, readyRole, rolesOf, statusIn, summarise } from '../../../test/support/rollout-scenario.js';
+import {
+  appSpec,
+  observations,
+  readyRole,
+  rolesOf,
+  statusIn,
+  summarise,
+} from '../../../test/support/rollout-scenario.js';
 import { RolloutSimulator } from '../../../test/support/rollout-simulator.js';
 import { step, terminate } from './step.js';
 

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { revisionOf } from '../../target/process/version-spec.js';
 import { appSpec, readyRole, summarise } from '../../../test/support/rollout-scenario.js';
 import { RolloutSimulator } from '../../../test/support/rollout-simulator.js';
 import { at, DESIRED, itTicks, NOW, specWith, type StepRow } from './step-test-support.js';

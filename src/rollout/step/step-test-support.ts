@@ -4,7 +4,6 @@
  * ticks a simulator from each row and checks the actions and phase it produced.
  */
 import { expect, it } from 'vitest';
-import { revisionOf } from '../../target/process/version-spec.js';
 import type { ScenarioApp } from '../../../test/support/rollout-scenario.js';
 import type { RolloutPhase, RolloutStatus } from './rollout-status.js';
 import { appSpec, rolesOf, statusIn, summarise } from '../../../test/support/rollout-scenario.js';
@@ -14,7 +13,10 @@ export const HOOK = 'http://127.0.0.1:8089/';
 export const NOW = 300_000;
 
 /** A canary app: 1m interval, threshold 2, steps of 10 up to 30, one success-rate metric. */
-export function specWith(analysis: Record<string, unknown>, canary: Record<string, unknown> = {}): ScenarioApp {
+export function specWith(
+  analysis: Record<string, unknown>,
+  canary: Record<string, unknown> = {},
+): ScenarioApp {
   return appSpec({
     canary: {
       progressDeadlineSeconds: 600,

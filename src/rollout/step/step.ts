@@ -16,7 +16,12 @@ import { finalise, promoting } from './step-promotion.js';
 import { revertToPrimary, startRollout } from './transitions.js';
 
 /** First call for an app: deploy the desired revision as the primary, all traffic to it. */
-function initialise(spec: RolloutSpec, revision: string, observations: Observations, now: number): StepResult {
+function initialise(
+  spec: RolloutSpec,
+  revision: string,
+  observations: Observations,
+  now: number,
+): StepResult {
   const status: RolloutStatus = {
     phase: 'Initializing',
     canaryWeight: 0,

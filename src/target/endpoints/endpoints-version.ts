@@ -86,8 +86,7 @@ export class EndpointsVersion {
     if (active) {
       this.#abort = new AbortController();
       this.#probe();
-    }
-    else {
+    } else {
       this.#abort.abort();
       this.#previousAbort?.abort();
       this.#previous = [];

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ProxyConfigInput } from '../../src/config/proxy-schema.js';
-import { send, targets, useFixtures, waitFor } from './support.js';
+import { routeConfig, send, shopConfig, targets, useFixtures, waitFor } from './support.js';
 
 const fx = useFixtures();
 
@@ -16,17 +16,8 @@ function swapConfig(
   endpoints: Readonly<Record<string, string>>,
   weights: Readonly<Record<string, number>>,
 ): ProxyConfigInput {
-  return {
-    listeners: [{ port: 0 }],
-    limits: { drainTimeout: 2_000 },
-    services: [
-      {
-        name: 'shop',
-        versions: Object.keys(weights).map((name) => ({ name, endpoints: [endpoints[name]!] })),
-        routes: [{ name: 'main', targets: targets(weights) }],
-      },
-    ],
-  };
+  const versions = Object.keys(weights).map((name) => [name, [endpoints[name]!]] as const);
+  return routeConfig(Object.fromEntries(versions), { targets: targets(weights) });
 }
 
 describe('live configuration swaps', () => {
@@ -123,23 +114,16 @@ describe('live configuration swaps', () => {
 
   it('serves two versions sharing an endpoint with different connection limits', async () => {
     const shared = await fx.backend('shared');
-    const config: ProxyConfigInput = {
-      listeners: [{ port: 0 }],
-      limits: { drainTimeout: 2_000 },
-      services: [
-        {
-          name: 'shop',
-          versions: [
-            { name: 'blue', endpoints: [shared.address], connectionsPerEndpoint: 16 },
-            { name: 'green', endpoints: [shared.address], connectionsPerEndpoint: 4 },
-          ],
-          routes: [
-            { name: 'blue', match: { path: { prefix: '/blue' } }, targets: [{ version: 'blue', weight: 1 }] },
-            { name: 'green', targets: [{ version: 'green', weight: 1 }] },
-          ],
-        },
+    const config = shopConfig(
+      [
+        { name: 'blue', endpoints: [shared.address], connectionsPerEndpoint: 16 },
+        { name: 'green', endpoints: [shared.address], connectionsPerEndpoint: 4 },
       ],
-    };
+      [
+        { name: 'blue', match: { path: { prefix: '/blue' } }, targets: [{ version: 'blue', weight: 1 }] },
+        { name: 'green', targets: [{ version: 'green', weight: 1 }] },
+      ],
+    );
     const { proxy, origin } = await fx.proxy(config);
     const check = async (): Promise<void> => {
       for (const path of ['/blue', '/green', '/blue', '/green']) {

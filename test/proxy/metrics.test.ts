@@ -5,8 +5,15 @@
  */
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import type { ProxyConfigInput } from '../../src/config/proxy-schema.js';
-import { closedAddress, inParallel, sampleSum, send, useFixtures, type BackendHandler } from './support.js';
+import {
+  closedAddress,
+  inParallel,
+  sampleSum,
+  send,
+  shopConfig,
+  useFixtures,
+  type BackendHandler,
+} from './support.js';
 
 const fx = useFixtures();
 
@@ -26,27 +33,20 @@ describe('Prometheus exposition', () => {
     const stalling = await fx.backend('stalling', () => {});
     const resetting = await fx.backend('resetting', (req) => req.socket.destroy());
     const dead = await closedAddress();
-    const config: ProxyConfigInput = {
-      listeners: [{ port: 0 }],
-      limits: { drainTimeout: 2_000 },
-      services: [
-        {
-          name: 'shop',
-          versions: [
-            { name: 'v1', endpoints: [ok.address] },
-            { name: 'dead', endpoints: [dead] },
-            { name: 'slow', endpoints: [stalling.address] },
-            { name: 'flaky', endpoints: [resetting.address] },
-          ],
-          routes: [
-            route('status', '/status', 'v1'),
-            route('connect', '/connect', 'dead'),
-            route('timeout', '/timeout', 'slow', { timeout: '100ms' }),
-            route('reset', '/reset', 'flaky'),
-          ],
-        },
+    const config = shopConfig(
+      [
+        { name: 'v1', endpoints: [ok.address] },
+        { name: 'dead', endpoints: [dead] },
+        { name: 'slow', endpoints: [stalling.address] },
+        { name: 'flaky', endpoints: [resetting.address] },
       ],
-    };
+      [
+        route('status', '/status', 'v1'),
+        route('connect', '/connect', 'dead'),
+        route('timeout', '/timeout', 'slow', { timeout: '100ms' }),
+        route('reset', '/reset', 'flaky'),
+      ],
+    );
     const { proxy, origin } = await fx.proxy(config);
     for (const [path, times] of [
       ['/status/200', 3],

@@ -7,7 +7,7 @@ import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { binomialBounds } from './goodness-of-fit.js';
 import type { ProxyConfigInput } from '../../src/config/proxy-schema.js';
-import { closedAddress, inParallel, send, useFixtures, waitFor } from './support.js';
+import { closedAddress, inParallel, send, shopConfig, useFixtures, waitFor } from './support.js';
 
 const fx = useFixtures();
 
@@ -18,22 +18,14 @@ function mirrorConfig(
   percent: number,
   limits: ProxyConfigInput['limits'] = {},
 ): ProxyConfigInput {
-  return {
-    listeners: [{ port: 0 }],
-    limits: { drainTimeout: 2_000, ...limits },
-    services: [
-      {
-        name: 'shop',
-        versions: [
-          { name: 'live', endpoints: [live] },
-          { name: 'shadow', endpoints: [shadow] },
-        ],
-        routes: [
-          { name: 'main', targets: [{ version: 'live', weight: 1 }], mirror: { version: 'shadow', percent } },
-        ],
-      },
+  return shopConfig(
+    [
+      { name: 'live', endpoints: [live] },
+      { name: 'shadow', endpoints: [shadow] },
     ],
-  };
+    [{ name: 'main', targets: [{ version: 'live', weight: 1 }], mirror: { version: 'shadow', percent } }],
+    limits,
+  );
 }
 
 /** Sends `count` requests (16 at a time) and checks that each got the primary's answer. */

@@ -7,6 +7,15 @@ import { send, useFixtures } from './support.js';
 
 const fx = useFixtures();
 
+/** Service `name` with one version, `v1` at `address`, answering under the path `prefix`. */
+function pathService(name: string, prefix: string, address: string) {
+  return {
+    name,
+    versions: [{ name: 'v1', endpoints: [address] }],
+    routes: [{ name: 'main', match: { path: { prefix } }, targets: [{ version: 'v1', weight: 1 }] }],
+  };
+}
+
 describe('services sharing a host', () => {
   it('routes by path across services, most specific first, whatever their order', async () => {
     const frontend = await fx.backend('frontend');
@@ -14,24 +23,8 @@ describe('services sharing a host', () => {
     const { origin } = await fx.proxy({
       listeners: [{ port: 0 }],
       services: [
-        {
-          name: 'frontend',
-          versions: [{ name: 'v1', endpoints: [frontend.address] }],
-          routes: [
-            { name: 'main', match: { path: { prefix: '/' } }, targets: [{ version: 'v1', weight: 1 }] },
-          ],
-        },
-        {
-          name: 'catalogdetail',
-          versions: [{ name: 'v1', endpoints: [catalog.address] }],
-          routes: [
-            {
-              name: 'main',
-              match: { path: { prefix: '/catalogDetail' } },
-              targets: [{ version: 'v1', weight: 1 }],
-            },
-          ],
-        },
+        pathService('frontend', '/', frontend.address),
+        pathService('catalogdetail', '/catalogDetail', catalog.address),
       ],
     });
     expect((await send(`${origin}/catalogDetail/`)).text).toBe('catalog');
@@ -43,22 +36,7 @@ describe('services sharing a host', () => {
     const a = await fx.backend('a');
     const { origin } = await fx.proxy({
       listeners: [{ port: 0 }],
-      services: [
-        {
-          name: 'alpha',
-          versions: [{ name: 'v1', endpoints: [a.address] }],
-          routes: [
-            { name: 'main', match: { path: { prefix: '/a' } }, targets: [{ version: 'v1', weight: 1 }] },
-          ],
-        },
-        {
-          name: 'beta',
-          versions: [{ name: 'v1', endpoints: [a.address] }],
-          routes: [
-            { name: 'main', match: { path: { prefix: '/b' } }, targets: [{ version: 'v1', weight: 1 }] },
-          ],
-        },
-      ],
+      services: [pathService('alpha', '/a', a.address), pathService('beta', '/b', a.address)],
     });
     const answer = await send(`${origin}/c`);
     expect(answer.status).toBe(404);

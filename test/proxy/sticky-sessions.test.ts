@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ProxyConfigInput } from '../../src/config/proxy-schema.js';
 import { goodnessOfFit } from './goodness-of-fit.js';
-import { inParallel, send, targets, useFixtures, type Answer } from './support.js';
+import { inParallel, routeConfig, send, targets, useFixtures, type Answer } from './support.js';
 
 const fx = useFixtures();
 const COOKIE = 'aviary-version';
@@ -15,19 +15,11 @@ function affinityConfig(
   endpoints: Readonly<Record<string, string>>,
   weights: Readonly<Record<string, number>>,
 ): ProxyConfigInput {
-  return {
-    listeners: [{ port: 0 }],
-    limits: { drainTimeout: 2_000 },
-    services: [
-      {
-        name: 'shop',
-        versions: Object.entries(endpoints).map(([name, endpoint]) => ({ name, endpoints: [endpoint] })),
-        routes: [
-          { name: 'main', targets: targets(weights), sessionAffinity: { cookieName: COOKIE, maxAge: 3600 } },
-        ],
-      },
-    ],
-  };
+  const versions = Object.entries(endpoints).map(([name, endpoint]) => [name, [endpoint]] as const);
+  return routeConfig(Object.fromEntries(versions), {
+    targets: targets(weights),
+    sessionAffinity: { cookieName: COOKIE, maxAge: 3600 },
+  });
 }
 
 async function twoVersions(weights: Readonly<Record<string, number>>) {

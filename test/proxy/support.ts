@@ -120,28 +120,37 @@ export async function startProxy(input: ProxyConfigInput): Promise<StartedProxy>
   return { proxy, origin: `http://127.0.0.1:${port}`, port };
 }
 
+/**
+ * One service, `shop`, with `versions` and `routes` on one listener on port 0. The drain is
+ * 2 s unless `limits` sets it, so a test that leaves a stalled exchange behind does not hold
+ * cleanup for 30 s.
+ */
+export function shopConfig(
+  versions: VersionInput[],
+  routes: RouteInput[],
+  limits: ProxyConfigInput['limits'] = {},
+): ProxyConfigInput {
+  return {
+    listeners: [{ port: 0 }],
+    limits: { drainTimeout: 2_000, ...limits },
+    services: [{ name: 'shop', versions, routes }],
+  };
+}
+
 /** A one-service, one-route config on one listener on port 0. */
 export function routeConfig(
   versions: Readonly<Record<string, readonly string[]>>,
   route: Partial<RouteInput> & Pick<RouteInput, 'targets'>,
   versionExtras: Partial<VersionInput> = {},
 ): ProxyConfigInput {
-  return {
-    listeners: [{ port: 0 }],
-    // Short drain so a test that leaves a stalled exchange behind does not hold cleanup for 30 s.
-    limits: { drainTimeout: 2_000 },
-    services: [
-      {
-        name: 'shop',
-        versions: Object.entries(versions).map(([name, endpoints]) => ({
-          ...versionExtras,
-          name,
-          endpoints: [...endpoints],
-        })),
-        routes: [{ name: 'main', ...route }],
-      },
-    ],
-  };
+  return shopConfig(
+    Object.entries(versions).map(([name, endpoints]) => ({
+      ...versionExtras,
+      name,
+      endpoints: [...endpoints],
+    })),
+    [{ name: 'main', ...route }],
+  );
 }
 
 /** Weighted targets from a `{version: weight}` record. */

@@ -17,6 +17,7 @@ import {
   APP,
   catalogProcess,
   describeRollout,
+  quickCanary,
   startTestRuntime,
   TrafficLoop,
   waitFor,
@@ -114,26 +115,22 @@ describe.skipIf(missing !== undefined)(
       const url = prometheus!.url;
       const test = await startTestRuntime(
         catalogProcess('1'),
-        {
-          progressDeadlineSeconds: 60,
-          analysis: {
-            interval: '500ms',
-            threshold: 1,
-            stepWeight: 50,
-            maxWeight: 50,
-            metrics: [
-              {
-                name: 'success-rate',
-                templateRef: { name: 'router-success-rate' },
-                templateVariables: { version: 'canary' },
-                // At least the scrape window: rate() needs two samples inside it.
-                interval: '10s',
-                thresholdRange: { min: 99 },
-              },
-              { name: 'request-duration', interval: '10s', thresholdRange: { max: 500 } },
-            ],
-          },
-        },
+        quickCanary({
+          threshold: 1,
+          stepWeight: 50,
+          maxWeight: 50,
+          metrics: [
+            {
+              name: 'success-rate',
+              templateRef: { name: 'router-success-rate' },
+              templateVariables: { version: 'canary' },
+              // At least the scrape window: rate() needs two samples inside it.
+              interval: '10s',
+              thresholdRange: { min: 99 },
+            },
+            { name: 'request-duration', interval: '10s', thresholdRange: { max: 500 } },
+          ],
+        }),
         {
           api: { port: apiPort },
           metricsServer: url,
@@ -200,10 +197,10 @@ describe.skipIf(missing !== undefined)(
 
 describe('the sequential judge in the runtime', () => {
   it('rolls a regression back at once, long before threshold failed checks', async () => {
-    const test = await startTestRuntime(catalogProcess('1'), {
-      progressDeadlineSeconds: 60,
-      analysis: { interval: '500ms', threshold: 10, stepWeight: 10, maxWeight: 50, judge: {} },
-    });
+    const test = await startTestRuntime(
+      catalogProcess('1'),
+      quickCanary({ threshold: 10, stepWeight: 10, maxWeight: 50, judge: {} }),
+    );
     await test.waitForPhase('Initialized');
     TrafficLoop.start(test.runtime.routerUrl, { pauseMs: 5 });
 

@@ -8,23 +8,23 @@ import {
   catalogProcess,
   countByVersion,
   failures,
+  quickCanary,
   startTestRuntime,
+  SUCCESS_RATE_CHECK,
   TrafficLoop,
   TEST_TIMEOUT_MS,
 } from './support.js';
 
 describe('A/B testing', { timeout: TEST_TIMEOUT_MS }, () => {
   it('sends only header-matched requests to the canary during the iterations, then promotes', async () => {
-    const test = await startTestRuntime(catalogProcess('1'), {
-      progressDeadlineSeconds: 60,
-      analysis: {
-        interval: '500ms',
-        threshold: 2,
+    const test = await startTestRuntime(
+      catalogProcess('1'),
+      quickCanary({
         iterations: 4,
         match: [{ headers: { 'x-canary': { exact: 'insider' } } }],
-        metrics: [{ name: 'request-success-rate', interval: '30s', thresholdRange: { min: 99 } }],
-      },
-    });
+        metrics: [SUCCESS_RATE_CHECK],
+      }),
+    );
     await test.waitForPhase('Initialized');
     const traffic = TrafficLoop.start(test.runtime.routerUrl, {
       clients: [{ tag: 'insider', headers: { 'x-canary': 'insider' } }, { tag: 'plain' }],

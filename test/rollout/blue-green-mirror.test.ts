@@ -9,23 +9,19 @@ import {
   catalogProcess,
   countByVersion,
   failures,
+  quickCanary,
   startTestRuntime,
+  SUCCESS_RATE_CHECK,
   TrafficLoop,
   TEST_TIMEOUT_MS,
 } from './support.js';
 
 describe('blue/green with mirroring', { timeout: TEST_TIMEOUT_MS }, () => {
   it('mirrors traffic to the canary while clients are served by the primary, then promotes', async () => {
-    const test = await startTestRuntime(catalogProcess('1'), {
-      progressDeadlineSeconds: 60,
-      analysis: {
-        interval: '500ms',
-        threshold: 2,
-        iterations: 3,
-        mirror: true,
-        metrics: [{ name: 'request-success-rate', interval: '30s', thresholdRange: { min: 99 } }],
-      },
-    });
+    const test = await startTestRuntime(
+      catalogProcess('1'),
+      quickCanary({ iterations: 3, mirror: true, metrics: [SUCCESS_RATE_CHECK] }),
+    );
     await test.waitForPhase('Initialized');
     const canaryTraffic = test.runtime.proxy!.metrics.versionTraffic('catalogdetail', 'canary');
     // Exact cumulative counters of the canary, read when the last mirrored iteration is recorded.

@@ -8,22 +8,15 @@ import {
   catalogProcess,
   countByVersion,
   failures,
+  quickCanary,
   startTestRuntime,
+  SUCCESS_RATE_CHECK,
   TrafficLoop,
   waitUntilGone,
   TEST_TIMEOUT_MS,
 } from './support.js';
 
-const CANARY = {
-  progressDeadlineSeconds: 60,
-  analysis: {
-    interval: '500ms',
-    threshold: 2,
-    stepWeight: 10,
-    maxWeight: 50,
-    metrics: [{ name: 'request-success-rate', interval: '30s', thresholdRange: { min: 99 } }],
-  },
-};
+const CANARY = quickCanary({ stepWeight: 10, maxWeight: 50, metrics: [SUCCESS_RATE_CHECK] });
 
 describe('weighted canary of a good version', { timeout: TEST_TIMEOUT_MS }, () => {
   it('advances 10 → 50, promotes v2 to 100 % and stops v1 and the canary', async () => {

@@ -9,7 +9,9 @@ import {
   countByVersion,
   crashingProcess,
   failures,
+  quickCanary,
   startTestRuntime,
+  SUCCESS_RATE_CHECK,
   TrafficLoop,
   waitUntilGone,
   TEST_TIMEOUT_MS,
@@ -17,16 +19,10 @@ import {
 
 describe('rollback of a bad version', { timeout: TEST_TIMEOUT_MS }, () => {
   it('rolls v3 back when its success rate fails the threshold, and stops it', async () => {
-    const test = await startTestRuntime(catalogProcess('1'), {
-      progressDeadlineSeconds: 60,
-      analysis: {
-        interval: '500ms',
-        threshold: 2,
-        stepWeight: 10,
-        maxWeight: 50,
-        metrics: [{ name: 'request-success-rate', interval: '30s', thresholdRange: { min: 99 } }],
-      },
-    });
+    const test = await startTestRuntime(
+      catalogProcess('1'),
+      quickCanary({ stepWeight: 10, maxWeight: 50, metrics: [SUCCESS_RATE_CHECK] }),
+    );
     await test.waitForPhase('Initialized');
     const primaryPids = await test.pids('primary');
     const traffic = TrafficLoop.start(test.runtime.routerUrl);
@@ -67,10 +63,10 @@ describe('rollback of a bad version', { timeout: TEST_TIMEOUT_MS }, () => {
   });
 
   it('rolls back a version that crashes at start when the progress deadline passes', async () => {
-    const test = await startTestRuntime(catalogProcess('1'), {
-      progressDeadlineSeconds: 2,
-      analysis: { interval: '500ms', threshold: 2, stepWeight: 10, maxWeight: 50 },
-    });
+    const test = await startTestRuntime(
+      catalogProcess('1'),
+      quickCanary({ stepWeight: 10, maxWeight: 50 }, 2),
+    );
     await test.waitForPhase('Initialized');
     const traffic = TrafficLoop.start(test.runtime.routerUrl);
 

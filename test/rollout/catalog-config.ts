@@ -43,6 +43,25 @@ export function crashingProcess(): ProcessInput {
   return { command: process.execPath, args: ['-e', 'process.exit(1)'], env: { ...leaks.env } };
 }
 
+/** An `analysis` block as a user writes it. */
+export type AnalysisInput = NonNullable<CanaryInput['analysis']>;
+
+/** The built-in success-rate check of the suites: at least 99 % over 30 s. */
+export const SUCCESS_RATE_CHECK = {
+  name: 'request-success-rate',
+  interval: '30s',
+  thresholdRange: { min: 99 },
+} as const;
+
+/**
+ * A canary block that runs in seconds: analysed every 500 ms, rolled back at 2 failed checks
+ * and after 60 s without progress. `analysis` adds the strategy and checks (and may override
+ * the threshold).
+ */
+export function quickCanary(analysis: AnalysisInput, progressDeadlineSeconds = 60): CanaryInput {
+  return { progressDeadlineSeconds, analysis: { interval: '500ms', threshold: 2, ...analysis } };
+}
+
 /** The catalogdetail app with `process` and `canary`. */
 export function catalogApp(process: ProcessInput, canary: CanaryInput): AppSpecInput {
   return { name: APP, path: APP_PATH, process, canary };

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ensureBuilt, spawnCli } from '../cli/cli-support.js';
+import { quickCanary } from './catalog-config.js';
 import { TEST_TIMEOUT_MS, waitFor } from './deadline-waits.js';
 import {
   ADMIN_TOKEN,
@@ -66,16 +67,11 @@ function aviaryYaml(dir: string, proxies: readonly RunningProxy[], addresses: re
           addresses,
           readinessProbe: { httpGet: { path: '/' }, interval: '100ms', failureThreshold: 1 },
         },
-        canary: {
-          progressDeadlineSeconds: 60,
-          analysis: {
-            interval: '500ms',
-            threshold: 2,
-            stepWeight: 25,
-            maxWeight: 50,
-            metrics: [{ name: 'request-success-rate', interval: '2s', thresholdRange: { min: 99 } }],
-          },
-        },
+        canary: quickCanary({
+          stepWeight: 25,
+          maxWeight: 50,
+          metrics: [{ name: 'request-success-rate', interval: '2s', thresholdRange: { min: 99 } }],
+        }),
       },
     ],
   });

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import {
   catalogProcess,
   failures,
+  quickCanary,
   startReceiver,
   startTestRuntime,
   TOKEN,
@@ -27,20 +28,15 @@ describe('confirm-promotion gate', { timeout: TEST_TIMEOUT_MS }, () => {
     const warnings = await startReceiver();
     const test = await startTestRuntime(
       catalogProcess('1'),
-      {
-        progressDeadlineSeconds: 60,
-        analysis: {
-          interval: '500ms',
-          threshold: 2,
-          stepWeight: 25,
-          maxWeight: 50,
-          webhooks: [{ name: 'approve', type: 'confirm-promotion', url: 'aviary:gate' }],
-          alerts: [
-            { name: 'all', severity: 'info', providerRef: { name: 'team' } },
-            { name: 'oncall', severity: 'warn', providerRef: { name: 'oncall' } },
-          ],
-        },
-      },
+      quickCanary({
+        stepWeight: 25,
+        maxWeight: 50,
+        webhooks: [{ name: 'approve', type: 'confirm-promotion', url: 'aviary:gate' }],
+        alerts: [
+          { name: 'all', severity: 'info', providerRef: { name: 'team' } },
+          { name: 'oncall', severity: 'warn', providerRef: { name: 'oncall' } },
+        ],
+      }),
       {
         alertProviders: [
           { name: 'team', type: 'slack', address: everything.url, channel: 'releases' },

@@ -13,22 +13,17 @@ import { WebhookClient } from '../../src/rollout/webhooks/webhook-client.js';
 import { AdminApiRouter } from '../../src/router/admin-api-router.js';
 import { ProcessTarget } from '../../src/target/process/process-target.js';
 import { ensureBuilt } from '../cli/cli-support.js';
-import { APP, catalogApp, catalogProcess, testConfig, type CanaryInput } from './catalog-config.js';
+import { APP, catalogApp, catalogProcess, quickCanary, testConfig } from './catalog-config.js';
 import { TEST_TIMEOUT_MS, waitFor } from './deadline-waits.js';
 import { onCleanup, tempDir } from './test-cleanup.js';
 import { ADMIN_TOKEN, serviceOf, startProxy, versionsThrough, waitForBoth } from './proxy-instances.js';
 
 /** Analysis without metrics: 25 → 50, then waits at the confirm-promotion gate. */
-const CANARY: CanaryInput = {
-  progressDeadlineSeconds: 60,
-  analysis: {
-    interval: '500ms',
-    threshold: 2,
-    stepWeight: 25,
-    maxWeight: 50,
-    webhooks: [{ name: 'approve', type: 'confirm-promotion', url: 'aviary:gate' }],
-  },
-};
+const CANARY = quickCanary({
+  stepWeight: 25,
+  maxWeight: 50,
+  webhooks: [{ name: 'approve', type: 'confirm-promotion', url: 'aviary:gate' }],
+});
 
 /** The analysis asks for no metric; an observer is still required. */
 class NoMetricsObserver implements MetricObserver {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PersistedRollout } from '../../src/rollout/controller/app-record.js';
 import { StateJournal } from '../../src/rollout/state/state-journal.js';
-import { startRuntime, type Runtime } from '../../src/runtime.js';
+import type { Runtime } from '../../src/runtime.js';
 import {
   APP,
   catalogApp,
@@ -17,8 +17,9 @@ import {
   countByVersion,
   type CanaryInput,
   failures,
+  quickCanary,
   waitUntilGone,
-  onCleanup,
+  startClosedAfterTest,
   tempDir,
   testConfig,
   TOKEN,
@@ -34,25 +35,28 @@ interface Started extends Runtime {
 }
 
 async function start(stateDir: string, version: string, canary: CanaryInput): Promise<Started> {
-  const runtime = await startRuntime(testConfig(stateDir, [catalogApp(catalogProcess(version), canary)]), {
-    token: TOKEN,
-    drainMs: 200,
-    maxTickMs: 250,
-  });
-  onCleanup(() => runtime.close());
+  const runtime = await startClosedAfterTest(
+    testConfig(stateDir, [catalogApp(catalogProcess(version), canary)]),
+  );
   return Object.assign(runtime, { phase: watchSettledPhase(runtime) });
 }
 
-const CANARY: CanaryInput = {
-  progressDeadlineSeconds: 60,
-  analysis: {
-    interval: '500ms',
-    threshold: 2,
-    stepWeight: 10,
-    maxWeight: 50,
-    webhooks: [{ name: 'stop', type: 'rollback', url: 'aviary:gate' }],
-  },
-};
+const CANARY = quickCanary({
+  stepWeight: 10,
+  maxWeight: 50,
+  webhooks: [{ name: 'stop', type: 'rollback', url: 'aviary:gate' }],
+});
+
+/** A first runtime on `stateDir` that initialised v1, then took v2 as a canary to `weight` % or more. */
+async function firstRunWithCanaryAt(stateDir: string, weight: number): Promise<Started> {
+  const first = await start(stateDir, '1', CANARY);
+  await waitFor('v1 initialised', () => (first.phase() === 'Initialized' ? true : undefined));
+  first.update(testConfig(stateDir, [catalogApp(catalogProcess('2'), CANARY)]));
+  await waitFor(`the canary at ${weight} %`, () =>
+    (first.controller.view(APP).status?.canaryWeight ?? 0) >= weight ? true : undefined,
+  );
+  return first;
+}
 
 describe('runtime restarted after a graceful stop', { timeout: TEST_TIMEOUT_MS }, () => {
   it('starts the primary again and serves the app', async () => {
@@ -86,12 +90,7 @@ describe('runtime restarted after a graceful stop', { timeout: TEST_TIMEOUT_MS }
 
   it('goes on with an analysis stopped halfway, restarting both versions', async () => {
     const stateDir = await tempDir();
-    const first = await start(stateDir, '1', CANARY);
-    await waitFor('v1 initialised', () => (first.phase() === 'Initialized' ? true : undefined));
-    first.update(testConfig(stateDir, [catalogApp(catalogProcess('2'), CANARY)]));
-    await waitFor('the canary at 20 %', () =>
-      (first.controller.view(APP).status?.canaryWeight ?? 0) >= 20 ? true : undefined,
-    );
+    const first = await firstRunWithCanaryAt(stateDir, 20);
     await first.close();
     const saved = await new StateJournal<PersistedRollout, unknown>(join(stateDir, 'rollouts')).load(APP);
     expect(saved?.state.status?.phase).toBe('Progressing');
@@ -117,12 +116,7 @@ describe('runtime restarted after a graceful stop', { timeout: TEST_TIMEOUT_MS }
 
   it('keeps a consumed rollback gate closed across a restart', async () => {
     const stateDir = await tempDir();
-    const first = await start(stateDir, '1', CANARY);
-    await waitFor('v1 initialised', () => (first.phase() === 'Initialized' ? true : undefined));
-    first.update(testConfig(stateDir, [catalogApp(catalogProcess('2'), CANARY)]));
-    await waitFor('the canary at 10 %', () =>
-      (first.controller.view(APP).status?.canaryWeight ?? 0) >= 10 ? true : undefined,
-    );
+    const first = await firstRunWithCanaryAt(stateDir, 10);
     const opened = await fetch(`${first.controlUrl}/api/v1/rollouts/${APP}/gates/rollback/open`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}` },

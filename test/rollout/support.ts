@@ -6,7 +6,7 @@
  * check (test-cleanup), waits with generous deadlines (deadline-waits), the traffic
  * generator (traffic-loop) and webhook/alert receivers (loopback-receiver).
  */
-import type { AviaryConfigInput } from '../../src/config/app-schema.js';
+import type { AviaryConfig, AviaryConfigInput } from '../../src/config/app-schema.js';
 import type { RolloutEventRecord } from '../../src/rollout/controller/action-executor.js';
 import type { RolloutView } from '../../src/rollout/controller/controller.js';
 import type { RolloutPhase } from '../../src/rollout/step/rollout-status.js';
@@ -44,8 +44,7 @@ export async function startTestRuntime(
 ): Promise<TestRuntime> {
   const stateDir = await tempDir();
   let config = testConfig(stateDir, [catalogApp(version, canary)], extra);
-  const runtime = await startRuntime(config, { token: TOKEN, drainMs: 200, maxTickMs: 250 });
-  onCleanup(() => runtime.close());
+  const runtime = await startClosedAfterTest(config);
   const settledPhase = watchSettledPhase(runtime);
   let lastCanary = canary;
   const test: TestRuntime = {
@@ -74,6 +73,16 @@ export async function startTestRuntime(
     },
   };
   return test;
+}
+
+/**
+ * Starts the embedded runtime on `config` with the suites' token, a 200 ms drain and at most
+ * 250 ms between ticks; closed after the test.
+ */
+export async function startClosedAfterTest(config: AviaryConfig): Promise<Runtime> {
+  const runtime = await startRuntime(config, { token: TOKEN, drainMs: 200, maxTickMs: 250 });
+  onCleanup(() => runtime.close());
+  return runtime;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { RolloutView } from '../../src/rollout/controller/controller.js';
 import {
   catalogProcess,
   failures,
+  quickCanary,
   startReceiver,
   startTestRuntime,
   TrafficLoop,
@@ -18,16 +19,15 @@ import {
 describe('webhook failures', { timeout: TEST_TIMEOUT_MS }, () => {
   it('counts each failing rollout hook as a failed check and rolls back at the threshold', async () => {
     const hook = await startReceiver(500);
-    const test = await startTestRuntime(catalogProcess('1'), {
-      progressDeadlineSeconds: 60,
-      analysis: {
-        interval: '500ms',
+    const test = await startTestRuntime(
+      catalogProcess('1'),
+      quickCanary({
         threshold: 3,
         stepWeight: 20,
         maxWeight: 60,
         webhooks: [{ name: 'load-test', type: 'rollout', url: hook.url, metadata: { cmd: 'hey -z 1m' } }],
-      },
-    });
+      }),
+    );
     await test.waitForPhase('Initialized');
     const failedChecks: number[] = [];
     test.runtime.controller.on('status', (view: RolloutView) => {

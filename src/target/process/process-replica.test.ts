@@ -1,59 +1,19 @@
 import { createServer, type Server } from 'node:net';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  httpAppSpec,
-  httpGet,
-  makeStateDir,
-  ProcessLeakCheck,
-  removeStateDir,
-  waitForStatus,
-} from '../../../test/fixtures/apps/http-app-spec.js';
+import { describe, expect, it } from 'vitest';
+import { httpGet } from '../../../test/fixtures/apps/http-app-spec.js';
 import { findFreePort } from './free-port.js';
-import { ProcessTarget, type ProcessTargetOptions } from './process-target.js';
-import type { VersionStatus } from '../target.js';
+import { useProcessTarget } from './process-target-test-support.js';
 
-const leaks = new ProcessLeakCheck();
-const app = 'shop';
-let stateDir: string;
-let target: ProcessTarget;
-
-function open(options: Partial<ProcessTargetOptions> = {}): ProcessTarget {
-  target = new ProcessTarget({
-    stateDir,
-    stopGraceMs: 2000,
-    restartBackoff: { initialMs: 50, maxMs: 400 },
-    ...options,
-  });
-  return target;
-}
-
-const spec = (env: Record<string, string>, replicas: number, extra = {}) =>
-  httpAppSpec({ ...leaks.env, ...env }, replicas, extra);
-
-const until = (predicate: (status: VersionStatus) => boolean) =>
-  waitForStatus(target, app, 'canary', predicate);
+const fx = useProcessTarget();
+const { app, open, spec, until } = fx;
 const get = httpGet;
-
-beforeEach(async () => {
-  stateDir = await makeStateDir();
-  open();
-});
-
-afterEach(async () => {
-  await target.close();
-  await removeStateDir(stateDir);
-});
-
-afterAll(async () => {
-  expect(await leaks.leftovers()).toEqual([]);
-});
 
 describe('ProcessTarget restarts', () => {
   it('restarts a crashing replica with doubling backoff and counts the restarts', async () => {
-    await target.ensureVersion(app, 'canary', spec({ CRASH_AFTER_MS: '50' }, 1));
+    await fx.target.ensureVersion(app, 'canary', spec({ CRASH_AFTER_MS: '50' }, 1));
     const crashed = await until((s) => s.restarts >= 4);
     expect(crashed.lastError).toMatch(/exited with code 2/);
-    const delays = (await target.logs(app, 'canary'))
+    const delays = (await fx.target.logs(app, 'canary'))
       .map((line) => /restarting in (\d+) ms/.exec(line.text)?.[1])
       .filter((delay) => delay !== undefined)
       .map(Number);
@@ -62,7 +22,7 @@ describe('ProcessTarget restarts', () => {
 
   it('takes a crashed replica out of the endpoints while it waits to restart', async () => {
     open({ restartBackoff: { initialMs: 60_000, maxMs: 60_000 } });
-    await target.ensureVersion(app, 'canary', spec({}, 2));
+    await fx.target.ensureVersion(app, 'canary', spec({}, 2));
     const ready = await until((s) => s.readyReplicas === 2);
     const [victim, survivor] = ready.endpoints;
     await get(victim ?? '', '/crash');
@@ -73,14 +33,14 @@ describe('ProcessTarget restarts', () => {
   });
 
   it('keeps a version that crashes at start unready while it keeps retrying', async () => {
-    await target.ensureVersion(app, 'canary', spec({ FAIL_START: '1' }, 2));
+    await fx.target.ensureVersion(app, 'canary', spec({ FAIL_START: '1' }, 2));
     const failing = await until((s) => s.restarts >= 4);
     expect(failing).toMatchObject({ readyReplicas: 0, endpoints: [] });
     expect(failing.lastError).toMatch(/exited with code 1/);
   });
 
   it('reports a command that cannot be started, without a shell to interpret it', async () => {
-    await target.ensureVersion(app, 'canary', {
+    await fx.target.ensureVersion(app, 'canary', {
       command: 'aviary-no-such-program',
       args: ['$(touch pwned)'],
       env: {},
@@ -100,7 +60,11 @@ describe('ProcessTarget restarts', () => {
       failureThreshold: 2,
       initialDelayMs: 0,
     };
-    await target.ensureVersion(app, 'canary', spec({ LIVENESS_FAIL_AFTER_MS: '200' }, 1, { livenessProbe }));
+    await fx.target.ensureVersion(
+      app,
+      'canary',
+      spec({ LIVENESS_FAIL_AFTER_MS: '200' }, 1, { livenessProbe }),
+    );
     const restarted = await until((s) => s.restarts >= 1);
     expect(restarted.lastError).toMatch(/liveness probe failed 2 times/);
   });
@@ -112,11 +76,11 @@ describe('ProcessTarget restarts', () => {
     let calls = 0;
     open({ allocatePort: (exclude) => (calls++ === 0 ? Promise.resolve(taken) : findFreePort(exclude)) });
     try {
-      await target.ensureVersion(app, 'canary', spec({}, 1));
+      await fx.target.ensureVersion(app, 'canary', spec({}, 1));
       const ready = await until((s) => s.readyReplicas === 1);
       expect(ready.restarts).toBe(0);
       expect(ready.endpoints[0]).not.toBe(`127.0.0.1:${taken}`);
-      const lines = await target.logs(app, 'canary');
+      const lines = await fx.target.logs(app, 'canary');
       expect(lines.some((line) => line.text.includes(`port ${taken} was taken`))).toBe(true);
     } finally {
       squatter.close();

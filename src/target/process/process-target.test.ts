@@ -1,61 +1,21 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  httpAppSpec,
-  httpGet,
-  makeStateDir,
-  ProcessLeakCheck,
-  removeStateDir,
-  waitForStatus,
-} from '../../../test/fixtures/apps/http-app-spec.js';
+import { describe, expect, it } from 'vitest';
+import { httpGet } from '../../../test/fixtures/apps/http-app-spec.js';
 import { readRegistry } from './child-registry.js';
 import { pollUntil } from '../conformance.js';
 import { isPidAlive } from './process-group.js';
-import { ProcessTarget, type ProcessTargetOptions } from './process-target.js';
-import type { VersionStatus } from '../target.js';
+import { useProcessTarget } from './process-target-test-support.js';
 import { revisionOf } from './version-spec.js';
 
-const leaks = new ProcessLeakCheck();
-const app = 'shop';
-let stateDir: string;
-let target: ProcessTarget;
-
-function open(options: Partial<ProcessTargetOptions> = {}): ProcessTarget {
-  target = new ProcessTarget({
-    stateDir,
-    stopGraceMs: 2000,
-    restartBackoff: { initialMs: 50, maxMs: 400 },
-    ...options,
-  });
-  return target;
-}
-
-const spec = (env: Record<string, string>, replicas: number, extra = {}) =>
-  httpAppSpec({ ...leaks.env, ...env }, replicas, extra);
-
-const until = (predicate: (status: VersionStatus) => boolean) =>
-  waitForStatus(target, app, 'canary', predicate);
+const fx = useProcessTarget();
+const { app, open, spec, until } = fx;
 const get = httpGet;
-
-beforeEach(async () => {
-  stateDir = await makeStateDir();
-  open();
-});
-
-afterEach(async () => {
-  await target.close();
-  await removeStateDir(stateDir);
-});
-
-afterAll(async () => {
-  expect(await leaks.leftovers()).toEqual([]);
-});
 
 describe('ProcessTarget replicas', () => {
   it('hands each replica its own port and identity through the environment', async () => {
-    await target.ensureVersion(app, 'canary', spec({ APP_VERSION: 'v1' }, 2));
+    await fx.target.ensureVersion(app, 'canary', spec({ APP_VERSION: 'v1' }, 2));
     const ready = await until((s) => s.readyReplicas === 2);
     const answers = await Promise.all(
       ready.endpoints.map(
@@ -71,7 +31,7 @@ describe('ProcessTarget replicas', () => {
   it('does not pass the controller environment to replicas beyond the allow-list', async () => {
     process.env.AVIARY_CONTROLLER_SECRET_FOR_TEST = 'hunter2';
     try {
-      await target.ensureVersion(app, 'canary', spec({ GREETING: 'hello' }, 1));
+      await fx.target.ensureVersion(app, 'canary', spec({ GREETING: 'hello' }, 1));
       const [endpoint] = (await until((s) => s.readyReplicas === 1)).endpoints;
       expect(await get(endpoint ?? '', '/env/GREETING')).toEqual({ status: 200, body: 'hello' });
       expect((await get(endpoint ?? '', '/env/AVIARY_CONTROLLER_SECRET_FOR_TEST')).status).toBe(404);
@@ -82,8 +42,8 @@ describe('ProcessTarget replicas', () => {
   });
 
   it('routes traffic only to replicas whose readiness probe passes', async () => {
-    const readyFile = join(stateDir, 'ready');
-    await target.ensureVersion(app, 'canary', spec({ READY_FILE: readyFile }, 1));
+    const readyFile = join(fx.stateDir, 'ready');
+    await fx.target.ensureVersion(app, 'canary', spec({ READY_FILE: readyFile }, 1));
     const running = await until(
       (s) => s.replicas[0]?.endpoint !== null && s.replicas[0]?.endpoint !== undefined,
     );
@@ -91,7 +51,7 @@ describe('ProcessTarget replicas', () => {
     await pollUntil(async () =>
       (await get(endpoint, '/ping').catch(() => undefined))?.status === 503 ? true : undefined,
     );
-    const gated = await target.status(app, 'canary');
+    const gated = await fx.target.status(app, 'canary');
     expect(gated).toMatchObject({ readyReplicas: 0, readyPercent: 0, endpoints: [] });
 
     await writeFile(readyFile, '');
@@ -105,9 +65,9 @@ describe('ProcessTarget replicas', () => {
   });
 
   it('stops the processes of replicas removed by a scale-down', async () => {
-    await target.ensureVersion(app, 'canary', spec({}, 3));
+    await fx.target.ensureVersion(app, 'canary', spec({}, 3));
     const three = await until((s) => s.readyReplicas === 3);
-    await target.scale(app, 'canary', 1);
+    await fx.target.scale(app, 'canary', 1);
     const one = await until((s) => s.replicas.length === 1 && s.readyReplicas === 1);
     const removed = three.replicas.map((r) => r.pid).filter((pid) => pid !== one.replicas[0]?.pid);
     expect(removed).toHaveLength(2);
@@ -120,34 +80,34 @@ describe('ProcessTarget replicas', () => {
 
 describe('ProcessTarget stop', () => {
   it('kills the whole process group, grandchildren included', async () => {
-    await target.ensureVersion(app, 'canary', spec({ SPAWN_GRANDCHILD: '1' }, 1));
+    await fx.target.ensureVersion(app, 'canary', spec({ SPAWN_GRANDCHILD: '1' }, 1));
     const [endpoint] = (await until((s) => s.readyReplicas === 1)).endpoints;
     const who = JSON.parse((await get(endpoint ?? '', '/whoami')).body) as {
       pid: number;
       grandchildPid: number;
     };
     expect(await isPidAlive(who.grandchildPid)).toBe(true);
-    await target.stop(app, 'canary');
+    await fx.target.stop(app, 'canary');
     expect(await isPidAlive(who.pid)).toBe(false);
     expect(await isPidAlive(who.grandchildPid)).toBe(false);
   });
 
   it('escalates to SIGKILL when a replica ignores SIGTERM', async () => {
     open({ stopGraceMs: 200 });
-    await target.ensureVersion(app, 'canary', spec({ IGNORE_SIGTERM: '1' }, 1));
+    await fx.target.ensureVersion(app, 'canary', spec({ IGNORE_SIGTERM: '1' }, 1));
     const pid = (await until((s) => s.readyReplicas === 1)).replicas[0]?.pid ?? 0;
-    await target.stop(app, 'canary');
+    await fx.target.stop(app, 'canary');
     expect(await isPidAlive(pid)).toBe(false);
   });
 
   it('records children in the registry and leaves nothing to recover after close', async () => {
-    await target.ensureVersion(app, 'canary', spec({}, 2));
+    await fx.target.ensureVersion(app, 'canary', spec({}, 2));
     const ready = await until((s) => s.readyReplicas === 2);
-    const recorded = await readRegistry(target.registryPath);
+    const recorded = await readRegistry(fx.target.registryPath);
     expect(recorded?.children.map((c) => c.pid).sort()).toEqual(ready.replicas.map((r) => r.pid).sort());
     expect(recorded?.versions).toMatchObject([{ app, role: 'canary', spec: { replicas: 2 } }]);
-    await target.close();
-    expect(await readRegistry(target.registryPath)).toMatchObject({ versions: [], children: [] });
+    await fx.target.close();
+    expect(await readRegistry(fx.target.registryPath)).toMatchObject({ versions: [], children: [] });
   });
 });
 
@@ -155,15 +115,15 @@ describe('ProcessTarget logs', () => {
   it('keeps the last lines in memory and every line in a per-revision file', async () => {
     open({ logLines: 4 });
     const version = spec({}, 2);
-    await target.ensureVersion(app, 'canary', version);
+    await fx.target.ensureVersion(app, 'canary', version);
     await until((s) => s.readyReplicas === 2);
     const kept = await pollUntil(async () => {
-      const lines = await target.logs(app, 'canary');
+      const lines = await fx.target.logs(app, 'canary');
       return lines.length === 4 ? lines : undefined;
     });
     expect(kept.every((line) => line.revision === revisionOf(version))).toBe(true);
 
-    const file = join(target.logDir, `${app}-canary-${revisionOf(version)}.log`);
+    const file = join(fx.target.logDir, `${app}-canary-${revisionOf(version)}.log`);
     const text = await pollUntil(async () => {
       const content = existsSync(file) ? await readFile(file, 'utf8') : '';
       return /r1 stderr replica 1 stderr check/.test(content) && /r0 stdout listening on/.test(content)

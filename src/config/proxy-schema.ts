@@ -6,8 +6,8 @@
  * (proxy-route-schema.ts) and request matching (proxy-match-schema.ts). This file holds
  * the listeners, the limits and the checks across the whole document.
  *
- * Semantics follow AWS App Mesh routes (what the seeds ran on) and Envoy, whose retry
- * events App Mesh exposes: see docs/adr/0001-data-plane.md.
+ * Semantics follow AWS App Mesh routes (the mesh of the canary setups Aviary was modelled on)
+ * and Envoy, whose retry events App Mesh exposes: see docs/adr/0001-data-plane.md.
  */
 import { z } from 'zod';
 import { durationMs } from './field-schemas.js';

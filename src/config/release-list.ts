@@ -1,7 +1,8 @@
 /**
- * The list of a release document: where it sits (`versions`, the seed's `canaryConfig`, or a
- * bare list) and the checks on each entry (name, tag, weight) and on the list as a whole
- * (size, duplicate names, at least one weight > 0). See docs/adr/0007-release-file.md.
+ * The list of a release document: where it sits (`versions`, a Helm values file's
+ * `canaryConfig`, or a bare list) and the checks on each entry (name, tag, weight) and on the
+ * list as a whole (size, duplicate names, at least one weight > 0). See
+ * docs/adr/0007-release-file.md.
  */
 import { z } from 'zod';
 import { formatPath, type ConfigIssue } from './config-error.js';
@@ -26,7 +27,7 @@ export const releaseEntrySchema = z.strictObject({
   weight: z.number().int().min(0).max(100),
 });
 
-/** Where a release's entries sit in its document: `versions`, the seed's `canaryConfig`, or a bare list. */
+/** Where a release's entries sit: `versions`, a Helm values file's `canaryConfig`, or a bare list. */
 export type ReleaseListKey = 'versions' | 'canaryConfig' | '';
 
 /** One version of a release. */

@@ -1,8 +1,8 @@
 /**
- * The operator's release file (seed A): one list of `{name, tag or version, weight}` for one
- * app. Each entry becomes a running version and a weighted target of the app's route, as
- * each `canaryConfig` entry of the seed's Helm values became a Deployment and an App Mesh
- * weighted target. Three spellings are accepted:
+ * The operator's release file: one list of `{name, tag or version, weight}` for one app. Each
+ * entry becomes a running version and a weighted target of the app's route, as each
+ * `canaryConfig` entry of a Helm values file (the AWS sample aws-tekton-canary-testing-deploy)
+ * became a Deployment and an App Mesh weighted target. Three spellings are accepted:
  *
  * ```yaml
  * app: catalogdetail            # native; `app` may come from `--app` instead
@@ -11,7 +11,7 @@
  *   - {name: backend-v2, version: v2.0.0, weight: 10}
  * ```
  *
- * the seed's Helm values file as is (`canaryConfig: [...]`, other top-level keys ignored,
+ * such a Helm values file as is (`canaryConfig: [...]`, other top-level keys ignored,
  * since the chart's templates read them), and a bare YAML list of entries. This file
  * validates a whole document and resolves its app; the list and its entries are checked in
  * release-list.ts, tags in release-tag.ts, and the per-app `releases` settings of

@@ -1,6 +1,7 @@
 /**
  * Which upstream outcomes are retried. Names follow AWS App Mesh's `httpRetryEvents` and
- * `tcpRetryEvents` (the seeds' data plane) and Envoy's `retry_on`, which App Mesh exposes:
+ * `tcpRetryEvents` (the mesh of the canary setups Aviary was modelled on) and Envoy's
+ * `retry_on`, which App Mesh exposes:
  * https://docs.aws.amazon.com/app-mesh/latest/userguide/routes.html and
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/router_filter#x-envoy-retry-on
  * The names accepted are `RETRY_EVENT_NAMES` in config/field-schemas.ts, beside the schema

@@ -1,5 +1,6 @@
 /**
- * The release manager: runs an app the seed's way, from one file of versions and weights.
+ * The release manager: runs an app from one file of versions and weights, as a Helm values
+ * file's `canaryConfig` list did on App Mesh (docs/adr/0007-release-file.md).
  * Each entry runs as target app `<app>-<entry>` (role `primary`) and is a version of the
  * app's route. An edit starts new entries and waits for them, then sets the weights in one
  * router change; a removed entry goes to weight 0, leaves routing after the drain time, and

@@ -1,8 +1,8 @@
 /**
  * How a release entry becomes a running version: the app's `process` in `aviary.yaml` is the
  * template, and the entry's tag reaches the process through its environment (and, when the
- * app's `releases.args` says so, its arguments). This is where the seed's "image tagged
- * v2.0.0" turns into "the same program told it is v2.0.0".
+ * app's `releases.args` says so, its arguments). This is where a Helm release's "image
+ * tagged v2.0.0" turns into "the same program told it is v2.0.0".
  */
 import { RELEASE_TAG_PATTERN, type ReleaseEntry, type ReleaseSettings } from '../../config/release-schema.js';
 import type { ProcessSpec } from '../../target/process/version-spec.js';

@@ -1,8 +1,9 @@
 /**
- * The analysis phases (Progressing, WaitingPromotion): Flagger's tick, points 3–9 of
- * REFERENCE §3. Restart on a new revision, threshold and deadline rollbacks happen on any
- * call; readiness, rollback hooks, checks and the strategy's advance happen once per
- * analysis interval (the check tick), with the results the scheduler gathered for it.
+ * The analysis phases (Progressing, WaitingPromotion): the analysis part of Flagger's tick
+ * (`advanceCanary` in pkg/controller/scheduler.go). Restart on a new revision, threshold and
+ * deadline rollbacks happen on any call; readiness, rollback hooks, checks and the
+ * strategy's advance happen once per analysis interval (the check tick), with the results
+ * the scheduler gathered for it.
  */
 import { formatDuration } from '../../config/duration.js';
 import { isAnalysisStart, nextGate } from './analysis-plan.js';

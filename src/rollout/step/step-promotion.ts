@@ -1,8 +1,8 @@
 /**
- * Promoting and Finalising (REFERENCE §3 point 7, Flagger's runPromotionTrafficShift and
- * the Finalising branch): wait until the primary runs the promoted revision and is ready,
- * move traffic back to it at once or by `stepWeightPromotion` per interval, then stop the
- * canary and settle as Succeeded.
+ * Promoting and Finalising (Flagger's canary controller: `runPromotionTrafficShift` and the
+ * Finalising branch of `advanceCanary`, pkg/controller/scheduler.go): wait until the primary
+ * runs the promoted revision and is ready, move traffic back to it at once or by
+ * `stepWeightPromotion` per interval, then stop the canary and settle as Succeeded.
  */
 import { describeRole, isReady } from './check-verdicts.js';
 import { deadlineCause } from './step-analysis.js';

@@ -1,6 +1,7 @@
 /**
  * The rollout state machine: a pure function of (spec, status, observations, now) to
- * (new status, actions), implementing Flagger's canary controller tick (REFERENCE §3).
+ * (new status, actions), implementing the tick of Flagger's canary controller (`advanceCanary`
+ * in pkg/controller/scheduler.go).
  * No I/O, no clock, no randomness: the scheduler observes, calls `step`, executes the
  * actions. See docs/adr/0003-rollout-state-machine.md for the contract.
  */
@@ -66,8 +67,9 @@ function initializing(d: StepDraft): void {
 }
 
 /**
- * The confirm-rollout gate of a new revision (REFERENCE §3 point 1): closed → Waiting, with
- * no failed check counted; open → start. Its hooks are called at most once per interval.
+ * The confirm-rollout gate of a new revision (Flagger's `runConfirmRolloutHooks`): closed →
+ * Waiting, with no failed check counted; open → start. Its hooks are called at most once per
+ * interval.
  */
 function confirmRollout(d: StepDraft): void {
   const s = d.status;

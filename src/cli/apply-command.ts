@@ -1,8 +1,9 @@
 /**
  * `aviary apply -f release.yaml [--app NAME] [--watch]`: sends the operator's release file
- * (versions and weights, seed A) to the control API of `aviary up` and prints the resulting
- * split. With `--watch` every saved edit is applied within a second; an invalid edit is
- * reported and the running split stays. Needs the control API's token.
+ * (versions and weights; docs/adr/0007-release-file.md) to the control API of `aviary up`
+ * and prints the resulting split. With `--watch` every saved edit is applied within a
+ * second; an invalid edit is reported and the running split stays. Needs the control API's
+ * token.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -180,7 +181,7 @@ export function registerApplyCommand(program: Command): void {
   const command = program
     .command('apply')
     .description("apply a release file: each version's tag and weight, traffic follows")
-    .requiredOption('-f, --file <file>', "the release file (versions: or the seed's canaryConfig:)")
+    .requiredOption('-f, --file <file>', 'the release file (versions:, or a Helm values canaryConfig:)')
     .option('--app <name>', 'the app the release is for (default: app: in the file)')
     .option('-w, --watch', 'keep running and apply every saved edit')
     .option('--json', "print the API's answer as JSON");
@@ -190,7 +191,7 @@ export function registerApplyCommand(program: Command): void {
       `
 Examples:
   aviary apply -f release.yaml
-  aviary apply -f values.yaml --app catalogdetail     # the seed's Helm values (canaryConfig:)
+  aviary apply -f values.yaml --app catalogdetail     # a Helm values file (canaryConfig:)
   aviary apply -f release.yaml --watch                # edit weights, save, traffic follows
 Release file:
   app: catalogdetail

@@ -1,5 +1,5 @@
 /**
- * `aviary demo`: the seeds' story on this machine, start to finish — catalogdetail v2
+ * `aviary demo`: the catalogdetail story on this machine, start to finish — catalogdetail v2
  * released through an analysed canary and promoted, a faulty v3 caught and rolled back —
  * with live progress, then left running for exploration until Ctrl-C.
  */
@@ -80,7 +80,7 @@ export async function runDemo(options: DemoOptions): Promise<{ v2: string; v3: s
   const allPids = new Set<number>();
   const notePids = async (): Promise<void> => (await pidsOf(runtime)).forEach((p) => allPids.add(p));
   try {
-    console.log(`\nAviary demo — the seed's catalogdetail story (${settings.fast ? 'fast' : 'normal'} mode)`);
+    console.log(`\nAviary demo — the catalogdetail story (${settings.fast ? 'fast' : 'normal'} mode)`);
     console.log(`  frontend:   ${router}/`);
     console.log(`  dashboard:  ${runtime.controlUrl}/`);
     console.log(`  config:     ${file}`);
@@ -142,10 +142,10 @@ export async function runDemo(options: DemoOptions): Promise<{ v2: string; v3: s
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description("run the seeds' story: release v2 through an analysed canary, catch a faulty v3")
+    .description('run the demo story: release v2 through an analysed canary, catch a faulty v3')
     .option('--fast', 'short intervals (the story takes well under a minute)')
     .option('--exit-after-story', 'stop everything when the story ends (for CI)')
-    .option('--router-port <port>', 'router port', '8080')
+    .option('--router-port <port>', 'port of the built-in proxy (where the demo takes traffic)', '8080')
     .option('--api-port <port>', 'control API and dashboard port', '8081')
     .option('--state-dir <dir>', 'where state, logs and the demo config go (wiped at start)', '.aviary/demo')
     .option('--rate <rps>', 'generated requests per second', '40')

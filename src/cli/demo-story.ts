@@ -1,5 +1,5 @@
 /**
- * The seeds' story, scripted: `frontend` calls `catalogdetail` through Aviary's router;
+ * The demo story, scripted: `frontend` calls `catalogdetail` through Aviary's built-in proxy;
  * catalogdetail v2 is released through an analysed canary and promoted; a faulty v3 (some
  * 500s, slower) is caught and rolled back. Everything runs as local processes.
  */

@@ -19,7 +19,7 @@ import { registerDemoCommand } from './demo-command.js';
 import { registerApplyCommand } from './apply-command.js';
 
 const program = new Command('aviary')
-  .description('Progressive delivery with a built-in traffic router: canary, A/B and blue/green releases.')
+  .description('Progressive delivery with a built-in HTTP proxy: canary, A/B and blue/green releases.')
   .version('0.1.0')
   .exitOverride()
   .addHelpText('after', EXIT_CODES_HELP);

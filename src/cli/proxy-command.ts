@@ -1,7 +1,7 @@
 /**
- * `aviary proxy --config FILE`: runs the built-in router standalone, with its admin API.
- * SIGHUP (or an edit of the file with --watch) reloads the file; a rejected reload keeps the
- * running configuration. SIGINT/SIGTERM drain requests in flight, then exit.
+ * `aviary proxy --config FILE`: runs the built-in proxy (the data plane) standalone, with its
+ * admin API. SIGHUP (or an edit of the file with --watch) reloads the file; a rejected reload
+ * keeps the running configuration. SIGINT/SIGTERM drain requests in flight, then exit.
  */
 import { watch } from 'node:fs';
 import type { Command } from 'commander';
@@ -27,7 +27,7 @@ function parseHostPort(value: string): { host: string; port: number } {
   return { host: match[1] ?? '127.0.0.1', port: Number(match[2]) };
 }
 
-/** Runs the router until a signal stops it. */
+/** Runs the proxy until a signal stops it. */
 export async function runProxy(options: ProxyOptions): Promise<void> {
   const config = parseOrThrow(proxyConfigSchema, await readDocumentFile(options.config), options.config);
   // Loaded on use, so other commands start fast.
@@ -85,8 +85,8 @@ export async function runProxy(options: ProxyOptions): Promise<void> {
 export function registerProxyCommand(program: Command): void {
   program
     .command('proxy')
-    .description('run the built-in traffic router standalone')
-    .requiredOption('-c, --config <file>', 'router configuration (YAML or JSON)')
+    .description('run the built-in HTTP proxy (the data plane) standalone, with its admin API')
+    .requiredOption('-c, --config <file>', 'proxy configuration (YAML or JSON)')
     .option('--admin <host:port>', 'admin API address', '127.0.0.1:9901')
     .option(
       '--token-file <file>',

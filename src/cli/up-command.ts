@@ -69,7 +69,7 @@ export async function runUp(options: UpOptions): Promise<void> {
 export function registerUpCommand(program: Command): void {
   program
     .command('up')
-    .description('run apps from aviary.yaml: router, processes, rollouts and the control API')
+    .description('run apps from aviary.yaml: the router, workloads, rollouts and the control API')
     .option('-f, --file <file>', 'the Aviary configuration', 'aviary.yaml')
     .addHelpText(
       'after',

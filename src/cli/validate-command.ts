@@ -2,7 +2,7 @@
  * `aviary validate FILE...`: checks configuration files without running anything. Each YAML
  * document (`---` separated) is recognised by its shape and validated by the schema that
  * owns it: `kind: Aviary` (aviary.yaml), `kind: Canary` (a Flagger Canary; fields Aviary
- * ignores are warnings), a router config (`listeners:`), or a release file (`canaryConfig:`,
+ * ignores are warnings), a proxy config (`listeners:`), or a release file (`canaryConfig:`,
  * `versions:` or a bare list), which the release schema checks when this build has one.
  * Prints `FILE: path: message` per issue and exits 3 when any document is invalid.
  */
@@ -182,7 +182,7 @@ export async function runValidate(files: readonly string[], options: ValidateOpt
 export function registerValidateCommand(program: Command): void {
   program
     .command('validate')
-    .description('check aviary.yaml, Flagger Canary, router and release files without running them')
+    .description('check aviary.yaml, Flagger Canary, proxy config and release files without running them')
     .argument('<file...>', 'YAML or JSON files; several documents per file separated by ---')
     .option('--json', 'print [{file, valid, kind, issues[], warnings[], documents[]}]')
     .addHelpText(

@@ -126,7 +126,7 @@ const SECTIONS: readonly { title: string; intro: string; schema: z.ZodType }[] =
   {
     title: 'Release file entries (`aviary apply -f FILE`)',
     intro:
-      "A release file is `app:` plus `versions:` (or the seed's `canaryConfig:`), a list of these entries; weights are relative, 0–100, at most 10 entries.",
+      "A release file is `app:` plus `versions:` (or a Helm values file's `canaryConfig:`), a list of these entries; weights are relative, 0–100, at most 10 entries.",
     schema: releaseEntrySchema,
   },
   {

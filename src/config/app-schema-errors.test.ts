@@ -1,24 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { config, withAnalysis, VALID_APP } from './app-schema-test-support.js';
 import { parseAviaryConfig } from './app-schema.js';
-
-type Doc = Record<string, unknown>;
-const BASE = parseYaml(
-  readFileSync(new URL('../../test/fixtures/specs/aviary.yaml', import.meta.url), 'utf8'),
-) as Doc;
-const VALID_APP = (BASE.apps as Doc[])[0] as Doc & { canary: { analysis: Doc & { metrics: Doc[] } } };
-
-function config(
-  app: Record<string, unknown> = {},
-  top: Record<string, unknown> = {},
-): Record<string, unknown> {
-  return { apiVersion: 'aviary.dev/v1alpha1', kind: 'Aviary', apps: [{ ...VALID_APP, ...app }], ...top };
-}
-
-function withAnalysis(analysis: Record<string, unknown>): Record<string, unknown> {
-  return config({ canary: { analysis: { ...VALID_APP.canary.analysis, ...analysis } } });
-}
 
 const BAD_SPECS: readonly (readonly [string, Record<string, unknown>, string, RegExp])[] = [
   [

@@ -1,28 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { config, withAnalysis } from './app-schema-test-support.js';
 import { ConfigError } from './config-error.js';
 import { loadAviaryConfig, parseAviaryConfig } from './app-schema.js';
 import type { ProcessSpec } from './app-process.js';
 import { ProcessTarget } from '../target/process/process-target.js';
 import { revisionOf } from '../target/process/version-spec.js';
-
-type Doc = Record<string, unknown>;
-const BASE = parseYaml(
-  readFileSync(new URL('../../test/fixtures/specs/aviary.yaml', import.meta.url), 'utf8'),
-) as Doc;
-const VALID_APP = (BASE.apps as Doc[])[0] as Doc & { canary: { analysis: Doc & { metrics: Doc[] } } };
-
-function config(
-  app: Record<string, unknown> = {},
-  top: Record<string, unknown> = {},
-): Record<string, unknown> {
-  return { apiVersion: 'aviary.dev/v1alpha1', kind: 'Aviary', apps: [{ ...VALID_APP, ...app }], ...top };
-}
-
-function withAnalysis(analysis: Record<string, unknown>): Record<string, unknown> {
-  return config({ canary: { analysis: { ...VALID_APP.canary.analysis, ...analysis } } });
-}
 
 describe('aviary.yaml schema: valid documents', () => {
   it('applies the documented defaults', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseAviaryConfig } from './app-schema.js';
+import { appWithMetrics } from './app-schema-test-support.js';
 import { findTemplate, metricTemplateWarnings } from './metric-template.js';
 
 const template = {
@@ -9,32 +10,18 @@ const template = {
 };
 
 function document(overrides: { templates?: unknown[]; metric?: Record<string, unknown> } = {}) {
-  return {
-    apiVersion: 'aviary.dev/v1alpha1',
-    kind: 'Aviary',
-    metricTemplates: overrides.templates ?? [template],
-    apps: [
-      {
-        name: 'catalogdetail',
-        path: '/catalogDetail',
-        process: { command: 'node', args: ['server.js'] },
-        canary: {
-          analysis: {
-            stepWeight: 10,
-            metrics: [
-              { name: 'request-success-rate', thresholdRange: { min: 99 } },
-              overrides.metric ?? {
-                name: 'errors',
-                templateRef: { name: 'error-rate' },
-                templateVariables: { codes: '5..' },
-                thresholdRange: { max: 1 },
-              },
-            ],
-          },
-        },
+  return appWithMetrics(
+    [
+      { name: 'request-success-rate', thresholdRange: { min: 99 } },
+      overrides.metric ?? {
+        name: 'errors',
+        templateRef: { name: 'error-rate' },
+        templateVariables: { codes: '5..' },
+        thresholdRange: { max: 1 },
       },
     ],
-  };
+    { metricTemplates: overrides.templates ?? [template] },
+  );
 }
 
 function issuesOf(doc: unknown): { path: string; message: string }[] {

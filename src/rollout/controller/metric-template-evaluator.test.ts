@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAviaryConfig, type AviaryConfig } from '../../config/app-schema.js';
+import { appWithMetrics } from '../../config/app-schema-test-support.js';
 import { metricsVerdict } from '../step/check-verdicts.js';
 import type { MetricResult } from '../step/observations.js';
 import { observations } from '../../../test/support/rollout-scenario.js';
@@ -30,43 +31,29 @@ interface Setup {
 }
 
 function configFor(address: string, setup: Setup = {}): AviaryConfig {
-  const result = parseAviaryConfig({
-    apiVersion: 'aviary.dev/v1alpha1',
-    kind: 'Aviary',
-    ...(setup.metricsServer ? { metricsServer: address } : {}),
-    metricTemplates: [
-      {
-        name: 'success-rate',
-        provider: {
-          type: 'prometheus',
-          address,
-          ...(setup.secretRef ? { secretRef: { name: 'prom-auth' } } : {}),
-        },
-        query: 'rate_of("{{ name }}", "{{ namespace }}", "{{ variables.version }}")[{{ interval }}]',
-      },
-    ],
-    apps: [
-      {
-        name: 'catalogdetail',
-        path: '/catalogDetail',
-        process: { command: 'node', args: ['server.js'] },
-        canary: {
-          analysis: {
-            stepWeight: 10,
-            metrics: [
-              setup.metric ?? {
-                name: 'success',
-                templateRef: { name: 'success-rate' },
-                templateVariables: { version: 'canary' },
-                thresholdRange: { min: 99 },
-                interval: '30s',
-              },
-            ],
+  const metric = setup.metric ?? {
+    name: 'success',
+    templateRef: { name: 'success-rate' },
+    templateVariables: { version: 'canary' },
+    thresholdRange: { min: 99 },
+    interval: '30s',
+  };
+  const result = parseAviaryConfig(
+    appWithMetrics([metric], {
+      ...(setup.metricsServer ? { metricsServer: address } : {}),
+      metricTemplates: [
+        {
+          name: 'success-rate',
+          provider: {
+            type: 'prometheus',
+            address,
+            ...(setup.secretRef ? { secretRef: { name: 'prom-auth' } } : {}),
           },
+          query: 'rate_of("{{ name }}", "{{ namespace }}", "{{ variables.version }}")[{{ interval }}]',
         },
-      },
-    ],
-  });
+      ],
+    }),
+  );
   if (!result.ok) throw new Error(JSON.stringify(result.issues));
   return result.value;
 }

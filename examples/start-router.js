@@ -1,5 +1,5 @@
-// The main job until the full demo lands: two versions of the seed's catalogdetail backend
-// behind Aviary's router at 90/10 (examples/router.yaml). Ctrl-C stops everything.
+// The main job until the full demo lands: two versions of the demo's catalogdetail backend
+// behind Aviary's proxy at 90/10 (examples/router.yaml). Ctrl-C stops everything.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';

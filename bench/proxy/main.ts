@@ -1,6 +1,6 @@
 /**
- * `npm run bench:proxy`: Aviary's router against a bare undici proxy and HAProxy, on
- * loopback, at 64 connections (issue 2 "Performance"; method of REFERENCE §7).
+ * `npm run bench:proxy`: Aviary's proxy against a bare undici proxy and HAProxy, on
+ * loopback, at 64 connections (issue 2 "Performance"; the method is in bench/proxy/README.md).
  *
  * Layout: the proxy under test runs alone on core 0 (BENCH_PROXY_CORE); the load generator
  * and the static backends share core 1 (BENCH_LOAD_CORE). The backends are HAProxy answering

@@ -57,7 +57,8 @@ const HAPROXY_DEFAULTS = `defaults
  * HAProxy as the proxy under test: one thread, the same header route (an ACL evaluated on
  * every request) and a 90/10 weighted backend with idle server connections reused by every
  * client (`http-reuse always`). maxconn stays at 4000: above that HAProxy needs more file
- * handles than the default limit (REFERENCE §7).
+ * handles than the default limit (HAProxy derives `ulimit-n` from `maxconn`; see `maxconn`
+ * in its configuration manual).
  */
 export function haproxyRouterConfig(
   port: number,

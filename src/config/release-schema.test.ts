@@ -11,7 +11,7 @@ import {
 } from './release-schema.js';
 import { parseWithSchema } from './schema-issues.js';
 
-/** The seed's Helm values file (aws-tekton-canary-testing-deploy, values.yaml), unchanged. */
+/** The Helm values file of the AWS sample aws-tekton-canary-testing-deploy (values.yaml), unchanged. */
 const SEED_VALUES = `detail:
   replicaCount: 2
   namespace: apps

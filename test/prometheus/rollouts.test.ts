@@ -1,7 +1,7 @@
 /**
  * Rollouts decided by the analysis beyond the built-in counters, through the whole runtime:
  * a templated metric and the built-in checks answered by a real Prometheus that scrapes the
- * router's metrics on the control API (REFERENCE §7), and the sequential judge rolling a
+ * embedded proxy's metrics on the control API, and the sequential judge rolling a
  * regression back at once, before `threshold` failed checks pile up.
  */
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -1,6 +1,6 @@
 /**
- * Retry policy through the real router: which outcomes are retried (App Mesh
- * `httpRetryEvents`/`tcpRetryEvents`, REFERENCE §2), on which endpoint, what the client
+ * Retry policy through the real proxy: which outcomes are retried (App Mesh
+ * `httpRetryEvents`/`tcpRetryEvents`, src/proxy/retry-policy.ts), on which endpoint, what the client
  * sees when tries run out, and which request bodies may be replayed.
  */
 import { createHash, randomBytes } from 'node:crypto';

@@ -1,7 +1,7 @@
 /**
  * Which route of a service answers a request: precedence by priority and list order, and
- * the path, method, header, cookie and query matchers (App Mesh `HttpRouteMatch`,
- * REFERENCE §2). Service selection by Host lives in routing-virtual-services.test.ts.
+ * the path, method, header, cookie and query matchers (App Mesh `HttpRouteMatch`; see
+ * docs/adr/0001-data-plane.md). Service selection by Host lives in routing-virtual-services.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { answeredBy, namedRouter } from './named-routes.js';

@@ -1,5 +1,5 @@
 /**
- * `aviary apply` against a running Aviary: the seed's Helm values file as is, through the
+ * `aviary apply` against a running Aviary: a Helm values file (`canaryConfig:`) as is, through the
  * real command line (exit codes, the printed split), then `--watch` following saves made
  * the way editors make them (write a new file and rename it over, or write in place).
  */
@@ -26,7 +26,7 @@ const leaks = new ProcessLeakCheck();
 let started: ReleaseRuntime | undefined;
 let dir: string;
 
-/** The seed's values.yaml with the given canaryConfig entries. */
+/** A Helm values.yaml with the given canaryConfig entries. */
 function seedValues(entries: [string, string, number][]): string {
   const list = entries
     .map(([name, tag, weight]) => `  - name: "${name}"\n    tag: "${tag}"\n    weight: ${weight}\n`)

@@ -1,5 +1,5 @@
 /**
- * The operator's release file with real processes (seed A): catalogdetail starts under the
+ * The operator's release file with real processes: catalogdetail starts under the
  * rollout controller, a release takes it over, edited weights move the split measured
  * through the router, invalid edits leave the split alone, and a removed version is drained
  * (no request fails, none reaches it afterwards) before its process is stopped.

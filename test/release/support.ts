@@ -1,5 +1,5 @@
 /**
- * Fixtures of the release-file suites: the embedded runtime on port 0 running the seed's
+ * Fixtures of the release-file suites: the embedded runtime on port 0 running the demo's
  * catalogdetail app, calls to the release endpoints, counting which version answers over a
  * few hundred requests through the router, and polling with a generous deadline.
  */
@@ -14,7 +14,7 @@ import { startRuntime, type Runtime } from '../../src/runtime.js';
 import type { ProcessLeakCheck } from '../fixtures/apps/http-app-spec.js';
 import { pollFor } from '../support/poll.js';
 
-/** Absolute path of the seed's catalogdetail app. */
+/** Absolute path of the demo's catalogdetail app. */
 export const CATALOGDETAIL = fileURLToPath(new URL('../../demo/apps/catalogdetail.js', import.meta.url));
 /** Bearer token of the control API in these suites. */
 export const TOKEN = 'release-test-token';

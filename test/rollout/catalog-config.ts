@@ -1,5 +1,5 @@
 /**
- * What the rollout integration suites deploy: the seed's catalogdetail app as the process
+ * What the rollout integration suites deploy: the demo's catalogdetail app as the process
  * (or a version that crashes at once), and a validated `aviary.yaml` around it with router
  * and control API on port 0.
  */
@@ -13,7 +13,7 @@ import {
 import { formatIssues } from '../../src/config/config-error.js';
 import { leaks } from './test-cleanup.js';
 
-/** Absolute path of the seed's catalogdetail app (VERSION, FAIL_RATE, EXTRA_LATENCY_MS). */
+/** Absolute path of the demo's catalogdetail app (VERSION, FAIL_RATE, EXTRA_LATENCY_MS). */
 export const CATALOGDETAIL = fileURLToPath(new URL('../../demo/apps/catalogdetail.js', import.meta.url));
 
 /** The app every suite rolls out, exposed on the router under {@link APP_PATH}. */

@@ -1,7 +1,7 @@
 /**
  * The dashboard in a real browser (Debian's Chromium through playwright-core) against a real
- * runtime running the seed's demo apps: the page lists the apps, the charts draw the
- * router's traffic, event text stays text, and pressing Abort (with the token prompt) on a
+ * runtime running the demo apps (demo/apps/): the page lists the apps, the charts draw the
+ * proxy's traffic, event text stays text, and pressing Abort (with the token prompt) on a
  * running canary rolls it back. Saves screenshots under test-results/.
  */
 import { existsSync } from 'node:fs';
@@ -32,7 +32,7 @@ describe.skipIf(missing !== undefined)(
 
     beforeAll(async () => {
       profile = await mkdtemp(join(tmpdir(), 'aviary-chromium-'));
-      // Playwright passes the fresh profile as --user-data-dir itself (REFERENCE §7's flags).
+      // Playwright passes the fresh profile as --user-data-dir itself, so it is not among the args.
       const [started, launched] = await Promise.allSettled([
         startDemoRuntime(),
         chromium.launchPersistentContext(profile, {

@@ -1,6 +1,6 @@
 /**
- * The seed's two demo apps on a real embedded runtime for the dashboard test: `frontend`
- * (path /) calling `catalogdetail` (path /catalogDetail) through the router, a traffic loop
+ * The two demo apps (demo/apps/) on a real embedded runtime for the dashboard test: `frontend`
+ * (path /) calling `catalogdetail` (path /catalogDetail) through the proxy, a traffic loop
  * on the frontend, and a slow analysed canary for catalogdetail so a release stays
  * Progressing long enough to be watched and aborted.
  */

@@ -1,11 +1,11 @@
 /**
- * Flagger's canary analysis with the seed's settings (REFERENCE §3): interval 1m, threshold 5,
- * stepWeight 10, maxWeight 50, request-success-rate ≥ 99 % over 1m, request-duration P99 ≤
- * 500 ms over 30s. Order within a tick, as in Flagger's scheduler: first "failedChecks ≥
- * threshold → roll back" (so the 5th failure rolls back on the following tick), then the
- * metric checks (a failure, including "no values" when the canary had no traffic, adds one
- * failed check and blocks the advance; failed checks are never reset during an analysis),
- * then the weight step, or promotion once at maxWeight.
+ * Flagger's canary analysis with the settings of test/fixtures/flagger-canary-seed.yaml:
+ * interval 1m, threshold 5, stepWeight 10, maxWeight 50, request-success-rate ≥ 99 % over
+ * 1m, request-duration P99 ≤ 500 ms over 30s. Order within a tick, as in Flagger's
+ * scheduler: first "failedChecks ≥ threshold → roll back" (so the 5th failure rolls back on
+ * the following tick), then the metric checks (a failure, including "no values" when the
+ * canary had no traffic, adds one failed check and blocks the advance; failed checks are
+ * never reset during an analysis), then the weight step, or promotion once at maxWeight.
  */
 import type { StepObservation } from '../traffic.js';
 import { DenseLatency } from '../traffic.js';

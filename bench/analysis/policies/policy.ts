@@ -7,7 +7,7 @@ import type { StepObservation } from '../traffic.js';
 /** How a rollout ends. */
 export type RolloutOutcome = 'rollback' | 'promote';
 
-/** The schedule every policy shares: the seed's Flagger settings. */
+/** The schedule every policy shares: the Flagger settings of test/fixtures/flagger-canary-seed.yaml. */
 export const SCHEDULE = {
   /** Seconds between analysis ticks (`interval: 1m`). */
   intervalS: 60,

@@ -6,15 +6,9 @@
  * (https://discord.com/developers/docs/resources/message#embed-object-embed-limits) so a long
  * reason cannot make the whole alert bounce with a 400.
  */
-import {
-  appLabel,
-  type AlertEvent,
-  type AlertProviderConfig,
-  type AlertSeverity,
-  type NotifierOptions,
-} from './alert-types.js';
+import { appLabel, type AlertEvent, type AlertProviderConfig, type AlertSeverity } from './alert-types.js';
 import { DEFAULT_USERNAME } from './slack-notifier.js';
-import { PayloadNotifier } from './notifier-transport.js';
+import { payloadNotifier } from './notifier-transport.js';
 
 const COLORS: Readonly<Record<AlertSeverity, number>> = { info: 0x2eb67d, warn: 0xecb22e, error: 0xe01e5a };
 const LIMITS = { content: 2000, title: 256, description: 4096, fields: 25, fieldName: 256, fieldValue: 1024 };
@@ -26,8 +20,8 @@ function cut(text: string, limit: number): string {
 /** The Discord body for `alert`. */
 export function discordPayload(
   alert: AlertEvent,
-  provider: Pick<AlertProviderConfig, 'username'>,
   timestampMs: number,
+  provider: Pick<AlertProviderConfig, 'username'>,
 ): unknown {
   return {
     username: provider.username ?? DEFAULT_USERNAME,
@@ -53,11 +47,4 @@ export function discordPayload(
  * A Discord notifier. `channel` is ignored: a Discord webhook posts to the channel it was
  * created for. @throws AviaryError `AVIARY_ALERT_PROVIDER_INVALID` for a bad address.
  */
-export function createDiscordNotifier(
-  provider: AlertProviderConfig,
-  options: NotifierOptions = {},
-): PayloadNotifier {
-  return new PayloadNotifier('discord', provider, options, (alert, at) =>
-    discordPayload(alert, provider, at),
-  );
-}
+export const createDiscordNotifier = payloadNotifier('discord', discordPayload);

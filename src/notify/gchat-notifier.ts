@@ -3,8 +3,8 @@
  * (https://developers.google.com/workspace/chat/quickstart/webhooks). Chat's text format
  * supports `*bold*`, so the rollout name leads in bold and fields follow one per line.
  */
-import { appLabel, type AlertEvent, type AlertProviderConfig, type NotifierOptions } from './alert-types.js';
-import { PayloadNotifier } from './notifier-transport.js';
+import { appLabel, type AlertEvent } from './alert-types.js';
+import { payloadNotifier } from './notifier-transport.js';
 
 /** The Google Chat body for `alert`. */
 export function gchatPayload(alert: AlertEvent): unknown {
@@ -14,9 +14,4 @@ export function gchatPayload(alert: AlertEvent): unknown {
 }
 
 /** A Google Chat notifier. @throws AviaryError `AVIARY_ALERT_PROVIDER_INVALID` for a bad address. */
-export function createGChatNotifier(
-  provider: AlertProviderConfig,
-  options: NotifierOptions = {},
-): PayloadNotifier {
-  return new PayloadNotifier('gchat', provider, options, gchatPayload);
-}
+export const createGChatNotifier = payloadNotifier('gchat', gchatPayload);

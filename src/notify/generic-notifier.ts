@@ -2,8 +2,8 @@
  * A generic JSON webhook for anything that is not a chat tool (an incident system, a
  * pipeline, a script): `{app, severity, message, fields, timestamp}` with stable field names.
  */
-import type { AlertEvent, AlertProviderConfig, NotifierOptions } from './alert-types.js';
-import { PayloadNotifier } from './notifier-transport.js';
+import type { AlertEvent } from './alert-types.js';
+import { payloadNotifier } from './notifier-transport.js';
 
 /** The body a `webhook` provider receives. */
 export interface GenericAlertPayload {
@@ -27,9 +27,4 @@ export function genericPayload(alert: AlertEvent, timestampMs: number): GenericA
 }
 
 /** A generic JSON webhook notifier. @throws AviaryError `AVIARY_ALERT_PROVIDER_INVALID` for a bad address. */
-export function createGenericNotifier(
-  provider: AlertProviderConfig,
-  options: NotifierOptions = {},
-): PayloadNotifier {
-  return new PayloadNotifier('webhook', provider, options, genericPayload);
-}
+export const createGenericNotifier = payloadNotifier('webhook', genericPayload);

@@ -63,7 +63,7 @@ export type PayloadBuilder = (alert: AlertEvent, timestampMs: number) => unknown
 
 /**
  * A {@link Notifier} that differs from the others only in its JSON body. Every provider file
- * builds one with its own {@link PayloadBuilder}.
+ * makes its factory with {@link payloadNotifier} and its own body builder.
  */
 export class PayloadNotifier implements Notifier {
   readonly kind: string;
@@ -86,4 +86,24 @@ export class PayloadNotifier implements Notifier {
     const timestamp = alert.timestamp ?? (this.#options.now ?? Date.now)();
     return sendNotification(this.kind, this.#address, this.#build(alert, timestamp), this.#options, signal);
   }
+}
+
+/** A {@link PayloadBuilder} that also reads the provider's settings (`channel`, `username`). */
+export type ProviderPayloadBuilder = (
+  alert: AlertEvent,
+  timestampMs: number,
+  provider: AlertProviderConfig,
+) => unknown;
+
+/**
+ * The factory of a provider type whose notifier differs from the others only in its body:
+ * what the notifier registry maps the type to. The notifier it makes throws AviaryError
+ * `AVIARY_ALERT_PROVIDER_INVALID` for a bad address.
+ */
+export function payloadNotifier(
+  kind: string,
+  build: ProviderPayloadBuilder,
+): (provider: AlertProviderConfig, options?: NotifierOptions) => PayloadNotifier {
+  return (provider, options = {}) =>
+    new PayloadNotifier(kind, provider, options, (alert, timestampMs) => build(alert, timestampMs, provider));
 }

@@ -3,14 +3,8 @@
  * (https://api.slack.com/messaging/webhooks, legacy attachments
  * https://api.slack.com/reference/messaging/attachments). Rocket.Chat accepts the same body.
  */
-import {
-  appLabel,
-  type AlertEvent,
-  type AlertProviderConfig,
-  type AlertSeverity,
-  type NotifierOptions,
-} from './alert-types.js';
-import { PayloadNotifier } from './notifier-transport.js';
+import { appLabel, type AlertEvent, type AlertProviderConfig, type AlertSeverity } from './alert-types.js';
+import { payloadNotifier } from './notifier-transport.js';
 
 /** Channel when the provider names none, as in Flagger. */
 export const DEFAULT_CHANNEL = 'general';
@@ -22,8 +16,8 @@ const COLORS: Readonly<Record<AlertSeverity, string>> = { info: 'good', warn: 'w
 /** The Slack-format body for `alert`. */
 export function slackPayload(
   alert: AlertEvent,
-  provider: Pick<AlertProviderConfig, 'channel' | 'username'>,
   timestampMs: number,
+  provider: Pick<AlertProviderConfig, 'channel' | 'username'>,
 ): unknown {
   return {
     channel: provider.channel ?? DEFAULT_CHANNEL,
@@ -45,9 +39,4 @@ export function slackPayload(
 }
 
 /** A Slack notifier. @throws AviaryError `AVIARY_ALERT_PROVIDER_INVALID` for a bad address. */
-export function createSlackNotifier(
-  provider: AlertProviderConfig,
-  options: NotifierOptions = {},
-): PayloadNotifier {
-  return new PayloadNotifier('slack', provider, options, (alert, at) => slackPayload(alert, provider, at));
-}
+export const createSlackNotifier = payloadNotifier('slack', slackPayload);

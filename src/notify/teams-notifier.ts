@@ -3,14 +3,8 @@
  * (https://learn.microsoft.com/en-us/outlook/actionable-messages/message-card-reference).
  * `channel` and `username` do not apply: the webhook URL fixes both.
  */
-import {
-  appLabel,
-  type AlertEvent,
-  type AlertProviderConfig,
-  type AlertSeverity,
-  type NotifierOptions,
-} from './alert-types.js';
-import { PayloadNotifier } from './notifier-transport.js';
+import { appLabel, type AlertEvent, type AlertSeverity } from './alert-types.js';
+import { payloadNotifier } from './notifier-transport.js';
 
 const THEME_COLORS: Readonly<Record<AlertSeverity, string>> = {
   info: '0076D7',
@@ -40,9 +34,4 @@ export function teamsPayload(alert: AlertEvent, timestampMs: number): unknown {
 }
 
 /** A Microsoft Teams notifier. @throws AviaryError `AVIARY_ALERT_PROVIDER_INVALID` for a bad address. */
-export function createTeamsNotifier(
-  provider: AlertProviderConfig,
-  options: NotifierOptions = {},
-): PayloadNotifier {
-  return new PayloadNotifier('msteams', provider, options, teamsPayload);
-}
+export const createTeamsNotifier = payloadNotifier('msteams', teamsPayload);

@@ -27,7 +27,7 @@ function issuesOf(document: unknown, options = {}): { path: string; message: str
   throw new Error('expected the document to be rejected');
 }
 
-describe('loadFlaggerCanary: the seed Canary', () => {
+describe('loadFlaggerCanary: an App Mesh Canary (test/fixtures/flagger-canary-seed.yaml)', () => {
   const loaded = loadFlaggerCanary(SEED);
 
   it('names the app after targetRef and reads the analysis as Flagger does', () => {

@@ -43,7 +43,7 @@ function issuesOf(document: unknown, context: ReleaseContext = {}) {
 }
 
 describe('release file formats', () => {
-  it("accepts the seed's Helm values file as is, the app coming from outside", () => {
+  it('accepts a Helm values file as is, the app coming from outside', () => {
     const release = parseReleaseOrThrow(readReleaseText(SEED_VALUES, 'values.yaml'), 'values.yaml', {
       app: 'catalogdetail',
     });
@@ -57,7 +57,7 @@ describe('release file formats', () => {
     });
   });
 
-  it('takes the app from a top-level app: field of the seed format', () => {
+  it('takes the app from a top-level app: field of the Helm values format', () => {
     const document = readReleaseText(`app: catalogdetail\n${SEED_VALUES}`, 'values.yaml');
     expect(parseReleaseOrThrow(document, 'values.yaml').app).toBe('catalogdetail');
   });
@@ -155,7 +155,7 @@ describe('invalid edits name the entry', () => {
     }
   });
 
-  it('names the path of the seed format in its errors', () => {
+  it('names the path of the Helm values format in its errors', () => {
     const document = readReleaseText(SEED_VALUES.replace('weight: 50 # percentage', 'weight: -1 # x'), 'v');
     expect(issuesOf(document, { app: 'catalogdetail' })).toEqual([
       { path: 'canaryConfig[0].weight', message: 'entry "backend-v1": expected a number >= 0, got -1' },

@@ -87,7 +87,7 @@ describe('aviary validate', () => {
     expect(result.stdout).not.toContain('multi.yaml#3:');
   });
 
-  it('validates release files in the seed format', async () => {
+  it('validates release files in the Helm values format', async () => {
     const result = await runCli(['validate', file('release-bad.yaml')]);
     expect(result.code).toBe(3);
     expect(result.stdout).toMatch(/release-bad\.yaml: canaryConfig\[0\]\.weight: .*-5/);

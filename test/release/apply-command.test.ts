@@ -67,7 +67,7 @@ afterAll(async () => {
 });
 
 describe('aviary apply', () => {
-  it('rejects an invalid file with exit code 3 naming the entry, then applies the seed file as is', async () => {
+  it('rejects an invalid file with exit code 3 naming the entry, then applies the Helm values file as is', async () => {
     const { runtime } = env();
     const bad = join(dir, 'bad.yaml');
     await writeFile(

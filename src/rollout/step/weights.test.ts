@@ -34,7 +34,7 @@ describe('nextWeight', () => {
     expect(nextWeight(analysis, current)).toBe(expected);
   });
 
-  it('lists the schedule of the seed (stepWeight 10, maxWeight 50)', () => {
+  it('lists the schedule of stepWeight 10, maxWeight 50', () => {
     expect(weightSchedule({ stepWeight: 10, stepWeights: [], maxWeight: 50 })).toEqual([10, 20, 30, 40, 50]);
     expect(
       weightSchedule({ stepWeight: undefined, stepWeights: [5, 10, 20, 50, 80], maxWeight: 80 }),

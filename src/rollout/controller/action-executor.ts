@@ -6,8 +6,7 @@
 import type { AppSpec } from '../../config/app-schema.js';
 import type { AlertDispatcher } from '../../notify/alert-dispatcher.js';
 import type { AlertEvent } from '../../notify/alert-types.js';
-import type { VersionSpec } from '../../target/target.js';
-import type { Target } from '../../target/target.js';
+import type { Target, VersionRole, VersionSpec } from '../../target/target.js';
 import { routeCheckDue, routeDivergence } from '../../router/route-divergence.js';
 import type { RouteState, TrafficRouter } from '../../router/traffic-router.js';
 import type { RolloutAction } from '../step/actions.js';
@@ -135,23 +134,15 @@ export async function executeActions(
     phase: status.phase,
     checksum: status.lastAppliedSpec,
   };
+  const runRevision = (role: VersionRole, revision: string, replicas: number) =>
+    deps.target.ensureVersion(app.name, role, deps.target.withReplicas(specFor(revision), replicas), signal);
   for (const action of actions) {
     switch (action.kind) {
       case 'start-canary':
-        await deps.target.ensureVersion(
-          app.name,
-          'canary',
-          deps.target.withReplicas(specFor(action.revision), action.replicas),
-          signal,
-        );
+        await runRevision('canary', action.revision, action.replicas);
         break;
       case 'promote-spec':
-        await deps.target.ensureVersion(
-          app.name,
-          'primary',
-          deps.target.withReplicas(specFor(action.revision), action.replicas),
-          signal,
-        );
+        await runRevision('primary', action.revision, action.replicas);
         break;
       case 'scale':
         await deps.target.scale(app.name, action.role, action.replicas, signal);

@@ -8,6 +8,7 @@
  */
 import { JUDGE_METRIC_NAME } from '../../config/app-analysis.js';
 import type { AppSpec, MetricSpec } from '../../config/app-schema.js';
+import type { ExtraMetricEvaluator } from './check-runner.js';
 import { nextGate } from '../step/analysis-plan.js';
 import type { MetricResult } from '../step/observations.js';
 import { ANALYSIS_PHASES, type RolloutStatus } from '../step/rollout-status.js';
@@ -64,12 +65,7 @@ export class JudgeEvaluator {
   }
 
   /** The check runner's `ExtraMetricEvaluator` for the `judge` metric; undefined for any other. */
-  readonly evaluate = async (
-    app: AppSpec,
-    metric: MetricSpec,
-    nowMs: number,
-    signal: AbortSignal,
-  ): Promise<MetricResult | undefined> => {
+  readonly evaluate: ExtraMetricEvaluator = async (app, metric, nowMs, signal) => {
     const config = app.canary.analysis.judge;
     if (metric.name !== JUDGE_METRIC_NAME || metric.templateRef !== undefined || config === undefined) {
       return undefined;

@@ -7,7 +7,7 @@
  */
 import type { AppSpec, AviaryConfig, MetricSpec } from '../../config/app-schema.js';
 import { AviaryError } from '../../errors.js';
-import { thresholdVerdict } from './check-runner.js';
+import { thresholdVerdict, type ExtraMetricEvaluator } from './check-runner.js';
 import type { MetricResult } from '../step/observations.js';
 import { displayUrl } from '../../http/post-json.js';
 import {
@@ -67,12 +67,7 @@ export class TemplateEvaluator {
    * The check runner's `ExtraMetricEvaluator`: a result for a `templateRef` metric or, with
    * `metricsServer`, a built-in one; undefined for anything else (the runner's own observer).
    */
-  readonly evaluate = async (
-    app: AppSpec,
-    metric: MetricSpec,
-    _nowMs: number,
-    signal: AbortSignal,
-  ): Promise<MetricResult | undefined> => {
+  readonly evaluate: ExtraMetricEvaluator = async (app, metric, _nowMs, signal) => {
     const config = this.options.config();
     if (metric.templateRef !== undefined) {
       const template = findTemplate(config.metricTemplates, metric.templateRef);

@@ -13,6 +13,7 @@ import type {
   MetricObserver,
   ObservationQuery,
 } from './metric-observer.js';
+import { observeTraffic } from './traffic-observation.js';
 
 /** One instance's answer, as the admin API sends it. */
 interface TrafficAnswer {
@@ -60,11 +61,13 @@ export class AdminApiObserver implements MetricObserver {
       latency.merge(LatencySketch.fromJSON(answer.mirroredLatency));
     }
     const fromMs = query.nowMs - query.intervalMs;
-    const base = { sampleSize, fromMs, toMs: query.nowMs };
-    if (sampleSize === 0) return { value: undefined, ...base };
-    if (metric === 'request-success-rate')
-      return { value: (100 * (sampleSize - failures)) / sampleSize, ...base };
-    return { value: latency.quantile(0.99), ...base };
+    return observeTraffic(metric, {
+      sampleSize,
+      failures,
+      fromMs,
+      toMs: query.nowMs,
+      latency: () => latency,
+    });
   }
 
   private async traffic(url: string, query: ObservationQuery, signal?: AbortSignal): Promise<TrafficAnswer> {

@@ -9,6 +9,7 @@ import type {
   ObservationQuery,
 } from './metric-observer.js';
 import type { ProxyMetrics } from '../proxy/stats/proxy-metrics.js';
+import { observeTraffic } from './traffic-observation.js';
 
 /** {@link MetricObserver} over a {@link ProxyMetrics} registry. */
 export class EmbeddedObserver implements MetricObserver {
@@ -25,17 +26,16 @@ export class EmbeddedObserver implements MetricObserver {
     signal?.throwIfAborted();
     const from = query.nowMs - query.intervalMs;
     const snap = this.metrics.versionTraffic(query.app, query.version).snapshot(from, query.nowMs);
-    // Live requests and mirrored copies both exercise the version; blue/green with mirroring
-    // is judged on the copies.
-    const sampleSize = snap.requests + snap.mirrored;
-    const base = { sampleSize, fromMs: snap.fromMs, toMs: snap.toMs };
-    if (sampleSize === 0) return { value: undefined, ...base };
-    if (metric === 'request-success-rate') {
-      const failures = snap.errors5xx + snap.mirroredErrors;
-      return { value: (100 * (sampleSize - failures)) / sampleSize, ...base };
-    }
-    const latency = snap.latency.clone();
-    latency.merge(snap.mirroredLatency);
-    return { value: latency.quantile(0.99), ...base };
+    return observeTraffic(metric, {
+      sampleSize: snap.requests + snap.mirrored,
+      failures: snap.errors5xx + snap.mirroredErrors,
+      fromMs: snap.fromMs,
+      toMs: snap.toMs,
+      latency: () => {
+        const latency = snap.latency.clone();
+        latency.merge(snap.mirroredLatency);
+        return latency;
+      },
+    });
   }
 }

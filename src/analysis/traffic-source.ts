@@ -1,7 +1,7 @@
 /**
  * What the sequential judge reads of each version's traffic: exact counts and latency buckets
- * over a window of whole seconds. The router's rolling windows provide it
- * (`proxy.metrics.versionTraffic`); the judge never reaches into the router itself.
+ * over a window of whole seconds. The proxy's rolling windows provide it
+ * (`proxy.metrics.versionTraffic`); the judge never reaches into the proxy itself.
  */
 import type { LatencyBuckets } from './bucket-counts.js';
 

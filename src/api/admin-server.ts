@@ -1,7 +1,7 @@
 /**
- * The router's admin API, on loopback by default. Reads are open (health, metrics, config,
- * per-version traffic); every mutation needs the bearer token. Changes are atomic and
- * answer with the new generation, or with every issue and its path.
+ * The proxy's admin API (`aviary proxy`), on loopback by default. Reads are open (health,
+ * metrics, config, per-version traffic); every mutation needs the bearer token. Changes are
+ * atomic and answer with the new generation, or with every issue and its path.
  *
  *   GET  /healthz                                   liveness
  *   GET  /metrics                                   Prometheus text format

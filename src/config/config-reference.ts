@@ -119,8 +119,8 @@ const SECTIONS: readonly { title: string; intro: string; schema: z.ZodType }[] =
     schema: metricTemplateSchema,
   },
   {
-    title: 'Router configuration (`aviary proxy --config FILE`)',
-    intro: 'The built-in router run standalone; also the body of its admin API `PUT /config`.',
+    title: 'Proxy configuration (`aviary proxy --config FILE`)',
+    intro: 'The built-in proxy run standalone; also the body of its admin API `PUT /config`.',
     schema: proxyConfigSchema,
   },
   {

@@ -1,5 +1,5 @@
 /**
- * The name grammar shared by every named object of the router's configuration: listeners,
+ * The name grammar shared by every named object of the proxy's configuration: listeners,
  * services, versions and routes (and the versions that targets and mirrors refer to).
  */
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 /**
- * The one schema of the router's configuration (listeners, virtual services, versions,
+ * The one schema of the proxy's configuration (listeners, virtual services, versions,
  * routes). YAML and JSON documents are validated here; the TypeScript types of the whole
  * data plane are derived from it, and every default and limit is set here or in the parts
  * it is built from: services and versions (proxy-service-schema.ts), routes

@@ -1,5 +1,5 @@
 /**
- * Configuration changes of the router: their outcome, the queue that runs them one at a
+ * Configuration changes of the proxy: their outcome, the queue that runs them one at a
  * time so generations are strictly ordered, and the checks and edits a change makes before
  * the new configuration is compiled.
  */

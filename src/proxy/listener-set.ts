@@ -1,5 +1,5 @@
 /**
- * The router's listening sockets: one HTTP server per configured listener, opened with the
+ * The proxy's listening sockets: one HTTP server per configured listener, opened with the
  * client limits, reconciled with each new configuration, and closed with a drain.
  */
 import { createServer, type Server } from 'node:http';

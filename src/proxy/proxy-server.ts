@@ -1,5 +1,5 @@
 /**
- * Aviary's built-in HTTP router: live configuration swaps with generation numbers, the
+ * Aviary's built-in HTTP proxy (the data plane): live configuration swaps with generation numbers, the
  * HTTP request entry point, and graceful shutdown. Listeners live in listener-set.ts, change
  * checks in config-changes.ts, routing decisions in request-routing.ts, the upstream
  * exchange in forwarder.ts, upgrades in upgrade-handler.ts. See docs/adr/0001-data-plane.md.

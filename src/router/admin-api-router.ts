@@ -1,5 +1,5 @@
 /**
- * Drives one or more standalone Aviary routers (`aviary proxy`) through their admin APIs as
+ * Drives one or more standalone Aviary proxies (`aviary proxy`) through their admin APIs as
  * one data plane. Every call goes to every instance at once. The router keeps, per app, the
  * spec and route state last set through it and writes that same service to each instance,
  * so instances converge however each started: one restarted empty gets the whole service
@@ -109,7 +109,7 @@ function asError(reason: unknown): Error {
   return reason instanceof Error ? reason : new Error(String(reason));
 }
 
-/** {@link TrafficRouter} over one or more remote built-in routers. */
+/** {@link TrafficRouter} over one or more remote `aviary proxy` instances. */
 export class AdminApiRouter implements TrafficRouter {
   readonly kind = 'aviary-admin';
   /** A remote instance can restart empty or be edited behind this router's back. */

@@ -1,5 +1,5 @@
 /**
- * The default router: drives the built-in router running in the same process. Each call is
+ * The default router: drives the built-in proxy running in the same process. Each call is
  * one atomic configuration change of the app's virtual service.
  */
 import { ConfigError } from '../config/config-error.js';

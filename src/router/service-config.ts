@@ -1,8 +1,8 @@
 /**
  * Pure translation between the router interface (an app's versions and where its traffic
- * goes) and the built-in router's configuration: one virtual service per app, an A/B route
+ * goes) and the built-in proxy's configuration: one virtual service per app, an A/B route
  * per match rule ahead of the main weighted route. Shared by every router that speaks the
- * built-in router's configuration, in process or over its admin API.
+ * built-in proxy's configuration, in process or over its admin API.
  */
 import type { ProxyConfig, RouteConfig, ServiceConfig } from '../config/proxy-schema.js';
 import { AviaryError } from '../errors.js';
@@ -29,7 +29,7 @@ function routeCommon(spec: AppRouteSpec): Record<string, unknown> {
 }
 
 /**
- * Refuses a route state the built-in router cannot serve: a weighted version without a
+ * Refuses a route state the built-in proxy cannot serve: a weighted version without a
  * ready endpoint, or no version with an endpoint to route to (`AVIARY_ROUTE_NO_ENDPOINTS`).
  * {@link serviceConfigFor} starts with it; a router that keeps no configuration (the
  * in-memory one) calls it alone, so both refuse exactly the same states.

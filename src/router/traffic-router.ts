@@ -2,8 +2,8 @@
  * The router-facing interface of the rollout engine: a router turns "these versions, these
  * weights" into routing on some data plane. It is Flagger's router interface
  * (`Reconcile / SetRoutes / GetRoutes / Finalize`) generalised from primary+canary to any
- * number of versions, so the built-in router, a remote Aviary router, a Kubernetes Gateway
- * API HTTPRoute or HAProxy's runtime API can all sit behind it.
+ * number of versions, so the built-in proxy, remote `aviary proxy` instances, a Kubernetes
+ * Gateway API HTTPRoute or HAProxy's runtime API can all sit behind it.
  */
 import { AviaryError } from '../errors.js';
 

@@ -1,5 +1,5 @@
 /**
- * The router's Prometheus counters of one series: requests by status, upstream failures,
+ * The proxy's Prometheus counters of one series: requests by status, upstream failures,
  * retries and the latency histogram of a (service, route, version, endpoint), and the mirror
  * outcomes of a (service, route, version). `ProxyMetrics` owns them; the exposition
  * (proxy-metrics-text.ts) reads them.

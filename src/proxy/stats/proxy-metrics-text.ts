@@ -1,10 +1,10 @@
 /**
- * Prometheus text exposition (format 0.0.4) of the router's metrics. Latency is exported in
+ * Prometheus text exposition (format 0.0.4) of the proxy's metrics. Latency is exported in
  * seconds, the Prometheus base unit. See https://prometheus.io/docs/instrumenting/exposition_formats/
  */
 import { LATENCY_BUCKETS_MS, type EndpointStats, type MirrorStats } from './endpoint-stats.js';
 
-/** What the exposition reads of the router's metrics (`ProxyMetrics` is one). */
+/** What the exposition reads of the proxy's metrics (`ProxyMetrics` is one). */
 export interface ExposedProxyMetrics {
   allEndpointStats(): Iterable<EndpointStats>;
   allMirrorStats(): Iterable<MirrorStats>;

@@ -1,5 +1,5 @@
 /**
- * The router's own metrics: per service, route, version and endpoint counters and latency
+ * The proxy's own metrics: per service, route, version and endpoint counters and latency
  * histograms for Prometheus, plus per-version rolling windows read in process by the
  * analysis engine. Hot-path recording is a few array increments on objects resolved when a
  * configuration is compiled, so no label strings are built per request.

@@ -97,13 +97,23 @@ function descend(s: JsonSchema, path: string, rows: Row[]): void {
   }
 }
 
-/** Every field of a schema as table rows, in document order, duplicates removed. */
+/** Every field of a schema as table rows, in document order, one row per field. */
 export function fieldsOf(schema: z.ZodType): Row[] {
   const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
   const rows: Row[] = [];
   walk(json, '', true, rows);
-  const seen = new Set<string>();
-  return rows.filter((r) => !seen.has(r.path) && seen.add(r.path));
+  // A field that several alternatives define (a union's discriminator, e.g. `router.kind`) is
+  // one row: its types joined, required only when every alternative requires it.
+  const merged = new Map<string, Row>();
+  for (const row of rows) {
+    const first = merged.get(row.path);
+    if (!first) merged.set(row.path, { ...row });
+    else if (first.type !== row.type) {
+      first.type = `${first.type} \\| ${row.type}`;
+      first.required &&= row.required;
+    }
+  }
+  return [...merged.values()];
 }
 
 const SECTIONS: readonly { title: string; intro: string; schema: z.ZodType }[] = [

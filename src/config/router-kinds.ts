@@ -39,7 +39,7 @@ const adminInstanceSchema = z
 /** Settings of each router kind, by kind. */
 export const ROUTER_SCHEMAS = {
   /** The built-in proxy, run by the controller; `host`/`port` is where it takes traffic. */
-  embedded: z.strictObject({ kind: z.literal('embedded'), ...listenAddress(8080) }),
+  embedded: z.strictObject({ kind: z.literal('embedded').default('embedded'), ...listenAddress(8080) }),
   /**
    * One or more `aviary proxy` instances elsewhere (behind a load balancer): every change
    * goes to all of them, and one that diverges is brought back in line.

@@ -17,7 +17,15 @@ import { AviaryError } from '../errors.js';
 import type { RolloutController } from '../rollout/controller/controller.js';
 import { isGateType } from '../config/app-webhook.js';
 import type { OperatorCommand } from '../rollout/step/observations.js';
-import { closeServer, listenJson, readBody, requireToken, sendError, sendJson } from './http-json.js';
+import {
+  closeServer,
+  listenJson,
+  readBody,
+  requestTarget,
+  requireToken,
+  sendError,
+  sendJson,
+} from './http-json.js';
 
 /** Extra read-only routes mounted by the embedding command (dashboard, traffic series). */
 export type ExtraRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean;
@@ -74,12 +82,7 @@ export class ControlServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://control');
-    const parts = url.pathname
-      .split('/')
-      .filter((p) => p !== '')
-      .map(decodeURIComponent);
-    const method = req.method ?? 'GET';
+    const { url, method, parts } = requestTarget(req, 'http://control');
     const by = String(req.headers['x-aviary-user'] ?? 'api');
     for (const route of this.options.extraRoutes ?? []) if (await route(req, res, url)) return;
     if (method === 'GET' && url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });

@@ -52,6 +52,23 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<stri
   });
 }
 
+/**
+ * Where a request goes: its URL (relative ones resolved against `base`), its method (GET
+ * when absent) and its path as decoded segments (`/services/a%2Fb/x` → `services`, `a/b`, `x`).
+ * @throws URIError for a malformed percent-encoding.
+ */
+export function requestTarget(
+  req: IncomingMessage,
+  base: string,
+): { url: URL; method: string; parts: string[] } {
+  const url = new URL(req.url ?? '/', base);
+  const parts = url.pathname
+    .split('/')
+    .filter((p) => p !== '')
+    .map(decodeURIComponent);
+  return { url, method: req.method ?? 'GET', parts };
+}
+
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }

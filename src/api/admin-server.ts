@@ -15,7 +15,15 @@ import { ConfigError } from '../config/config-error.js';
 import { parseDocumentText } from '../config/document.js';
 import { httpStatusOf, type ErrorCode } from '../error-catalogue.js';
 import type { ApplyResult, ProxyServer } from '../proxy/proxy-server.js';
-import { closeServer, listenJson, readBody, requireToken, sendError, sendJson } from './http-json.js';
+import {
+  closeServer,
+  listenJson,
+  readBody,
+  requestTarget,
+  requireToken,
+  sendError,
+  sendJson,
+} from './http-json.js';
 
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 
@@ -39,6 +47,40 @@ function expectedGeneration(req: IncomingMessage): number | undefined | 'invalid
   if (header === undefined) return undefined;
   const n = Number(String(header).replace(/"/g, ''));
   return Number.isInteger(n) && n > 0 ? n : 'invalid';
+}
+
+/** A mutation's `If-Match` generation (undefined without the header) and its parsed body. */
+interface Mutation {
+  readonly expected: number | undefined;
+  readonly body: unknown;
+}
+
+/**
+ * Reads a mutation: the token, then `If-Match`, then the body (JSON or YAML, at most
+ * `limitBytes`). When one of them is wrong it answers the error and returns undefined; a body
+ * that does not parse is answered with its issues and `rejected` as the message, or else the
+ * parser's own message.
+ */
+async function readMutation(
+  req: IncomingMessage,
+  res: ServerResponse,
+  token: string,
+  limitBytes: number,
+  rejected?: string,
+): Promise<Mutation | undefined> {
+  if (!requireToken(req, res, token)) return undefined;
+  const expected = expectedGeneration(req);
+  if (expected === 'invalid') {
+    sendAdminError(res, 'AVIARY_BAD_REQUEST', 'If-Match: expected a generation number');
+    return undefined;
+  }
+  try {
+    return { expected, body: parseDocumentText(await readBody(req, limitBytes), 'request body') };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    sendAdminError(res, err.code, rejected ?? err.message, { issues: err.issues });
+    return undefined;
+  }
 }
 
 function sendApplyResult(res: ServerResponse, result: ApplyResult): void {
@@ -78,12 +120,7 @@ export class AdminServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://admin');
-    const parts = url.pathname
-      .split('/')
-      .filter((p) => p !== '')
-      .map(decodeURIComponent);
-    const method = req.method ?? 'GET';
+    const { url, method, parts } = requestTarget(req, 'http://admin');
     if (method === 'GET' && url.pathname === '/healthz')
       return sendJson(res, 200, { status: 'ok', generation: this.proxy.generation });
     if (method === 'GET' && url.pathname === '/metrics') {
@@ -96,38 +133,22 @@ export class AdminServer {
       if (method === 'GET')
         return sendJson(res, 200, { generation: this.proxy.generation, config: this.proxy.config });
       if (method === 'PUT' || method === 'POST') {
-        if (!requireToken(req, res, this.options.token)) return;
-        const expected = expectedGeneration(req);
-        if (expected === 'invalid')
-          return sendAdminError(res, 'AVIARY_BAD_REQUEST', 'If-Match: expected a generation number');
-        let document: unknown;
-        try {
-          document = parseDocumentText(await readBody(req, MAX_CONFIG_BYTES), 'request body');
-        } catch (err) {
-          if (err instanceof ConfigError)
-            return sendAdminError(res, err.code, 'configuration rejected; the running one is unchanged', {
-              issues: err.issues,
-            });
-          throw err;
-        }
-        return sendApplyResult(res, await this.proxy.applyConfig(document, expected));
+        const change = await readMutation(
+          req,
+          res,
+          this.options.token,
+          MAX_CONFIG_BYTES,
+          'configuration rejected; the running one is unchanged',
+        );
+        if (change) sendApplyResult(res, await this.proxy.applyConfig(change.body, change.expected));
+        return;
       }
     }
     if (parts[0] === 'services' && parts[2] === 'routes' && parts[4] === 'weights' && parts.length === 5) {
       if (method !== 'PUT' && method !== 'POST') return sendAdminError(res, 'AVIARY_METHOD', 'use PUT');
-      if (!requireToken(req, res, this.options.token)) return;
-      const expected = expectedGeneration(req);
-      if (expected === 'invalid')
-        return sendAdminError(res, 'AVIARY_BAD_REQUEST', 'If-Match: expected a generation number');
-      let body: unknown;
-      try {
-        body = parseDocumentText(await readBody(req, 64 * 1024), 'request body');
-      } catch (err) {
-        if (err instanceof ConfigError)
-          return sendAdminError(res, err.code, err.message, { issues: err.issues });
-        throw err;
-      }
-      const weights = (body as { weights?: unknown } | null)?.weights;
+      const change = await readMutation(req, res, this.options.token, 64 * 1024);
+      if (!change) return;
+      const weights = (change.body as { weights?: unknown } | null)?.weights;
       if (typeof weights !== 'object' || weights === null || Array.isArray(weights)) {
         return sendAdminError(
           res,
@@ -137,7 +158,12 @@ export class AdminServer {
       }
       return sendApplyResult(
         res,
-        await this.proxy.setRouteWeights(parts[1]!, parts[3]!, weights as Record<string, number>, expected),
+        await this.proxy.setRouteWeights(
+          parts[1]!,
+          parts[3]!,
+          weights as Record<string, number>,
+          change.expected,
+        ),
       );
     }
     if (

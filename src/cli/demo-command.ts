@@ -9,7 +9,14 @@ import type { Command } from 'commander';
 import type { RolloutEventRecord } from '../rollout/controller/action-executor.js';
 import type { Runtime } from '../runtime.js';
 import { resolveToken } from './admin-token.js';
-import { demoConfig, formatEvent, prepareDemoDir, waitForPhase, type DemoSettings } from './demo-story.js';
+import {
+  demoConfig,
+  formatEvent,
+  prepareDemoDir,
+  waitForPhase,
+  type CatalogRelease,
+  type DemoSettings,
+} from './demo-story.js';
 import { EXIT } from './exit-codes.js';
 import { TrafficGenerator } from './traffic-generator.js';
 import { untilSignal } from './up-command.js';
@@ -92,24 +99,19 @@ export async function runDemo(options: DemoOptions): Promise<{ v2: string; v3: s
     ]);
     traffic.start();
     await notePids();
-    console.log('\n── Releasing catalogdetail v2 (one more vendor) through an analysed canary ──');
-    runtime.update(demoConfig(settings, V2));
-    await new Promise((r) => setTimeout(r, 300));
-    await notePids();
-    outcome = {
-      ...outcome,
-      v2: await waitForPhase(runtime, 'catalogdetail', ['Succeeded', 'Failed'], timeout),
+    /** Deploys `release` and resolves with the phase its rollout ends in. */
+    const rollOut = async (release: CatalogRelease): Promise<string> => {
+      runtime.update(demoConfig(settings, release));
+      await new Promise((r) => setTimeout(r, 300));
+      await notePids();
+      return waitForPhase(runtime, 'catalogdetail', ['Succeeded', 'Failed'], timeout);
     };
+    console.log('\n── Releasing catalogdetail v2 (one more vendor) through an analysed canary ──');
+    outcome = { ...outcome, v2: await rollOut(V2) };
     await notePids();
     console.log(`\n── catalogdetail v2: ${outcome.v2 === 'Succeeded' ? 'promoted' : 'rolled back'} ──`);
     console.log('\n── Releasing catalogdetail v3 (10% errors, slower) ──');
-    runtime.update(demoConfig(settings, V3));
-    await new Promise((r) => setTimeout(r, 300));
-    await notePids();
-    outcome = {
-      ...outcome,
-      v3: await waitForPhase(runtime, 'catalogdetail', ['Succeeded', 'Failed'], timeout),
-    };
+    outcome = { ...outcome, v3: await rollOut(V3) };
     await notePids();
     console.log(
       `\n── catalogdetail v3: ${outcome.v3 === 'Failed' ? 'caught and rolled back' : 'promoted (unexpected)'} ──`,

@@ -12,6 +12,7 @@
  * order by the binomial the tests assume, so each block's likelihood-ratio factor has mean ≤ 1.
  */
 import { EMPTY_BUCKET_COUNTS, mergeBucketCounts, type BucketCounts } from './bucket-counts.js';
+import { addToEachVersion, type VersionPair } from './version-pair.js';
 
 /** Requests a block needs before the count tests read it. */
 export const MIN_BLOCK_REQUESTS = 40;
@@ -67,13 +68,6 @@ function addSide(side: BlockSide, increment: SideIncrement): BlockSide {
 }
 
 /** The block with one more window added. */
-export function addToBlock(
-  block: EvidenceBlock,
-  window: { readonly primary: SideIncrement; readonly canary: SideIncrement },
-): EvidenceBlock {
-  return {
-    ...block,
-    primary: addSide(block.primary, window.primary),
-    canary: addSide(block.canary, window.canary),
-  };
+export function addToBlock(block: EvidenceBlock, window: VersionPair<SideIncrement>): EvidenceBlock {
+  return addToEachVersion(block, window, addSide);
 }

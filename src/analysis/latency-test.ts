@@ -28,6 +28,7 @@ import {
 import { countTestPValue, initCountTest, updateCountTest, type CountTestState } from './count-test.js';
 import type { EvidenceBlock } from './evidence-block.js';
 import { quantileBand, type QuantileBand } from './quantile-confidence.js';
+import { addToEachVersion, type VersionPair } from './version-pair.js';
 
 /**
  * Scale of the exceedance tests' prior on δ. Latency regressions worth catching move the share
@@ -70,13 +71,9 @@ export function initLatencyTest(): LatencyTestState {
 /** Adds one window to the cumulative counts the bands are read from. */
 export function addLatencyWindow(
   state: LatencyTestState,
-  window: { readonly primary: BucketCounts; readonly canary: BucketCounts },
+  window: VersionPair<BucketCounts>,
 ): LatencyTestState {
-  return {
-    ...state,
-    primary: mergeBucketCounts(state.primary, window.primary),
-    canary: mergeBucketCounts(state.canary, window.canary),
-  };
+  return addToEachVersion(state, window, mergeBucketCounts);
 }
 
 /**

@@ -12,10 +12,9 @@ import { executeActions, syncRoutes, type ExecutorDeps, type RolloutEventRecord 
 import type { CheckRunnerDeps } from './check-runner.js';
 import { ControllerMetrics } from './controller-metrics.js';
 import type { GateType } from '../../config/app-webhook.js';
-import { gateAppId, type GateStore } from '../webhooks/gates.js';
-import { saveGates } from '../webhooks/gate-file.js';
+import type { GateStore } from '../webhooks/gates.js';
 import type { OperatorCommand } from '../step/observations.js';
-import { SETTLED_PHASES, type RolloutStatus } from '../step/rollout-status.js';
+import { SETTLED_PHASES } from '../step/rollout-status.js';
 import type { RolloutStateStore } from '../state/rollout-state-store.js';
 import { StateJournal } from '../state/state-journal.js';
 import {
@@ -34,6 +33,7 @@ import {
   type RolloutView,
 } from './app-record.js';
 import { restoreVersions, waitForRestoredVersions } from './controller-resume.js';
+import { changeGate, consumeGates, queueCommand, type GateDeps } from './operator-input.js';
 import { step, terminate } from '../step/step.js';
 import { tickObservations, type ObserveDeps } from './tick-observations.js';
 
@@ -70,6 +70,7 @@ export class RolloutController extends EventEmitter {
   private readonly identify: IdentifyVersion;
   private readonly deps: ExecutorDeps;
   private readonly observeDeps: ObserveDeps;
+  private readonly gateDeps: GateDeps;
   private readonly abort = new AbortController();
   private readonly now: () => number;
   private stopped = false;
@@ -90,6 +91,11 @@ export class RolloutController extends EventEmitter {
     this.observeDeps = {
       target: options.executor.target,
       checks: options.checks,
+      namespace: options.executor.namespace,
+    };
+    this.gateDeps = {
+      stateDir: options.stateDir,
+      gates: options.gates,
       namespace: options.executor.namespace,
     };
     this.deps = {
@@ -175,7 +181,7 @@ export class RolloutController extends EventEmitter {
       const before = record.status;
       const result = step(record.rollout, record.status, observations, now);
       record.status = result.status;
-      await this.consumeGates(spec.name, before, result.status);
+      await consumeGates(this.gateDeps, spec.name, before, result.status);
       await executeActions(
         this.deps,
         spec,
@@ -205,21 +211,6 @@ export class RolloutController extends EventEmitter {
     } finally {
       this.schedule(spec.name, nextDelay);
     }
-  }
-
-  /**
-   * One-shot gates close again once the transition they allowed has happened. Persisted at
-   * once: a restart must not find a used rollback gate open and roll back the next release.
-   */
-  private async consumeGates(
-    app: string,
-    before: RolloutStatus | undefined,
-    after: RolloutStatus,
-  ): Promise<void> {
-    if (!before || before.phase === after.phase) return;
-    const id = gateAppId(app, this.namespace);
-    if (after.phase === 'Failed' && this.options.gates.consume(id, 'rollback', 'rollout rolled back'))
-      await saveGates(this.options.stateDir, this.options.gates);
   }
 
   private recordEvent(event: RolloutEventRecord): void {
@@ -254,13 +245,7 @@ export class RolloutController extends EventEmitter {
   /** Queues an operator command; it is applied at the next tick, which starts now. */
   command(app: string, command: OperatorCommand, by: string): void {
     const record = this.recordFor(app);
-    if (record.spec.canary.suspend) {
-      throw new AviaryError(
-        'AVIARY_ROLLOUT_SUSPENDED',
-        `rollout ${app} is suspended (canary.suspend: true); commands are not applied`,
-      );
-    }
-    record.commands.push(command);
+    queueCommand(record, app, command);
     this.recordEvent(
       eventOf(record, app, this.now(), 'CommandReceived', `${command.kind} requested by ${by}`),
     );
@@ -270,12 +255,7 @@ export class RolloutController extends EventEmitter {
   /** Opens or closes a built-in manual gate and records who did it. */
   async setGate(app: string, gate: GateType, open: boolean, by: string, reason?: string): Promise<void> {
     const record = this.recordFor(app);
-    const id = gateAppId(app, this.namespace);
-    const request = { by, ...(reason !== undefined ? { reason } : {}) };
-    if (open) this.options.gates.open(id, gate, request);
-    else this.options.gates.close(id, gate, request);
-    await saveGates(this.options.stateDir, this.options.gates);
-    const message = `${gate} gate ${open ? 'opened' : 'closed'} by ${by}${reason ? `: ${reason}` : ''}`;
+    const message = await changeGate(this.gateDeps, app, gate, open, by, reason);
     this.recordEvent(eventOf(record, app, this.now(), open ? 'GateOpened' : 'GateClosed', message));
     this.schedule(app, 0);
   }

@@ -5,7 +5,6 @@
  * resumes where the last tick left off. See docs/adr/0006-controller-runtime.md.
  */
 import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
 import type { AppSpec } from '../../config/app-schema.js';
 import { AviaryError } from '../../errors.js';
 import { executeActions, syncRoutes, type ExecutorDeps, type RolloutEventRecord } from './action-executor.js';
@@ -16,15 +15,12 @@ import type { GateStore } from '../webhooks/gates.js';
 import type { OperatorCommand } from '../step/observations.js';
 import { SETTLED_PHASES } from '../step/rollout-status.js';
 import type { RolloutStateStore } from '../state/rollout-state-store.js';
-import { StateJournal } from '../state/state-journal.js';
 import {
   appendEvent,
-  EVENT_HISTORY,
   eventOf,
   eventsSince,
   newAppRecord,
   type IdentifyVersion,
-  persistedOf,
   rememberSpec,
   specFor,
   viewOf,
@@ -34,6 +30,7 @@ import {
 } from './app-record.js';
 import { restoreVersions, waitForRestoredVersions } from './controller-resume.js';
 import { changeGate, consumeGates, queueCommand, type GateDeps } from './operator-input.js';
+import { defaultStateStore, saveRecord } from './rollout-persistence.js';
 import { step, terminate } from '../step/step.js';
 import { tickObservations, type ObserveDeps } from './tick-observations.js';
 
@@ -78,14 +75,7 @@ export class RolloutController extends EventEmitter {
   constructor(private readonly options: ControllerOptions) {
     super();
     this.now = options.now ?? Date.now;
-    this.store =
-      options.store ??
-      new StateJournal(join(options.stateDir, 'rollouts'), {
-        eventLimit: EVENT_HISTORY,
-        ...(options.compactStateAtBytes !== undefined ? { compactAtBytes: options.compactStateAtBytes } : {}),
-        onCompactionError: (err) =>
-          process.emitWarning(`state journal compaction failed, retried after the next save: ${String(err)}`),
-      });
+    this.store = options.store ?? defaultStateStore(options.stateDir, options.compactStateAtBytes);
     const { target } = options.executor;
     this.identify = (spec) => target.identify(spec);
     this.observeDeps = {
@@ -198,7 +188,7 @@ export class RolloutController extends EventEmitter {
         observations.checks,
         Number(process.hrtime.bigint() - started) / 1e9,
       );
-      await this.persist(record);
+      await saveRecord(this.store, record);
       this.emit('status', this.view(spec.name));
       const untilCheck = result.status.nextCheckAt - this.now();
       // A settled rollout has no check due, whatever its old nextCheckAt says; a new
@@ -217,18 +207,6 @@ export class RolloutController extends EventEmitter {
     const record = this.records.get(event.app);
     if (record) appendEvent(record, event);
     this.emit('event', event);
-  }
-
-  /** Saves the record's state document and the events recorded since the last save. */
-  private async persist(record: AppRecord): Promise<void> {
-    const fresh = record.unsaved.splice(0);
-    try {
-      await this.store.save(record.spec.name, persistedOf(record), fresh);
-    } catch (err) {
-      // Not written: they go with the next save, before anything recorded since.
-      record.unsaved.unshift(...fresh);
-      throw err;
-    }
   }
 
   private recordFor(app: string): AppRecord {

@@ -12,6 +12,7 @@ import type { CheckRunnerDeps } from './check-runner.js';
 import { ControllerMetrics } from './controller-metrics.js';
 import type { GateType } from '../../config/app-webhook.js';
 import type { GateStore } from '../webhooks/gates.js';
+import type { StepResult } from '../step/actions.js';
 import type { OperatorCommand } from '../step/observations.js';
 import { SETTLED_PHASES } from '../step/rollout-status.js';
 import type { RolloutStateStore } from '../state/rollout-state-store.js';
@@ -172,15 +173,7 @@ export class RolloutController extends EventEmitter {
       const result = step(record.rollout, record.status, observations, now);
       record.status = result.status;
       await consumeGates(this.gateDeps, spec.name, before, result.status);
-      await executeActions(
-        this.deps,
-        spec,
-        (rev) => specFor(record, rev),
-        result.status,
-        result.actions,
-        record.routing,
-        signal,
-      );
+      await this.execute(record, spec, result, signal);
       await syncRoutes(this.deps, spec, record.routing, signal);
       this.metrics.observeTick(
         spec.name,
@@ -201,6 +194,12 @@ export class RolloutController extends EventEmitter {
     } finally {
       this.schedule(spec.name, nextDelay);
     }
+  }
+
+  /** Executes a step's actions for `record`, whose spec was `spec` when the step was taken. */
+  private execute(record: AppRecord, spec: AppSpec, result: StepResult, signal: AbortSignal): Promise<void> {
+    const specOf = (revision: string) => specFor(record, revision);
+    return executeActions(this.deps, spec, specOf, result.status, result.actions, record.routing, signal);
   }
 
   private recordEvent(event: RolloutEventRecord): void {
@@ -271,15 +270,7 @@ export class RolloutController extends EventEmitter {
     await record.running;
     if (record.status) {
       const result = terminate(record.rollout, record.status, this.now());
-      await executeActions(
-        this.deps,
-        record.spec,
-        (rev) => specFor(record, rev),
-        result.status,
-        result.actions,
-        record.routing,
-        this.abort.signal,
-      );
+      await this.execute(record, record.spec, result, this.abort.signal);
     }
     await this.options.executor.target.stop(app, 'canary');
     await this.options.executor.target.stop(app, 'primary');

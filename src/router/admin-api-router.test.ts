@@ -4,7 +4,7 @@ import { AdminServer } from '../api/admin-server.js';
 import { proxyConfigSchema } from '../config/proxy-schema.js';
 import { ProxyServer } from '../proxy/proxy-server.js';
 import { AdminApiRouter, RouterInstancesError } from './admin-api-router.js';
-import { runRouterConformance } from './conformance.js';
+import { runRouterConformance } from '../../test/conformance/router-conformance.js';
 import { RouteDivergenceError } from './route-divergence.js';
 import type { AppRouteSpec } from './traffic-router.js';
 

@@ -1,6 +1,6 @@
 import { proxyConfigSchema } from '../config/proxy-schema.js';
 import { ProxyServer } from '../proxy/proxy-server.js';
-import { runRouterConformance } from './conformance.js';
+import { runRouterConformance } from '../../test/conformance/router-conformance.js';
 import { EmbeddedRouter } from './embedded-router.js';
 
 runRouterConformance({

@@ -1,6 +1,6 @@
 /**
  * Public surface of the target family: the interface, the built-in implementations and the
- * registry. The conformance suite (`conformance.ts`) is imported directly by tests, since it
+ * registry. The conformance suite (test/conformance/target-conformance.ts) is imported directly by tests, since it
  * depends on vitest.
  */
 export type {

@@ -4,7 +4,7 @@
  * (`<app>-primary` Deployment, serving stable traffic) and a canary (the Deployment under
  * analysis). A target runs one workload kind (src/config/app-workload.ts): local processes
  * (`process/`), fixed addresses run by someone else (`endpoints/`), later Kubernetes
- * Deployments. Each passes `runTargetConformance` in `conformance.ts`; benches use an
+ * Deployments. Each passes `runTargetConformance` (test/conformance/target-conformance.ts); benches use an
  * in-memory fake kept under test/fakes.
  */
 import type { ProcessSpec } from '../config/app-process.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAviaryConfig } from '../../src/config/app-schema.js';
 import { startRuntime, type Runtime } from '../../src/runtime.js';
-import { pollUntil } from '../../src/target/conformance.js';
+import { pollUntil } from '../support/poll.js';
 import { HTTP_APP } from '../fixtures/apps/http-app-spec.js';
 import { ensureBuilt, hasAnsi, runCli, spawnCli } from './cli-support.js';
 

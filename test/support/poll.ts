@@ -2,10 +2,33 @@
  * Waiting on a condition in integration tests: conditions are awaited, never timed; the
  * deadline only bounds a test that would otherwise hang, and its error says what it waited for.
  */
-import { pollUntil } from '../../src/target/conformance.js';
+/**
+ * Polls `probe` until it returns a value other than undefined (or stops throwing), with a
+ * generous deadline: conditions are awaited, never timed. Default deadline 15 s.
+ */
+export async function pollUntil<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      if (lastError instanceof Error) throw lastError;
+      throw new Error(`condition not met within ${timeoutMs} ms`, { cause: lastError });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
 
 /**
- * Polls `probe` (the conformance suites' {@link pollUntil}) until it returns a value; throws
+ * Polls `probe` ({@link pollUntil}) until it returns a value; throws
  * after `timeoutMs` naming `what` and the state `describe` reports, or else the last error.
  */
 export async function pollFor<T>(

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EndpointsSpec } from '../../config/app-endpoints.js';
-import { runTargetConformance } from '../conformance.js';
+import { runTargetConformance } from '../../../test/conformance/target-conformance.js';
 import { findFreePort } from '../process/free-port.js';
 import { EndpointsTarget } from './endpoints-target.js';
 

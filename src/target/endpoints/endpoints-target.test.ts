@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EndpointsSpec } from '../../config/app-endpoints.js';
-import { pollUntil } from '../conformance.js';
+import { pollUntil } from '../../../test/support/poll.js';
 import { EndpointsTarget } from './endpoints-target.js';
 
 const PROBE = {

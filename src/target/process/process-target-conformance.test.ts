@@ -6,7 +6,7 @@ import {
   ProcessLeakCheck,
   removeStateDir,
 } from '../../../test/fixtures/apps/http-app-spec.js';
-import { runTargetConformance } from '../conformance.js';
+import { runTargetConformance } from '../../../test/conformance/target-conformance.js';
 import { ProcessTarget } from './process-target.js';
 
 const leaks = new ProcessLeakCheck();

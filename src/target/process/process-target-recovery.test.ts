@@ -10,7 +10,7 @@ import {
   removeStateDir,
 } from '../../../test/fixtures/apps/http-app-spec.js';
 import { readRegistry, writeRegistry } from './child-registry.js';
-import { pollUntil } from '../conformance.js';
+import { pollUntil } from '../../../test/support/poll.js';
 import { isPidAlive } from './process-group.js';
 import { ProcessTarget } from './process-target.js';
 import type { VersionStatus } from '../target.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { httpGet } from '../../../test/fixtures/apps/http-app-spec.js';
 import { readRegistry } from './child-registry.js';
-import { pollUntil } from '../conformance.js';
+import { pollUntil } from '../../../test/support/poll.js';
 import { isPidAlive } from './process-group.js';
 import { useProcessTarget } from './process-target-test-support.js';
 import { revisionOf } from './version-spec.js';

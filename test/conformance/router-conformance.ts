@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AppRouteSpec, TrafficRouter } from './traffic-router.js';
+import type { AppRouteSpec, TrafficRouter } from '../../src/router/traffic-router.js';
 
 /** A router under test and the URL where its data plane answers. */
 export interface RouterFixture {

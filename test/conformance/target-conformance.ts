@@ -5,7 +5,8 @@
  * may skip a case only with a written reason.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Target, VersionSpec, VersionStatus } from './target.js';
+import { pollUntil } from '../support/poll.js';
+import type { Target, VersionSpec, VersionStatus } from '../../src/target/target.js';
 
 /** A target plus the specs the suite needs, built fresh for every case. */
 export interface TargetUnderTest<Spec extends VersionSpec = VersionSpec> {
@@ -51,31 +52,6 @@ export interface TargetConformanceOptions<Spec extends VersionSpec = VersionSpec
   readonly create: () => Promise<TargetUnderTest<Spec>>;
   /** Cases not run, each group with the reason (required, non-empty). */
   readonly skip?: readonly { readonly reason: string; readonly tests: readonly TargetConformanceTest[] }[];
-}
-
-/**
- * Polls `probe` until it returns a value other than undefined (or stops throwing), with a
- * generous deadline: conditions are awaited, never timed. Default deadline 15 s.
- */
-export async function pollUntil<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      if (lastError instanceof Error) throw lastError;
-      throw new Error(`condition not met within ${timeoutMs} ms`, { cause: lastError });
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 /** Registers the suite with vitest. */

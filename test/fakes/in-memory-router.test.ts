@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proxyConfigSchema } from '../../src/config/proxy-schema.js';
 import { ProxyServer } from '../../src/proxy/proxy-server.js';
 import { EmbeddedRouter } from '../../src/router/embedded-router.js';
-import { runRouterConformance } from '../../src/router/conformance.js';
+import { runRouterConformance } from '../conformance/router-conformance.js';
 import { InMemoryRouter } from './in-memory-router.js';
 import type { AppRouteSpec, RouteState, TrafficRouter } from '../../src/router/traffic-router.js';
 

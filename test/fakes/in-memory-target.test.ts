@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runTargetConformance } from '../../src/target/conformance.js';
+import { runTargetConformance } from '../conformance/target-conformance.js';
 import { InMemoryTarget } from './in-memory-target.js';
 import type { ProcessSpec } from '../../src/target/process/version-spec.js';
 

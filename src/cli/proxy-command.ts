@@ -42,24 +42,24 @@ export async function runProxy(options: ProxyOptions): Promise<void> {
   const adminAddress = await admin.start();
   for (const listener of config.listeners) {
     const { host, port } = proxy.address(listener.name);
-    console.log(`aviary router: listener ${listener.name} on http://${host}:${port}`);
+    console.log(`aviary proxy: listener ${listener.name} on http://${host}:${port}`);
   }
   console.log(
-    `aviary router: admin API on http://${adminAddress.host}:${adminAddress.port} (token from ${source})`,
+    `aviary proxy: admin API on http://${adminAddress.host}:${adminAddress.port} (token from ${source})`,
   );
 
   const reload = async (): Promise<void> => {
     try {
       const result = await proxy.applyConfig(await readDocumentFile(options.config));
       if (result.ok)
-        console.log(`aviary router: reloaded ${options.config}, generation ${result.generation}`);
+        console.log(`aviary proxy: reloaded ${options.config}, generation ${result.generation}`);
       else
         console.error(
-          `aviary router: ${options.config} rejected; still serving generation ${proxy.generation}:\n${formatIssues(result.issues)}`,
+          `aviary proxy: ${options.config} rejected; still serving generation ${proxy.generation}:\n${formatIssues(result.issues)}`,
         );
     } catch (err) {
       console.error(
-        `aviary router: reload failed; still serving generation ${proxy.generation}: ${(err as Error).message}`,
+        `aviary proxy: reload failed; still serving generation ${proxy.generation}: ${(err as Error).message}`,
       );
     }
   };
@@ -73,7 +73,7 @@ export async function runProxy(options: ProxyOptions): Promise<void> {
   }
   await new Promise<void>((resolve) => {
     const stop = (): void => {
-      console.log('aviary router: draining requests in flight');
+      console.log('aviary proxy: draining requests in flight');
       void Promise.all([proxy.close(), admin.close()]).then(() => resolve());
     };
     process.once('SIGINT', stop);

@@ -15,7 +15,9 @@ import { isPidAlive } from './process-group.js';
 import { ProcessTarget } from './process-target.js';
 import type { VersionStatus } from '../target.js';
 
-const CONTROLLER = fileURLToPath(new URL('../../../test/fixtures/apps/target-controller.ts', import.meta.url));
+const CONTROLLER = fileURLToPath(
+  new URL('../../../test/fixtures/apps/target-controller.ts', import.meta.url),
+);
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const leaks = new ProcessLeakCheck();

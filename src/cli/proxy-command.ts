@@ -51,8 +51,7 @@ export async function runProxy(options: ProxyOptions): Promise<void> {
   const reload = async (): Promise<void> => {
     try {
       const result = await proxy.applyConfig(await readDocumentFile(options.config));
-      if (result.ok)
-        console.log(`aviary proxy: reloaded ${options.config}, generation ${result.generation}`);
+      if (result.ok) console.log(`aviary proxy: reloaded ${options.config}, generation ${result.generation}`);
       else
         console.error(
           `aviary proxy: ${options.config} rejected; still serving generation ${proxy.generation}:\n${formatIssues(result.issues)}`,

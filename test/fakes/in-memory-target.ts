@@ -17,7 +17,12 @@ import {
   type VersionRole,
   type VersionStatus,
 } from '../../src/target/target.js';
-import { revisionOf, type ProcessSpec } from '../../src/target/process/version-spec.js';
+import {
+  identifyProcess,
+  processWithReplicas,
+  revisionOf,
+  type ProcessSpec,
+} from '../../src/target/process/version-spec.js';
 
 /** How a newly applied revision behaves: all replicas ready at once, none ready, or failing to start. */
 export type SimulatedReadiness = 'ready' | 'unready' | 'failing';
@@ -64,12 +69,12 @@ export class InMemoryTarget implements Target<ProcessSpec> {
 
   /** As the process target: the revision hashes the command line, replicas are the spec's. */
   identify(spec: ProcessSpec): DesiredVersion {
-    return { revision: revisionOf(spec), replicas: spec.replicas };
+    return identifyProcess(spec);
   }
 
   /** The same command line with `replicas` processes. */
   withReplicas(spec: ProcessSpec, replicas: number): ProcessSpec {
-    return spec.replicas === replicas ? spec : { ...spec, replicas };
+    return processWithReplicas(spec, replicas);
   }
   readonly #versions = new Map<string, MemoryVersion>();
   readonly #ports = new Map<string, number>();

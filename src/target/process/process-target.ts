@@ -30,7 +30,7 @@ import {
 } from '../target.js';
 import { KeyedQueue } from '../../keyed-queue.js';
 import { VersionLog } from './version-log.js';
-import { revisionOf, type ProcessSpec } from './version-spec.js';
+import { identifyProcess, processWithReplicas, type ProcessSpec } from './version-spec.js';
 
 export type { ProcessTargetOptions } from './process-target-options.js';
 
@@ -38,14 +38,14 @@ export type { ProcessTargetOptions } from './process-target-options.js';
 export class ProcessTarget implements Target<ProcessSpec> {
   readonly kind = 'process';
 
-  /** The revision hashes what runs (see {@link revisionOf}); the replica count is the spec's. */
+  /** The revision hashes what runs (version-spec.ts `revisionOf`); the replica count is the spec's. */
   identify(spec: ProcessSpec): DesiredVersion {
-    return { revision: revisionOf(spec), replicas: spec.replicas };
+    return identifyProcess(spec);
   }
 
   /** The same command line with `replicas` processes. */
   withReplicas(spec: ProcessSpec, replicas: number): ProcessSpec {
-    return spec.replicas === replicas ? spec : { ...spec, replicas };
+    return processWithReplicas(spec, replicas);
   }
   readonly #stateDir: string;
   readonly #options: ProcessTargetOptions;

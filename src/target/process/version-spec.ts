@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ProcessSpec } from '../../config/app-process.js';
+import type { DesiredVersion } from '../target.js';
 
 export type { ProbeSpec, ProcessSpec } from '../../config/app-process.js';
 
@@ -50,4 +51,14 @@ export function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
+}
+
+/** What the state machine knows of a process version: its revision and replica count. */
+export function identifyProcess(spec: ProcessSpec): DesiredVersion {
+  return { revision: revisionOf(spec), replicas: spec.replicas };
+}
+
+/** The same command line with `replicas` processes (the spec itself when unchanged). */
+export function processWithReplicas(spec: ProcessSpec, replicas: number): ProcessSpec {
+  return spec.replicas === replicas ? spec : { ...spec, replicas };
 }

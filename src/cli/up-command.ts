@@ -4,23 +4,33 @@
  * workload is a new revision and starts a rollout; an invalid edit, or one that moves the
  * router, the API or the state directory, is reported and the running configuration stays.
  */
-import { watch } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, formatIssues } from '../config/config-error.js';
 import { aviaryConfigSchema, type AviaryConfig } from '../config/app-schema.js';
-import { readDocumentFile } from '../config/document.js';
+import { readDocumentFile, readDocumentsFile } from '../config/document.js';
+import { flaggerCanaryPlacement, isFlaggerCanaryDocument } from '../config/flagger-canary.js';
+import { AviaryError } from '../errors.js';
 import { parseOrThrow } from '../config/schema-issues.js';
 import type { Runtime } from '../runtime.js';
 import { resolveToken } from './admin-token.js';
+import { watchFile } from './file-watch.js';
 
 interface UpOptions {
   file: string;
 }
 
-/** Reads and validates an `aviary.yaml`. */
+/**
+ * Reads and validates an `aviary.yaml`. A Flagger Canary in the file, alone or beside the
+ * Aviary document, is refused with one line saying where its settings go.
+ */
 export async function readAviaryConfig(file: string): Promise<AviaryConfig> {
-  return parseOrThrow(aviaryConfigSchema, await readDocumentFile(file), file);
+  const documents = await readDocumentsFile(file);
+  const canary = documents.find(isFlaggerCanaryDocument);
+  if (canary !== undefined)
+    throw new AviaryError('AVIARY_CONFIG_INVALID', flaggerCanaryPlacement(file, canary));
+  if (documents.length > 1) return parseOrThrow(aviaryConfigSchema, await readDocumentFile(file), file);
+  return parseOrThrow(aviaryConfigSchema, documents[0] ?? null, file);
 }
 
 /** Waits for SIGINT/SIGTERM, then closes the runtime. */
@@ -45,24 +55,26 @@ export async function runUp(options: UpOptions): Promise<void> {
   const runtime = await startRuntime(config, { token, routerContext: { baseDir: dirname(options.file) } });
   console.log(`aviary: router on ${runtime.routerUrl}`);
   console.log(`aviary: control API and dashboard on ${runtime.controlUrl} (token from ${source})`);
-  let timer: NodeJS.Timeout | undefined;
-  const watcher = watch(options.file, () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      readAviaryConfig(options.file)
-        .then((next) => {
-          runtime.update(next);
-          console.log(`aviary: applied ${options.file}`);
-        })
-        .catch((err: unknown) =>
-          console.error(
-            `aviary: ${options.file} rejected; the running configuration stays:\n${err instanceof ConfigError ? formatIssues(err.issues) : (err as Error).message}`,
-          ),
+  // Every save is applied, however the editor saves (src/cli/file-watch.ts).
+  const stopWatching = new AbortController();
+  const watching = watchFile(
+    options.file,
+    async () => {
+      try {
+        runtime.update(await readAviaryConfig(options.file));
+        console.log(`aviary: applied ${options.file}`);
+      } catch (err) {
+        console.error(
+          `aviary: ${options.file} rejected; the running configuration stays:\n${err instanceof ConfigError ? formatIssues(err.issues) : (err as Error).message}`,
         );
-    }, 150);
-  });
+      }
+    },
+    stopWatching.signal,
+    { callAtStart: false },
+  );
   await untilSignal(runtime);
-  watcher.close();
+  stopWatching.abort();
+  await watching;
 }
 
 /** Registers `aviary up`. */

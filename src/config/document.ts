@@ -36,13 +36,20 @@ export function parseDocumentsText(text: string, source: string): unknown[] {
   return values;
 }
 
-/** Reads and parses a YAML or JSON file. */
-export async function readDocumentFile(path: string): Promise<unknown> {
-  let text: string;
+async function readText(path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (err) {
     throw new ConfigError(path, [{ path: '', message: `cannot read file: ${(err as Error).message}` }]);
   }
-  return parseDocumentText(text, path);
+}
+
+/** Reads and parses a YAML or JSON file. */
+export async function readDocumentFile(path: string): Promise<unknown> {
+  return parseDocumentText(await readText(path), path);
+}
+
+/** Reads and parses every document of a YAML file (`---` separated). */
+export async function readDocumentsFile(path: string): Promise<unknown[]> {
+  return parseDocumentsText(await readText(path), path);
 }

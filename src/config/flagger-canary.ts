@@ -14,6 +14,23 @@ import { describeValue, toConfigIssues } from './schema-issues.js';
 /** The only Canary API version accepted. */
 export const FLAGGER_API_VERSION = 'flagger.app/v1beta1';
 
+/** True when `document` is a Flagger `Canary` (its `apiVersion` is in the `flagger.app` group). */
+export function isFlaggerCanaryDocument(document: unknown): boolean {
+  if (typeof document !== 'object' || document === null) return false;
+  const { apiVersion, kind } = document as { apiVersion?: unknown; kind?: unknown };
+  return kind === 'Canary' && typeof apiVersion === 'string' && apiVersion.startsWith('flagger.app/');
+}
+
+/**
+ * Where the settings of a Flagger Canary found in `file` go in an `aviary.yaml`, in one line:
+ * `aviary up` runs apps, and a Canary only carries one app's canary block.
+ */
+export function flaggerCanaryPlacement(file: string, document: unknown): string {
+  const spec = (document as { spec?: { targetRef?: { name?: unknown } } }).spec;
+  const name = typeof spec?.targetRef?.name === 'string' ? spec.targetRef.name : 'spec.targetRef.name';
+  return `${file}: a Flagger Canary is not an aviary.yaml; move its spec.service and spec.analysis under apps[].canary of the app named "${name}" (check the Canary alone with: aviary validate ${file})`;
+}
+
 /** A field of the Flagger document that has no meaning in Aviary and was left out. */
 export interface IgnoredField {
   /** Path in the document, e.g. `spec.service.gateways`. */

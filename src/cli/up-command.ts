@@ -4,6 +4,7 @@
  * workload is a new revision and starts a rollout; an invalid edit, or one that moves the
  * router, the API or the state directory, is reported and the running configuration stays.
  */
+import { watch } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, formatIssues } from '../config/config-error.js';
@@ -14,7 +15,6 @@ import { AviaryError } from '../errors.js';
 import { parseOrThrow } from '../config/schema-issues.js';
 import type { Runtime } from '../runtime.js';
 import { resolveToken } from './admin-token.js';
-import { watchFile } from './file-watch.js';
 
 interface UpOptions {
   file: string;
@@ -55,26 +55,24 @@ export async function runUp(options: UpOptions): Promise<void> {
   const runtime = await startRuntime(config, { token, routerContext: { baseDir: dirname(options.file) } });
   console.log(`aviary: router on ${runtime.routerUrl}`);
   console.log(`aviary: control API and dashboard on ${runtime.controlUrl} (token from ${source})`);
-  // Every save is applied, however the editor saves (src/cli/file-watch.ts).
-  const stopWatching = new AbortController();
-  const watching = watchFile(
-    options.file,
-    async () => {
-      try {
-        runtime.update(await readAviaryConfig(options.file));
-        console.log(`aviary: applied ${options.file}`);
-      } catch (err) {
-        console.error(
-          `aviary: ${options.file} rejected; the running configuration stays:\n${err instanceof ConfigError ? formatIssues(err.issues) : (err as Error).message}`,
+  let timer: NodeJS.Timeout | undefined;
+  const watcher = watch(options.file, () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      readAviaryConfig(options.file)
+        .then((next) => {
+          runtime.update(next);
+          console.log(`aviary: applied ${options.file}`);
+        })
+        .catch((err: unknown) =>
+          console.error(
+            `aviary: ${options.file} rejected; the running configuration stays:\n${err instanceof ConfigError ? formatIssues(err.issues) : (err as Error).message}`,
+          ),
         );
-      }
-    },
-    stopWatching.signal,
-    { callAtStart: false },
-  );
+    }, 150);
+  });
   await untilSignal(runtime);
-  stopWatching.abort();
-  await watching;
+  watcher.close();
 }
 
 /** Registers `aviary up`. */

@@ -5,15 +5,14 @@
  * second; an invalid edit is reported and the running split stays. Needs the control API's
  * token.
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ConfigError } from '../config/config-error.js';
 import { readReleaseText } from '../config/release-schema.js';
 import { AviaryError } from '../errors.js';
 import type { ReleaseResult } from '../rollout/releases/release-manager.js';
 import { addTokenOptions, ControlClient, type TokenOptions } from './control-client.js';
+import { watchFile } from './file-watch.js';
 
 /** Options of `aviary apply`. */
 export interface ApplyOptions extends TokenOptions {
@@ -92,54 +91,6 @@ export async function applyReleaseFile(
   const result = (await client.post(path, document as object, signal)) as ReleaseResult;
   output.out(options.json ? JSON.stringify(result, null, 2) : renderReleaseResult(result, options.file));
   return result;
-}
-
-/**
- * Calls `onSave` once now and after every save of `file` until `signal` aborts. Editors
- * often write a new file and rename it over the old one, which ends a watch on the file
- * itself, so the directory is watched and, as a fallback, the file's mtime is polled.
- * Events within `debounceMs` count as one save; calls never overlap.
- */
-export async function watchFile(
-  file: string,
-  onSave: () => Promise<void>,
-  signal: AbortSignal,
-  { pollMs = 500, debounceMs = 100 }: { pollMs?: number; debounceMs?: number } = {},
-): Promise<void> {
-  let lastKey: string | undefined;
-  let queue = Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
-  const check = (): void => {
-    queue = queue.then(async () => {
-      const info = await stat(file).catch(() => undefined);
-      const key = info === undefined ? 'missing' : `${info.mtimeMs}:${info.size}:${info.ino}`;
-      if (key === lastKey || info === undefined || signal.aborted) return;
-      lastKey = key;
-      await onSave();
-    });
-  };
-  const soon = (): void => {
-    clearTimeout(timer);
-    timer = setTimeout(check, debounceMs);
-  };
-  let watcher: FSWatcher | undefined;
-  try {
-    watcher = watch(dirname(resolve(file)), (_event, name) => {
-      if (name === null || name === basename(file)) soon();
-    });
-  } catch {
-    // No directory events here (some network file systems): the poll below still sees saves.
-  }
-  const poll = setInterval(check, pollMs);
-  check();
-  await new Promise<void>((done) => {
-    if (signal.aborted) done();
-    else signal.addEventListener('abort', () => done(), { once: true });
-  });
-  clearInterval(poll);
-  clearTimeout(timer);
-  watcher?.close();
-  await queue;
 }
 
 /** Runs `aviary apply`; in watch mode until `signal` aborts, reporting failed edits instead of throwing. */

@@ -3,13 +3,13 @@
  * admin API. SIGHUP (or an edit of the file with --watch) reloads the file; a rejected reload
  * keeps the running configuration. SIGINT/SIGTERM drain requests in flight, then exit.
  */
-import { watch } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError, formatIssues } from '../config/config-error.js';
 import { readDocumentFile } from '../config/document.js';
 import { proxyConfigSchema } from '../config/proxy-schema.js';
 import { parseOrThrow } from '../config/schema-issues.js';
 import { resolveToken } from './admin-token.js';
+import { watchFile } from './file-watch.js';
 
 interface ProxyOptions {
   config: string;
@@ -63,17 +63,15 @@ export async function runProxy(options: ProxyOptions): Promise<void> {
     }
   };
   process.on('SIGHUP', () => void reload());
-  if (options.watch) {
-    let timer: NodeJS.Timeout | undefined;
-    watch(options.config, () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => void reload(), 100);
-    });
-  }
+  const stopWatching = new AbortController();
+  const watching = options.watch
+    ? watchFile(options.config, reload, stopWatching.signal, { callAtStart: false })
+    : Promise.resolve();
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       console.log('aviary proxy: draining requests in flight');
-      void Promise.all([proxy.close(), admin.close()]).then(() => resolve());
+      stopWatching.abort();
+      void Promise.all([proxy.close(), admin.close(), watching]).then(() => resolve());
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

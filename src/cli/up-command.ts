@@ -4,7 +4,6 @@
  * workload is a new revision and starts a rollout; an invalid edit, or one that moves the
  * router, the API or the state directory, is reported and the running configuration stays.
  */
-import { watch } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, formatIssues } from '../config/config-error.js';
@@ -13,8 +12,9 @@ import { readDocumentFile, readDocumentsFile } from '../config/document.js';
 import { flaggerCanaryPlacement, isFlaggerCanaryDocument } from '../config/flagger-canary.js';
 import { AviaryError } from '../errors.js';
 import { parseOrThrow } from '../config/schema-issues.js';
-import type { Runtime } from '../runtime.js';
 import { resolveToken } from './admin-token.js';
+import { listenForStop, untilStopped } from './stop-signals.js';
+import { watchFile } from './file-watch.js';
 
 interface UpOptions {
   file: string;
@@ -33,20 +33,10 @@ export async function readAviaryConfig(file: string): Promise<AviaryConfig> {
   return parseOrThrow(aviaryConfigSchema, documents[0] ?? null, file);
 }
 
-/** Waits for SIGINT/SIGTERM, then closes the runtime. */
-export function untilSignal(runtime: Runtime): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      console.log('aviary: stopping (processes, router, API)');
-      void runtime.close().then(resolve);
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-}
-
 /** Runs `aviary up`. */
 export async function runUp(options: UpOptions): Promise<void> {
+  // Heard from the start: a signal while the runtime starts closes it as soon as it is up.
+  const stop = listenForStop();
   const config = await readAviaryConfig(options.file);
   const { token, source } = await resolveToken(join(config.stateDir, 'token'));
   // Loaded on use: the runtime pulls in every part of Aviary, which other commands do not need.
@@ -55,24 +45,26 @@ export async function runUp(options: UpOptions): Promise<void> {
   const runtime = await startRuntime(config, { token, routerContext: { baseDir: dirname(options.file) } });
   console.log(`aviary: router on ${runtime.routerUrl}`);
   console.log(`aviary: control API and dashboard on ${runtime.controlUrl} (token from ${source})`);
-  let timer: NodeJS.Timeout | undefined;
-  const watcher = watch(options.file, () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      readAviaryConfig(options.file)
-        .then((next) => {
-          runtime.update(next);
-          console.log(`aviary: applied ${options.file}`);
-        })
-        .catch((err: unknown) =>
-          console.error(
-            `aviary: ${options.file} rejected; the running configuration stays:\n${err instanceof ConfigError ? formatIssues(err.issues) : (err as Error).message}`,
-          ),
+  // Every save is applied, however the editor saves (src/cli/file-watch.ts).
+  const stopWatching = new AbortController();
+  const watching = watchFile(
+    options.file,
+    async () => {
+      try {
+        runtime.update(await readAviaryConfig(options.file));
+        console.log(`aviary: applied ${options.file}`);
+      } catch (err) {
+        console.error(
+          `aviary: ${options.file} rejected; the running configuration stays:\n${err instanceof ConfigError ? formatIssues(err.issues) : (err as Error).message}`,
         );
-    }, 150);
-  });
-  await untilSignal(runtime);
-  watcher.close();
+      }
+    },
+    stopWatching.signal,
+    { callAtStart: false },
+  );
+  await untilStopped(runtime, stop);
+  stopWatching.abort();
+  await watching;
 }
 
 /** Registers `aviary up`. */

@@ -226,6 +226,7 @@ export async function startRuntime(config: AviaryConfig, options: RuntimeOptions
     port: config.api.port,
     token: options.token,
     extraMetrics: () => engine.metricsText(),
+    releases,
     describe: async (app) => ({
       processes: {
         primary: (await target.status(app, 'primary')) ?? null,

@@ -3,8 +3,10 @@
  * mutation needs the bearer token and becomes an event with a time and a reason.
  *
  *   GET  /healthz, /metrics (controller and router metrics)
- *   GET  /api/v1/rollouts                       every rollout with its status
- *   GET  /api/v1/rollouts/{app}                 one rollout: status, checks, processes, routes
+ *   GET  /api/v1/rollouts                       every app with its status: the controller's
+ *                                               rollouts, and apps run from release files
+ *                                               (`kind: "release"`, their versions and weights)
+ *   GET  /api/v1/rollouts/{app}                 one app: status, checks, processes, routes
  *   GET  /api/v1/rollouts/{app}/events?since=   its event history
  *   GET  /api/v1/events?since=                  every app's events
  *   GET  /api/v1/events/stream                  Server-Sent Events: `event` and `status`
@@ -30,6 +32,22 @@ import {
 /** Extra read-only routes mounted by the embedding command (dashboard, traffic series). */
 export type ExtraRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean;
 
+/**
+ * Apps run from release files (the release manager), shown beside the controller's rollouts
+ * in the rollout list, the event history and the event stream, so every app is visible
+ * whoever runs it.
+ */
+export interface ReleaseAppsPort {
+  /** Apps running from a release file now. */
+  apps(): string[];
+  /** Their view in the rollout list (`kind: 'release'`). */
+  rolloutView(app: string): Promise<{ readonly app: string }>;
+  /** Events of every app (or of `app`) after `since` (ms), oldest first. */
+  eventsSince(since: number, app?: string): readonly { readonly at: number; readonly app: string }[];
+  /** `event` and `status` messages, forwarded to the event stream. */
+  on(name: 'event' | 'status', listener: (payload: unknown) => void): unknown;
+}
+
 /** Options of the control API. */
 export interface ControlServerOptions {
   readonly host?: string;
@@ -40,6 +58,8 @@ export interface ControlServerOptions {
   /** Describes one app beyond the controller's view (processes, routes). */
   readonly describe?: (app: string) => Promise<Record<string, unknown>>;
   readonly extraRoutes?: readonly ExtraRoute[];
+  /** Apps run from release files; without it only the controller's rollouts are listed. */
+  readonly releases?: ReleaseAppsPort;
 }
 
 /** Control API bound to a {@link RolloutController}. */
@@ -59,6 +79,8 @@ export class ControlServer {
     };
     this.controller.on('event', forward('event'));
     this.controller.on('status', forward('status'));
+    this.options.releases?.on('event', forward('event'));
+    this.options.releases?.on('status', forward('status'));
     const { server, host, port } = await listenJson(
       (req, res) => this.handle(req, res),
       this.options.port,
@@ -96,23 +118,28 @@ export class ControlServer {
     const since = Number(url.searchParams.get('since') ?? '0') || 0;
     if (method === 'GET' && parts[2] === 'events' && parts[3] === 'stream') return this.stream(req, res);
     if (method === 'GET' && parts[2] === 'events' && parts.length === 3)
-      return sendJson(res, 200, this.controller.events(undefined, since));
+      return sendJson(res, 200, this.allEvents(since));
     if (parts[2] !== 'rollouts')
       return sendError(res, 'AVIARY_NOT_FOUND', `no endpoint ${method} ${url.pathname}`);
-    if (method === 'GET' && parts.length === 3) {
-      return sendJson(
-        res,
-        200,
-        this.controller.apps().map((app) => this.controller.view(app)),
-      );
-    }
+    if (method === 'GET' && parts.length === 3) return sendJson(res, 200, await this.views());
     const app = parts[3] ?? '';
+    const released = this.releasedApps().includes(app);
     if (method === 'GET' && parts.length === 4) {
-      const view = this.controller.view(app);
+      const view = released ? await this.options.releases!.rolloutView(app) : this.controller.view(app);
       return sendJson(res, 200, { ...view, ...((await this.options.describe?.(app)) ?? {}) });
     }
-    if (method === 'GET' && parts[4] === 'events')
-      return sendJson(res, 200, this.controller.events(app, since));
+    if (method === 'GET' && parts[4] === 'events') {
+      const events = released
+        ? this.options.releases!.eventsSince(since, app)
+        : this.controller.events(app, since);
+      return sendJson(res, 200, events);
+    }
+    if (released && method === 'POST') {
+      throw new AviaryError(
+        'AVIARY_NOT_FOUND',
+        `app ${app} runs from a release file, not a rollout; change its versions and weights with aviary apply -f release.yaml`,
+      );
+    }
     if (method !== 'POST') return sendError(res, 'AVIARY_METHOD', `use POST for ${url.pathname}`);
     if (!requireToken(req, res, this.options.token)) return;
     const body = await this.body(req);
@@ -158,15 +185,35 @@ export class ControlServer {
     sendError(res, 'AVIARY_NOT_FOUND', `no endpoint ${method} ${url.pathname}`);
   }
 
-  private stream(req: IncomingMessage, res: ServerResponse): void {
+  private releasedApps(): string[] {
+    return this.options.releases?.apps() ?? [];
+  }
+
+  /** The controller's rollouts, then the apps run from release files (an app handed over is listed once). */
+  private async views(): Promise<unknown[]> {
+    const released = this.releasedApps();
+    const rollouts = this.controller
+      .apps()
+      .filter((app) => !released.includes(app))
+      .map((app) => this.controller.view(app));
+    const releases = await Promise.allSettled(released.map((app) => this.options.releases!.rolloutView(app)));
+    return [...rollouts, ...releases.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))];
+  }
+
+  /** Every app's events after `since`, the controller's and the release manager's, oldest first. */
+  private allEvents(since: number): { readonly at: number }[] {
+    const releases = this.options.releases?.eventsSince(since) ?? [];
+    return [...this.controller.events(undefined, since), ...releases].sort((a, b) => a.at - b.at);
+  }
+
+  private async stream(req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache',
       connection: 'keep-alive',
     });
     res.write(`retry: 2000\n\n`);
-    for (const app of this.controller.apps())
-      res.write(`event: status\ndata: ${JSON.stringify(this.controller.view(app))}\n\n`);
+    for (const view of await this.views()) res.write(`event: status\ndata: ${JSON.stringify(view)}\n\n`);
     this.streams.add(res);
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     req.on('close', () => {

@@ -6,16 +6,27 @@
  */
 import type { RolloutEventRecord } from '../rollout/controller/action-executor.js';
 import type { RolloutView } from '../rollout/controller/controller.js';
+import type { ReleaseRolloutView } from '../rollout/releases/release-view.js';
 import type { Cell } from './render-table.js';
 import { renderLine, type Paint, type Segment, type TerminalStyle } from './render-terminal.js';
 import { formatAge, formatClock, formatTimestamp } from './render-time.js';
 import { weightBarSegments } from './render-weight-bar.js';
 
 /**
- * A rollout as the control API returns it, with `threshold` (failed checks before a
- * rollback) from the app's analysis summary when the server has one.
+ * An app as the control API lists it: a rollout of the controller, or an app run from a
+ * release file (`kind: 'release'`); with `threshold` (failed checks before a rollback) from
+ * the app's analysis summary when the server has one.
  */
-export type RolloutSummary = RolloutView & { readonly threshold?: number };
+export type RolloutSummary = (RolloutView | ReleaseRolloutView) & { readonly threshold?: number };
+
+function releaseOf(view: RolloutSummary): ReleaseRolloutView | undefined {
+  return 'kind' in view && view.kind === 'release' ? view : undefined;
+}
+
+/** `backend-v1 50% · backend-v2 50%`: a release's versions and their weights. */
+export function releaseSplit(view: ReleaseRolloutView): string {
+  return view.release.versions.map((v) => `${v.name} ${v.weight}%`).join(' · ');
+}
 
 const PHASE_COLOURS: Readonly<Record<string, Paint>> = {
   Initialized: 'green',
@@ -28,6 +39,13 @@ const PHASE_COLOURS: Readonly<Record<string, Paint>> = {
 
 /** Phase text with `(paused)` when an operator holds the rollout. */
 export function phaseCell(view: RolloutSummary): { text: string; colour: Paint } {
+  const release = releaseOf(view);
+  if (release) {
+    const draining = release.release.draining;
+    return release.phase === 'Draining'
+      ? { text: `Draining ${draining.join(', ')}`, colour: 'yellow' }
+      : { text: 'Released', colour: 'green' };
+  }
   const phase = view.status?.phase ?? 'Pending';
   const paused = view.status?.paused === true;
   return {
@@ -38,6 +56,8 @@ export function phaseCell(view: RolloutSummary): { text: string; colour: Paint }
 
 /** `20%`, with ` A/B` or ` +mirror` when the split is not a plain weighted one. */
 export function canaryCell(view: RolloutSummary): string {
+  const release = releaseOf(view);
+  if (release) return releaseSplit(release);
   const status = view.status;
   if (!status) return '-';
   return `${status.canaryWeight}%${status.abTesting ? ' A/B' : ''}${status.mirror ? ' +mirror' : ''}`;
@@ -45,6 +65,7 @@ export function canaryCell(view: RolloutSummary): string {
 
 /** `1/5` (failed checks / threshold), or `1` when the threshold is not known. */
 export function failedCell(view: RolloutSummary): Cell {
+  if (releaseOf(view)) return '-';
   const failed = view.status?.failedChecks ?? 0;
   const text = typeof view.threshold === 'number' ? `${failed}/${view.threshold}` : String(failed);
   return { text, colour: failed > 0 ? 'red' : undefined };
@@ -132,7 +153,7 @@ export function watchBlock(
       typeof failed === 'string' ? [failed] : [failed.text, failed.colour],
       [iterations],
     ]),
-    renderLine(style, [['  '], ...weightBarSegments(view.status?.canaryWeight ?? 0)]),
+    renderLine(style, [['  '], ...weightSegments(view)]),
   ];
   const checks = checkLines(view);
   const nameWidth = Math.max(0, ...checks.map((c) => c.name.length));
@@ -157,11 +178,17 @@ export function watchBlock(
   return lines;
 }
 
+/** The weight bar of a rollout, or the split of a release. */
+function weightSegments(view: RolloutSummary): Segment[] {
+  const release = releaseOf(view);
+  return release ? [[releaseSplit(release)]] : weightBarSegments(view.status?.canaryWeight ?? 0);
+}
+
 /** One appended line of `aviary watch` off a terminal when an app's status changes. */
 export function watchStatusLine(view: RolloutSummary, nowMs: number): string {
   const segments: Segment[] = [
     [`${formatClock(nowMs)} ${view.app} ${phaseCell(view).text} `],
-    ...weightBarSegments(view.status?.canaryWeight ?? 0),
+    ...weightSegments(view),
   ];
   const failed = failedCell(view);
   const checks = checkLines(view)
@@ -186,5 +213,7 @@ export function statusFingerprint(view: RolloutSummary): string {
     s?.paused,
     view.revision,
     view.lastChecks,
+    releaseOf(view)?.release.versions.map((v) => [v.name, v.weight, v.readyReplicas]),
+    releaseOf(view)?.release.draining,
   ]);
 }

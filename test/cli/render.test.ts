@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RolloutEventRecord } from '../../src/rollout/controller/action-executor.js';
 import { statusIn, appSpec } from '../support/rollout-scenario.js';
+import type { RolloutView } from '../../src/rollout/controller/controller.js';
 import { checkLines, statusRow, type RolloutSummary } from '../../src/cli/render-rollout.js';
 import { renderTable } from '../../src/cli/render-table.js';
 import {
@@ -19,7 +20,7 @@ import { hasAnsi } from './cli-support.js';
 
 const TTY: TerminalStyle = { colour: true, redraw: true, columns: 100 };
 
-function view(overrides: Partial<RolloutSummary> = {}): RolloutSummary {
+function view(overrides: Partial<RolloutView & { threshold: number }> = {}): RolloutSummary {
   return {
     app: 'catalogdetail',
     revision: '3f2a9c1d0b7e',

@@ -180,6 +180,9 @@ describe('release manager', () => {
     const controller: ReleaseControllerPort = {
       apps: () => (log.includes('controller remove web') ? [] : ['web']),
       view: () => ({ status: { phase, canaryWeight: 20 } }),
+      events: (app) => [
+        { at: 1, app, reason: 'Succeeded', message: 'Promotion completed!', severity: 'info' },
+      ],
       remove: (app) => {
         log.push(`controller remove ${app}`);
         return Promise.resolve();
@@ -200,6 +203,8 @@ describe('release manager', () => {
       'routes web {"v1":50}',
       'controller remove web',
     ]);
+    expect(manager.events('web')[0]).toMatchObject({ reason: 'Succeeded', message: 'Promotion completed!' });
+    expect(manager.events('web').map((e) => e.reason)).toContain('HandedOver');
     log.length = 0;
     await guard.setRoutes('web', { weights: { primary: 100 } });
     await guard.finalize('web');

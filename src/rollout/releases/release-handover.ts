@@ -13,6 +13,14 @@ export interface ReleaseControllerPort {
   view(app: string): {
     readonly status?: { readonly phase: string; readonly canaryWeight: number } | undefined;
   };
+  /** The app's event history, oldest first (kept by the release manager when it takes the app). */
+  events(app: string): readonly {
+    readonly at: number;
+    readonly app: string;
+    readonly reason: string;
+    readonly message: string;
+    readonly severity: 'info' | 'warning';
+  }[];
   /** Stops the app's processes and forgets it (its router calls must already be ignored). */
   remove(app: string): Promise<void>;
 }

@@ -29,7 +29,14 @@ import { releaseChanges, type ReleaseChanges } from './release-plan.js';
 import { ReleaseRouteSync } from './release-route-sync.js';
 import { ReleaseStore } from './release-store.js';
 import { waitForEntries } from './release-readiness.js';
-import { describeRelease, ReleaseEventLog, type ReleaseEvent, type ReleaseView } from './release-view.js';
+import {
+  describeRelease,
+  ReleaseEventLog,
+  releaseRolloutView,
+  type ReleaseEvent,
+  type ReleaseRolloutView,
+  type ReleaseView,
+} from './release-view.js';
 
 export type { ReleaseControllerPort } from './release-handover.js';
 
@@ -62,7 +69,10 @@ export interface ReleaseResult extends ReleaseChanges {
   readonly release: ReleaseView;
 }
 
-/** Runs apps from release files; emits `event` ({@link ReleaseEvent}). */
+/**
+ * Runs apps from release files; emits `event` ({@link ReleaseEvent}) and, after each event of
+ * an app it runs, `status` ({@link ReleaseRolloutView}), as the rollout controller does.
+ */
 export class ReleaseManager extends EventEmitter {
   readonly #options: ReleaseManagerOptions;
   readonly #store: ReleaseStore;
@@ -173,9 +183,19 @@ export class ReleaseManager extends EventEmitter {
     return describeRelease(this.#options.target, app, managed, routes);
   }
 
+  /** The release as the control API lists it beside the rollouts (`kind: 'release'`). */
+  async rolloutView(app: string): Promise<ReleaseRolloutView> {
+    return releaseRolloutView(await this.view(app));
+  }
+
   /** Recent events of one app, oldest first. */
   events(app: string): readonly ReleaseEvent[] {
     return this.#events.of(app);
+  }
+
+  /** Recent events of every app (or of `app`) after `since` (ms), oldest first. */
+  eventsSince(since: number, app?: string): ReleaseEvent[] {
+    return this.#events.since(since, app);
   }
 
   /** Stops re-reading endpoints and cancels applies in progress. Processes are the target's to stop. */
@@ -220,6 +240,7 @@ export class ReleaseManager extends EventEmitter {
     this.#event(app, 'ReleaseApplied', `release from ${by} applied: ${split}`, 'info');
     if (handedOver && controller) {
       await sleep(this.#options.drainMs ?? 1000, undefined, { signal });
+      this.#events.prepend(app, controller.events(app));
       await controller.remove(app);
       this.#event(app, 'HandedOver', `app ${app} taken over from the rollout controller`, 'info');
     }
@@ -271,7 +292,13 @@ export class ReleaseManager extends EventEmitter {
 
   #event(app: string, reason: string, message: string, severity: ReleaseEvent['severity']): void {
     const event: ReleaseEvent = { at: this.#now(), app, reason, message, severity };
-    if (this.#events.record(event)) this.emit('event', event);
+    if (!this.#events.record(event)) return;
+    this.emit('event', event);
+    if (!this.#managed.has(app)) return;
+    this.rolloutView(app).then(
+      (view) => this.emit('status', view),
+      () => undefined,
+    );
   }
 
   #now(): number {

@@ -17,7 +17,7 @@ export interface ReleaseEvent {
   readonly severity: 'info' | 'warning';
 }
 
-/** Recent events per app, kept in memory (100 per app). */
+/** Recent events per app, kept in memory (the newest 100 per app). */
 export class ReleaseEventLog {
   readonly #byApp = new Map<string, ReleaseEvent[]>();
 
@@ -36,6 +36,21 @@ export class ReleaseEventLog {
   /** Events of `app`, oldest first. */
   of(app: string): readonly ReleaseEvent[] {
     return this.#byApp.get(app) ?? [];
+  }
+
+  /**
+   * Puts `earlier` (the app's history under the rollout controller, which forgets it on
+   * handover) before the app's events, so the history of an app survives its takeover.
+   */
+  prepend(app: string, earlier: readonly ReleaseEvent[]): void {
+    const history = [...earlier, ...(this.#byApp.get(app) ?? [])].sort((a, b) => a.at - b.at);
+    this.#byApp.set(app, history.slice(-100));
+  }
+
+  /** Events of every app (or of `app`) after `since` (ms), oldest first. */
+  since(since: number, app?: string): ReleaseEvent[] {
+    const lists = app === undefined ? [...this.#byApp.values()] : [this.of(app)];
+    return lists.flatMap((list) => list.filter((e) => e.at > since)).sort((a, b) => a.at - b.at);
   }
 }
 
@@ -90,4 +105,39 @@ export async function describeRelease(
     }),
   );
   return { app, appliedAt: managed.appliedAt, versions, draining: [...managed.draining] };
+}
+
+/**
+ * A release app as the control API lists it beside the controller's rollouts
+ * (`GET /api/v1/rollouts`, the `status` messages of the event stream): the fields of a
+ * rollout view with no rollout status, `kind: 'release'`, a phase of its own and the
+ * release with its versions and weights. Readers tell the two apart by `kind`.
+ */
+export interface ReleaseRolloutView {
+  readonly kind: 'release';
+  readonly app: string;
+  /** The running versions' tags, `name tag` each, comma-separated. */
+  readonly revision: string;
+  /** `Released`, or `Draining` while removed entries wait at weight 0. */
+  readonly phase: 'Released' | 'Draining';
+  readonly status: undefined;
+  readonly lastChecks: undefined;
+  readonly routing: undefined;
+  readonly pendingCommands: 0;
+  readonly release: ReleaseView;
+}
+
+/** The rollout-list view of a running release. */
+export function releaseRolloutView(release: ReleaseView): ReleaseRolloutView {
+  return {
+    kind: 'release',
+    app: release.app,
+    revision: release.versions.map((v) => `${v.name} ${v.tag}`).join(', '),
+    phase: release.draining.length > 0 ? 'Draining' : 'Released',
+    status: undefined,
+    lastChecks: undefined,
+    routing: undefined,
+    pendingCommands: 0,
+    release,
+  };
 }

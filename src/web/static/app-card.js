@@ -87,7 +87,43 @@ function weightBar(routing) {
   ];
 }
 
+/** The bar of an app run from a release file: one segment per version, by its weight. */
+function releaseBar(release) {
+  const total = release.versions.reduce((sum, v) => sum + v.weight, 0) || 1;
+  const segments = release.versions.map((v, i) => {
+    const percent = Math.round((v.weight / total) * 1000) / 10;
+    const span = h(
+      'span',
+      { class: `segment ${i % 2 === 0 ? 'primary' : 'canary'}`, title: `${v.name} ${v.tag} ${v.weight}` },
+      percent >= 8 ? `${percent}%` : '',
+    );
+    span.style.width = `${percent}%`;
+    return span;
+  });
+  return [
+    h('div', { class: 'bar', 'data-release': 'true' }, segments),
+    h(
+      'div',
+      { class: 'bar-labels' },
+      release.versions.map((v) => h('span', { class: 'key' }, `${v.name} ${v.tag} ${v.weight}`)),
+      release.draining.length > 0
+        ? h('span', { class: 'notes' }, `draining ${release.draining.join(', ')}`)
+        : null,
+    ),
+  ];
+}
+
+function releaseFacts(release) {
+  const items = release.versions.map((v) => [
+    v.name,
+    `${v.tag} · weight ${v.weight} · ${v.share}% of traffic · ${v.readyReplicas}/${v.desiredReplicas} ready`,
+  ]);
+  items.push(['applied', new Date(release.appliedAt).toLocaleTimeString([], { hour12: false })]);
+  return items.map(([term, value]) => h('div', {}, h('dt', {}, term), h('dd', {}, value)));
+}
+
 function facts(view, analysis) {
+  if (view.kind === 'release') return releaseFacts(view.release);
   const status = view.status;
   const analysed = analysis !== undefined && !analysis.skipAnalysis;
   const items = [];
@@ -176,33 +212,48 @@ export function createAppCard(app, onAction) {
       verb === 'open' ? 'Open gate' : 'Close gate',
     );
 
+  const actions = h(
+    'div',
+    { class: 'actions' },
+    buttons,
+    h('span', { class: 'gates' }, gate, gateButton('open'), gateButton('close')),
+  );
+
+  const chartsElement = h(
+    'div',
+    { class: 'charts' },
+    charts.map((c) => c.chart.element),
+  );
+  const checksSection = h(
+    'section',
+    { class: 'checks-section' },
+    h('h3', {}, 'Checks at the last analysis'),
+    checks,
+  );
+
   const element = h(
     'article',
     { class: 'app', 'data-app': app },
     h('header', {}, h('h2', {}, app), phase, paused),
     bar,
     factList,
-    h(
-      'div',
-      { class: 'actions' },
-      buttons,
-      h('span', { class: 'gates' }, gate, gateButton('open'), gateButton('close')),
-    ),
+    actions,
     notice,
-    h(
-      'div',
-      { class: 'charts' },
-      charts.map((c) => c.chart.element),
-    ),
-    h('section', { class: 'checks-section' }, h('h3', {}, 'Checks at the last analysis'), checks),
+    chartsElement,
+    checksSection,
   );
 
   function render() {
-    const name = view.status?.phase ?? 'Pending';
+    const release = view.kind === 'release';
+    const name = release ? view.phase : (view.status?.phase ?? 'Pending');
     replaceChildren(phase, name);
     phase.className = `phase phase-${name}`;
     paused.hidden = !view.status?.paused;
-    replaceChildren(bar, weightBar(view.routing));
+    // A release file sets the weights: the rollout commands and gates do not apply to it.
+    actions.hidden = release;
+    chartsElement.hidden = release;
+    checksSection.hidden = release;
+    replaceChildren(bar, release ? releaseBar(view.release) : weightBar(view.routing));
     replaceChildren(factList, facts(view, analysis));
     replaceChildren(
       checks,

@@ -119,6 +119,10 @@ async function start() {
   try {
     const views = await getJson('/api/v1/rollouts');
     for (const view of views) showView(view);
+    if (views.length === 0)
+      appsContainer
+        .querySelector(':scope > .empty')
+        ?.replaceChildren('No apps yet: add one to aviary.yaml or apply a release file.');
     timeline.add(await getJson('/api/v1/events'));
   } catch (err) {
     showConnection('down', `cannot read the control API: ${err.message}`);

@@ -21,6 +21,7 @@ import { alertProviderSchema } from './alert-providers.js';
 import { canarySchema } from './app-canary.js';
 import { listenAddress, routerSchema } from './router-kinds.js';
 import { WORKLOAD_KINDS, WORKLOAD_SCHEMAS, type WorkloadSpec } from './app-workload.js';
+import { releaseSettingsSchema } from './release-settings.js';
 import { ConfigError } from './config-error.js';
 import { formatDuration } from './duration.js';
 import { durationMs } from './proxy-schema.js';
@@ -75,6 +76,11 @@ export const appSchema = z
     path: z.string().startsWith('/', { message: 'expected a path prefix starting with "/"' }).optional(),
     ...workloadBlocks,
     canary: canarySchema.prefault({ skipAnalysis: true }),
+    /**
+     * How a release file's entries (`aviary apply`) become processes of this app; see
+     * config/release-settings.ts. Only for a `process` workload.
+     */
+    releases: releaseSettingsSchema.optional(),
   })
   .superRefine((app, ctx) => {
     if (app.hosts === undefined && app.path === undefined) {
@@ -90,6 +96,13 @@ export const appSchema = z
         message: `expected a workload block; known workload kinds: ${WORKLOAD_KINDS.join(', ')}`,
       });
     }
+    if (app.releases !== undefined && blocks.length > 0 && app.process === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['releases'],
+        message: `release files run processes: a releases block needs a process workload, not ${blocks[0]}`,
+      });
+    }
     for (const extra of blocks.slice(1)) {
       ctx.addIssue({
         code: 'custom',
@@ -99,7 +112,7 @@ export const appSchema = z
     }
   })
   .transform((app) => {
-    const { name, hosts, path, canary } = app;
+    const { name, hosts, path, canary, releases } = app;
     const kind = WORKLOAD_KINDS.find((k) => app[k] !== undefined) ?? 'process';
     const workload = app[kind] as WorkloadSpec;
     return {
@@ -108,6 +121,7 @@ export const appSchema = z
       ...(path === undefined ? {} : { path }),
       workload,
       canary,
+      ...(releases === undefined ? {} : { releases }),
     };
   });
 

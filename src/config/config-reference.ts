@@ -140,8 +140,9 @@ const SECTIONS: readonly { title: string; intro: string; schema: z.ZodType }[] =
     schema: releaseEntrySchema,
   },
   {
-    title: 'Release settings (`apps[].releases` defaults)',
-    intro: 'How a tag becomes a running version.',
+    title: 'Release settings (`apps[].releases`)',
+    intro:
+      "The optional `releases` block of a `process` app in `aviary.yaml` (its fields are also listed above): how a release file's tag becomes a running version of the app.",
     schema: releaseSettingsSchema,
   },
 ];

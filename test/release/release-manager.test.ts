@@ -105,6 +105,22 @@ function setup(controller?: ReleaseControllerPort, target = new RecordingTarget(
 }
 
 describe('release manager', () => {
+  it("reads an app's releases block from aviary.yaml when no settings are given", async () => {
+    const releases = releaseSettingsSchema.parse({ allowedTags: ['stable'], readyTimeout: '300ms' });
+    const manager = new ReleaseManager({
+      stateDir,
+      target: new RecordingTarget(log),
+      router: new RecordingRouter(log),
+      guard: new ReleaseRouterGuard(new RecordingRouter(log)),
+      apps: () => [{ ...web, releases }],
+      drainMs: 10,
+      syncMs: 60_000,
+    });
+    managers.push(manager);
+    await manager.apply('web', { versions: [{ name: 'v1', tag: 'stable', weight: 100 }] });
+    expect(log).toContain('start web-v1 stable');
+  });
+
   it('drains a removed version: weight 0, then out of routing, then stopped', async () => {
     const { manager } = setup();
     await manager.apply('web', { versions: [v1, v2] });

@@ -52,7 +52,10 @@ export interface ReleaseManagerOptions {
   readonly controller?: ReleaseControllerPort;
   /** The apps of the current `aviary.yaml`: each is the template of its release's entries. */
   readonly apps: () => readonly AppSpec[];
-  /** An app's `releases` settings. Default {@link DEFAULT_RELEASE_SETTINGS}. */
+  /**
+   * An app's `releases` settings. Default: the app's `releases` block in `aviary.yaml`, else
+   * {@link DEFAULT_RELEASE_SETTINGS}.
+   */
   readonly settingsFor?: (app: AppSpec) => ReleaseSettings | undefined;
   /** Time a removed entry stays routed at weight 0 before it leaves routing. Default 1 s. */
   readonly drainMs?: number;
@@ -266,7 +269,7 @@ export class ReleaseManager extends EventEmitter {
   }
 
   #settings(template: AppSpec): ReleaseSettings {
-    return this.#options.settingsFor?.(template) ?? DEFAULT_RELEASE_SETTINGS;
+    return this.#options.settingsFor?.(template) ?? template.releases ?? DEFAULT_RELEASE_SETTINGS;
   }
 
   #emptyManaged(template: AppSpec, release: Release, draining: readonly string[]): ManagedRelease {

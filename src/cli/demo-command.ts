@@ -5,6 +5,7 @@
  */
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { RolloutEventRecord } from '../rollout/controller/action-executor.js';
 import type { Runtime } from '../runtime.js';
@@ -19,7 +20,7 @@ import {
 } from './demo-story.js';
 import { EXIT } from './exit-codes.js';
 import { TrafficGenerator } from './traffic-generator.js';
-import { untilSignal } from './up-command.js';
+import { closeRuntime, listenForStop, whenAborted, type StopRequest } from './stop-signals.js';
 
 interface DemoOptions {
   fast?: boolean;
@@ -61,17 +62,35 @@ async function portOf(value: string): Promise<number> {
   return port === 0 ? freePort() : port;
 }
 
-/** Runs the story; resolves with its outcome. */
+/**
+ * Runs the story; resolves with its outcome. A SIGINT or SIGTERM at any moment, from the
+ * clean-up of an earlier demo to the wait after the story, stops every process it started.
+ */
 export async function runDemo(options: DemoOptions): Promise<{ v2: string; v3: string }> {
+  const stop = listenForStop();
+  try {
+    return await runDemoUntilStopped(options, stop);
+  } finally {
+    stop.dispose();
+  }
+}
+
+async function runDemoUntilStopped(
+  options: DemoOptions,
+  stop: StopRequest,
+): Promise<{ v2: string; v3: string }> {
   const settings: DemoSettings = {
     stateDir: options.stateDir,
     routerPort: await portOf(options.routerPort),
     apiPort: await portOf(options.apiPort),
     fast: options.fast === true,
   };
+  let outcome = { v2: 'not reached', v3: 'not reached' };
   const file = await prepareDemoDir(settings, V1);
+  if (stop.signal.aborted) return outcome;
   const { token } = await resolveToken(join(settings.stateDir, 'token'));
   const { startRuntime } = await import('../runtime.js');
+  // A signal during the start is acted on below, once there is a runtime to close.
   const runtime = await startRuntime(demoConfig(settings, V1), {
     token,
     drainMs: settings.fast ? 200 : 1000,
@@ -83,7 +102,6 @@ export async function runDemo(options: DemoOptions): Promise<{ v2: string; v3: s
     urls: [`${router}/catalogDetail/`, `${router}/catalogDetail/`, `${router}/catalogDetail/`, `${router}/`],
     ratePerSecond: Number(options.rate),
   });
-  let outcome = { v2: 'not reached', v3: 'not reached' };
   const allPids = new Set<number>();
   const notePids = async (): Promise<void> => (await pidsOf(runtime)).forEach((p) => allPids.add(p));
   try {
@@ -94,17 +112,18 @@ export async function runDemo(options: DemoOptions): Promise<{ v2: string; v3: s
     console.log(`  token:      ${join(settings.stateDir, 'token')}\n`);
     const timeout = settings.fast ? 90_000 : 150_000;
     await Promise.all([
-      waitForPhase(runtime, 'catalogdetail', ['Initialized'], timeout),
-      waitForPhase(runtime, 'frontend', ['Initialized'], timeout),
+      waitForPhase(runtime, 'catalogdetail', ['Initialized'], timeout, stop.signal),
+      waitForPhase(runtime, 'frontend', ['Initialized'], timeout, stop.signal),
     ]);
     traffic.start();
     await notePids();
     /** Deploys `release` and resolves with the phase its rollout ends in. */
     const rollOut = async (release: CatalogRelease): Promise<string> => {
+      stop.signal.throwIfAborted();
       runtime.update(demoConfig(settings, release));
-      await new Promise((r) => setTimeout(r, 300));
+      await sleep(300, undefined, { signal: stop.signal });
       await notePids();
-      return waitForPhase(runtime, 'catalogdetail', ['Succeeded', 'Failed'], timeout);
+      return waitForPhase(runtime, 'catalogdetail', ['Succeeded', 'Failed'], timeout, stop.signal);
     };
     console.log('\n── Releasing catalogdetail v2 (one more vendor) through an analysed canary ──');
     outcome = { ...outcome, v2: await rollOut(V2) };
@@ -126,16 +145,16 @@ export async function runDemo(options: DemoOptions): Promise<{ v2: string; v3: s
       );
       console.log(`  node bin/aviary.js status --api ${runtime.controlUrl}`);
       console.log('Press Ctrl-C to stop everything.');
-      await untilSignal(runtime);
-      return outcome;
+      await whenAborted(stop.signal);
     }
+  } catch (error) {
+    // Stopped mid-story: the story's waits end early; the clean-up below is the answer.
+    if (!stop.signal.aborted) throw error;
   } finally {
     await traffic.stop();
-    if (options.exitAfterStory) {
-      await notePids().catch(() => undefined);
-      await runtime.close();
-      console.log(JSON.stringify({ demo: outcome, pids: [...allPids] }));
-    }
+    await notePids().catch(() => undefined);
+    await closeRuntime(runtime, stop);
+    if (options.exitAfterStory) console.log(JSON.stringify({ demo: outcome, pids: [...allPids] }));
   }
   return outcome;
 }

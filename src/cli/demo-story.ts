@@ -12,6 +12,8 @@ import { aviaryConfigSchema, type AviaryConfig, type AviaryConfigInput } from '.
 import type { RolloutEventRecord } from '../rollout/controller/action-executor.js';
 import type { RolloutPhase } from '../rollout/step/rollout-status.js';
 import type { Runtime } from '../runtime.js';
+import { ProcessTarget } from '../target/process/process-target.js';
+import { TargetError } from '../target/target-error.js';
 
 /** Where the demo apps live, from `src/cli` or `dist/cli`. */
 const DEMO_APPS = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'demo', 'apps');
@@ -98,8 +100,13 @@ export function demoConfig(settings: DemoSettings, release: CatalogRelease): Avi
   return parseOrThrow(aviaryConfigSchema, demoConfigInput(settings, release), 'demo configuration');
 }
 
-/** Writes the demo's config where the user can read and edit it, starting from a clean state dir. */
+/**
+ * Writes the demo's config where the user can read and edit it, starting from a clean state
+ * dir. The processes an earlier demo left running (it was killed before it could stop them)
+ * are stopped first: once their registry is deleted, nothing could find them again.
+ */
 export async function prepareDemoDir(settings: DemoSettings, release: CatalogRelease): Promise<string> {
+  await stopEarlierDemo(settings.stateDir);
   await rm(settings.stateDir, { recursive: true, force: true });
   await mkdir(settings.stateDir, { recursive: true });
   const file = join(settings.stateDir, 'aviary.yaml');
@@ -110,14 +117,36 @@ export async function prepareDemoDir(settings: DemoSettings, release: CatalogRel
   return file;
 }
 
-/** Resolves when `app` reaches one of `phases`; rejects after `timeoutMs`. */
+/**
+ * Stops what an earlier demo on `stateDir` left running, after checking each process is
+ * its own (process-recovery.ts). Refuses, through `AVIARY_TARGET_STATE_DIR_IN_USE`, while
+ * that demo still runs: wiping its directory would orphan its processes.
+ */
+async function stopEarlierDemo(stateDir: string): Promise<void> {
+  try {
+    // The process target's directory, as runtime.ts names it.
+    const stopped = await ProcessTarget.stopLeftovers(join(stateDir, 'processes'));
+    if (stopped.length > 0)
+      console.log(`aviary demo: stopped ${stopped.length} processes an earlier demo left running`);
+  } catch (error) {
+    if (!(error instanceof TargetError) || error.code !== 'AVIARY_TARGET_STATE_CORRUPT') throw error;
+    console.error(`aviary demo: ${error.message}`);
+  }
+}
+
+/** Resolves when `app` reaches one of `phases`; rejects after `timeoutMs`, or when `signal` aborts. */
 export function waitForPhase(
   runtime: Runtime,
   app: string,
   phases: readonly RolloutPhase[],
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<RolloutPhase> {
   return new Promise((resolvePhase, reject) => {
+    const onAbort = (): void => {
+      cleanup();
+      reject(new Error(`stopped before ${app} reached ${phases.join(' or ')}`));
+    };
     const check = (): boolean => {
       const phase = runtime.controller.view(app).status?.phase;
       if (phase !== undefined && phases.includes(phase)) {
@@ -135,8 +164,11 @@ export function waitForPhase(
     const cleanup = (): void => {
       clearTimeout(timer);
       runtime.controller.off('status', onStatus);
+      signal?.removeEventListener('abort', onAbort);
     };
+    if (signal?.aborted === true) return onAbort();
     runtime.controller.on('status', onStatus);
+    signal?.addEventListener('abort', onAbort, { once: true });
     check();
   });
 }

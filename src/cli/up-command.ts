@@ -12,8 +12,8 @@ import { readDocumentFile, readDocumentsFile } from '../config/document.js';
 import { flaggerCanaryPlacement, isFlaggerCanaryDocument } from '../config/flagger-canary.js';
 import { AviaryError } from '../errors.js';
 import { parseOrThrow } from '../config/schema-issues.js';
-import type { Runtime } from '../runtime.js';
 import { resolveToken } from './admin-token.js';
+import { listenForStop, untilStopped } from './stop-signals.js';
 import { watchFile } from './file-watch.js';
 
 interface UpOptions {
@@ -33,20 +33,10 @@ export async function readAviaryConfig(file: string): Promise<AviaryConfig> {
   return parseOrThrow(aviaryConfigSchema, documents[0] ?? null, file);
 }
 
-/** Waits for SIGINT/SIGTERM, then closes the runtime. */
-export function untilSignal(runtime: Runtime): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      console.log('aviary: stopping (processes, router, API)');
-      void runtime.close().then(resolve);
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-}
-
 /** Runs `aviary up`. */
 export async function runUp(options: UpOptions): Promise<void> {
+  // Heard from the start: a signal while the runtime starts closes it as soon as it is up.
+  const stop = listenForStop();
   const config = await readAviaryConfig(options.file);
   const { token, source } = await resolveToken(join(config.stateDir, 'token'));
   // Loaded on use: the runtime pulls in every part of Aviary, which other commands do not need.
@@ -72,7 +62,7 @@ export async function runUp(options: UpOptions): Promise<void> {
     stopWatching.signal,
     { callAtStart: false },
   );
-  await untilSignal(runtime);
+  await untilStopped(runtime, stop);
   stopWatching.abort();
   await watching;
 }

@@ -31,6 +31,26 @@ export async function openStateDir(paths: StateDirPaths): Promise<RegistryDocume
 }
 
 /**
+ * Stops every process the registry at `paths.registryPath` records that is provably still
+ * ours (process-recovery.ts), adopting nothing: for a caller about to delete the state
+ * directory (`aviary demo` starts from a clean one), whose processes would otherwise run on
+ * with no record left. Throws `AVIARY_TARGET_STATE_DIR_IN_USE` while the run that wrote the
+ * registry is alive. Resolves with the process groups stopped.
+ */
+export async function stopPreviousRun(
+  paths: Pick<StateDirPaths, 'stateDir' | 'registryPath'>,
+  stopGraceMs: number,
+): Promise<number[]> {
+  const previous = await readRegistry(paths.registryPath);
+  if (previous === undefined) return [];
+  await assertOwnerGone(previous, paths.stateDir);
+  const plan = await planRecovery(previous);
+  const groups = [...plan.adopt.map((record) => record.pgid), ...plan.terminate];
+  await Promise.all(groups.map((pgid) => terminateGroup(pgid, stopGraceMs)));
+  return groups;
+}
+
+/**
  * Re-creates each recorded version through `createVersion` with the children it may adopt,
  * and stops (SIGTERM, then SIGKILL after `stopGraceMs`) ours that have no place any more.
  */

@@ -33,6 +33,9 @@ export interface ProcessTargetOptions {
   readonly onRetiring?: (app: string, role: VersionRole, endpoint: string) => Promise<void>;
 }
 
+/** Time between SIGTERM and SIGKILL when `stopGraceMs` is not set. */
+export const DEFAULT_STOP_GRACE_MS = 10_000;
+
 /** Lines of log kept in memory per version when `logLines` is not set. */
 export const DEFAULT_LOG_LINES = 1000;
 
@@ -42,7 +45,7 @@ export function replicaSettingsOf(options: ProcessTargetOptions, instance: strin
     instance,
     inheritEnv: options.inheritEnv ?? DEFAULT_INHERITED_ENV,
     backoff: options.restartBackoff ?? {},
-    stopGraceMs: options.stopGraceMs ?? 10_000,
+    stopGraceMs: options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
     adoptedPollMs: options.adoptedPollMs ?? 500,
     now: options.now ?? Date.now,
   };

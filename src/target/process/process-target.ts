@@ -9,9 +9,14 @@ import { join, resolve } from 'node:path';
 import { RegistryWriter, type ChildRecord, type RegistryDocument } from './child-registry.js';
 import { findFreePort } from './free-port.js';
 import { PortReservations } from './port-reservations.js';
-import { adoptPreviousRun, openStateDir } from './previous-run.js';
+import { adoptPreviousRun, openStateDir, stopPreviousRun } from './previous-run.js';
 import { processStartTicks } from './process-group.js';
-import { DEFAULT_LOG_LINES, replicaSettingsOf, type ProcessTargetOptions } from './process-target-options.js';
+import {
+  DEFAULT_LOG_LINES,
+  DEFAULT_STOP_GRACE_MS,
+  replicaSettingsOf,
+  type ProcessTargetOptions,
+} from './process-target-options.js';
 import { ProcessVersion } from './process-version.js';
 import type { ReplicaSettings } from './replica-host.js';
 import { StateDirClaim } from './state-dir-claim.js';
@@ -33,6 +38,9 @@ import { VersionLog } from './version-log.js';
 import { identifyProcess, processWithReplicas, type ProcessSpec } from './version-spec.js';
 
 export type { ProcessTargetOptions } from './process-target-options.js';
+
+/** The child registry's file name in the state directory. */
+const REGISTRY_FILE = 'children.json';
 
 /** Runs versions as local process groups. */
 export class ProcessTarget implements Target<ProcessSpec> {
@@ -58,6 +66,9 @@ export class ProcessTarget implements Target<ProcessSpec> {
   #writer: RegistryWriter | undefined;
   #recovery: Promise<RecoveryReport> | undefined;
   #state: 'open' | 'closing' | 'closed' = 'open';
+  #closing: Promise<void> | undefined;
+  /** Aborted when any caller of close() hurries it. */
+  readonly #hurry = new AbortController();
 
   constructor(options: ProcessTargetOptions) {
     this.#options = options;
@@ -70,7 +81,21 @@ export class ProcessTarget implements Target<ProcessSpec> {
 
   /** Path of the child registry. */
   get registryPath(): string {
-    return join(this.#stateDir, 'children.json');
+    return join(this.#stateDir, REGISTRY_FILE);
+  }
+
+  /**
+   * Stops the processes an earlier target left running on `stateDir` (after a `kill -9` of
+   * its controller), when they are provably its own, without adopting them: for a caller
+   * about to delete the directory. Throws `AVIARY_TARGET_STATE_DIR_IN_USE` while that
+   * controller still runs. Resolves with the process groups stopped.
+   */
+  static stopLeftovers(stateDir: string, stopGraceMs = DEFAULT_STOP_GRACE_MS): Promise<number[]> {
+    const directory = resolve(stateDir);
+    return stopPreviousRun(
+      { stateDir: directory, registryPath: join(directory, REGISTRY_FILE) },
+      stopGraceMs,
+    );
   }
 
   /** Directory of the per-revision log files. */
@@ -147,10 +172,21 @@ export class ProcessTarget implements Target<ProcessSpec> {
 
   /**
    * Stops every version (SIGTERM to each process group, SIGKILL after the grace period;
-   * aborting `signal` kills at once) and records that nothing is left to recover.
+   * aborting `signal` kills at once) and records that nothing is left to recover. A call
+   * while a close is under way joins it (and its `signal` can hurry it): it resolves only
+   * when every process is gone, so a Ctrl-C handler may call it again safely.
    */
-  async close(signal?: AbortSignal): Promise<void> {
-    if (this.#state !== 'open') return;
+  close(signal?: AbortSignal): Promise<void> {
+    if (signal !== undefined) {
+      if (signal.aborted) this.#hurry.abort();
+      else signal.addEventListener('abort', () => this.#hurry.abort(), { once: true });
+    }
+    if (this.#closing === undefined && this.#state !== 'open') return Promise.resolve();
+    this.#closing ??= this.#close(this.#hurry.signal);
+    return this.#closing;
+  }
+
+  async #close(signal: AbortSignal): Promise<void> {
     this.#state = 'closing';
     await this.#recovery?.catch(() => undefined);
     await this.#locks.settled();

@@ -1,0 +1,46 @@
+/**
+ * Finding the processes a command started, by a variable in their environment
+ * (`/proc/<pid>/environ`): `AVIARY_INSTANCE` for every replica of one process target,
+ * `AVIARY_TEST_RUN` for the apps of a test file (ProcessLeakCheck). Used to prove that a
+ * stopped command left nothing running.
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isPidAlive, readProcessEnvironment } from '../../src/target/process/process-group.js';
+
+/** Live processes whose environment has `name=value`. */
+export async function markedProcesses(name: string, value: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    if ((await readProcessEnvironment(pid))?.get(name) === value && (await isPidAlive(pid))) found.push(pid);
+  }
+  return found;
+}
+
+/** SIGKILLs `pids`, so one failed test does not leave processes to the next. */
+export function killAll(pids: readonly number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // exited meanwhile
+    }
+  }
+}
+
+/** The `AVIARY_INSTANCE` id and recorded pids of the process target in `targetDir`, once its registry exists. */
+export async function registryOf(
+  targetDir: string,
+): Promise<{ instance: string; pids: number[] } | undefined> {
+  try {
+    const document = JSON.parse(await readFile(join(targetDir, 'children.json'), 'utf8')) as {
+      instance: string;
+      children: { pid: number }[];
+    };
+    return { instance: document.instance, pids: document.children.map((child) => child.pid) };
+  } catch {
+    return undefined;
+  }
+}

@@ -126,6 +126,11 @@ export const ERROR_CATALOGUE = {
     exitCode: EXIT.failure,
     action: 'Name a listener that the router configuration defines and that has started.',
   },
+  AVIARY_LISTEN_FAILED: {
+    httpStatus: 500,
+    exitCode: EXIT.usage,
+    action: 'Choose a port and host this machine lets Aviary listen on (ports below 1024 need privileges).',
+  },
   AVIARY_METHOD: {
     httpStatus: 405,
     exitCode: EXIT.failure,
@@ -166,6 +171,11 @@ export const ERROR_CATALOGUE = {
     httpStatus: 404,
     exitCode: EXIT.refused,
     action: 'Check the app or endpoint name against those the message lists (`aviary status` shows apps).',
+  },
+  AVIARY_PORT_IN_USE: {
+    httpStatus: 500,
+    exitCode: EXIT.usage,
+    action: 'Set the named setting to a free port, or stop what listens there (`ss -ltnp` shows it).',
   },
   AVIARY_PROVIDER_ERROR: {
     httpStatus: 400,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { workloadKindOf, type AppSpec, type AviaryConfig, type WorkloadKind } from './config/app-schema.js';
 import { ConfigError } from './config/config-error.js';
+import { listenFor } from './listen-failure.js';
 import { JudgeEvaluator } from './rollout/controller/judge-evaluator.js';
 import { ControlServer, type ExtraRoute } from './api/control-server.js';
 import { TemplateEvaluator } from './rollout/controller/metric-template-evaluator.js';
@@ -110,7 +111,10 @@ function targetStateDir(stateDir: string, kind: WorkloadKind): string {
 export async function startRuntime(config: AviaryConfig, options: RuntimeOptions): Promise<Runtime> {
   const engine = await createRouterEngine(config.router, options.routerContext);
   const router = engine.router;
-  const gates = await loadGates(config.stateDir);
+  const gates = await loadGates(config.stateDir).catch(async (err: unknown) => {
+    await engine.close();
+    throw err;
+  });
   const webhooks = new WebhookClient({ gates });
   // The target tells the controller about leaving replicas; the controller needs the target.
   const late: { controller?: RolloutController; releases?: ReleaseManager } = {};
@@ -240,14 +244,21 @@ export async function startRuntime(config: AviaryConfig, options: RuntimeOptions
       ...(options.extraRoutes?.(runtime) ?? []),
     ],
   });
-  const controlAddress = await control.start();
-  Object.assign(runtime, {
-    control,
-    routerUrl: engine.address,
-    controlUrl: `http://${controlAddress.host}:${controlAddress.port}`,
-  });
-  await releases.load();
-  await controller.start(config.apps.filter((app) => !releases.owns(app.name)));
-  await releases.start();
+  try {
+    const controlAddress = await listenFor('api.port', () => control.start());
+    Object.assign(runtime, {
+      control,
+      routerUrl: engine.address,
+      controlUrl: `http://${controlAddress.host}:${controlAddress.port}`,
+    });
+    await releases.load();
+    await controller.start(config.apps.filter((app) => !releases.owns(app.name)));
+    await releases.start();
+  } catch (err) {
+    // A failed start stops what did start: a router port left open would keep the command
+    // (and a CI job running it) from ever exiting.
+    await runtime.close().catch(() => undefined);
+    throw err;
+  }
   return runtime;
 }

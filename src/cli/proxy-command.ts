@@ -8,6 +8,7 @@ import { ConfigError, formatIssues } from '../config/config-error.js';
 import { readDocumentFile } from '../config/document.js';
 import { proxyConfigSchema } from '../config/proxy-schema.js';
 import { parseOrThrow } from '../config/schema-issues.js';
+import { listenFor } from '../listen-failure.js';
 import { resolveToken } from './admin-token.js';
 import { watchFile } from './file-watch.js';
 
@@ -35,11 +36,23 @@ export async function runProxy(options: ProxyOptions): Promise<void> {
     import('../proxy/proxy-server.js'),
     import('../api/admin-server.js'),
   ]);
-  const proxy = new ProxyServer(config);
-  await proxy.start();
   const { token, source } = await resolveToken(options.tokenFile);
+  const proxy = new ProxyServer(config);
   const admin = new AdminServer(proxy, { ...parseHostPort(options.admin), token });
-  const adminAddress = await admin.start();
+  const listenerSetting = (port: number): string => {
+    const index = config.listeners.findIndex((listener) => listener.port === port);
+    const listener = config.listeners[index];
+    return listener ? `listeners[${index}].port (listener ${listener.name})` : 'a listener port';
+  };
+  let adminAddress: { host: string; port: number };
+  try {
+    await listenFor(listenerSetting, () => proxy.start());
+    adminAddress = await listenFor('--admin', () => admin.start());
+  } catch (err) {
+    // Listeners that did open are closed: a half-started proxy must not hold its ports.
+    await proxy.close();
+    throw err;
+  }
   for (const listener of config.listeners) {
     const { host, port } = proxy.address(listener.name);
     console.log(`aviary proxy: listener ${listener.name} on http://${host}:${port}`);

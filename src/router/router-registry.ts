@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import type { RouterKind, RouterSettings } from '../config/router-kinds.js';
 import { proxyConfigSchema } from '../config/proxy-schema.js';
 import { AviaryError } from '../errors.js';
+import { listenFor } from '../listen-failure.js';
 import { AdminApiObserver } from '../metrics/admin-api-observer.js';
 import { EmbeddedObserver } from '../metrics/embedded-observer.js';
 import { ProxyServer } from '../proxy/proxy-server.js';
@@ -38,7 +39,7 @@ function settingsOf<K extends RouterKind>(
 const embedded: RouterFactory = async (settings) => {
   const { host, port } = settingsOf('embedded', settings);
   const proxy = new ProxyServer(proxyConfigSchema.parse({ listeners: [{ name: 'router', host, port }] }));
-  await proxy.start();
+  await listenFor('router.port', () => proxy.start());
   const bound = proxy.address();
   return {
     router: new EmbeddedRouter(proxy),

@@ -13,6 +13,7 @@ import { AviaryError } from '../errors.js';
 import type { ReleaseResult } from '../rollout/releases/release-manager.js';
 import { addTokenOptions, ControlClient, type TokenOptions } from './control-client.js';
 import { watchFile } from './file-watch.js';
+import { listenForStop, signalExitCode } from './stop-signals.js';
 
 /** Options of `aviary apply`. */
 export interface ApplyOptions extends TokenOptions {
@@ -154,10 +155,7 @@ edit (all weights 0, a duplicate name, an unknown version, a negative weight, a 
 is rejected with the entry named, and the running split stays.`,
     )
     .action(async (options: ApplyOptions) => {
-      const stop = new AbortController();
-      const abort = (): void => stop.abort();
-      process.once('SIGINT', abort);
-      process.once('SIGTERM', abort);
+      const stop = listenForStop();
       try {
         await runApply(
           options,
@@ -167,9 +165,15 @@ is rejected with the entry named, and the running split stays.`,
           },
           stop.signal,
         );
+      } catch (err) {
+        // Ctrl-C aborts the request of a one-off apply: a stop to report in one line, not an error.
+        if (!stop.signal.aborted) throw err;
+        console.error(
+          `aviary: apply stopped by ${String(stop.signal.reason)} before the control API answered`,
+        );
+        process.exitCode = signalExitCode(stop.signal);
       } finally {
-        process.off('SIGINT', abort);
-        process.off('SIGTERM', abort);
+        stop.dispose();
       }
     });
 }

@@ -5,6 +5,7 @@
  * close. Without them, Node's default action ends the process at once, and the apps, each in
  * its own process group (docs/adr/0005-process-target.md), keep running with PPID 1.
  */
+import { constants } from 'node:os';
 import type { Runtime } from '../runtime.js';
 
 /**
@@ -45,6 +46,12 @@ export function listenForStop(signals: readonly NodeJS.Signals[] = ['SIGINT', 'S
       for (const signal of signals) process.off(signal, handle);
     },
   };
+}
+
+/** The conventional exit status of a command a stop request ended: 128 + the signal's number (130 for SIGINT). */
+export function signalExitCode(signal: AbortSignal): number {
+  const name = signal.reason as NodeJS.Signals;
+  return 128 + (constants.signals[name] ?? 0);
 }
 
 /** Resolves once `signal` is aborted (at once when it already is). */

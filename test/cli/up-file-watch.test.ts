@@ -11,7 +11,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollFor } from '../support/poll.js';
-import { ensureBuilt, spawnCli, type CliProcess } from './cli-support.js';
+import { ensureBuilt, REPO_ROOT, spawnCli, type CliProcess } from './cli-support.js';
+
+/** The app `up` runs; each save changes only a comment, so no save starts a rollout. */
+const HTTP_APP = join(REPO_ROOT, 'test/fixtures/apps/http-app.js');
 
 const run = promisify(execFile);
 let dir: string;
@@ -27,7 +30,7 @@ stateDir: ${JSON.stringify(join(dir, 'state'))}
 apps:
   - name: catalogdetail
     path: /catalogDetail
-    endpoints: {addresses: ["127.0.0.1:9"]}
+    process: {command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(HTTP_APP)}]}
 `;
 }
 

@@ -6,6 +6,7 @@ import { httpGet } from '../../../test/fixtures/apps/http-app-spec.js';
 import { readRegistry } from './child-registry.js';
 import { pollUntil } from '../../../test/support/poll.js';
 import { isPidAlive } from './process-group.js';
+import { ProcessTarget } from './process-target.js';
 import { useProcessTarget } from './process-target-test-support.js';
 import { revisionOf } from './version-spec.js';
 
@@ -98,6 +99,28 @@ describe('ProcessTarget stop', () => {
     const pid = (await until((s) => s.readyReplicas === 1)).replicas[0]?.pid ?? 0;
     await fx.target.stop(app, 'canary');
     expect(await isPidAlive(pid)).toBe(false);
+  });
+
+  it('a close called during another joins it: it resolves once the processes are gone, and its abort skips the grace', async () => {
+    open({ stopGraceMs: 60_000 });
+    await fx.target.ensureVersion(app, 'canary', spec({ IGNORE_SIGTERM: '1' }, 1));
+    const pid = (await until((s) => s.readyReplicas === 1)).replicas[0]?.pid ?? 0;
+    const first = fx.target.close();
+    await fx.target.close(AbortSignal.abort());
+    expect(await isPidAlive(pid)).toBe(false);
+    await first;
+  });
+
+  it('stops what a target left running on its state directory, without adopting it', async () => {
+    await fx.target.ensureVersion(app, 'canary', spec({}, 2));
+    const pids = (await until((s) => s.readyReplicas === 2)).replicas.map((r) => r.pid ?? 0);
+    // As a controller killed with kill -9 would: the processes run on, recorded.
+    await fx.target.release();
+    expect(await Promise.all(pids.map(isPidAlive))).toEqual([true, true]);
+
+    const stopped = await ProcessTarget.stopLeftovers(fx.stateDir);
+    expect([...stopped].sort()).toEqual([...pids].sort());
+    expect(await Promise.all(pids.map(isPidAlive))).toEqual([false, false]);
   });
 
   it('records children in the registry and leaves nothing to recover after close', async () => {

@@ -47,6 +47,21 @@ describe('listenFor', () => {
     expect((failure as ListenFailure).setting).toBe('listeners[1].port');
   });
 
+  it('is renamed for the flag a port came from, keeping port and host', async () => {
+    const { port } = (await listen(0)).address() as AddressInfo;
+    const failure = (await listenFor('router.port', () => listen(port)).catch(
+      (err: unknown) => err,
+    )) as ListenFailure;
+    const renamed = failure.named('--router-port');
+    expect(renamed).toMatchObject({
+      code: 'AVIARY_PORT_IN_USE',
+      setting: '--router-port',
+      port,
+      host: '127.0.0.1',
+    });
+    expect(renamed.message).toMatch(/^--router-port \d+ on 127\.0\.0\.1 is in use/);
+  });
+
   it('passes other failures through unchanged', async () => {
     const other = new Error('no token');
     await expect(listenFor('api.port', () => Promise.reject(other))).rejects.toBe(other);

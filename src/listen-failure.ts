@@ -32,6 +32,11 @@ export class ListenFailure extends AviaryError {
       options,
     );
   }
+
+  /** The same failure named by another setting, e.g. the command-line flag a port came from. */
+  named(setting: string): ListenFailure {
+    return new ListenFailure(setting, this.host, this.port, this.reason, { cause: this.cause });
+  }
 }
 
 /**

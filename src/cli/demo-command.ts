@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { RolloutEventRecord } from '../rollout/controller/action-executor.js';
+import { ListenFailure } from '../listen-failure.js';
 import type { Runtime } from '../runtime.js';
 import { resolveToken } from './admin-token.js';
 import {
@@ -30,6 +31,12 @@ interface DemoOptions {
   stateDir: string;
   rate: string;
 }
+
+/** The flag of each port the demo's runtime listens on, by the setting it becomes. */
+const DEMO_PORT_FLAGS: Readonly<Record<string, string>> = {
+  'router.port': '--router-port',
+  'api.port': '--api-port',
+};
 
 const V1 = { VERSION: '1' };
 const V2 = { VERSION: '2' };
@@ -94,6 +101,9 @@ async function runDemoUntilStopped(
   const runtime = await startRuntime(demoConfig(settings, V1), {
     token,
     drainMs: settings.fast ? 200 : 1000,
+  }).catch((err: unknown) => {
+    // The demo's ports come from its flags, not from a file the user wrote.
+    throw err instanceof ListenFailure ? err.named(DEMO_PORT_FLAGS[err.setting] ?? err.setting) : err;
   });
   const color = process.stdout.isTTY && !process.env.NO_COLOR;
   runtime.controller.on('event', (event: RolloutEventRecord) => console.log(formatEvent(event, color)));

@@ -129,13 +129,13 @@ describe('aviary demo --exit-after-story with a busy port', () => {
 
   it('router port taken: one line, exit 2, the API port never opened', async () => {
     const [busy, api] = [await busyPort(), await freePort()];
-    expectOneLine(await demo('demo-router', busy, api), inUse('router.port', busy));
+    expectOneLine(await demo('demo-router', busy, api), inUse('--router-port', busy));
     expect(await refuses(api)).toBe(true);
   });
 
   it('API port taken: one line, exit 2, the router port it opened is closed', async () => {
     const [router, busy] = [await freePort(), await busyPort()];
-    expectOneLine(await demo('demo-api', router, busy), inUse('api.port', busy));
+    expectOneLine(await demo('demo-api', router, busy), inUse('--api-port', busy));
     expect(await refuses(router)).toBe(true);
   });
 });

@@ -10,7 +10,7 @@ export const EXIT = {
   ok: 0,
   /** Runtime failure (a service could not start, a call failed). */
   failure: 1,
-  /** Bad command line (also AVIARY_USAGE, e.g. a malformed --api URL). */
+  /** Bad command line (also AVIARY_USAGE, e.g. a malformed --api URL), or a port in use at start. */
   usage: 2,
   /** A configuration file or document was rejected. */
   invalidConfig: 3,

@@ -8,7 +8,7 @@ import { ERROR_CATALOGUE, type ErrorCode, type ErrorEntry, type ExitCode } from 
 const EXIT_MEANINGS: Readonly<Record<ExitCode, string>> = {
   0: 'success',
   1: 'runtime failure',
-  2: 'bad command line',
+  2: 'bad command line, or a port in use at start',
   3: 'configuration rejected',
   4: 'the API refused the call',
   5: 'rolled back',

@@ -17,7 +17,7 @@ export const EXIT_CODES_HELP = `
 Exit codes:
   0  success
   1  runtime failure
-  2  bad command line
+  2  bad command line, or a port in use at start
   3  configuration rejected (errors name the path of each bad field)
   4  the API refused the call (401 token, 404 unknown app, 409 conflict)
   5  the rollout was rolled back`;

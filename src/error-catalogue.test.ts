@@ -86,6 +86,7 @@ describe('error catalogue', () => {
       AVIARY_GENERATION_CONFLICT: EXIT.refused,
       AVIARY_CONFLICT: EXIT.refused,
       AVIARY_NOT_FOUND: EXIT.refused,
+      AVIARY_ROLLED_BACK: EXIT.rolledBack,
     };
     for (const code of codes) expect([code, exitCodeOf(code)]).toEqual([code, special[code] ?? EXIT.failure]);
   });

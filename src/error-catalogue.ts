@@ -197,6 +197,12 @@ export const ERROR_CATALOGUE = {
     exitCode: EXIT.failure,
     action: 'Fix why the named entry is not ready (see its last error) and apply again; the split is kept.',
   },
+  AVIARY_ROLLED_BACK: {
+    httpStatus: 409,
+    exitCode: EXIT.rolledBack,
+    action:
+      'The new revision failed its analysis or was aborted: read why with `aviary get events APP`, fix it, deploy again.',
+  },
   AVIARY_ROLLOUT_SUSPENDED: {
     httpStatus: 409,
     exitCode: EXIT.failure,
@@ -276,6 +282,11 @@ export const ERROR_CATALOGUE = {
     httpStatus: 400,
     exitCode: EXIT.failure,
     action: 'The version is not running on the target: check app and role, and start it before acting on it.',
+  },
+  AVIARY_WAIT_TIMEOUT: {
+    httpStatus: 504,
+    exitCode: EXIT.failure,
+    action: 'The rollout is still going on: wait longer (--timeout), or follow it with `aviary watch APP`.',
   },
   AVIARY_UNAUTHORIZED: {
     httpStatus: 401,

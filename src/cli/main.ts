@@ -17,6 +17,7 @@ import { registerGateCommand } from './gate-command.js';
 import { registerValidateCommand } from './validate-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerApplyCommand } from './apply-command.js';
+import { registerWaitCommand } from './wait-command.js';
 
 const program = new Command('aviary')
   .description('Progressive delivery with a built-in HTTP proxy: canary, A/B and blue/green releases.')
@@ -29,6 +30,7 @@ registerUpCommand(program);
 registerStatusCommand(program);
 registerGetCommand(program);
 registerWatchCommand(program);
+registerWaitCommand(program);
 registerRolloutActionCommands(program);
 registerSetWeightCommand(program);
 registerGateCommand(program);

@@ -30,7 +30,13 @@ import {
   type RolloutView,
 } from './app-record.js';
 import { restoreVersions, waitForRestoredVersions } from './controller-resume.js';
-import { changeGate, consumeGates, queueCommand, type GateDeps } from './operator-input.js';
+import {
+  changeGate,
+  consumeGates,
+  endedRolloutRefusal,
+  queueCommand,
+  type GateDeps,
+} from './operator-input.js';
 import { defaultStateStore, saveRecord } from './rollout-persistence.js';
 import { step, terminate } from '../step/step.js';
 import { tickObservations, type ObserveDeps } from './tick-observations.js';
@@ -219,9 +225,20 @@ export class RolloutController extends EventEmitter {
     return record;
   }
 
-  /** Queues an operator command; it is applied at the next tick, which starts now. */
+  /**
+   * Queues an operator command; it is applied at the next tick, which starts now. A command
+   * the step would ignore on a rollout that has ended (Succeeded or Failed, no new revision
+   * pending, nothing queued) is recorded as ignored and refused (`AVIARY_CONFLICT`), so the
+   * operator learns at once that it did nothing.
+   */
   command(app: string, command: OperatorCommand, by: string): void {
     const record = this.recordFor(app);
+    const ignored = endedRolloutRefusal(record, command);
+    if (ignored !== undefined) {
+      const message = `Ignored ${command.kind} for ${app} requested by ${by}: ${ignored}`;
+      this.recordEvent(eventOf(record, app, this.now(), 'CommandIgnored', message, 'warning'));
+      throw new AviaryError('AVIARY_CONFLICT', `${command.kind} ${app} ignored: ${ignored}`);
+    }
     queueCommand(record, app, command);
     this.recordEvent(
       eventOf(record, app, this.now(), 'CommandReceived', `${command.kind} requested by ${by}`),

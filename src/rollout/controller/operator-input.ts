@@ -6,6 +6,7 @@
 import type { GateType } from '../../config/app-webhook.js';
 import { AviaryError } from '../../errors.js';
 import type { OperatorCommand } from '../step/observations.js';
+import { commandIgnoredReason } from '../step/operator-commands.js';
 import type { RolloutStatus } from '../step/rollout-status.js';
 import { saveGates } from '../webhooks/gate-file.js';
 import { gateAppId, type GateStore } from '../webhooks/gates.js';
@@ -30,6 +31,19 @@ export function queueCommand(record: AppRecord, app: string, command: OperatorCo
     );
   }
   record.commands.push(command);
+}
+
+/**
+ * Why `command` would do nothing on `record`'s rollout because it has ended (Succeeded or
+ * Failed, no new revision pending and nothing queued before it); undefined otherwise. A
+ * suspended rollout is refused by {@link queueCommand} instead.
+ */
+export function endedRolloutRefusal(record: AppRecord, command: OperatorCommand): string | undefined {
+  const status = record.status;
+  if (!status || record.spec.canary.suspend || record.commands.length > 0) return undefined;
+  if (status.phase !== 'Succeeded' && status.phase !== 'Failed') return undefined;
+  if (status.lastAppliedSpec !== record.rollout.desired.revision) return undefined;
+  return commandIgnoredReason(command, status);
 }
 
 /** Opens or closes a built-in gate of `app` and saves the gates; returns the event message. */

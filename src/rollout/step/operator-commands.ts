@@ -5,7 +5,7 @@
  * recorded as ignored, never applied halfway.
  */
 import type { OperatorCommand } from './observations.js';
-import type { RolloutPhase } from './rollout-status.js';
+import type { RolloutPhase, RolloutStatus } from './rollout-status.js';
 import type { StepDraft } from './step-draft.js';
 import { promote, rollback } from './transitions.js';
 import { strategyOf, TOTAL_WEIGHT } from './weights.js';
@@ -13,20 +13,45 @@ import { strategyOf, TOTAL_WEIGHT } from './weights.js';
 const ABORTABLE: readonly RolloutPhase[] = ['Waiting', 'Progressing', 'WaitingPromotion', 'Promoting'];
 const PROMOTABLE: readonly RolloutPhase[] = ['Waiting', 'Progressing', 'WaitingPromotion'];
 
+/**
+ * Why `command` makes no sense in the phase of `status`, or undefined when it applies there.
+ * The step ignores such a command; the control API refuses it up front when nothing is queued
+ * before it, so the operator learns at once.
+ */
+export function commandIgnoredReason(
+  command: OperatorCommand,
+  status: Pick<RolloutStatus, 'phase' | 'paused'>,
+): string | undefined {
+  switch (command.kind) {
+    case 'pause':
+      return status.paused ? 'already paused' : undefined;
+    case 'resume':
+      return status.paused ? undefined : 'not paused';
+    case 'abort':
+      return ABORTABLE.includes(status.phase) ? undefined : `nothing to abort in phase ${status.phase}`;
+    case 'promote':
+      return PROMOTABLE.includes(status.phase) ? undefined : `nothing to promote in phase ${status.phase}`;
+    case 'set-weights':
+      return status.phase === 'Progressing' || status.phase === 'WaitingPromotion'
+        ? undefined
+        : `no weighted analysis in phase ${status.phase}`;
+  }
+}
+
 function ignore(d: StepDraft, command: OperatorCommand, why: string): void {
   d.event('CommandIgnored', `Ignored ${command.kind} for ${d.name}: ${why}`, 'warning');
 }
 
 function apply(d: StepDraft, command: OperatorCommand): void {
   const s = d.status;
+  const why = commandIgnoredReason(command, s);
+  if (why !== undefined) return ignore(d, command, why);
   switch (command.kind) {
     case 'pause':
-      if (s.paused) return ignore(d, command, 'already paused');
       s.paused = true;
       d.event('Paused', `Rollout of ${d.name} paused by operator in phase ${s.phase}`);
       return;
     case 'resume':
-      if (!s.paused) return ignore(d, command, 'not paused');
       s.paused = false;
       // The time spent paused is not a lack of progress, and the next check is due now.
       d.progressed();
@@ -34,21 +59,17 @@ function apply(d: StepDraft, command: OperatorCommand): void {
       d.event('Resumed', `Rollout of ${d.name} resumed by operator`);
       return;
     case 'abort':
-      if (!ABORTABLE.includes(s.phase)) return ignore(d, command, `nothing to abort in phase ${s.phase}`);
       return rollback(d, {
         reason: 'OperatorAborted',
         message: `Rolling back ${d.name}: aborted by operator${command.reason === undefined ? '' : ` (${command.reason})`}`,
         alert: { severity: 'warn', message: 'Canary rolled back by operator.' },
       });
     case 'promote':
-      if (!PROMOTABLE.includes(s.phase)) return ignore(d, command, `nothing to promote in phase ${s.phase}`);
       s.paused = false;
       d.event('OperatorPromoted', `Promotion of ${d.name} revision ${s.lastAppliedSpec} forced by operator`);
       promote(d, 'operator');
       return;
     case 'set-weights': {
-      const analysing = s.phase === 'Progressing' || s.phase === 'WaitingPromotion';
-      if (!analysing) return ignore(d, command, `no weighted analysis in phase ${s.phase}`);
       if (strategyOf(d.analysis) !== 'canary')
         return ignore(d, command, 'weights apply to weighted canaries only');
       const weight = Math.min(TOTAL_WEIGHT, Math.max(0, Math.round(command.canaryWeight)));

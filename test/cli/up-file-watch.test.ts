@@ -1,6 +1,6 @@
 /**
- * Issue 11, section 3: `aviary up` applies every save of its file, however the editor saves
- * it. Until this test, the first save by rename (`sed -i`, `mv`, vim, VS Code) ended the
+ * Issue 11, section 3: `aviary up` (and `aviary proxy --watch`, which shares its watcher)
+ * applies every save of its file, however the editor saves it. Until this test, the first save by rename (`sed -i`, `mv`, vim, VS Code) ended the
  * watch and every later edit was silently ignored. The built binary runs as a user runs it;
  * each save waits for its own "aviary: applied" line.
  */
@@ -99,4 +99,40 @@ describe('aviary up -f FILE', () => {
     cli.child.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
   }, 120_000);
+});
+
+describe('aviary proxy --config FILE --watch', () => {
+  it('reloads after each of five saves by rename', async () => {
+    const file = join(dir, 'proxy.yaml');
+    const proxyYaml = (save: number): string =>
+      `# save ${save}\nlisteners: [{name: default, host: 127.0.0.1, port: 0}]\n`;
+    await writeFile(file, proxyYaml(0));
+    const args = ['proxy', '--config', file, '--watch', '--admin', '127.0.0.1:0'];
+    const cli = spawnCli([...args, '--token-file', join(dir, 'proxy-token')], {
+      env: { AVIARY_TOKEN: 'proxy-file-watch-token' },
+    });
+    try {
+      await cli.waitForStdout((text) => text.includes('admin API on'), 'start');
+      const reloads = (): number =>
+        cli
+          .stdout()
+          .split('\n')
+          .filter((l) => l.includes(' reloaded ')).length;
+      for (let n = 1; n <= 5; n++) {
+        const temp = join(dir, `.proxy.yaml.${n}.tmp`);
+        await writeFile(temp, proxyYaml(n));
+        await rename(temp, file);
+        await pollFor(
+          `save ${n} by rename to be reloaded`,
+          () => (reloads() >= n ? true : undefined),
+          () => `stdout:\n${cli.stdout()}\nstderr:\n${cli.stderr()}`,
+          15_000,
+        );
+      }
+      expect(reloads()).toBe(5);
+    } finally {
+      cli.child.kill('SIGTERM');
+      await cli.exited;
+    }
+  }, 60_000);
 });

@@ -80,7 +80,8 @@ export const appSchema = z
      * How a release file's entries (`aviary apply`) become processes of this app; see
      * config/release-settings.ts. Only for a `process` workload.
      */
-    releases: releaseSettingsSchema.optional(),
+    // unwrap(): the block's own prefault would fill it in for every app, so absence could not be told.
+    releases: releaseSettingsSchema.unwrap().optional(),
   })
   .superRefine((app, ctx) => {
     if (app.hosts === undefined && app.path === undefined) {

@@ -21,7 +21,13 @@ import {
 } from './demo-story.js';
 import { EXIT } from './exit-codes.js';
 import { TrafficGenerator } from './traffic-generator.js';
-import { closeRuntime, listenForStop, whenAborted, type StopRequest } from './stop-signals.js';
+import {
+  closeRuntime,
+  listenForStop,
+  stopWhenOrphaned,
+  whenAborted,
+  type StopRequest,
+} from './stop-signals.js';
 
 interface DemoOptions {
   fast?: boolean;
@@ -70,11 +76,14 @@ async function portOf(value: string): Promise<number> {
 }
 
 /**
- * Runs the story; resolves with its outcome. A SIGINT or SIGTERM at any moment, from the
- * clean-up of an earlier demo to the wait after the story, stops every process it started.
+ * Runs the story; resolves with its outcome. A SIGINT, SIGTERM or SIGHUP at any moment, from
+ * the clean-up of an earlier demo to the wait after the story, stops every process it
+ * started, and so does the exit of its parent (`npm start` killed).
  */
 export async function runDemo(options: DemoOptions): Promise<{ v2: string; v3: string }> {
-  const stop = listenForStop();
+  // A closed terminal hangs up; the demo is no daemon, so that stops it too.
+  const stop = listenForStop(['SIGINT', 'SIGTERM', 'SIGHUP']);
+  stopWhenOrphaned(stop);
   try {
     return await runDemoUntilStopped(options, stop);
   } finally {

@@ -21,6 +21,8 @@ export interface StopRequest {
   readonly signal: AbortSignal;
   /** Aborted at a second, separate signal: stop the processes without their grace period. */
   readonly hurry: AbortSignal;
+  /** Requests the stop as `signal` would (for a cause other than a signal). */
+  request(signal: NodeJS.Signals): void;
   /** Removes the handlers; a later signal takes Node's default action again. */
   dispose(): void;
 }
@@ -42,10 +44,25 @@ export function listenForStop(signals: readonly NodeJS.Signals[] = ['SIGINT', 'S
   return {
     signal: stop.signal,
     hurry: hurry.signal,
+    request: handle,
     dispose: () => {
       for (const signal of signals) process.off(signal, handle);
     },
   };
+}
+
+/**
+ * Also requests the stop, as a hangup, when this process's parent exits: `npm start`
+ * killed with SIGKILL, or a terminal gone without a signal to us. The kernel re-parents an
+ * orphan, so a changed parent pid is the sign; it is checked every `intervalMs`.
+ */
+export function stopWhenOrphaned(stop: StopRequest, intervalMs = 500): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) stop.request('SIGHUP');
+  }, intervalMs);
+  timer.unref();
+  stop.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
 }
 
 /** The conventional exit status of a command a stop request ended: 128 + the signal's number (130 for SIGINT). */

@@ -1,8 +1,9 @@
 /**
- * Ctrl-C always cleans up the demo: SIGINT or SIGTERM at several points of the story (while
- * the apps start, during v2's analysis, during v3's) stops every process it started, also
- * when the signal reaches `npm start` rather than the demo itself; and a demo started after
- * one that was SIGKILLed stops that one's leftovers before wiping the state directory.
+ * Ctrl-C always cleans up the demo: SIGINT, SIGTERM or SIGHUP at several points of the story
+ * (while the apps start, during v2's analysis, during v3's) stops every process it started,
+ * also when the signal reaches `npm start` rather than the demo itself, or npm is killed; and
+ * a demo started after one that was SIGKILLed stops that one's leftovers before wiping the
+ * state directory.
  * Processes are found by the process target's `AVIARY_INSTANCE` marker in /proc.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cliEnv, ensureBuilt, REPO_ROOT, spawnCli, type CliProcess } from '../cli/cli-support.js';
-import { killAll, markedProcesses, registryOf } from '../support/marked-processes.js';
+import { killAll, markedProcesses, processesNaming, registryOf } from '../support/marked-processes.js';
 import { pollFor } from '../support/poll.js';
 
 /** The story in fast mode reaches v3 well within this on a loaded machine. */
@@ -37,6 +38,8 @@ async function stateDirForTest(): Promise<string> {
 function cleanUpAfter(child: ChildProcess, stateDir: string): void {
   cleanups.push(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    // The demo itself, when npm ran it and was killed first.
+    killAll(await processesNaming(stateDir));
     const registry = await registryOf(join(stateDir, 'processes'));
     if (registry !== undefined) killAll(await markedProcesses('AVIARY_INSTANCE', registry.instance));
   });
@@ -106,6 +109,11 @@ describe('aviary demo stopped by a signal', () => {
       signal: 'SIGINT',
       reach: (output: () => string) => analysing('v3', output),
     },
+    {
+      name: "(a closed terminal) during v2's analysis",
+      signal: 'SIGHUP',
+      reach: (output: () => string) => analysing('v2', output),
+    },
   ] as const;
 
   for (const point of points) {
@@ -152,45 +160,61 @@ describe('aviary demo stopped by a signal', () => {
   });
 });
 
-describe('npm start stopped by a signal to npm', () => {
+/**
+ * Runs package.json's own start script with npm, in a package whose bin/ is this one's;
+ * only its build step is left out (the suite built dist/ already).
+ */
+async function startNpmDemo(): Promise<{ npm: ChildProcess; output: () => string; instance: string }> {
+  const manifest = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const build = 'npm run build && ';
+  expect(manifest.scripts.start.startsWith(build)).toBe(true);
+  const packageDir = await stateDirForTest();
+  await symlink(join(REPO_ROOT, 'bin'), join(packageDir, 'bin'));
+  const scripts = { start: manifest.scripts.start.slice(build.length) };
+  await writeFile(
+    join(packageDir, 'package.json'),
+    JSON.stringify({ name: 'npm-start', private: true, scripts }),
+  );
+  const stateDir = join(packageDir, 'state');
+
+  const npm = spawn('npm', ['start', '--', ...DEMO_ARGS, '--state-dir', stateDir], {
+    cwd: packageDir,
+    env: cliEnv({ NO_COLOR: '1', npm_config_update_notifier: 'false' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  npm.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  npm.stderr.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  const output = (): string => out;
+  cleanUpAfter(npm, stateDir);
+  const instance = await demoInstance(stateDir, output);
+  await analysing('v2', output);
+  expect(await markedProcesses('AVIARY_INSTANCE', instance)).not.toEqual([]);
+  return { npm, output, instance };
+}
+
+function noProcessLeft(instance: string, output: () => string): Promise<true> {
+  return pollFor(
+    'every demo process to exit',
+    async () => ((await markedProcesses('AVIARY_INSTANCE', instance)).length === 0 ? true : undefined),
+    output,
+    30_000,
+  );
+}
+
+describe('npm start stopped through npm', () => {
   it('SIGINT to the npm process reaches the demo, which stops every process', async () => {
-    // package.json's own start script, run by npm in a package whose bin/ is this one's;
-    // only its build step is left out (the suite built dist/ already).
-    const manifest = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as {
-      scripts: { start: string };
-    };
-    const build = 'npm run build && ';
-    expect(manifest.scripts.start.startsWith(build)).toBe(true);
-    const packageDir = await stateDirForTest();
-    await symlink(join(REPO_ROOT, 'bin'), join(packageDir, 'bin'));
-    const scripts = { start: manifest.scripts.start.slice(build.length) };
-    await writeFile(
-      join(packageDir, 'package.json'),
-      JSON.stringify({ name: 'npm-start', private: true, scripts }),
-    );
-    const stateDir = join(packageDir, 'state');
-
-    const npm = spawn('npm', ['start', '--', ...DEMO_ARGS, '--state-dir', stateDir], {
-      cwd: packageDir,
-      env: cliEnv({ NO_COLOR: '1', npm_config_update_notifier: 'false' }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    npm.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    npm.stderr.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    const output = (): string => out;
-    cleanUpAfter(npm, stateDir);
-    const instance = await demoInstance(stateDir, output);
-    await analysing('v2', output);
-    expect(await markedProcesses('AVIARY_INSTANCE', instance)).not.toEqual([]);
-
+    const { npm, output, instance } = await startNpmDemo();
     npm.kill('SIGINT');
     await exitOf(npm, 'npm start', output);
-    await pollFor(
-      'every demo process to exit',
-      async () => ((await markedProcesses('AVIARY_INSTANCE', instance)).length === 0 ? true : undefined),
-      output,
-      30_000,
-    );
+    await noProcessLeft(instance, output);
+  });
+
+  it('SIGKILL to the npm process: the demo sees its parent gone and stops every process', async () => {
+    const { npm, output, instance } = await startNpmDemo();
+    npm.kill('SIGKILL');
+    await noProcessLeft(instance, output);
   });
 });

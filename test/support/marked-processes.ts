@@ -19,6 +19,18 @@ export async function markedProcesses(name: string, value: string): Promise<numb
   return found;
 }
 
+/** Live processes with `text` in their command line (`/proc/<pid>/cmdline`). */
+export async function processesNaming(text: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    const commandLine = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (commandLine.includes(text) && (await isPidAlive(pid))) found.push(pid);
+  }
+  return found;
+}
+
 /** SIGKILLs `pids`, so one failed test does not leave processes to the next. */
 export function killAll(pids: readonly number[]): void {
   for (const pid of pids) {

@@ -200,6 +200,38 @@ describe('aviary.yaml schema: bad documents', () => {
     expect(result.issues[0]!.message).toMatch(message);
   });
 
+  it('reports every independent error at once, cross-field checks included', () => {
+    const document = {
+      ...config({}, { router: { port: 9000 }, api: { port: 9000 } }),
+      apps: [
+        { ...VALID_APP, canary: { analysis: { ...VALID_APP.canary.analysis, threshold: 'high' } } },
+        { ...VALID_APP, process: { command: 'node', replicas: 'two' } },
+        { ...VALID_APP, name: 'frontend', path: '/other' },
+        {
+          ...VALID_APP,
+          name: 'alerts',
+          path: '/alerts',
+          canary: {
+            analysis: {
+              ...VALID_APP.canary.analysis,
+              alerts: [{ name: 'a', providerRef: { name: 'nobody' } }],
+            },
+          },
+        },
+      ],
+    };
+    const result = parseAviaryConfig(document);
+    expect(result.ok ? [] : result.issues.map((issue) => issue.path).sort()).toEqual(
+      [
+        'apps[0].canary.analysis.threshold',
+        'apps[1].process.replicas',
+        'api.port',
+        'apps[1].name',
+        'apps[3].canary.analysis.alerts[0].providerRef.name',
+      ].sort(),
+    );
+  });
+
   it('rejects a second app with the same name or the same exposure', () => {
     const twice = {
       ...config(),

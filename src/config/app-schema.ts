@@ -126,108 +126,155 @@ export const appSchema = z
     };
   });
 
-/** Schema of a whole `aviary.yaml`. Router on 127.0.0.1:8080, control API on 127.0.0.1:8081, state in `.aviary`. */
-export const aviaryConfigSchema = z
-  .strictObject({
-    apiVersion: z.literal(AVIARY_API_VERSION),
-    kind: z.literal('Aviary'),
-    router: routerSchema,
-    api: apiAddress,
-    stateDir: z.string().min(1).default('.aviary'),
-    /**
-     * Lower bound on every `analysis.interval` (default 10s, Flagger's). Tests and demos set
-     * it to 1s or less to run a whole rollout in seconds.
-     */
-    minAnalysisInterval: durationMs
-      .refine((ms) => ms > 0, { message: 'expected a duration > 0' })
-      .default(FLAGGER_MIN_ANALYSIS_INTERVAL_MS),
-    /**
-     * Flagger `AlertProvider`s, referenced by `analysis.alerts[].providerRef.name`.
-     * Security: `address` is the provider's secret webhook URL; it is never logged in full.
-     */
-    alertProviders: z.array(alertProviderSchema).default([]),
-    /**
-     * Flagger's `MetricTemplate`s, referenced by `analysis.metrics[].templateRef`; see
-     * config/metric-template.ts. Security: `provider.headers` may carry credentials; they are
-     * sent to `provider.address` only and never shown.
-     */
-    metricTemplates: z.array(metricTemplateSchema).default([]),
-    /**
-     * A Prometheus that scrapes the router (Flagger's `-metrics-server` flag): when set, the
-     * built-in checks run as PromQL there instead of reading the router's counters in process.
-     */
-    metricsServer: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }).optional(),
-    apps: z.array(appSchema).min(1),
-  })
-  .superRefine((config, ctx) => {
-    const { router, api } = config;
-    if (
-      router.kind === 'embedded' &&
-      router.port !== 0 &&
-      router.host === api.host &&
-      router.port === api.port
-    ) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['api', 'port'],
-        message: `${api.host}:${api.port} is used by the router`,
-      });
-    }
-    const providers = new Set(config.alertProviders.map((p) => p.name));
-    config.apps.forEach((app, i) => {
-      app.canary.analysis.alerts.forEach((alert, j) => {
-        if (!providers.has(alert.providerRef.name)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['apps', i, 'canary', 'analysis', 'alerts', j, 'providerRef', 'name'],
-            message: `unknown alert provider "${alert.providerRef.name}"; define it under alertProviders${providers.size > 0 ? ` (known: ${[...providers].join(', ')})` : ''}`,
-          });
-        }
-      });
+/** The fields of a whole `aviary.yaml`, each checked on its own. */
+const configFields = z.strictObject({
+  apiVersion: z.literal(AVIARY_API_VERSION),
+  kind: z.literal('Aviary'),
+  router: routerSchema,
+  api: apiAddress,
+  stateDir: z.string().min(1).default('.aviary'),
+  /**
+   * Lower bound on every `analysis.interval` (default 10s, Flagger's). Tests and demos set
+   * it to 1s or less to run a whole rollout in seconds.
+   */
+  minAnalysisInterval: durationMs
+    .refine((ms) => ms > 0, { message: 'expected a duration > 0' })
+    .default(FLAGGER_MIN_ANALYSIS_INTERVAL_MS),
+  /**
+   * Flagger `AlertProvider`s, referenced by `analysis.alerts[].providerRef.name`.
+   * Security: `address` is the provider's secret webhook URL; it is never logged in full.
+   */
+  alertProviders: z.array(alertProviderSchema).default([]),
+  /**
+   * Flagger's `MetricTemplate`s, referenced by `analysis.metrics[].templateRef`; see
+   * config/metric-template.ts. Security: `provider.headers` may carry credentials; they are
+   * sent to `provider.address` only and never shown.
+   */
+  metricTemplates: z.array(metricTemplateSchema).default([]),
+  /**
+   * A Prometheus that scrapes the router (Flagger's `-metrics-server` flag): when set, the
+   * built-in checks run as PromQL there instead of reading the router's counters in process.
+   */
+  metricsServer: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }).optional(),
+  apps: z.array(appSchema).min(1),
+});
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/** An app's name, hosts and path, when they are well formed (the app may be invalid elsewhere). */
+function exposureOf(app: unknown): { name: string; hosts?: string[]; path?: string } | undefined {
+  if (!isObject(app) || typeof app.name !== 'string') return undefined;
+  const { hosts, path } = app;
+  if (hosts !== undefined && !(Array.isArray(hosts) && hosts.every((h) => typeof h === 'string')))
+    return undefined;
+  if (path !== undefined && typeof path !== 'string') return undefined;
+  return {
+    name: app.name,
+    ...(hosts === undefined ? {} : { hosts }),
+    ...(path === undefined ? {} : { path }),
+  };
+}
+
+/**
+ * Checks across fields of a whole `aviary.yaml`: the API port against the router's, alert
+ * providers and metric templates referenced by apps, unique app names and exposures, the
+ * judge's router kind, the lower bound on analysis intervals. `config` may be partial when
+ * other fields are invalid, hence the guards.
+ */
+function crossFieldChecks(config: z.output<typeof configFields>, ctx: z.RefinementCtx): void {
+  const { router, api } = config;
+  if (
+    isObject(router) &&
+    isObject(api) &&
+    router.kind === 'embedded' &&
+    router.port !== 0 &&
+    router.host === api.host &&
+    router.port === api.port
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['api', 'port'],
+      message: `${api.host}:${api.port} is used by the router`,
     });
-    for (const issue of templateIssues(config.metricTemplates, config.apps)) {
-      ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message });
-    }
-    const names = new Map<string, number>();
-    const exposures = new Map<string, string>();
-    config.apps.forEach((app, i) => {
-      const first = names.get(app.name);
-      if (first !== undefined) {
+  }
+  // Apps that failed their own schema keep their input shape (no `workload`): skipped below.
+  const apps = (Array.isArray(config.apps) ? config.apps : []).map((app) =>
+    isObject(app) && 'workload' in app ? app : undefined,
+  );
+  const providerList = Array.isArray(config.alertProviders) ? config.alertProviders : [];
+  const providers = new Set(providerList.map((p) => (isObject(p) ? p.name : undefined)));
+  apps.forEach((app, i) => {
+    app?.canary.analysis.alerts.forEach((alert, j) => {
+      if (!providers.has(alert.providerRef.name)) {
         ctx.addIssue({
           code: 'custom',
-          path: ['apps', i, 'name'],
-          message: `duplicate app name "${app.name}" (also apps[${first}])`,
-        });
-      } else names.set(app.name, i);
-      for (const host of app.hosts ?? ['*']) {
-        const key = `${host.toLowerCase()} ${app.path ?? '/'}`;
-        const other = exposures.get(key);
-        if (other !== undefined && other !== app.name) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['apps', i, app.path === undefined ? 'hosts' : 'path'],
-            message: `host ${host} and path ${app.path ?? '/'} are already served by app "${other}"`,
-          });
-        }
-        exposures.set(key, app.name);
-      }
-      if (router.kind !== 'embedded' && app.canary.analysis.judge !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['apps', i, 'canary', 'analysis', 'judge'],
-          message: `the sequential judge reads per-request counts in process and needs router.kind embedded, got ${router.kind}; use metrics (thresholds or templates) with this router`,
-        });
-      }
-      const interval = app.canary.analysis.interval;
-      if (interval < config.minAnalysisInterval) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['apps', i, 'canary', 'analysis', 'interval'],
-          message: `expected at least ${formatDuration(config.minAnalysisInterval)}, got ${formatDuration(interval)}; set minAnalysisInterval at the top level to allow shorter intervals in tests and demos`,
+          path: ['apps', i, 'canary', 'analysis', 'alerts', j, 'providerRef', 'name'],
+          message: `unknown alert provider "${alert.providerRef.name}"; define it under alertProviders${providers.size > 0 ? ` (known: ${[...providers].join(', ')})` : ''}`,
         });
       }
     });
   });
+  const templates = Array.isArray(config.metricTemplates) ? config.metricTemplates : [];
+  if (templates.every((t) => isObject(t) && typeof t.name === 'string' && typeof t.query === 'string')) {
+    const templated = apps.map((app) => app ?? { canary: { analysis: { metrics: [] } } });
+    for (const issue of templateIssues(templates, templated)) {
+      ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message });
+    }
+  }
+  const names = new Map<string, number>();
+  const exposures = new Map<string, string>();
+  (Array.isArray(config.apps) ? config.apps : []).forEach((entry, i) => {
+    // Names and exposures are read from apps that failed elsewhere too, when well formed.
+    const app = exposureOf(entry);
+    if (app === undefined) return;
+    const first = names.get(app.name);
+    if (first !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['apps', i, 'name'],
+        message: `duplicate app name "${app.name}" (also apps[${first}])`,
+      });
+    } else names.set(app.name, i);
+    for (const host of app.hosts ?? ['*']) {
+      const key = `${host.toLowerCase()} ${app.path ?? '/'}`;
+      const other = exposures.get(key);
+      if (other !== undefined && other !== app.name) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['apps', i, app.path === undefined ? 'hosts' : 'path'],
+          message: `host ${host} and path ${app.path ?? '/'} are already served by app "${other}"`,
+        });
+      }
+      exposures.set(key, app.name);
+    }
+  });
+  apps.forEach((app, i) => {
+    if (app === undefined) return;
+    if (isObject(router) && router.kind !== 'embedded' && app.canary.analysis.judge !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['apps', i, 'canary', 'analysis', 'judge'],
+        message: `the sequential judge reads per-request counts in process and needs router.kind embedded, got ${router.kind}; use metrics (thresholds or templates) with this router`,
+      });
+    }
+    const interval = app.canary.analysis.interval;
+    if (typeof config.minAnalysisInterval === 'number' && interval < config.minAnalysisInterval) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['apps', i, 'canary', 'analysis', 'interval'],
+        message: `expected at least ${formatDuration(config.minAnalysisInterval)}, got ${formatDuration(interval)}; set minAnalysisInterval at the top level to allow shorter intervals in tests and demos`,
+      });
+    }
+  });
+}
+
+/** Schema of a whole `aviary.yaml`. Router on 127.0.0.1:8080, control API on 127.0.0.1:8081, state in `.aviary`. */
+export const aviaryConfigSchema = configFields
+  // `when`: these checks run even when other fields failed, so that `aviary validate` reports
+  // every independent error at once; each check skips the parts that failed their own schema.
+  .superRefine(crossFieldChecks, { when: () => true });
 
 /** A validated `aviary.yaml`, defaults applied, durations in milliseconds. */
 export type AviaryConfig = z.output<typeof aviaryConfigSchema>;

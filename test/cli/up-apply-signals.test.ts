@@ -107,6 +107,50 @@ describe('aviary up stopped by signals', () => {
   });
 });
 
+describe('aviary up stopped while it starts', () => {
+  it('SIGTERM while a restarted up adopts the apps of a SIGKILLed one stops them all', async () => {
+    const readyFile = join(tmpdir(), `aviary-restart-ready-${run}`);
+    await writeFile(readyFile, '');
+    cleanups.push(() => rm(readyFile, { force: true }));
+    const { dir, file } = await aviaryFile({ READY_FILE: readyFile });
+    const first = startCli(['up', '-f', file]);
+    const out = await first.waitForStdout(
+      (text) => text.includes('control API and dashboard on'),
+      'aviary up',
+    );
+    const api = /control API and dashboard on (http:\/\/[^ ]+)/.exec(out)?.[1];
+    await pollFor(
+      'web to be initialised (its status saved)',
+      async () => {
+        const answer = (await (await fetch(`${api}/api/v1/rollouts/web`)).json()) as {
+          status?: { phase?: string };
+        };
+        return answer.status?.phase === 'Initialized' || undefined;
+      },
+      () => first.stdout(),
+      DEADLINE_MS,
+    );
+    first.child.kill('SIGKILL');
+    await exitOf(first, 'the SIGKILLed aviary up');
+    expect(await markedProcesses(marker, run)).not.toEqual([]);
+
+    // Unready now: the restarted up's start waits for the adopted version (restoreReadyTimeoutMs).
+    await rm(readyFile);
+    const second = startCli(['up', '-f', file]);
+    await pollFor(
+      'the second aviary up to take over the registry',
+      async () =>
+        (await registryOf(join(dir, 'state', 'processes')))?.owner === second.child.pid || undefined,
+      () => second.stdout(),
+      DEADLINE_MS,
+    );
+    expect(second.stdout()).not.toContain('control API and dashboard on');
+    second.child.kill('SIGTERM');
+    await exitOf(second, 'the second aviary up');
+    expect(await markedProcesses(marker, run)).toEqual([]);
+  });
+});
+
 describe('aviary apply stopped by a signal', () => {
   it('SIGINT to apply mid-release, then to up, leaves no process behind', async () => {
     const readyFile = join(tmpdir(), `aviary-ready-${run}`);

@@ -42,16 +42,21 @@ export function killAll(pids: readonly number[]): void {
   }
 }
 
-/** The `AVIARY_INSTANCE` id and recorded pids of the process target in `targetDir`, once its registry exists. */
+/**
+ * The `AVIARY_INSTANCE` id, recorded pids and owner (the controller's pid) of the process
+ * target in `targetDir`, once its registry exists.
+ */
 export async function registryOf(
   targetDir: string,
-): Promise<{ instance: string; pids: number[] } | undefined> {
+): Promise<{ instance: string; pids: number[]; owner: number } | undefined> {
   try {
     const document = JSON.parse(await readFile(join(targetDir, 'children.json'), 'utf8')) as {
       instance: string;
+      owner: { pid: number };
       children: { pid: number }[];
     };
-    return { instance: document.instance, pids: document.children.map((child) => child.pid) };
+    const pids = document.children.map((child) => child.pid);
+    return { instance: document.instance, pids, owner: document.owner.pid };
   } catch {
     return undefined;
   }

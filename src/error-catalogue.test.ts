@@ -87,6 +87,9 @@ describe('error catalogue', () => {
       AVIARY_CONFLICT: EXIT.refused,
       AVIARY_NOT_FOUND: EXIT.refused,
       AVIARY_ROLLED_BACK: EXIT.rolledBack,
+      // New with these codes: a port that cannot be listened on at start is a usage error.
+      AVIARY_PORT_IN_USE: EXIT.usage,
+      AVIARY_LISTEN_FAILED: EXIT.usage,
     };
     for (const code of codes) expect([code, exitCodeOf(code)]).toEqual([code, special[code] ?? EXIT.failure]);
   });

@@ -11,16 +11,18 @@ import type { RolloutEventRecord } from '../rollout/controller/action-executor.j
 import { ListenFailure } from '../listen-failure.js';
 import type { Runtime } from '../runtime.js';
 import { resolveToken } from './admin-token.js';
+import { applyEachSave } from './up-command.js';
 import {
   demoConfig,
   formatEvent,
   prepareDemoDir,
   waitForPhase,
+  writeDemoConfig,
   type CatalogRelease,
   type DemoSettings,
 } from './demo-story.js';
 import { EXIT } from './exit-codes.js';
-import { TrafficGenerator } from './traffic-generator.js';
+import { TrafficGenerator, trafficSummary } from './traffic-generator.js';
 import {
   closeRuntime,
   listenForStop,
@@ -140,6 +142,7 @@ async function runDemoUntilStopped(
     const rollOut = async (release: CatalogRelease): Promise<string> => {
       stop.signal.throwIfAborted();
       runtime.update(demoConfig(settings, release));
+      await writeDemoConfig(file, settings, release);
       await sleep(300, undefined, { signal: stop.signal });
       await notePids();
       return waitForPhase(runtime, 'catalogdetail', ['Succeeded', 'Failed'], timeout, stop.signal);
@@ -154,17 +157,19 @@ async function runDemoUntilStopped(
     console.log(
       `\n── catalogdetail v3: ${outcome.v3 === 'Failed' ? 'caught and rolled back' : 'promoted (unexpected)'} ──`,
     );
-    const c = traffic.counts;
-    console.log(
-      `\nTraffic: ${c.sent} requests, ${c.ok} ok, ${c.failed} failed; by version ${JSON.stringify(c.byVersion)}`,
-    );
+    // Counted once every request sent has answered, so the numbers add up.
+    await traffic.stop();
+    console.log(`\n${trafficSummary(traffic.counts)}`);
     if (!options.exitAfterStory) {
+      // Saves of the demo's file are applied from now on, as `aviary up` applies them.
+      const watching = applyEachSave(file, runtime, stop.signal);
       console.log(
-        `\nThe demo keeps running. Open ${router}/ and ${runtime.controlUrl}/, edit ${file}, or try:`,
+        `\nThe demo keeps running. Open ${router}/ and ${runtime.controlUrl}/, edit ${file} (each save is applied), or try:`,
       );
       console.log(`  node bin/aviary.js status --api ${runtime.controlUrl}`);
       console.log('Press Ctrl-C to stop everything.');
       await whenAborted(stop.signal);
+      await watching;
     }
   } catch (error) {
     // Stopped mid-story: the story's waits end early; the clean-up below is the answer.

@@ -110,11 +110,23 @@ export async function prepareDemoDir(settings: DemoSettings, release: CatalogRel
   await rm(settings.stateDir, { recursive: true, force: true });
   await mkdir(settings.stateDir, { recursive: true });
   const file = join(settings.stateDir, 'aviary.yaml');
+  await writeDemoConfig(file, settings, release);
+  return file;
+}
+
+/**
+ * Writes the demo's config for `release` to `file`: the file always shows what runs, so an
+ * edit the user saves starts from it (the demo applies saves once its story is told).
+ */
+export async function writeDemoConfig(
+  file: string,
+  settings: DemoSettings,
+  release: CatalogRelease,
+): Promise<void> {
   await writeFile(
     file,
-    `# Written by \`aviary demo\`; run it yourself with \`aviary up -f ${file}\`.\n${stringify(demoConfigInput(settings, release))}`,
+    `# Written by \`aviary demo\`; saves are applied while it runs. Run it yourself with \`aviary up -f ${file}\`.\n${stringify(demoConfigInput(settings, release))}`,
   );
-  return file;
 }
 
 /**

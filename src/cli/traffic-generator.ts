@@ -21,17 +21,33 @@ export interface TrafficCounts {
   ok: number;
   failed: number;
   skipped: number;
+  /** Requests sent, by URL path. */
+  byPath: Record<string, number>;
   /** Answers by the `version` field of a JSON body, when present. */
   byVersion: Record<string, number>;
 }
 
+/**
+ * One line on what the traffic saw, whose numbers add up: the requests by path, how many
+ * answered (ok or a 5xx) and failed, and the answers that named their version.
+ */
+export function trafficSummary(c: TrafficCounts): string {
+  const paths = Object.entries(c.byPath)
+    .map(([path, n]) => `${n} to ${path}`)
+    .join(', ');
+  const versioned = Object.values(c.byVersion).reduce((sum, n) => sum + n, 0);
+  const skipped = c.skipped > 0 ? `; ${c.skipped} not sent (too many in flight)` : '';
+  return `Traffic: ${c.sent} requests (${paths}): ${c.ok} ok, ${c.failed} failed${skipped}; ${versioned} answers named their version: ${JSON.stringify(c.byVersion)}`;
+}
+
 /** Sends steady traffic until {@link TrafficGenerator.stop}. */
 export class TrafficGenerator {
-  readonly counts: TrafficCounts = { sent: 0, ok: 0, failed: 0, skipped: 0, byVersion: {} };
+  readonly counts: TrafficCounts = { sent: 0, ok: 0, failed: 0, skipped: 0, byPath: {}, byVersion: {} };
   private readonly agent = new Agent({ connections: 32, keepAliveTimeout: 10_000 });
   private timer: NodeJS.Timeout | undefined;
   private inFlight = 0;
   private next = 0;
+  private stopped: Promise<void> | undefined;
 
   constructor(private readonly options: TrafficOptions) {}
 
@@ -57,6 +73,8 @@ export class TrafficGenerator {
     const url = this.options.urls[this.next++ % this.options.urls.length]!;
     this.inFlight++;
     this.counts.sent++;
+    const path = new URL(url).pathname;
+    this.counts.byPath[path] = (this.counts.byPath[path] ?? 0) + 1;
     request(url, { dispatcher: this.agent, headersTimeout: 10_000, bodyTimeout: 10_000 })
       .then(async (res) => {
         const text = await res.body.text();
@@ -73,9 +91,10 @@ export class TrafficGenerator {
       });
   }
 
-  /** Stops sending and closes connections. */
-  async stop(): Promise<void> {
+  /** Stops sending; resolves once the requests in flight have answered and connections are closed. */
+  stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.agent.close();
+    this.stopped ??= this.agent.close();
+    return this.stopped;
   }
 }

@@ -12,6 +12,7 @@ import { readDocumentFile, readDocumentsFile } from '../config/document.js';
 import { flaggerCanaryPlacement, isFlaggerCanaryDocument } from '../config/flagger-canary.js';
 import { AviaryError } from '../errors.js';
 import { parseOrThrow } from '../config/schema-issues.js';
+import type { Runtime } from '../runtime.js';
 import { resolveToken } from './admin-token.js';
 import { listenForStop, untilStopped } from './stop-signals.js';
 import { watchFile } from './file-watch.js';
@@ -33,6 +34,29 @@ export async function readAviaryConfig(file: string): Promise<AviaryConfig> {
   return parseOrThrow(aviaryConfigSchema, documents[0] ?? null, file);
 }
 
+/**
+ * Applies every later save of `file` to `runtime` until `signal` aborts, however the editor
+ * saves (src/cli/file-watch.ts); a rejected edit is reported and the running configuration
+ * stays. Used by `up` and by the demo once its story is told.
+ */
+export function applyEachSave(file: string, runtime: Runtime, signal: AbortSignal): Promise<void> {
+  return watchFile(
+    file,
+    async () => {
+      try {
+        runtime.update(await readAviaryConfig(file));
+        console.log(`aviary: applied ${file}`);
+      } catch (err) {
+        console.error(
+          `aviary: ${file} rejected; the running configuration stays:\n${err instanceof ConfigError ? formatIssues(err.issues) : (err as Error).message}`,
+        );
+      }
+    },
+    signal,
+    { callAtStart: false },
+  );
+}
+
 /** Runs `aviary up`. */
 export async function runUp(options: UpOptions): Promise<void> {
   // Heard from the start: a signal while the runtime starts closes it as soon as it is up.
@@ -45,23 +69,8 @@ export async function runUp(options: UpOptions): Promise<void> {
   const runtime = await startRuntime(config, { token, routerContext: { baseDir: dirname(options.file) } });
   console.log(`aviary: router on ${runtime.routerUrl}`);
   console.log(`aviary: control API and dashboard on ${runtime.controlUrl} (token from ${source})`);
-  // Every save is applied, however the editor saves (src/cli/file-watch.ts).
   const stopWatching = new AbortController();
-  const watching = watchFile(
-    options.file,
-    async () => {
-      try {
-        runtime.update(await readAviaryConfig(options.file));
-        console.log(`aviary: applied ${options.file}`);
-      } catch (err) {
-        console.error(
-          `aviary: ${options.file} rejected; the running configuration stays:\n${err instanceof ConfigError ? formatIssues(err.issues) : (err as Error).message}`,
-        );
-      }
-    },
-    stopWatching.signal,
-    { callAtStart: false },
-  );
+  const watching = applyEachSave(options.file, runtime, stopWatching.signal);
   await untilStopped(runtime, stop);
   stopWatching.abort();
   await watching;

@@ -2,14 +2,16 @@
  * Supervisor of one replica: a local process that leads its own process group. It hands the
  * process a free port through `PORT`, probes it, restarts it with backoff when it exits or
  * fails liveness, and stops the whole group. A replica found by `recover()` is adopted: it is
- * not our child, so its exit is noticed by polling `/proc` instead of a `exit` event, and its
- * output is lost (its stdout pipe went with the crashed controller).
+ * not our child, so its exit is noticed by polling `/proc` instead of a `exit` event. Its
+ * output goes to files rather than pipes (`replica-output.ts`), so it outlives a crashed
+ * controller and an adopting one follows it on.
  */
 import type { ChildRecord } from './child-registry.js';
 import { ProbeTracker, type ProbePlan } from '../probe.js';
 import { processStartTicks, signalGroup, terminateGroup, waitForExit } from './process-group.js';
 import type { ReplicaHost } from './replica-host.js';
 import { launchReplica } from './replica-launch.js';
+import { ReplicaOutput, type ChildOutputDescriptors } from './replica-output.js';
 import { startReplicaProbes } from './replica-probes.js';
 import { ReplicaRestartPolicy } from './replica-restart-policy.js';
 import type { ReplicaPhase, ReplicaStatus } from '../target.js';
@@ -29,6 +31,7 @@ export class ProcessReplica {
   #livenessFailure: string | undefined;
   #restartTimer: NodeJS.Timeout | undefined;
   readonly #restartPolicy: ReplicaRestartPolicy;
+  readonly #output: ReplicaOutput;
 
   constructor(
     private readonly host: ReplicaHost<ProcessReplica>,
@@ -40,6 +43,18 @@ export class ProcessReplica {
   ) {
     this.#restartPolicy = new ReplicaRestartPolicy(host.settings.backoff);
     this.#readiness = new ProbeTracker(readinessPlan, false);
+    const { settings } = host;
+    this.#output = new ReplicaOutput({
+      logDir: settings.logDir,
+      app: host.app,
+      role: host.role,
+      revision,
+      replica,
+      log: host.log,
+      pollMs: settings.outputPollMs,
+      maxFileBytes: settings.maxOutputFileBytes,
+      onAddressInUse: () => this.#restartPolicy.addressInUse(),
+    });
   }
 
   get ready(): boolean {
@@ -53,6 +68,11 @@ export class ProcessReplica {
 
   get port(): number | null {
     return this.#port;
+  }
+
+  /** Paths of the stdout and stderr files of this replica's process. */
+  get outputPaths(): readonly string[] {
+    return this.#output.paths;
   }
 
   /** Uses new probes (same revision, so the process itself is unchanged). */
@@ -85,7 +105,8 @@ export class ProcessReplica {
     this.#startTicks = record.startTicks;
     this.#phase = 'starting';
     const run = this.#beginRun();
-    this.#note(`adopted pid ${record.pid} on port ${record.port}; its output is lost`);
+    this.#output.follow();
+    this.#note(`adopted pid ${record.pid} on port ${record.port}; following its output from here on`);
     this.#watchAdopted(run, record.pid, this.#runControl.signal);
   }
 
@@ -100,6 +121,7 @@ export class ProcessReplica {
       const gone = await terminateGroup(pid, this.host.settings.stopGraceMs, signal);
       this.#note(gone ? `stopped pid ${pid}` : `pid ${pid} survived SIGKILL`);
     }
+    this.#output.close({ remove: true });
     this.#pid = null;
     this.#phase = 'stopped';
     this.host.replicaChanged(this);
@@ -108,6 +130,7 @@ export class ProcessReplica {
   /** Stops supervising without touching the process, which a later instance may adopt. */
   release(): void {
     this.#cancelRun();
+    this.#output.close({ remove: false });
     this.#phase = 'stopped';
   }
 
@@ -148,15 +171,21 @@ export class ProcessReplica {
     this.#port = port;
     this.#restartPolicy.spawned();
     this.#startedAt = this.host.settings.now();
-    const { app, role, log, settings } = this.host;
+    const { app, role, settings } = this.host;
     const { revision, replica } = this;
+    let output: ChildOutputDescriptors;
+    try {
+      output = this.#output.openForChild();
+    } catch (error) {
+      this.#failed(`cannot open its output files: ${(error as Error).message}`, 0);
+      return;
+    }
     const child = launchReplica({
       spec: this.spec,
       identity: { app, role, revision, replica, instance: settings.instance, port },
       inheritEnv: settings.inheritEnv,
-      log,
+      output,
       onExit: (how) => this.#exited(run, how),
-      onAddressInUse: () => this.#restartPolicy.addressInUse(),
     });
     if (child.pid === undefined) return;
     this.#pid = child.pid;
@@ -214,8 +243,10 @@ export class ProcessReplica {
     if (run !== this.#run || this.#phase === 'stopping' || this.#phase === 'stopped') return;
     const runMs = this.host.settings.now() - this.#startedAt;
     const pid = this.#pid;
+    // Its last lines first: an EADDRINUSE among them makes this exit a port race.
+    this.#output.drain();
     this.#cancelRun();
-    // Grandchildren may still hold the port or the pipes; the group goes with its leader.
+    // Grandchildren may still hold the port; the group goes with its leader.
     if (pid !== null) signalGroup(pid, 'SIGKILL');
     this.#pid = null;
     this.#adopted = false;

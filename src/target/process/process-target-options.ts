@@ -9,7 +9,10 @@ import type { VersionRole } from '../target.js';
 
 /** Options of `ProcessTarget`. */
 export interface ProcessTargetOptions {
-  /** Holds `children.json` and `logs/`. Created when missing (mode 0700). */
+  /**
+   * Holds `children.json` and `logs/` (version logs and replicas' output files). Created
+   * when missing (mode 0700).
+   */
   readonly stateDir: string;
   /** Lines kept in memory per version. Default 1000. */
   readonly logLines?: number;
@@ -19,6 +22,13 @@ export interface ProcessTargetOptions {
   readonly restartBackoff?: RestartBackoffOptions;
   /** How often an adopted process (not our child, so no exit event) is checked. Default 500 ms. */
   readonly adoptedPollMs?: number;
+  /**
+   * How often the replicas' output files are read for new lines. Default 200 ms. Output
+   * reaches `logs()` within about this delay (docs/adr/0013-replica-output-files.md).
+   */
+  readonly outputPollMs?: number;
+  /** Size past which a replica's output file is emptied once read. Default 8 MiB. */
+  readonly maxOutputFileBytes?: number;
   /** Controller variables inherited by replicas. Default {@link DEFAULT_INHERITED_ENV}. */
   readonly inheritEnv?: readonly string[];
   /** Port finder, a seam for tests. Default: bind port 0 on 127.0.0.1. */
@@ -40,8 +50,15 @@ export const DEFAULT_STOP_GRACE_MS = 10_000;
 export const DEFAULT_LOG_LINES = 1000;
 
 /** The settings every replica of the target instance `instance` shares, defaults applied. */
-export function replicaSettingsOf(options: ProcessTargetOptions, instance: string): ReplicaSettings {
+export function replicaSettingsOf(
+  options: ProcessTargetOptions,
+  instance: string,
+  logDir: string,
+): ReplicaSettings {
   return {
+    logDir,
+    outputPollMs: options.outputPollMs ?? 200,
+    maxOutputFileBytes: options.maxOutputFileBytes ?? 8 * 1024 * 1024,
     instance,
     inheritEnv: options.inheritEnv ?? DEFAULT_INHERITED_ENV,
     backoff: options.restartBackoff ?? {},

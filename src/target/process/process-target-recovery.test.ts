@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -65,17 +67,27 @@ async function exitedPid(): Promise<number> {
   return child.pid ?? 0;
 }
 
-/** Runs the controller fixture; resolves with it and the pids it reports once its replicas are ready. */
-async function startController(): Promise<{ controller: ChildProcess; pids: number[] }> {
+interface ControllerStarted {
+  readonly controller: ChildProcess;
+  readonly pids: number[];
+  readonly endpoints: string[];
+}
+
+/**
+ * Runs the controller fixture with `env` for its replicas (see target-controller.ts);
+ * resolves with it and the pids and endpoints it reports once its replicas are ready.
+ */
+async function startController(env: Record<string, string> = {}): Promise<ControllerStarted> {
   const controller = spawn(process.execPath, ['--import', 'tsx', CONTROLLER, stateDir], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...leaks.env },
+    env: { ...process.env, ...leaks.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   strays.push(controller);
   const lines = createInterface({ input: controller.stdout });
   for await (const line of lines) {
-    if (line.startsWith('{')) return { controller, pids: (JSON.parse(line) as { pids: number[] }).pids };
+    if (line.startsWith('{'))
+      return { controller, ...(JSON.parse(line) as Omit<ControllerStarted, 'controller'>) };
   }
   throw new Error('controller exited before its replicas were ready');
 }
@@ -201,6 +213,47 @@ describe('ProcessTarget recovery across controller processes', () => {
 
     await successor.close();
     for (const pid of pids) expect(await isPidAlive(pid)).toBe(false);
+  });
+
+  it('keeps an adopted replica that logs every request running, its new lines in logs()', async () => {
+    const { controller, pids, endpoints } = await startController({ LOG_REQUESTS: '1' });
+    controller.kill('SIGKILL');
+    expect(await exitOf(controller)).toBe('SIGKILL');
+    // Each request writes a line while no controller runs: on a pipe, the app would die of EPIPE.
+    for (const endpoint of endpoints) expect(await whoamiPid(endpoint)).toBeGreaterThan(0);
+
+    const successor = open();
+    const stale = join(successor.logDir, `${app}-primary-gone-r0.stdout`);
+    await writeFile(stale, 'output of a replica that died while no controller ran\n');
+    expect((await successor.recover()).adopted.map((a) => a.pid).sort()).toEqual([...pids].sort());
+    const outputFiles = async () =>
+      (await readdir(successor.logDir)).filter((name) => /\.(stdout|stderr)$/.test(name)).sort();
+    expect(await outputFiles()).toHaveLength(4);
+    expect(existsSync(stale)).toBe(false);
+    const adopted = await readyPrimary(successor, 2);
+    for (let round = 0; round < 3; round++) {
+      for (const endpoint of adopted.endpoints) {
+        const response = await fetch(`http://${endpoint}/env/AVIARY_REPLICA`);
+        expect(response.status).toBe(200);
+        await response.text();
+      }
+    }
+    const logged = await pollUntil(async () => {
+      const lines = (await successor.logs(app, 'primary')).filter(
+        (line) => line.stream === 'stdout' && line.text === 'GET /env/AVIARY_REPLICA',
+      );
+      return lines.length === 6 ? lines : undefined;
+    });
+    expect(logged.map((line) => line.replica).sort()).toEqual([0, 0, 0, 1, 1, 1]);
+
+    const after = await successor.status(app, 'primary');
+    expect(after).toMatchObject({ restarts: 0, lastError: null, readyReplicas: 2 });
+    expect(after?.replicas.map((r) => r.pid).sort()).toEqual([...pids].sort());
+    expect(after?.replicas.every((r) => r.adopted)).toBe(true);
+    for (const pid of pids) expect(await isPidAlive(pid)).toBe(true);
+
+    await successor.close();
+    expect(await outputFiles()).toEqual([]);
   });
 
   it('stops every child when the controller receives SIGTERM', async () => {

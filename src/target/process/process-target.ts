@@ -18,6 +18,7 @@ import {
   type ProcessTargetOptions,
 } from './process-target-options.js';
 import { ProcessVersion } from './process-version.js';
+import { removeUnfollowedOutput } from './replica-output.js';
 import type { ReplicaSettings } from './replica-host.js';
 import { StateDirClaim } from './state-dir-claim.js';
 import { TargetError } from '../target-error.js';
@@ -98,7 +99,7 @@ export class ProcessTarget implements Target<ProcessSpec> {
     );
   }
 
-  /** Directory of the per-revision log files. */
+  /** Directory of the per-revision log files and of the replicas' output files. */
   get logDir(): string {
     return join(this.#stateDir, 'logs');
   }
@@ -229,7 +230,7 @@ export class ProcessTarget implements Target<ProcessSpec> {
     const { registryPath, logDir } = this;
     const previous = await openStateDir({ stateDir: this.#stateDir, registryPath, logDir });
     this.#instance = previous?.instance ?? randomUUID();
-    this.#settings = replicaSettingsOf(this.#options, this.#instance);
+    this.#settings = replicaSettingsOf(this.#options, this.#instance, logDir);
     const owner = { pid: process.pid, startTicks: await processStartTicks(process.pid) };
     this.#writer = new RegistryWriter(
       this.registryPath,
@@ -245,6 +246,8 @@ export class ProcessTarget implements Target<ProcessSpec> {
       (app, role, spec) => this.#createVersion(app, role, spec),
       this.#settings.stopGraceMs,
     );
+    const followed = [...this.#versions.values()].flatMap((version) => version.outputPaths());
+    await removeUnfollowedOutput(logDir, new Set(followed));
     await this.#writer.flush();
     return report;
   }

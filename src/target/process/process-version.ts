@@ -115,6 +115,11 @@ export class ProcessVersion implements ReplicaHost<ProcessReplica> {
     return [...this.#current, ...this.#outgoing].flatMap((replica) => replica.record() ?? []);
   }
 
+  /** Output files of this version's replicas. */
+  outputPaths(): string[] {
+    return [...this.#current, ...this.#outgoing].flatMap((replica) => replica.outputPaths);
+  }
+
   /** Ports held by this version's replicas. */
   ports(): number[] {
     return [...this.#current, ...this.#outgoing].flatMap((replica) => replica.port ?? []);

@@ -28,5 +28,11 @@ export interface ReplicaSettings {
   readonly backoff: RestartBackoffOptions;
   readonly stopGraceMs: number;
   readonly adoptedPollMs: number;
+  /** Directory of the replicas' output files (`<stateDir>/logs`). */
+  readonly logDir: string;
+  /** Time between two reads of new output. */
+  readonly outputPollMs: number;
+  /** Size past which an output file is emptied once read. */
+  readonly maxOutputFileBytes: number;
   readonly now: () => number;
 }

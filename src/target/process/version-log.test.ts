@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeStateDir, removeStateDir } from '../../../test/fixtures/apps/http-app-spec.js';
 import { VersionLog } from './version-log.js';
@@ -17,18 +16,16 @@ beforeEach(async () => {
 afterEach(() => removeStateDir(dir));
 
 describe('VersionLog', () => {
-  it('splits chunks into lines per replica and stream, keeping a final partial line', async () => {
+  it('splits chunks into lines per replica and stream, keeping a final partial line', () => {
     const log = open(10);
-    const out = new PassThrough();
-    const err = new PassThrough();
-    log.attach(out, 0, 'rev1', 'stdout');
-    log.attach(err, 1, 'rev1', 'stderr');
-    out.write('hel');
-    err.write('oops\r\n');
-    out.write('lo\nwor');
-    out.end('ld');
+    const out = log.lineSink(0, 'rev1', 'stdout');
+    const err = log.lineSink(1, 'rev1', 'stderr');
+    out.push('hel');
+    err.push('oops\r\n');
+    out.push('lo\nwor');
+    out.push('ld');
+    out.end();
     err.end();
-    await new Promise((resolve) => setImmediate(resolve));
     const lines = log.lines().map((l) => `${l.replica} ${l.stream} ${l.text}`);
     expect(lines).toEqual(['1 stderr oops', '0 stdout hello', '0 stdout world']);
   });
@@ -49,10 +46,7 @@ describe('VersionLog', () => {
 
   it('cuts a line that never ends instead of growing without bound', async () => {
     const log = open(10);
-    const out = new PassThrough();
-    log.attach(out, 0, 'rev1', 'stdout');
-    out.write('x'.repeat(40_000));
-    await new Promise((resolve) => setImmediate(resolve));
+    log.lineSink(0, 'rev1', 'stdout').push('x'.repeat(40_000));
     const [line] = log.lines();
     expect(line?.text.length).toBeLessThan(17_000);
     expect(line?.text).toMatch(/\[line truncated\]$/);

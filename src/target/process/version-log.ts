@@ -6,7 +6,6 @@
  */
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import type { LogLine, LogStream, VersionRole } from '../target.js';
 
 /** Longest line kept; a process writing without newlines cannot grow memory beyond this. */
@@ -15,6 +14,14 @@ const MAX_LINE_CHARS = 16_384;
 /** Renders a line as it appears in the log file: `2025-01-01T00:00:00.000Z r0 stdout listening`. */
 export function formatLogLine(line: LogLine): string {
   return `${new Date(line.at).toISOString()} r${line.replica} ${line.stream} ${line.text}`;
+}
+
+/** Where one replica's stream of output goes, piece by piece (see {@link VersionLog.lineSink}). */
+export interface LineSink {
+  /** Text as it arrived: any number of lines, possibly ending mid-line. */
+  push(text: string): void;
+  /** The stream ended: records what remains of a last line without a newline. */
+  end(): void;
 }
 
 /** Ring buffer plus per-revision files for one version. */
@@ -51,28 +58,32 @@ export class VersionLog {
     if (!this.#closed) this.#fileFor(revision).write(`${formatLogLine(line)}\n`);
   }
 
-  /** Splits a child's output stream into lines and records them; a final partial line is kept too. */
-  attach(source: Readable, replica: number, revision: string, stream: LogStream): void {
+  /**
+   * A sink that splits one replica's stream into lines as text arrives in pieces (`push`),
+   * strips a trailing `\r`, cuts a line longer than 16 KiB, and records each line; `end`
+   * records a final partial line.
+   */
+  lineSink(replica: number, revision: string, stream: LogStream): LineSink {
     let pending = '';
-    source.setEncoding('utf8');
-    source.on('data', (chunk: string) => {
-      pending += chunk;
-      let newline = pending.indexOf('\n');
-      while (newline >= 0) {
-        this.write(replica, revision, stream, pending.slice(0, newline).replace(/\r$/, ''));
-        pending = pending.slice(newline + 1);
-        newline = pending.indexOf('\n');
-      }
-      if (pending.length > MAX_LINE_CHARS) {
-        this.write(replica, revision, stream, `${pending.slice(0, MAX_LINE_CHARS)} [line truncated]`);
+    return {
+      push: (text) => {
+        pending += text;
+        let newline = pending.indexOf('\n');
+        while (newline >= 0) {
+          this.write(replica, revision, stream, pending.slice(0, newline).replace(/\r$/, ''));
+          pending = pending.slice(newline + 1);
+          newline = pending.indexOf('\n');
+        }
+        if (pending.length > MAX_LINE_CHARS) {
+          this.write(replica, revision, stream, `${pending.slice(0, MAX_LINE_CHARS)} [line truncated]`);
+          pending = '';
+        }
+      },
+      end: () => {
+        if (pending !== '') this.write(replica, revision, stream, pending);
         pending = '';
-      }
-    });
-    source.on('end', () => {
-      if (pending !== '') this.write(replica, revision, stream, pending);
-      pending = '';
-    });
-    source.on('error', () => undefined);
+      },
+    };
   }
 
   /** The last `tail` lines (all kept lines when absent), oldest first. */

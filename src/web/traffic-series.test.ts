@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AviaryError } from '../errors.js';
 import { ProxyMetrics } from '../proxy/stats/proxy-metrics.js';
-import { parseTrafficQuery, trafficSeries } from './traffic-series.js';
+import { MIN_SERIES_SECONDS, parseTrafficQuery, trafficSeries } from './traffic-series.js';
 
 const APP = 'catalogdetail';
 // A whole second plus 400 ms: the current, still-filling second starts at NOW - 400.
@@ -49,6 +49,32 @@ describe('trafficSeries', () => {
     const series = trafficSeries(metrics, APP, { seconds: 5, stepSeconds: 5, nowMs: NOW });
     expect(series.versions.canary.requests).toEqual([2]);
     expect(series.versions.canary.successRate).toEqual([50]);
+  });
+
+  it('fits a history shorter than the span: buckets before the first request are left out, down to 30 s', () => {
+    const metrics = new ProxyMetrics();
+    // A run 90 s old, asked for the default five minutes: the series starts at its first request.
+    record(metrics, 'primary', END - 90_000, 200, 5);
+    record(metrics, 'canary', END - 20_000, 200, 5);
+    const series = trafficSeries(metrics, APP, { seconds: 300, stepSeconds: 5, nowMs: NOW });
+    expect(series.fromMs).toBe(END - 90_000);
+    expect(series.timestamps[0]).toBe(END - 85_000);
+    expect(series.timestamps).toHaveLength(18);
+    expect(series.versions.primary.requests).toHaveLength(18);
+    expect(series.versions.primary.rps[0]).toBe(0.2);
+    expect(series.versions.canary.p99Ms).toHaveLength(18);
+
+    // A run 10 s old still gets 30 s of axis, so its two points are not stretched edge to edge.
+    const young = new ProxyMetrics();
+    record(young, 'canary', END - 10_000, 200, 5);
+    const short = trafficSeries(young, APP, { seconds: 300, stepSeconds: 5, nowMs: NOW });
+    expect(short.fromMs).toBe(END - MIN_SERIES_SECONDS * 1000);
+    expect(short.timestamps).toHaveLength(6);
+
+    // No traffic at all: the shortest span of empty buckets.
+    const idle = trafficSeries(new ProxyMetrics(), APP, { seconds: 300, stepSeconds: 5, nowMs: NOW });
+    expect(idle.fromMs).toBe(END - 30_000);
+    expect(idle.versions.primary.rps).toEqual(Array.from({ length: 6 }, () => null));
   });
 
   it('buckets partition the span: their requests add up to the requests in it', () => {

@@ -22,6 +22,12 @@ export const DEFAULT_SERIES_SECONDS = 300;
 export const DEFAULT_STEP_SECONDS = 5;
 /** Largest bucket the endpoint accepts. */
 export const MAX_STEP_SECONDS = 60;
+/**
+ * Shortest span a series is trimmed to. Leading buckets in which no version served anything
+ * are dropped down to this span, so a run shorter than the asked span fills the chart's time
+ * axis instead of drawing in its last few pixels.
+ */
+export const MIN_SERIES_SECONDS = 30;
 
 /** What the series are built from: the router's per-version windows. */
 export type TrafficSource = Pick<ProxyMetrics, 'versionTraffic' | 'windowSeconds'>;
@@ -98,9 +104,22 @@ function emptySeries(): VersionSeries {
   return { requests: [], rps: [], successRate: [], p50Ms: [], p99Ms: [] };
 }
 
+/** Leading buckets in which no version served a request, leaving at least `keep` buckets. */
+function emptyLead(versions: Readonly<Record<Role, VersionSeries>>, buckets: number, keep: number): number {
+  const firstServed = Math.min(
+    ...SERIES_VERSIONS.map((version) => {
+      const index = versions[version].requests.findIndex((served) => served > 0);
+      return index === -1 ? buckets : index;
+    }),
+  );
+  return Math.max(0, Math.min(firstServed, buckets - keep));
+}
+
 /**
  * Buckets of `stepSeconds` covering the last `seconds` before `nowMs`. The current second is
  * left out: its slice is still filling, and a half-counted bucket would read as a dip.
+ * Buckets before the first request of any version are left out too, down to
+ * {@link MIN_SERIES_SECONDS}: a history shorter than the span then spans the whole series.
  */
 export function trafficSeries(source: TrafficSource, app: string, query: TrafficQuery): TrafficSeries {
   const stepMs = query.stepSeconds * 1000;
@@ -133,7 +152,14 @@ export function trafficSeries(source: TrafficSource, app: string, query: Traffic
     }
     versions[version] = series;
   }
-  return { app, fromMs, toMs, stepMs, timestamps, versions };
+  const lead = emptyLead(versions, buckets, Math.ceil(MIN_SERIES_SECONDS / query.stepSeconds));
+  if (lead === 0) return { app, fromMs, toMs, stepMs, timestamps, versions };
+  for (const version of SERIES_VERSIONS) {
+    const series = versions[version];
+    for (const values of [series.requests, series.rps, series.successRate, series.p50Ms, series.p99Ms])
+      values.splice(0, lead);
+  }
+  return { app, fromMs: fromMs + lead * stepMs, toMs, stepMs, timestamps: timestamps.slice(lead), versions };
 }
 
 /** What the traffic route reads. */

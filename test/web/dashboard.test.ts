@@ -12,7 +12,15 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_CSP } from '../../src/web/static-assets.js';
-import { DEADLINE_MS, startDemoRuntime, TOKEN, waitFor, type DemoRuntime } from './demo-runtime.js';
+import { MIN_SERIES_SECONDS } from '../../src/web/traffic-series.js';
+import {
+  DEADLINE_MS,
+  INSUFFICIENT_MIN_REQUESTS,
+  startDemoRuntime,
+  TOKEN,
+  waitFor,
+  type DemoRuntime,
+} from './demo-runtime.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
@@ -27,11 +35,13 @@ describe.skipIf(missing !== undefined)(
     let context: BrowserContext | undefined;
     let profile: string | undefined;
     let page: Page;
+    let startedAt = 0;
     const pageErrors: string[] = [];
     const consoleErrors: string[] = [];
 
     beforeAll(async () => {
       profile = await mkdtemp(join(tmpdir(), 'aviary-chromium-'));
+      startedAt = Date.now();
       // Playwright passes the fresh profile as --user-data-dir itself, so it is not among the args.
       const [started, launched] = await Promise.allSettled([
         startDemoRuntime(),
@@ -113,6 +123,42 @@ describe.skipIf(missing !== undefined)(
       const successRow = card.locator('tr[data-metric="request-success-rate"]');
       await expect.poll(() => successRow.textContent(), { timeout: DEADLINE_MS }).toContain('≥ 99.00 %');
 
+      // A check measured on fewer requests than its minimum says so, as the controller's
+      // InsufficientData events do; its value alone would pass.
+      const durationRow = card.locator('tr[data-metric="request-duration"]');
+      await expect
+        .poll(() => durationRow.locator('.verdict').textContent(), { timeout: DEADLINE_MS })
+        .toBe('insufficient data: hold');
+      expect(await durationRow.textContent()).toContain(`(min ${INSUFFICIENT_MIN_REQUESTS})`);
+
+      // The time axis fits a run shorter than the chart's five minutes: its left end is no
+      // older than the run (or MIN_SERIES_SECONDS, the shortest axis), not five minutes ago.
+      const axisStart = (await rpsChart.locator('text.tick[text-anchor="start"]').textContent()) ?? '';
+      const axisSeconds = axisStart.endsWith('m') ? -60 * parseFloat(axisStart) : -parseFloat(axisStart);
+      const runSeconds = (Date.now() - startedAt) / 1000;
+      expect(axisSeconds, axisStart).toBeGreaterThanOrEqual(MIN_SERIES_SECONDS);
+      expect(axisSeconds, axisStart).toBeLessThanOrEqual(Math.max(MIN_SERIES_SECONDS, runSeconds + 10));
+
+      // An event's evidence shows each check's threshold and window, and fits the timeline.
+      const held = page.locator('#events li[data-reason="InsufficientData"]').first();
+      await held.waitFor({ timeout: DEADLINE_MS });
+      await held.locator('summary').click();
+      const evidenceRow = held.locator('.evidence tr[data-metric="request-duration"]');
+      await evidenceRow.waitFor({ timeout: DEADLINE_MS });
+      const evidenceText = (await evidenceRow.textContent()) ?? '';
+      expect(evidenceText).toContain('≤ 500 ms');
+      expect(evidenceText).toContain('10s');
+      expect(evidenceText).toContain('insufficient data: hold');
+      const timelineBox = await page.locator('#events').boundingBox();
+      expect(timelineBox).not.toBeNull();
+      for (const cell of await held.locator('.evidence tr th, .evidence tr td').all()) {
+        const box = await cell.boundingBox();
+        if (box === null) continue; // an empty detail cell is not displayed
+        expect(box.x + box.width, (await cell.textContent()) ?? '').toBeLessThanOrEqual(
+          timelineBox!.x + timelineBox!.width + 1,
+        );
+      }
+
       // Event text is shown as text: markup in an operator's reason never becomes elements.
       const probe = '<img src=x onerror="window.__xss=1">';
       const gate = await fetch(
@@ -150,11 +196,11 @@ describe.skipIf(missing !== undefined)(
 
       expect(consoleErrors).toEqual([]);
 
-      // A rejected call shows the API's own message, and the bad token is forgotten.
+      // A wrong token is named as such, and forgotten so the next action asks again.
       await page.evaluate("sessionStorage.setItem('aviary.token', 'wrong-token')");
       await card.locator('button[data-action="pause"]').click();
       await card
-        .locator('.notice.error', { hasText: 'Authorization: Bearer' })
+        .locator('.notice.error', { hasText: 'Pause failed: wrong token' })
         .waitFor({ timeout: DEADLINE_MS });
       expect(await page.evaluate("sessionStorage.getItem('aviary.token')")).toBeNull();
 

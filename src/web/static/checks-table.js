@@ -23,32 +23,43 @@ function seconds(ms) {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
-function verdict(result, spec) {
+/**
+ * The verdict shown for a metric check, with the controller's no-data policy
+ * (src/rollout/step/check-verdicts.ts): a check without a value, or measured on fewer
+ * requests than its `minRequests`, lacks data. It holds the step (or fails it with
+ * `failOnNoData`) whatever its value, so it never reads as passed. `spec` is the metric's
+ * analysis summary (undefined when unknown: then only a missing value lacks data).
+ */
+export function checkVerdict(result, spec) {
   if (!result) return { text: 'not run yet', className: 'pending' };
   if (result.error) return { text: 'error', className: 'failed' };
-  if (result.value === null) {
+  const tooFew =
+    spec !== undefined && result.sampleSize !== undefined && result.sampleSize < spec.minRequests;
+  if (result.value === null || tooFew) {
+    const what = result.value === null && result.sampleSize === undefined ? 'no data' : 'insufficient data';
     return spec?.failOnNoData
-      ? { text: 'no data: failed', className: 'failed' }
-      : { text: 'no data: hold', className: 'pending' };
+      ? { text: `${what}: failed`, className: 'failed' }
+      : { text: `${what}: hold`, className: 'pending' };
   }
   return result.passed ? { text: 'passed', className: 'passed' } : { text: 'failed', className: 'failed' };
 }
 
 function metricRow(name, spec, result) {
-  const { text, className } = verdict(result, spec);
+  const { text, className } = checkVerdict(result, spec);
   const sample =
     result?.sampleSize === undefined
       ? '–'
       : `${result.sampleSize}${spec ? ` (min ${spec.minRequests})` : ''}`;
+  // `data-label` names each cell where the table is laid out as stacked rows (event evidence).
   return h(
     'tr',
     { 'data-metric': name },
     h('th', { scope: 'row' }, name),
-    h('td', {}, spec ? formatRange(name, spec.thresholdRange) : '–'),
-    h('td', { class: 'number' }, formatMetric(name, result?.value)),
-    h('td', { class: 'number' }, sample),
-    h('td', {}, spec ? seconds(spec.intervalMs) : '–'),
-    h('td', {}, h('span', { class: `verdict ${className}` }, text)),
+    h('td', { 'data-label': 'threshold' }, spec ? formatRange(name, spec.thresholdRange) : '–'),
+    h('td', { class: 'number', 'data-label': 'measured' }, formatMetric(name, result?.value)),
+    h('td', { class: 'number', 'data-label': 'requests' }, sample),
+    h('td', { 'data-label': 'window' }, spec ? seconds(spec.intervalMs) : '–'),
+    h('td', { 'data-label': 'verdict' }, h('span', { class: `verdict ${className}` }, text)),
     h('td', { class: 'detail' }, result?.error ?? result?.detail ?? ''),
   );
 }
@@ -108,13 +119,24 @@ export function webhookList(webhooks = []) {
 
 /**
  * An event's `evidence`: check results (`{webhooks, metrics}`), a judge's verdict (with a
- * `summary` line), or anything else shown as JSON text.
+ * `summary` line), or anything else shown as JSON text. `metricSpecs` are the app's metric
+ * summaries (`GET /api/v1/rollouts/{app}/analysis`), which give each check its threshold,
+ * window and minimum of requests: a check result carries only what was measured.
  */
-export function evidenceView(evidence) {
+export function evidenceView(evidence, metricSpecs = []) {
   if (evidence === null || typeof evidence !== 'object') return h('pre', {}, JSON.stringify(evidence));
   const parts = [];
   if (typeof evidence.summary === 'string') parts.push(h('p', { class: 'summary' }, evidence.summary));
-  if (Array.isArray(evidence.metrics)) parts.push(metricsTable(evidence.metrics, []));
+  if (Array.isArray(evidence.metrics)) {
+    // Only the checks that ran: a configured metric absent from old evidence is not "not run yet".
+    const ran = new Set(evidence.metrics.map((m) => m.name));
+    parts.push(
+      metricsTable(
+        evidence.metrics,
+        metricSpecs.filter((m) => ran.has(m.name)),
+      ),
+    );
+  }
   if (Array.isArray(evidence.webhooks)) parts.push(webhookList(evidence.webhooks));
   const known = new Set(['summary', 'metrics', 'webhooks']);
   const rest = Object.fromEntries(Object.entries(evidence).filter(([key]) => !known.has(key)));

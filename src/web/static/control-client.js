@@ -19,6 +19,18 @@ async function errorMessage(response) {
   return `HTTP ${response.status} ${response.statusText}`;
 }
 
+/**
+ * What a refused command says. A 401 means the kept token is wrong (the page always sends
+ * one): say so, and that the next try asks again, rather than the API's generic "send
+ * Authorization: Bearer", which reads as if no token had been sent.
+ */
+export function refusalMessage(status, apiMessage) {
+  if (status === 401) {
+    return 'wrong token: the control API refused it. It is forgotten; the next action asks again (the token is in <stateDir>/token, or AVIARY_TOKEN)';
+  }
+  return apiMessage;
+}
+
 /** GETs a JSON document from the control API; throws with the API's message on failure. */
 export async function getJson(path) {
   const response = await fetch(path, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
@@ -49,7 +61,7 @@ function token() {
 
 /**
  * POSTs a command with the bearer token. A 401 forgets the token so the next try asks
- * again. Throws with the API's error message on failure.
+ * again, and throws saying the token is wrong; other failures throw with the API's message.
  */
 export async function postAction(path, body = {}) {
   const response = await fetch(path, {
@@ -59,6 +71,6 @@ export async function postAction(path, body = {}) {
     body: JSON.stringify(body),
   });
   if (response.status === 401) forgetToken();
-  if (!response.ok) throw new Error(await errorMessage(response));
+  if (!response.ok) throw new Error(refusalMessage(response.status, await errorMessage(response)));
   return response.json();
 }

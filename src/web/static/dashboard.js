@@ -18,8 +18,10 @@ const CONFIRM = { abort: 'roll back', promote: 'promote' };
 const appsContainer = document.getElementById('apps');
 const connection = document.getElementById('connection');
 const tokenButton = document.getElementById('forget-token');
-const timeline = createTimeline(document.getElementById('events'));
 const cards = new Map();
+/** Each app's analysis summary, for its card and the evidence of its events. */
+const analyses = new Map();
+const timeline = createTimeline(document.getElementById('events'), (app) => analyses.get(app)?.metrics ?? []);
 
 function showConnection(state, text) {
   connection.className = `connection ${state}`;
@@ -43,7 +45,9 @@ async function runAction(app, path, label) {
 
 async function loadAnalysis(app, card) {
   try {
-    card.updateAnalysis(await getJson(`/api/v1/rollouts/${encodeURIComponent(app)}/analysis`));
+    const analysis = await getJson(`/api/v1/rollouts/${encodeURIComponent(app)}/analysis`);
+    analyses.set(app, analysis);
+    card.updateAnalysis(analysis);
   } catch {
     // The card still shows the measured values; the next revision change retries.
   }

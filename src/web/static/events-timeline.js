@@ -1,8 +1,11 @@
 // The events timeline: every app's rollout events, newest first, each with the phase and
 // canary weight it was recorded at and, when a decision was based on checks, its evidence.
 // Events come from GET /api/v1/events; the SSE stream says when to fetch the new ones.
+// Evidence is drawn when its <details> opens, with the app's metric specs of that moment
+// (threshold, window, minimum of requests), which the check results themselves do not carry:
+// after an edit of an app's metrics, its older events show the new bounds.
 import { evidenceView } from './checks-table.js';
-import { h } from './safe-dom.js';
+import { h, replaceChildren } from './safe-dom.js';
 
 /** Events kept on the page. */
 const KEPT = 300;
@@ -16,7 +19,21 @@ function clock(ms) {
   return d.toLocaleTimeString([], { hour12: false });
 }
 
-function eventItem(event) {
+function evidenceDetails(event, metricsOf) {
+  const body = h('div', { class: 'evidence-body' });
+  return h(
+    'details',
+    {
+      ontoggle: (toggle) => {
+        if (toggle.target.open) replaceChildren(body, evidenceView(event.evidence, metricsOf(event.app)));
+      },
+    },
+    h('summary', {}, 'evidence'),
+    body,
+  );
+}
+
+function eventItem(event, metricsOf) {
   return h(
     'li',
     { class: `event ${event.severity === 'warning' ? 'warning' : 'info'}`, 'data-reason': event.reason },
@@ -31,19 +48,20 @@ function eventItem(event) {
         : null,
     ),
     h('p', { class: 'event-message' }, event.message),
-    event.evidence === undefined
-      ? null
-      : h('details', {}, h('summary', {}, 'evidence'), evidenceView(event.evidence)),
+    event.evidence === undefined ? null : evidenceDetails(event, metricsOf),
   );
 }
 
-/** A timeline in `list` (an <ol>); `add(events)` merges events, ignoring ones already shown. */
-export function createTimeline(list) {
+/**
+ * A timeline in `list` (an <ol>); `add(events)` merges events, ignoring ones already shown.
+ * `metricsOf(app)` returns the app's metric summaries for the evidence tables (default none).
+ */
+export function createTimeline(list, metricsOf = () => []) {
   const seen = new Set();
   let latest = 0;
 
   function insert(event) {
-    const item = eventItem(event);
+    const item = eventItem(event, metricsOf);
     item.dataset.at = String(event.at);
     const later = [...list.children].find((child) => Number(child.dataset.at) <= event.at);
     list.insertBefore(item, later ?? null);

@@ -35,9 +35,14 @@ function domain(values, { includeZero, ceiling }) {
   return { lo, hi, step };
 }
 
-function minutesAgo(ms) {
+/**
+ * A time-axis label for a point `ms` before the latest one: `now`, seconds under two minutes
+ * (a short run's axis, `-30s`), else minutes (`-2.5m`).
+ */
+export function timeAgo(ms) {
+  if (ms < 500) return 'now';
+  if (ms < 120_000) return `-${Math.round(ms / 1000)}s`;
   const minutes = ms / 60000;
-  if (minutes < 0.01) return 'now';
   return Number.isInteger(minutes) ? `-${minutes}m` : `-${minutes.toFixed(1)}m`;
 }
 
@@ -103,7 +108,7 @@ export function createLineChart({ name, title, format, includeZero = true, ceili
     for (const at of [fromMs, (fromMs + toMs) / 2, toMs]) {
       const anchor = at === fromMs ? 'start' : at === toMs ? 'end' : 'middle';
       nodes.push(
-        svg('text', { class: 'tick', x: x(at), y: HEIGHT - 5, 'text-anchor': anchor }, minutesAgo(toMs - at)),
+        svg('text', { class: 'tick', x: x(at), y: HEIGHT - 5, 'text-anchor': anchor }, timeAgo(toMs - at)),
       );
     }
     for (const threshold of thresholds) {

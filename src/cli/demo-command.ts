@@ -198,7 +198,7 @@ export function registerDemoCommand(program: Command): void {
       'after',
       `
 Examples:
-  aviary demo                 # about three minutes, then stays up until Ctrl-C
+  aviary demo                 # about a minute, then stays up until Ctrl-C
   aviary demo --fast --exit-after-story --router-port 0 --api-port 0`,
     )
     .action(async (options: DemoOptions) => {

@@ -170,6 +170,9 @@ describe('controller killed with SIGKILL mid-analysis', { timeout: TEST_TIMEOUT_
     const afterRestart = events.filter((e) => e.at > killedAt);
     expect(afterRestart.map((e) => e.reason)).not.toContain('NewRevision');
     expect(afterRestart.map((e) => e.reason)).not.toContain('Restarted');
+    expect(afterRestart.find((e) => e.reason === 'ControllerRestarted')?.message).toBe(
+      'controller restarted; adopted 2 replicas of catalogdetail',
+    );
     for (const step of afterRestart.filter((e) => e.reason === 'WeightAdvanced'))
       expect(step.canaryWeight).toBeGreaterThan(saved.status!.canaryWeight);
     // One weight schedule across both controllers: nothing was started again from scratch.

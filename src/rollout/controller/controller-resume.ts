@@ -3,8 +3,8 @@
  * again when the target has none left. See docs/adr/0006-controller-runtime.md.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Target, VersionRole } from '../../target/target.js';
-import type { ExecutorDeps } from './action-executor.js';
+import type { RecoveryReport, Target, VersionRole } from '../../target/target.js';
+import type { ExecutorDeps, RolloutEventRecord } from './action-executor.js';
 import { eventOf, specFor, type AppRecord } from './app-record.js';
 
 /**
@@ -67,4 +67,25 @@ export async function waitForRestoredVersions(
     pending = pending.filter((_, i) => !ready[i]);
     if (pending.length > 0) await sleep(50, undefined, { signal }).catch(() => undefined);
   }
+}
+
+/**
+ * The event that says a controller took an app over from an earlier one, with how many of
+ * its replicas were adopted; undefined for an app no controller ran before (no saved status).
+ */
+export function restartedEvent(
+  record: AppRecord,
+  recovered: RecoveryReport,
+  now: number,
+): RolloutEventRecord | undefined {
+  if (!record.status) return undefined;
+  const app = record.spec.name;
+  const adopted = recovered.adopted.filter((replica) => replica.app === app).length;
+  return eventOf(
+    record,
+    app,
+    now,
+    'ControllerRestarted',
+    `controller restarted; adopted ${adopted} replicas of ${app}`,
+  );
 }

@@ -29,7 +29,7 @@ import {
   type PersistedRollout,
   type RolloutView,
 } from './app-record.js';
-import { restoreVersions, waitForRestoredVersions } from './controller-resume.js';
+import { restartedEvent, restoreVersions, waitForRestoredVersions } from './controller-resume.js';
 import {
   changeGate,
   consumeGates,
@@ -83,18 +83,10 @@ export class RolloutController extends EventEmitter {
     super();
     this.now = options.now ?? Date.now;
     this.store = options.store ?? defaultStateStore(options.stateDir, options.compactStateAtBytes);
-    const { target } = options.executor;
+    const { target, namespace } = options.executor;
     this.identify = (spec) => target.identify(spec);
-    this.observeDeps = {
-      target: options.executor.target,
-      checks: options.checks,
-      namespace: options.executor.namespace,
-    };
-    this.gateDeps = {
-      stateDir: options.stateDir,
-      gates: options.gates,
-      namespace: options.executor.namespace,
-    };
+    this.observeDeps = { target, checks: options.checks, namespace };
+    this.gateDeps = { stateDir: options.stateDir, gates: options.gates, namespace };
     this.deps = {
       ...options.executor,
       onEvent: (event) => this.recordEvent(event),
@@ -113,13 +105,15 @@ export class RolloutController extends EventEmitter {
    * ready, restores routes, then starts ticking.
    */
   async start(apps: readonly AppSpec[]): Promise<void> {
-    await this.options.executor.target.recover(this.abort.signal);
+    const recovered = await this.options.executor.target.recover(this.abort.signal);
     const saved = await this.store.loadAll();
     const { target } = this.options.executor;
     for (const spec of apps) {
       const record = newAppRecord(spec, saved.get(spec.name), this.identify);
       rememberSpec(record, spec, this.identify);
       this.records.set(spec.name, record);
+      const restarted = restartedEvent(record, recovered, this.now());
+      if (restarted) this.recordEvent(restarted);
       if (record.status) await restoreVersions(record, target, this.deps, this.now(), this.abort.signal);
     }
     const restoreWait = this.options.restoreReadyTimeoutMs ?? 5_000;
@@ -240,9 +234,8 @@ export class RolloutController extends EventEmitter {
       throw new AviaryError('AVIARY_CONFLICT', `${command.kind} ${app} ignored: ${ignored}`);
     }
     queueCommand(record, app, command);
-    this.recordEvent(
-      eventOf(record, app, this.now(), 'CommandReceived', `${command.kind} requested by ${by}`),
-    );
+    const received = `${command.kind} requested by ${by}`;
+    this.recordEvent(eventOf(record, app, this.now(), 'CommandReceived', received));
     this.schedule(app, 0);
   }
 

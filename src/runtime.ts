@@ -109,7 +109,11 @@ function targetStateDir(stateDir: string, kind: WorkloadKind): string {
 
 /** Starts the runtime for a validated `aviary.yaml`. */
 export async function startRuntime(config: AviaryConfig, options: RuntimeOptions): Promise<Runtime> {
-  const engine = await createRouterEngine(config.router, options.routerContext);
+  const engine = await createRouterEngine(config.router, {
+    stateDir: config.stateDir,
+    token: options.token,
+    ...options.routerContext,
+  });
   const router = engine.router;
   const gates = await loadGates(config.stateDir).catch(async (err: unknown) => {
     await engine.close();

@@ -3,12 +3,20 @@
  * admin API. SIGHUP (or an edit of the file with --watch) reloads the file; a rejected reload
  * keeps the running configuration. SIGINT/SIGTERM drain requests in flight, then exit.
  */
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, formatIssues } from '../config/config-error.js';
 import { readDocumentFile } from '../config/document.js';
-import { proxyConfigSchema } from '../config/proxy-schema.js';
+import { proxyConfigSchema, type ProxyConfig } from '../config/proxy-schema.js';
 import { parseOrThrow } from '../config/schema-issues.js';
 import { listenFor } from '../listen-failure.js';
+import {
+  loadPersistedConfig,
+  persistConfig,
+  PERSISTED_CONFIG_FILE,
+  writeFileAtomically,
+} from '../proxy/persisted-config.js';
+import { INSTANCE_FILE, processStartTicks, type ProxyInstanceRecord } from '../router/proxy-instance.js';
 import { resolveToken } from './admin-token.js';
 import { watchFile } from './file-watch.js';
 
@@ -17,6 +25,7 @@ interface ProxyOptions {
   admin: string;
   tokenFile: string;
   watch?: boolean;
+  state?: string;
 }
 
 function parseHostPort(value: string): { host: string; port: number } {
@@ -28,16 +37,36 @@ function parseHostPort(value: string): { host: string; port: number } {
   return { host: match[1] ?? '127.0.0.1', port: Number(match[2]) };
 }
 
+/**
+ * The configuration to start with: with `--state`, the one last persisted there (a restarted
+ * proxy serves its last routes from its first connection), else `--config`.
+ */
+async function startingConfig(options: ProxyOptions): Promise<{ config: ProxyConfig; from: string }> {
+  if (options.state !== undefined) {
+    const persisted = await loadPersistedConfig(options.state);
+    const from = join(options.state, PERSISTED_CONFIG_FILE);
+    if (persisted !== undefined) return { config: parseOrThrow(proxyConfigSchema, persisted, from), from };
+  }
+  const document = await readDocumentFile(options.config);
+  return { config: parseOrThrow(proxyConfigSchema, document, options.config), from: options.config };
+}
+
 /** Runs the proxy until a signal stops it. */
 export async function runProxy(options: ProxyOptions): Promise<void> {
-  const config = parseOrThrow(proxyConfigSchema, await readDocumentFile(options.config), options.config);
+  const { config, from } = await startingConfig(options);
   // Loaded on use, so other commands start fast.
   const [{ ProxyServer }, { AdminServer }] = await Promise.all([
     import('../proxy/proxy-server.js'),
     import('../api/admin-server.js'),
   ]);
   const { token, source } = await resolveToken(options.tokenFile);
-  const proxy = new ProxyServer(config);
+  const stateDir = options.state;
+  const persist =
+    stateDir === undefined
+      ? undefined
+      : (applied: ProxyConfig): Promise<void> =>
+          persistConfig(stateDir, applied, (listener) => proxy.address(listener).port);
+  const proxy = new ProxyServer(config, persist ? { onApplied: persist } : {});
   const admin = new AdminServer(proxy, { ...parseHostPort(options.admin), token });
   const listenerSetting = (port: number): string => {
     const index = config.listeners.findIndex((listener) => listener.port === port);
@@ -53,13 +82,25 @@ export async function runProxy(options: ProxyOptions): Promise<void> {
     await proxy.close();
     throw err;
   }
+  const listeners: Record<string, string> = {};
   for (const listener of config.listeners) {
     const { host, port } = proxy.address(listener.name);
+    listeners[listener.name] = `http://${host}:${port}`;
     console.log(`aviary proxy: listener ${listener.name} on http://${host}:${port}`);
   }
-  console.log(
-    `aviary proxy: admin API on http://${adminAddress.host}:${adminAddress.port} (token from ${source})`,
-  );
+  const adminUrl = `http://${adminAddress.host}:${adminAddress.port}`;
+  console.log(`aviary proxy: admin API on ${adminUrl} (token from ${source}; configuration from ${from})`);
+  if (stateDir !== undefined && persist !== undefined) {
+    // Bound ports are pinned first, so a restart reopens the ports clients already use.
+    await persist(proxy.config);
+    const record: ProxyInstanceRecord = {
+      pid: process.pid,
+      startTicks: await processStartTicks(process.pid),
+      admin: adminUrl,
+      listeners,
+    };
+    await writeFileAtomically(join(stateDir, INSTANCE_FILE), `${JSON.stringify(record)}\n`);
+  }
 
   const reload = async (): Promise<void> => {
     try {
@@ -104,6 +145,10 @@ export function registerProxyCommand(program: Command): void {
       '.aviary/token',
     )
     .option('-w, --watch', 'reload the configuration file whenever it is saved')
+    .option(
+      '--state <dir>',
+      'persist each accepted configuration in DIR and start from it (before listening) when present',
+    )
     .addHelpText(
       'after',
       `

@@ -66,7 +66,12 @@ export async function runUp(options: UpOptions): Promise<void> {
   // Loaded on use: the runtime pulls in every part of Aviary, which other commands do not need.
   const { startRuntime } = await import('../runtime.js');
   // Relative token files of `router.kind: aviary-admin` are read next to the configuration.
-  const runtime = await startRuntime(config, { token, routerContext: { baseDir: dirname(options.file) } });
+  // A supervised proxy (router.process: separate) runs this same CLI, as this process was run.
+  const command = [process.execPath, ...process.execArgv, process.argv[1] ?? ''];
+  const runtime = await startRuntime(config, {
+    token,
+    routerContext: { baseDir: dirname(options.file), command },
+  });
   console.log(`aviary: router on ${runtime.routerUrl}`);
   console.log(`aviary: control API and dashboard on ${runtime.controlUrl} (token from ${source})`);
   const stopWatching = new AbortController();

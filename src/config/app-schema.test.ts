@@ -12,7 +12,7 @@ describe('aviary.yaml schema: valid documents', () => {
     if (!result.ok) throw new Error(JSON.stringify(result.issues));
     const { router, api, stateDir, minAnalysisInterval, apps } = result.value;
     expect({ router, api, stateDir, minAnalysisInterval }).toEqual({
-      router: { kind: 'embedded', host: '127.0.0.1', port: 8080 },
+      router: { kind: 'embedded', host: '127.0.0.1', port: 8080, process: 'in-process' },
       api: { host: '127.0.0.1', port: 8081 },
       stateDir: '.aviary',
       minAnalysisInterval: 10_000,

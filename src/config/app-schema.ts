@@ -258,6 +258,17 @@ function crossFieldChecks(config: z.output<typeof configFields>, ctx: z.Refineme
         path: ['apps', i, 'canary', 'analysis', 'judge'],
         message: `the sequential judge reads per-request counts in process and needs router.kind embedded, got ${router.kind}; use metrics (thresholds or templates) with this router`,
       });
+    } else if (
+      isObject(router) &&
+      router.kind === 'embedded' &&
+      router.process === 'separate' &&
+      app.canary.analysis.judge !== undefined
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['apps', i, 'canary', 'analysis', 'judge'],
+        message: `the sequential judge reads per-request counts in process and needs router.process in-process, got separate; use metrics (thresholds or templates) with this router`,
+      });
     }
     const interval = app.canary.analysis.interval;
     if (typeof config.minAnalysisInterval === 'number' && interval < config.minAnalysisInterval) {

@@ -44,7 +44,12 @@ describe('engine kinds named in aviary.yaml', () => {
 
   it('reads a router block without kind as the embedded proxy', () => {
     const result = parseAviaryConfig(config({}, { router: { port: 9000 } }));
-    expect(result.ok && result.value.router).toEqual({ kind: 'embedded', host: '127.0.0.1', port: 9000 });
+    expect(result.ok && result.value.router).toEqual({
+      kind: 'embedded',
+      host: '127.0.0.1',
+      port: 9000,
+      process: 'in-process',
+    });
   });
 
   it('takes an aviary-admin router with several instances', () => {
@@ -80,6 +85,20 @@ describe('engine kinds named in aviary.yaml', () => {
     expect(issuesOf(judged)).toEqual([
       'apps[0].canary.analysis.judge: the sequential judge reads per-request counts in process and needs router.kind embedded, got aviary-admin; use metrics (thresholds or templates) with this router',
     ]);
+  });
+
+  it('takes the built-in proxy as its own process, and refuses the judge with it', () => {
+    const separate = { port: 9000, process: 'separate' };
+    const result = parseAviaryConfig(config({}, { router: separate }));
+    expect(result.ok && result.value.router).toMatchObject({ kind: 'embedded', process: 'separate' });
+    const judged = config(
+      { canary: { analysis: { interval: '1m', stepWeight: 10, maxWeight: 50, judge: {} } } },
+      { router: separate },
+    );
+    expect(issuesOf(judged)).toEqual([
+      'apps[0].canary.analysis.judge: the sequential judge reads per-request counts in process and needs router.process in-process, got separate; use metrics (thresholds or templates) with this router',
+    ]);
+    expect(issuesOf(config({}, { router: { process: 'elsewhere' } }))[0]).toMatch(/^router\.process: /);
   });
 
   it('takes an endpoints workload and hands it on as the app workload', () => {

@@ -38,8 +38,16 @@ const adminInstanceSchema = z
 
 /** Settings of each router kind, by kind. */
 export const ROUTER_SCHEMAS = {
-  /** The built-in proxy, run by the controller; `host`/`port` is where it takes traffic. */
-  embedded: z.strictObject({ kind: z.literal('embedded').default('embedded'), ...listenAddress(8080) }),
+  /**
+   * The built-in proxy, run by the controller; `host`/`port` is where it takes traffic.
+   * `process: separate` runs it as its own supervised process that keeps serving while the
+   * controller is down (docs/adr/0014-supervised-proxy-process.md).
+   */
+  embedded: z.strictObject({
+    kind: z.literal('embedded').default('embedded'),
+    ...listenAddress(8080),
+    process: z.enum(['in-process', 'separate']).default('in-process'),
+  }),
   /**
    * One or more `aviary proxy` instances elsewhere (behind a load balancer): every change
    * goes to all of them, and one that diverges is brought back in line.

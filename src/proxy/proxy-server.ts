@@ -27,6 +27,11 @@ export type { ApplyResult } from './config-changes.js';
 export interface ProxyServerOptions {
   /** Metrics registry to record into; a new one by default. */
   readonly metrics?: ProxyMetrics;
+  /**
+   * Called with each configuration accepted after the first, before the change is answered
+   * (`aviary proxy --state` persists it there); a rejection fails only that change's answer.
+   */
+  readonly onApplied?: (config: ProxyConfig, generation: number) => Promise<void>;
 }
 
 /** The router; see the module header. Start it with {@link ProxyServer.start}. */
@@ -47,9 +52,11 @@ export class ProxyServer {
   private idleWaiters: (() => void)[] = [];
   /** Serialises configuration changes so generations are strictly ordered. */
   private readonly changes = new ChangeQueue();
+  private readonly onApplied: ProxyServerOptions['onApplied'];
 
   constructor(config: ProxyConfig, options: ProxyServerOptions = {}) {
     this.metrics = options.metrics ?? new ProxyMetrics();
+    this.onApplied = options.onApplied;
     this.pools = new UpstreamPools({ keepAliveTimeoutMs: 4_000 });
     const compiled = compileRouteTable(config, 1, this.pools, this.metrics, new Map());
     this.table = compiled.table;
@@ -110,6 +117,7 @@ export class ProxyServer {
     this.listeners.applyLimits(config.limits);
     this.pools.releaseUnused(generation, config.limits.drainTimeout);
     this.listeners.closeUnlisted(config.listeners);
+    await this.onApplied?.(config, generation);
     return { ok: true, generation };
   }
 

@@ -4,7 +4,7 @@
  * ones — never a silent fall-back to another router.
  */
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { RouterKind, RouterSettings } from '../config/router-kinds.js';
 import { proxyConfigSchema } from '../config/proxy-schema.js';
 import { AviaryError } from '../errors.js';
@@ -15,6 +15,7 @@ import { ProxyServer } from '../proxy/proxy-server.js';
 import { Registry, type EngineFactory } from '../registry.js';
 import { AdminApiRouter, type AdminEndpoint } from './admin-api-router.js';
 import { EmbeddedRouter } from './embedded-router.js';
+import { SupervisedProxy } from './proxy-process.js';
 import type { RouterEngine } from './router-engine.js';
 
 /** What a router factory may need from the composition root. */
@@ -23,6 +24,12 @@ export interface RouterContext {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Directory relative `tokenFile`s are resolved against; default the working directory. */
   readonly baseDir?: string;
+  /** The runtime's state directory; `embedded` with `process: separate` keeps its proxy's state in `proxy/`. */
+  readonly stateDir?: string;
+  /** The control API's token, which a supervised proxy's admin API takes too. */
+  readonly token?: string;
+  /** argv that runs the `aviary` CLI (`[node, ...execArgv, script]`), for a supervised proxy. */
+  readonly command?: readonly string[];
 }
 
 type RouterFactory = EngineFactory<RouterSettings, RouterContext, Promise<RouterEngine>>;
@@ -35,9 +42,38 @@ function settingsOf<K extends RouterKind>(
   return settings as Extract<RouterSettings, { kind: K }>;
 }
 
-/** The built-in proxy in this process, listening where `router.host`/`router.port` say. */
-const embedded: RouterFactory = async (settings) => {
-  const { host, port } = settingsOf('embedded', settings);
+/**
+ * The built-in proxy as its own supervised process, driven and observed through its admin
+ * API as `aviary-admin` drives remote ones; adopted when a previous controller left it running.
+ */
+async function separateProxy(host: string, port: number, context: RouterContext): Promise<RouterEngine> {
+  const { stateDir, token, command } = context;
+  if (stateDir === undefined || token === undefined || command === undefined)
+    throw new AviaryError(
+      'AVIARY_ROUTER_CONFIG',
+      'router.process: separate needs the state directory, the token and the aviary command; run it from aviary up',
+    );
+  const proxy = await SupervisedProxy.startOrAdopt({
+    dir: join(stateDir, 'proxy'),
+    host,
+    port,
+    token,
+    command,
+  });
+  const urls = [proxy.adminUrl];
+  return {
+    router: new AdminApiRouter({ endpoints: [{ url: proxy.adminUrl, token }] }),
+    observer: new AdminApiObserver({ urls }),
+    address: proxy.routerUrl,
+    metricsText: () => '',
+    close: () => proxy.close(),
+  };
+}
+
+/** The built-in proxy, listening where `router.host`/`router.port` say: in this process, or supervised. */
+const embedded: RouterFactory = async (settings, context) => {
+  const { host, port, process: placement } = settingsOf('embedded', settings);
+  if (placement === 'separate') return separateProxy(host, port, context);
   const proxy = new ProxyServer(proxyConfigSchema.parse({ listeners: [{ name: 'router', host, port }] }));
   await listenFor('router.port', () => proxy.start());
   const bound = proxy.address();

@@ -1,0 +1,205 @@
+/**
+ * Issue 11, 1a: with `router: {process: separate}` the built-in proxy runs as its own
+ * supervised process. `aviary up` (a real process) is killed with SIGKILL and restarted five
+ * times in the middle of a rollout while clients send steady traffic: the proxy keeps
+ * serving the last routes it was given, each new controller adopts it and the replicas, not
+ * one request fails, and the rollout succeeds with its weight schedule unbroken.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { RolloutEventRecord } from '../../src/rollout/controller/action-executor.js';
+import type { PersistedRollout } from '../../src/rollout/controller/app-record.js';
+import { StateJournal } from '../../src/rollout/state/state-journal.js';
+import { isRecordedProcessAlive, readInstanceRecord } from '../../src/router/proxy-instance.js';
+import {
+  CATALOGDETAIL,
+  failures,
+  isGone,
+  leaks,
+  onCleanup,
+  tempDir,
+  TOKEN,
+  TrafficLoop,
+  waitFor,
+  waitUntilGone,
+  TEST_TIMEOUT_MS,
+} from './support.js';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const RESTARTS = 5;
+
+function aviaryYaml(stateDir: string, version: string): string {
+  return `apiVersion: aviary.dev/v1alpha1
+kind: Aviary
+router: {port: 0, process: separate}
+api: {port: 0}
+stateDir: ${JSON.stringify(stateDir)}
+minAnalysisInterval: 200ms
+apps:
+  - name: catalogdetail
+    path: /catalogDetail
+    process:
+      command: ${JSON.stringify(process.execPath)}
+      args: [${JSON.stringify(CATALOGDETAIL)}]
+      env: {VERSION: "${version}", AVIARY_TEST_RUN: "${leaks.env.AVIARY_TEST_RUN}"}
+      readinessProbe: {httpGet: {path: /ping}, interval: 100ms}
+    canary:
+      progressDeadlineSeconds: 120
+      analysis:
+        interval: 500ms
+        threshold: 2
+        stepWeight: 5
+        maxWeight: 50
+        metrics:
+          - {name: request-success-rate, interval: 30s, thresholdRange: {min: 99}}
+`;
+}
+
+/** `aviary up` as a child process in its own process group. */
+interface Controller {
+  readonly child: ChildProcess;
+  readonly routerUrl: string;
+  readonly controlUrl: string;
+  readonly exited: Promise<void>;
+  readonly output: () => string;
+}
+
+async function startController(file: string): Promise<Controller> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'up', '-f', file], {
+    cwd: REPO,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', AVIARY_TOKEN: TOKEN, ...leaks.env },
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  onCleanup(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+    await exited;
+  });
+  const urls = await waitFor(
+    'aviary up to print its addresses',
+    () => {
+      if (child.exitCode !== null) throw new Error(`aviary up exited:\n${output}`);
+      const router = /router on (http:\/\/\S+)/.exec(output)?.[1];
+      const control = /control API and dashboard on (http:\/\/\S+)/.exec(output)?.[1];
+      return router && control ? { router, control } : undefined;
+    },
+    () => output,
+  );
+  return { child, routerUrl: urls.router, controlUrl: urls.control, exited, output: () => output };
+}
+
+async function rollout(controller: Controller): Promise<any> {
+  const response = await fetch(`${controller.controlUrl}/api/v1/rollouts/catalogdetail`);
+  return response.json();
+}
+
+/** The state the controller last made durable, read as a restart reads it (without writing). */
+async function persisted(stateDir: string): Promise<PersistedRollout> {
+  const saved = await new StateJournal<PersistedRollout, RolloutEventRecord>(join(stateDir, 'rollouts')).load(
+    'catalogdetail',
+  );
+  if (!saved) throw new Error('no saved state for catalogdetail');
+  return saved.state;
+}
+
+describe('the proxy as its own supervised process', { timeout: TEST_TIMEOUT_MS * 2 }, () => {
+  it('serves every request while the controller is killed and restarted five times mid-rollout', async () => {
+    const dir = await tempDir();
+    const stateDir = join(dir, 'state');
+    const file = join(dir, 'aviary.yaml');
+    await writeFile(file, aviaryYaml(stateDir, '1'));
+    // The proxy outlives every controller by design; the test stops it whatever happens.
+    onCleanup(async () => {
+      const record = await readInstanceRecord(join(stateDir, 'proxy'));
+      if (record === undefined || !(await isRecordedProcessAlive(record))) return;
+      process.kill(-record.pid, 'SIGKILL');
+      await waitUntilGone([record.pid]);
+    });
+
+    let controller = await startController(file);
+    const routerUrl = controller.routerUrl;
+    const proxy = await readInstanceRecord(join(stateDir, 'proxy'));
+    expect(proxy?.pid).not.toBe(controller.child.pid);
+    await waitFor('v1 initialised', async () =>
+      (await rollout(controller)).status?.phase === 'Initialized' ? true : undefined,
+    );
+    const traffic = TrafficLoop.start(routerUrl, { maxMs: 240_000 });
+    await traffic.more(20);
+    await writeFile(file, aviaryYaml(stateDir, '2'));
+
+    const killedAt: number[] = [];
+    let lastWeight = 0;
+    for (let restart = 1; restart <= RESTARTS; restart++) {
+      // Each kill comes after at least one more step was made durable, mid-rollout.
+      const weight = await waitFor(
+        `a persisted canary weight above ${lastWeight} % (restart ${restart})`,
+        async () => {
+          const status = (await persisted(stateDir)).status;
+          return status?.phase === 'Progressing' &&
+            status.canaryWeight > lastWeight &&
+            status.canaryWeight < 50
+            ? status.canaryWeight
+            : undefined;
+        },
+        controller.output,
+      );
+      lastWeight = weight;
+      killedAt.push(Date.now());
+      process.kill(controller.child.pid!, 'SIGKILL');
+      await controller.exited;
+      // While no controller runs, the proxy keeps serving the routes it was given.
+      await traffic.more(20);
+      controller = await startController(file);
+      expect(controller.routerUrl).toBe(routerUrl);
+      const adopted = await rollout(controller);
+      expect(adopted.processes.primary.replicas[0]).toMatchObject({ adopted: true });
+      expect(adopted.processes.canary.replicas[0]).toMatchObject({ adopted: true });
+    }
+    // Every controller drove the one proxy started first.
+    expect((await readInstanceRecord(join(stateDir, 'proxy')))?.pid).toBe(proxy?.pid);
+
+    await waitFor(
+      'the resumed rollout to succeed',
+      async () => ((await rollout(controller)).status?.phase === 'Succeeded' ? true : undefined),
+      controller.output,
+    );
+    const events = (await (
+      await fetch(`${controller.controlUrl}/api/v1/rollouts/catalogdetail/events`)
+    ).json()) as RolloutEventRecord[];
+    const restarts = events.filter((e) => e.reason === 'ControllerRestarted');
+    expect(restarts.map((e) => e.message)).toEqual(
+      Array.from({ length: RESTARTS }, () => 'controller restarted; adopted 2 replicas of catalogdetail'),
+    );
+    expect(events.filter((e) => e.at > killedAt[0]!).map((e) => e.reason)).not.toContain('NewRevision');
+    // One weight schedule across six controllers: nothing was started again from scratch.
+    expect(events.filter((e) => e.reason === 'WeightAdvanced').map((e) => e.canaryWeight)).toEqual([
+      5, 10, 15, 20, 25, 30, 35, 40, 45, 50,
+    ]);
+
+    await traffic.more(30);
+    await traffic.stop();
+    expect(failures(traffic.samples)).toEqual([]);
+    expect(traffic.samples.length).toBeGreaterThan(100);
+    expect(traffic.samples.at(-1)!.version).toBe('2');
+
+    // A stop by signal stops the proxy too (after draining), and the replicas.
+    const pid = proxy!.pid;
+    process.kill(controller.child.pid!, 'SIGTERM');
+    await controller.exited;
+    expect(controller.child.exitCode).toBe(0);
+    await waitUntilGone([pid]);
+    expect(isGone(pid)).toBe(true);
+  });
+});

@@ -16,7 +16,7 @@ import { ensureBuilt } from '../cli/cli-support.js';
 import { APP, catalogApp, catalogProcess, quickCanary, testConfig } from './catalog-config.js';
 import { TEST_TIMEOUT_MS, waitFor } from './deadline-waits.js';
 import { onCleanup, tempDir } from './test-cleanup.js';
-import { ADMIN_TOKEN, serviceOf, startProxy, versionsThrough, waitForBoth } from './proxy-instances.js';
+import { ADMIN_TOKEN, startProxy, versionsThrough, waitForBoth } from './proxy-instances.js';
 
 /** Analysis without metrics: 25 → 50, then waits at the confirm-promotion gate. */
 const CANARY = quickCanary({
@@ -101,7 +101,8 @@ describe('one controller over two aviary proxy instances', { timeout: TEST_TIMEO
       listener: second.listenerPort,
       admin: second.adminPort,
     });
-    expect(await serviceOf(proxies[1])).toBeUndefined();
+    // It starts with no service at all (startProxy writes an empty config); the controller may
+    // already be refilling it by the time it could be read, so that is not asserted here.
     await waitForBoth(proxies, { primary: 50, canary: 50 });
     expect(view?.status).toMatchObject({ phase: 'WaitingPromotion', canaryWeight: 50 });
     expect(Object.keys(await versionsThrough(proxies[1], 40)).sort()).toEqual(['1', '2']);

@@ -4,20 +4,13 @@
  * running, resumes the rollout from its persisted status (the weights go on from where they
  * were), and its router never sends a client to a dead version.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { RolloutEventRecord } from '../../src/rollout/controller/action-executor.js';
-import type { PersistedRollout } from '../../src/rollout/controller/app-record.js';
-import { StateJournal } from '../../src/rollout/state/state-journal.js';
 import {
-  CATALOGDETAIL,
   failures,
   isGone,
-  leaks,
-  onCleanup,
   tempDir,
   TOKEN,
   TrafficLoop,
@@ -25,91 +18,9 @@ import {
   waitUntilGone,
   TEST_TIMEOUT_MS,
 } from './support.js';
+import { persisted, restartYaml, rollout, startController } from './up-process.js';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-
-function aviaryYaml(stateDir: string, version: string): string {
-  return `apiVersion: aviary.dev/v1alpha1
-kind: Aviary
-router: {port: 0}
-api: {port: 0}
-stateDir: ${JSON.stringify(stateDir)}
-minAnalysisInterval: 200ms
-apps:
-  - name: catalogdetail
-    path: /catalogDetail
-    process:
-      command: ${JSON.stringify(process.execPath)}
-      args: [${JSON.stringify(CATALOGDETAIL)}]
-      env: {VERSION: "${version}", AVIARY_TEST_RUN: "${leaks.env.AVIARY_TEST_RUN}"}
-      readinessProbe: {httpGet: {path: /ping}, interval: 100ms}
-    canary:
-      progressDeadlineSeconds: 60
-      analysis:
-        interval: 500ms
-        threshold: 2
-        stepWeight: 10
-        maxWeight: 50
-        metrics:
-          - {name: request-success-rate, interval: 30s, thresholdRange: {min: 99}}
-`;
-}
-
-/** `aviary up` as a child process in its own process group. */
-interface Controller {
-  readonly child: ChildProcess;
-  readonly routerUrl: string;
-  readonly controlUrl: string;
-  readonly exited: Promise<void>;
-  readonly output: () => string;
-}
-
-async function startController(file: string): Promise<Controller> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'up', '-f', file], {
-    cwd: REPO,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', AVIARY_TOKEN: TOKEN, ...leaks.env },
-  });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  onCleanup(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-    await exited;
-  });
-  const urls = await waitFor(
-    'aviary up to print its addresses',
-    () => {
-      if (child.exitCode !== null) throw new Error(`aviary up exited:\n${output}`);
-      const router = /router on (http:\/\/\S+)/.exec(output)?.[1];
-      const control = /control API and dashboard on (http:\/\/\S+)/.exec(output)?.[1];
-      return router && control ? { router, control } : undefined;
-    },
-    () => output,
-  );
-  return { child, routerUrl: urls.router, controlUrl: urls.control, exited, output: () => output };
-}
-
-async function rollout(controller: Controller): Promise<any> {
-  const response = await fetch(`${controller.controlUrl}/api/v1/rollouts/catalogdetail`);
-  return response.json();
-}
-
-/** The state the controller last made durable, read as a restart reads it (without writing). */
-async function persisted(stateDir: string): Promise<PersistedRollout> {
-  const saved = await new StateJournal<PersistedRollout, RolloutEventRecord>(join(stateDir, 'rollouts')).load(
-    'catalogdetail',
-  );
-  if (!saved) throw new Error('no saved state for catalogdetail');
-  return saved.state;
-}
+const aviaryYaml = restartYaml;
 
 describe('controller killed with SIGKILL mid-analysis', { timeout: TEST_TIMEOUT_MS }, () => {
   it('resumes the rollout after a restart, adopting the processes it left running', async () => {
@@ -118,7 +29,7 @@ describe('controller killed with SIGKILL mid-analysis', { timeout: TEST_TIMEOUT_
     const file = join(dir, 'aviary.yaml');
     await writeFile(file, aviaryYaml(stateDir, '1'));
 
-    const first = await startController(file);
+    const first = await startController(file, TOKEN);
     await waitFor('v1 initialised', async () =>
       (await rollout(first)).status?.phase === 'Initialized' ? true : undefined,
     );
@@ -152,7 +63,7 @@ describe('controller killed with SIGKILL mid-analysis', { timeout: TEST_TIMEOUT_
     // The versions outlive their controller.
     expect(isGone(primaryPid) || isGone(canaryPid)).toBe(false);
 
-    const second = await startController(file);
+    const second = await startController(file, TOKEN);
     const traffic = TrafficLoop.start(second.routerUrl);
     const adopted = await rollout(second);
     expect(adopted.processes.canary.replicas[0]).toMatchObject({ pid: canaryPid, adopted: true });

@@ -3,7 +3,6 @@
  * start, loads it before listening. A proxy killed with SIGKILL and started again answers
  * its routes (not `404 no route`) from the first connection it accepts, on the ports it had.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -13,31 +12,17 @@ import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { readInstanceRecord, type ProxyInstanceRecord } from '../../src/router/proxy-instance.js';
 import { SupervisedProxy } from '../../src/router/proxy-process.js';
-import { leaks, onCleanup, tempDir, TEST_TIMEOUT_MS, waitFor, waitUntilGone } from './support.js';
+import { onCleanup, tempDir, TEST_TIMEOUT_MS, waitFor, waitUntilGone } from './support.js';
+import { spawnInGroup, type GroupProcess } from './up-process.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const TOKEN = 'persisted-config-token';
 
 /** `aviary proxy --state dir` in its own process group; killed after the test. */
-function startProxy(dir: string, admin: string): { child: ChildProcess; output: () => string } {
-  const args = ['--import', 'tsx', 'src/cli/main.ts', 'proxy', '--config', join(dir, 'bootstrap.json')];
-  args.push('--admin', admin, '--token-file', join(dir, 'token'), '--state', join(dir, 'state'));
-  const child = spawn(process.execPath, args, {
-    cwd: REPO,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', AVIARY_TOKEN: TOKEN, ...leaks.env },
-  });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  onCleanup(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    process.kill(-child.pid!, 'SIGKILL');
-    await exited;
-  });
-  return { child, output: () => output };
+function startProxy(dir: string, admin: string): GroupProcess {
+  const args = ['proxy', '--config', join(dir, 'bootstrap.json'), '--admin', admin];
+  args.push('--token-file', join(dir, 'token'), '--state', join(dir, 'state'));
+  return spawnInGroup(args, TOKEN);
 }
 
 /** The record a started proxy writes once it listens. */

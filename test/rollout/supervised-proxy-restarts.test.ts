@@ -5,20 +5,14 @@
  * serving the last routes it was given, each new controller adopts it and the replicas, not
  * one request fails, and the rollout succeeds with its weight schedule unbroken.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { RolloutEventRecord } from '../../src/rollout/controller/action-executor.js';
-import type { PersistedRollout } from '../../src/rollout/controller/app-record.js';
-import { StateJournal } from '../../src/rollout/state/state-journal.js';
 import { isRecordedProcessAlive, readInstanceRecord } from '../../src/router/proxy-instance.js';
 import {
-  CATALOGDETAIL,
   failures,
   isGone,
-  leaks,
   onCleanup,
   tempDir,
   TOKEN,
@@ -27,92 +21,16 @@ import {
   waitUntilGone,
   TEST_TIMEOUT_MS,
 } from './support.js';
+import { persisted, restartYaml, rollout, startController } from './up-process.js';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const RESTARTS = 5;
 
-function aviaryYaml(stateDir: string, version: string): string {
-  return `apiVersion: aviary.dev/v1alpha1
-kind: Aviary
-router: {port: 0, process: separate}
-api: {port: 0}
-stateDir: ${JSON.stringify(stateDir)}
-minAnalysisInterval: 200ms
-apps:
-  - name: catalogdetail
-    path: /catalogDetail
-    process:
-      command: ${JSON.stringify(process.execPath)}
-      args: [${JSON.stringify(CATALOGDETAIL)}]
-      env: {VERSION: "${version}", AVIARY_TEST_RUN: "${leaks.env.AVIARY_TEST_RUN}"}
-      readinessProbe: {httpGet: {path: /ping}, interval: 100ms}
-    canary:
-      progressDeadlineSeconds: 120
-      analysis:
-        interval: 500ms
-        threshold: 2
-        stepWeight: 5
-        maxWeight: 50
-        metrics:
-          - {name: request-success-rate, interval: 30s, thresholdRange: {min: 99}}
-`;
-}
-
-/** `aviary up` as a child process in its own process group. */
-interface Controller {
-  readonly child: ChildProcess;
-  readonly routerUrl: string;
-  readonly controlUrl: string;
-  readonly exited: Promise<void>;
-  readonly output: () => string;
-}
-
-async function startController(file: string): Promise<Controller> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'up', '-f', file], {
-    cwd: REPO,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', AVIARY_TOKEN: TOKEN, ...leaks.env },
+const aviaryYaml = (stateDir: string, version: string): string =>
+  restartYaml(stateDir, version, {
+    router: '{port: 0, process: separate}',
+    stepWeight: 5,
+    progressDeadlineSeconds: 120,
   });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  onCleanup(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-    await exited;
-  });
-  const urls = await waitFor(
-    'aviary up to print its addresses',
-    () => {
-      if (child.exitCode !== null) throw new Error(`aviary up exited:\n${output}`);
-      const router = /router on (http:\/\/\S+)/.exec(output)?.[1];
-      const control = /control API and dashboard on (http:\/\/\S+)/.exec(output)?.[1];
-      return router && control ? { router, control } : undefined;
-    },
-    () => output,
-  );
-  return { child, routerUrl: urls.router, controlUrl: urls.control, exited, output: () => output };
-}
-
-async function rollout(controller: Controller): Promise<any> {
-  const response = await fetch(`${controller.controlUrl}/api/v1/rollouts/catalogdetail`);
-  return response.json();
-}
-
-/** The state the controller last made durable, read as a restart reads it (without writing). */
-async function persisted(stateDir: string): Promise<PersistedRollout> {
-  const saved = await new StateJournal<PersistedRollout, RolloutEventRecord>(join(stateDir, 'rollouts')).load(
-    'catalogdetail',
-  );
-  if (!saved) throw new Error('no saved state for catalogdetail');
-  return saved.state;
-}
 
 describe('the proxy as its own supervised process', { timeout: TEST_TIMEOUT_MS * 2 }, () => {
   it('serves every request while the controller is killed and restarted five times mid-rollout', async () => {
@@ -128,7 +46,7 @@ describe('the proxy as its own supervised process', { timeout: TEST_TIMEOUT_MS *
       await waitUntilGone([record.pid]);
     });
 
-    let controller = await startController(file);
+    let controller = await startController(file, TOKEN);
     const routerUrl = controller.routerUrl;
     const proxy = await readInstanceRecord(join(stateDir, 'proxy'));
     expect(proxy?.pid).not.toBe(controller.child.pid);
@@ -161,7 +79,7 @@ describe('the proxy as its own supervised process', { timeout: TEST_TIMEOUT_MS *
       await controller.exited;
       // While no controller runs, the proxy keeps serving the routes it was given.
       await traffic.more(20);
-      controller = await startController(file);
+      controller = await startController(file, TOKEN);
       expect(controller.routerUrl).toBe(routerUrl);
       const adopted = await rollout(controller);
       expect(adopted.processes.primary.replicas[0]).toMatchObject({ adopted: true });

@@ -187,14 +187,21 @@ export class ProcessTarget implements Target<ProcessSpec> {
     return this.#closing;
   }
 
-  async #close(signal: AbortSignal): Promise<void> {
+  #close(signal: AbortSignal): Promise<void> {
+    return this.#windDown(async (versions) => {
+      this.#versions.clear();
+      await Promise.all(versions.map((version) => version.stopAll(signal)));
+      // Flushed once they are gone: the registry records nothing left to recover.
+      await this.#writer?.flush();
+    });
+  }
+
+  /** Ends the target: waits for recovery and every change under way, runs `finish`, frees the state dir. */
+  async #windDown(finish: (versions: ProcessVersion[]) => Promise<void>): Promise<void> {
     this.#state = 'closing';
     await this.#recovery?.catch(() => undefined);
     await this.#locks.settled();
-    const versions = [...this.#versions.values()];
-    this.#versions.clear();
-    await Promise.all(versions.map((version) => version.stopAll(signal)));
-    await this.#writer?.flush();
+    await finish([...this.#versions.values()]);
     this.#state = 'closed';
     this.#claim.release();
   }
@@ -205,14 +212,12 @@ export class ProcessTarget implements Target<ProcessSpec> {
    */
   async release(): Promise<void> {
     if (this.#state !== 'open') return;
-    this.#state = 'closing';
-    await this.#recovery?.catch(() => undefined);
-    await this.#locks.settled();
-    await this.#writer?.flush();
-    await Promise.all([...this.#versions.values()].map((version) => version.release()));
-    this.#versions.clear();
-    this.#state = 'closed';
-    this.#claim.release();
+    await this.#windDown(async (versions) => {
+      // Flushed first: the registry keeps every process for the instance that adopts them.
+      await this.#writer?.flush();
+      await Promise.all(versions.map((version) => version.release()));
+      this.#versions.clear();
+    });
   }
 
   async #recover(): Promise<RecoveryReport> {

@@ -11,6 +11,7 @@ import { workloadKindOf, type AppSpec, type AviaryConfig, type WorkloadKind } fr
 import { ConfigError } from './config/config-error.js';
 import { listenFor } from './listen-failure.js';
 import { JudgeEvaluator } from './rollout/controller/judge-evaluator.js';
+import { trafficSourceOf } from './analysis/traffic-source.js';
 import { ControlServer, type ExtraRoute } from './api/control-server.js';
 import { TemplateEvaluator } from './rollout/controller/metric-template-evaluator.js';
 import { AlertDispatcher } from './notify/alert-dispatcher.js';
@@ -138,17 +139,12 @@ export async function startRuntime(config: AviaryConfig, options: RuntimeOptions
   );
   let current = config;
   const templates = new TemplateEvaluator({ config: () => current, namespace: 'default' });
-  // The judge reads per-request counts in process; the schema refuses `analysis.judge` with a
-  // router whose data plane runs elsewhere.
-  const traffic = engine.traffic;
-  const judge = traffic
-    ? new JudgeEvaluator({
-        traffic,
-        status: (app) => late.controller?.view(app).status,
-        // A regression rolls back at the next tick instead of waiting for `threshold`.
-        store: new StateStore(join(config.stateDir, 'judge')),
-      })
-    : undefined;
+  const judge = new JudgeEvaluator({
+    traffic: trafficSourceOf(engine.traffic),
+    status: (app) => late.controller?.view(app).status,
+    // A regression rolls back at the next tick instead of waiting for `threshold`.
+    store: new StateStore(join(config.stateDir, 'judge')),
+  });
   // Apps run from a release file are routed by the release manager; the controller's calls for them are dropped.
   const routerGuard = new ReleaseRouterGuard(router);
   const controller = new RolloutController({
@@ -163,14 +159,14 @@ export async function startRuntime(config: AviaryConfig, options: RuntimeOptions
     checks: {
       webhooks,
       observer: engine.observer,
-      extraMetrics: firstAnswer([options.extraMetrics, judge?.evaluate, templates.evaluate]),
+      extraMetrics: firstAnswer([options.extraMetrics, judge.evaluate, templates.evaluate]),
     },
     gates,
     ...(options.maxTickMs !== undefined ? { maxTickMs: options.maxTickMs } : {}),
   });
   late.controller = controller;
   controller.on('status', (view: RolloutView) => {
-    void judge?.observe(view.app, view.status).catch(() => undefined);
+    void judge.observe(view.app, view.status).catch(() => undefined);
   });
   controller.on('event', (event: RolloutEventRecord) => {
     if (event.reason !== 'NewRevision' && event.reason !== 'Restarted') return;

@@ -9,6 +9,9 @@
  *   PUT  /config                                    replace the whole config (JSON or YAML); If-Match: <generation>
  *   PUT  /services/{service}/routes/{route}/weights {"weights": {"v1": 90, "v2": 10}}; If-Match: <generation>
  *   GET  /services/{service}/versions/{version}/traffic?seconds=60
+ *   GET  /services/{service}/versions/{version}/traffic?from=<ms>&to=<ms>&step=<ms>
+ *        {buckets: [...]}: consecutive buckets of `step` ending at `to`, each with exact
+ *        counts and latency sketches, which a controller in another process sums over instances
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { ConfigError } from '../config/config-error.js';
@@ -26,6 +29,8 @@ import {
 } from './http-json.js';
 
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+/** Most buckets one traffic read may ask for: an hour of one-second buckets. */
+const MAX_TRAFFIC_BUCKETS = 3600;
 
 /** Options of the admin API. */
 export interface AdminServerOptions {
@@ -173,6 +178,8 @@ export class AdminServer {
       parts[4] === 'traffic' &&
       parts.length === 5
     ) {
+      if (url.searchParams.has('from'))
+        return this.sendTrafficBuckets(res, parts[1]!, parts[3]!, url.searchParams);
       const seconds = Number(url.searchParams.get('seconds') ?? '60');
       if (!Number.isFinite(seconds) || seconds <= 0)
         return sendAdminError(res, 'AVIARY_BAD_REQUEST', 'seconds: expected a number > 0');
@@ -191,6 +198,39 @@ export class AdminServer {
       });
     }
     sendAdminError(res, 'AVIARY_NOT_FOUND', `no admin endpoint ${method} ${url.pathname}`);
+  }
+
+  /** The `from`/`to`/`step` form of the traffic endpoint (see the module header). */
+  private sendTrafficBuckets(
+    res: ServerResponse,
+    service: string,
+    version: string,
+    query: URLSearchParams,
+  ): void {
+    const [from = NaN, to = NaN, step = NaN] = ['from', 'to', 'step'].map((name) => Number(query.get(name)));
+    if (!Number.isInteger(from) || !Number.isInteger(to) || to <= from)
+      return sendAdminError(
+        res,
+        'AVIARY_BAD_REQUEST',
+        'from, to: expected integer milliseconds with from < to',
+      );
+    if (!Number.isInteger(step) || step <= 0 || (to - from) / step > MAX_TRAFFIC_BUCKETS)
+      return sendAdminError(
+        res,
+        'AVIARY_BAD_REQUEST',
+        `step: expected integer milliseconds > 0 giving at most ${MAX_TRAFFIC_BUCKETS} buckets`,
+      );
+    const buckets = this.proxy.metrics.trafficBuckets(service, version, from, to, step);
+    sendJson(res, 200, {
+      buckets: buckets.map((b) => ({
+        requests: b.requests,
+        errors5xx: b.errors5xx,
+        mirrored: b.mirrored,
+        mirroredErrors: b.mirroredErrors,
+        latency: b.latency.toJSON(),
+        mirroredLatency: b.mirroredLatency.toJSON(),
+      })),
+    });
   }
 
   async close(): Promise<void> {

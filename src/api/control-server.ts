@@ -54,7 +54,7 @@ export interface ControlServerOptions {
   readonly port: number;
   readonly token: string;
   /** Extra text appended to /metrics (the router's metrics). */
-  readonly extraMetrics?: () => string;
+  readonly extraMetrics?: () => Promise<string>;
   /** Describes one app beyond the controller's view (processes, routes). */
   readonly describe?: (app: string) => Promise<Record<string, unknown>>;
   readonly extraRoutes?: readonly ExtraRoute[];
@@ -109,8 +109,9 @@ export class ControlServer {
     for (const route of this.options.extraRoutes ?? []) if (await route(req, res, url)) return;
     if (method === 'GET' && url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (method === 'GET' && url.pathname === '/metrics') {
+      const extra = (await this.options.extraMetrics?.()) ?? '';
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      res.end(this.controller.metrics.render() + (this.options.extraMetrics?.() ?? ''));
+      res.end(this.controller.metrics.render() + extra);
       return;
     }
     if (parts[0] !== 'api' || parts[1] !== 'v1')

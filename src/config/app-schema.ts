@@ -101,8 +101,8 @@ function exposureOf(app: unknown): { name: string; hosts?: string[]; path?: stri
 
 /**
  * Checks across fields of a whole `aviary.yaml`: the API port against the router's, alert
- * providers and metric templates referenced by apps, unique app names and exposures, the
- * judge's router kind, the lower bound on analysis intervals. `config` may be partial when
+ * providers and metric templates referenced by apps, unique app names and exposures, and
+ * the lower bound on analysis intervals. `config` may be partial when
  * other fields are invalid, hence the guards.
  */
 function crossFieldChecks(config: z.output<typeof configFields>, ctx: z.RefinementCtx): void {
@@ -174,24 +174,6 @@ function crossFieldChecks(config: z.output<typeof configFields>, ctx: z.Refineme
   });
   apps.forEach((app, i) => {
     if (app === undefined) return;
-    if (isObject(router) && router.kind !== 'embedded' && app.canary.analysis.judge !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['apps', i, 'canary', 'analysis', 'judge'],
-        message: `the sequential judge reads per-request counts in process and needs router.kind embedded, got ${router.kind}; use metrics (thresholds or templates) with this router`,
-      });
-    } else if (
-      isObject(router) &&
-      router.kind === 'embedded' &&
-      router.process === 'separate' &&
-      app.canary.analysis.judge !== undefined
-    ) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['apps', i, 'canary', 'analysis', 'judge'],
-        message: `the sequential judge reads per-request counts in process and needs router.process in-process, got separate; use metrics (thresholds or templates) with this router`,
-      });
-    }
     const interval = app.canary.analysis.interval;
     if (typeof config.minAnalysisInterval === 'number' && interval < config.minAnalysisInterval) {
       ctx.addIssue({

@@ -4,8 +4,6 @@
  * exact counts and its latency sketch. Counts add up and sketches merge exactly, so N
  * proxies behind a load balancer are judged as the one data plane they are.
  */
-import { request } from 'undici';
-import { AviaryError } from '../errors.js';
 import { LatencySketch, type LatencySketchJson } from '../analysis/latency-sketch.js';
 import type {
   BuiltinMetricName,
@@ -13,6 +11,7 @@ import type {
   MetricObserver,
   ObservationQuery,
 } from './metric-observer.js';
+import { readAdminJson, trafficPath } from './admin-api-traffic.js';
 import { observeTraffic } from './traffic-observation.js';
 
 /** One instance's answer, as the admin API sends it. */
@@ -70,31 +69,13 @@ export class AdminApiObserver implements MetricObserver {
     });
   }
 
-  private async traffic(url: string, query: ObservationQuery, signal?: AbortSignal): Promise<TrafficAnswer> {
-    const path = `/services/${encodeURIComponent(query.app)}/versions/${encodeURIComponent(query.version)}/traffic`;
-    const target = new URL(path, url);
-    target.searchParams.set('seconds', String(query.intervalMs / 1000));
-    const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 5_000);
-    try {
-      const response = await request(target, {
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
-      const body = await response.body.text();
-      if (response.statusCode !== 200) {
-        throw new AviaryError(
-          'AVIARY_ROUTER_UNAVAILABLE',
-          `router instance ${url}: traffic of ${query.app}/${query.version}: HTTP ${response.statusCode}`,
-        );
-      }
-      return JSON.parse(body) as TrafficAnswer;
-    } catch (err) {
-      signal?.throwIfAborted();
-      if (err instanceof AviaryError) throw err;
-      throw new AviaryError(
-        'AVIARY_ROUTER_UNAVAILABLE',
-        `router instance ${url}: traffic of ${query.app}/${query.version}: ${(err as Error).message}`,
-        { cause: err },
-      );
-    }
+  private traffic(url: string, query: ObservationQuery, signal?: AbortSignal): Promise<TrafficAnswer> {
+    return readAdminJson<TrafficAnswer>(
+      url,
+      trafficPath(query.app, query.version),
+      { seconds: String(query.intervalMs / 1000) },
+      `traffic of ${query.app}/${query.version}`,
+      { timeoutMs: this.options.timeoutMs, signal },
+    );
   }
 }

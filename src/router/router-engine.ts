@@ -3,7 +3,7 @@
  * "what to measure" on its data plane (Flagger's per-router observers), and its life cycle.
  * Each router kind's factory in router-registry.ts builds one.
  */
-import type { TrafficSource } from '../analysis/traffic-source.js';
+import type { TrafficWindows } from '../analysis/traffic-source.js';
 import type { MetricObserver } from '../metrics/metric-observer.js';
 import type { ProxyServer } from '../proxy/proxy-server.js';
 import type { TrafficRouter } from './traffic-router.js';
@@ -14,16 +14,19 @@ export interface RouterEngine {
   /** Answers the built-in checks (success rate, P99) from this router's data plane. */
   readonly observer: MetricObserver;
   /**
-   * Per-version request counts read in process, for the statistical judge; absent when the
-   * data plane runs in other processes.
+   * Per-version counts and latency sketches, for the statistical judge and the dashboard's
+   * charts: read in process, or over the admin API when the data plane runs elsewhere.
    */
-  readonly traffic?: TrafficSource;
+  readonly traffic: TrafficWindows;
   /** The built-in proxy, when this engine runs it in this process (`embedded`). */
   readonly proxy?: ProxyServer;
   /** Where clients send traffic, for messages (`http://127.0.0.1:8080`, or the instances' admin URLs). */
   readonly address: string;
-  /** Prometheus text of the data plane's own metrics, when it runs in this process; else ''. */
-  metricsText(): string;
+  /**
+   * Prometheus text of the data plane's own metrics, for the control API's `/metrics`: read in
+   * process, or from the supervised proxy's admin API; '' for instances Prometheus scrapes itself.
+   */
+  metricsText(): Promise<string>;
   /** Stops what the engine started (the embedded proxy's listeners); idempotent. */
   close(): Promise<void>;
 }

@@ -10,6 +10,7 @@ import { proxyConfigSchema } from '../config/proxy-schema.js';
 import { AviaryError } from '../errors.js';
 import { listenFor } from '../listen-failure.js';
 import { AdminApiObserver } from '../metrics/admin-api-observer.js';
+import { AdminApiTraffic, readAdminText } from '../metrics/admin-api-traffic.js';
 import { EmbeddedObserver } from '../metrics/embedded-observer.js';
 import { ProxyServer } from '../proxy/proxy-server.js';
 import { Registry, type EngineFactory } from '../registry.js';
@@ -64,8 +65,13 @@ async function separateProxy(host: string, port: number, context: RouterContext)
   return {
     router: new AdminApiRouter({ endpoints: [{ url: proxy.adminUrl, token }] }),
     observer: new AdminApiObserver({ urls }),
+    traffic: new AdminApiTraffic({ urls }),
     address: proxy.routerUrl,
-    metricsText: () => '',
+    // The proxy is this controller's own data plane, so its metrics are served with the controller's.
+    metricsText: () =>
+      readAdminText(proxy.adminUrl, '/metrics', {}, 'metrics').catch(
+        (err: Error) => `# router metrics unavailable: ${err.message.replaceAll('\n', ' ')}\n`,
+      ),
     close: () => proxy.close(),
   };
 }
@@ -81,9 +87,9 @@ const embedded: RouterFactory = async (settings, context) => {
     router: new EmbeddedRouter(proxy),
     proxy,
     observer: new EmbeddedObserver(proxy.metrics),
-    traffic: (app, version) => proxy.metrics.versionTraffic(app, version),
+    traffic: proxy.metrics.trafficWindows(),
     address: `http://${bound.host}:${bound.port}`,
-    metricsText: () => proxy.metrics.render(),
+    metricsText: () => Promise.resolve(proxy.metrics.render()),
     close: () => proxy.close(),
   };
 };
@@ -128,8 +134,9 @@ const aviaryAdmin: RouterFactory = async (settings, context) => {
   return {
     router: new AdminApiRouter({ endpoints }),
     observer: new AdminApiObserver({ urls }),
+    traffic: new AdminApiTraffic({ urls }),
     address: urls.join(', '),
-    metricsText: () => '',
+    metricsText: () => Promise.resolve(''),
     close: () => Promise.resolve(),
   };
 };

@@ -44,7 +44,7 @@ function sourcesFor(spec: AppSpec, metrics: ProxyMetrics): DashboardSources {
         return spec;
       },
     },
-    proxy: { metrics },
+    router: { traffic: metrics.trafficWindows() },
   };
 }
 

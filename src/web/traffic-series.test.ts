@@ -15,7 +15,7 @@ function record(metrics: ProxyMetrics, version: string, atMs: number, status: nu
 }
 
 describe('trafficSeries', () => {
-  it('buckets each version: rate, success rate and quantiles per step', () => {
+  it('buckets each version: rate, success rate and quantiles per step', async () => {
     const metrics = new ProxyMetrics();
     // Bucket [END-10s, END-5s): 10 canary requests, one a 500, latencies 1..10 ms.
     for (let i = 1; i <= 10; i++) record(metrics, 'canary', END - 8_000, i === 10 ? 500 : 200, i);
@@ -24,7 +24,11 @@ describe('trafficSeries', () => {
     // The current second is still filling: left out.
     record(metrics, 'primary', NOW - 100, 500, 999);
 
-    const series = trafficSeries(metrics, APP, { seconds: 15, stepSeconds: 5, nowMs: NOW });
+    const series = await trafficSeries(metrics.trafficWindows(), APP, {
+      seconds: 15,
+      stepSeconds: 5,
+      nowMs: NOW,
+    });
 
     expect(series).toMatchObject({ app: APP, fromMs: END - 15_000, toMs: END, stepMs: 5_000 });
     expect(series.timestamps).toEqual([END - 10_000, END - 5_000, END]);
@@ -41,22 +45,30 @@ describe('trafficSeries', () => {
     expect(primary.p99Ms[2]).toBeCloseTo(40, 0);
   });
 
-  it('counts mirrored copies, as the built-in checks do', () => {
+  it('counts mirrored copies, as the built-in checks do', async () => {
     const metrics = new ProxyMetrics();
     const window = metrics.window(APP, 'canary');
     window.recordMirror(END - 2_000, 200, 20);
     window.recordMirror(END - 2_000, 0, 20);
-    const series = trafficSeries(metrics, APP, { seconds: 5, stepSeconds: 5, nowMs: NOW });
+    const series = await trafficSeries(metrics.trafficWindows(), APP, {
+      seconds: 5,
+      stepSeconds: 5,
+      nowMs: NOW,
+    });
     expect(series.versions.canary.requests).toEqual([2]);
     expect(series.versions.canary.successRate).toEqual([50]);
   });
 
-  it('fits a history shorter than the span: buckets before the first request are left out, down to 30 s', () => {
+  it('fits a history shorter than the span: buckets before the first request are left out, down to 30 s', async () => {
     const metrics = new ProxyMetrics();
     // A run 90 s old, asked for the default five minutes: the series starts at its first request.
     record(metrics, 'primary', END - 90_000, 200, 5);
     record(metrics, 'canary', END - 20_000, 200, 5);
-    const series = trafficSeries(metrics, APP, { seconds: 300, stepSeconds: 5, nowMs: NOW });
+    const series = await trafficSeries(metrics.trafficWindows(), APP, {
+      seconds: 300,
+      stepSeconds: 5,
+      nowMs: NOW,
+    });
     expect(series.fromMs).toBe(END - 90_000);
     expect(series.timestamps[0]).toBe(END - 85_000);
     expect(series.timestamps).toHaveLength(18);
@@ -67,25 +79,37 @@ describe('trafficSeries', () => {
     // A run 10 s old still gets 30 s of axis, so its two points are not stretched edge to edge.
     const young = new ProxyMetrics();
     record(young, 'canary', END - 10_000, 200, 5);
-    const short = trafficSeries(young, APP, { seconds: 300, stepSeconds: 5, nowMs: NOW });
+    const short = await trafficSeries(young.trafficWindows(), APP, {
+      seconds: 300,
+      stepSeconds: 5,
+      nowMs: NOW,
+    });
     expect(short.fromMs).toBe(END - MIN_SERIES_SECONDS * 1000);
     expect(short.timestamps).toHaveLength(6);
 
     // No traffic at all: the shortest span of empty buckets.
-    const idle = trafficSeries(new ProxyMetrics(), APP, { seconds: 300, stepSeconds: 5, nowMs: NOW });
+    const idle = await trafficSeries(new ProxyMetrics().trafficWindows(), APP, {
+      seconds: 300,
+      stepSeconds: 5,
+      nowMs: NOW,
+    });
     expect(idle.fromMs).toBe(END - 30_000);
     expect(idle.versions.primary.rps).toEqual(Array.from({ length: 6 }, () => null));
   });
 
-  it('buckets partition the span: their requests add up to the requests in it', () => {
-    fc.assert(
-      fc.property(
+  it('buckets partition the span: their requests add up to the requests in it', async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.array(fc.integer({ min: -130_000, max: 999 }), { maxLength: 60 }),
         fc.constantFrom(1, 2, 5, 10),
-        (offsets, stepSeconds) => {
+        async (offsets, stepSeconds) => {
           const metrics = new ProxyMetrics();
           for (const offset of offsets) record(metrics, 'primary', NOW + offset - 400, 200, 5);
-          const series = trafficSeries(metrics, APP, { seconds: 60, stepSeconds, nowMs: NOW });
+          const series = await trafficSeries(metrics.trafficWindows(), APP, {
+            seconds: 60,
+            stepSeconds,
+            nowMs: NOW,
+          });
           const inSpan = offsets.filter((o) => {
             const at = NOW + o - 400;
             return at >= series.fromMs && at < series.toMs;

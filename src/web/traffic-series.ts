@@ -7,10 +7,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExtraRoute } from '../api/control-server.js';
-import { sendError, sendJson } from '../api/http-json.js';
+import { sendJson } from '../api/http-json.js';
 import { AviaryError } from '../errors.js';
-import type { ProxyMetrics } from '../proxy/stats/proxy-metrics.js';
-import { DEFAULT_WINDOW_SECONDS } from '../proxy/stats/rolling-window.js';
+import type { TrafficWindows } from '../analysis/traffic-source.js';
 import type { RolloutController } from '../rollout/controller/controller.js';
 import type { Role } from '../rollout/step/observations.js';
 
@@ -28,9 +27,6 @@ export const MAX_STEP_SECONDS = 60;
  * axis instead of drawing in its last few pixels.
  */
 export const MIN_SERIES_SECONDS = 30;
-
-/** What the series are built from: the router's per-version windows. */
-export type TrafficSource = Pick<ProxyMetrics, 'versionTraffic' | 'windowSeconds'>;
 
 /** The span of a series; every field in whole seconds except `nowMs`. */
 export interface TrafficQuery {
@@ -121,19 +117,24 @@ function emptyLead(versions: Readonly<Record<Role, VersionSeries>>, buckets: num
  * Buckets before the first request of any version are left out too, down to
  * {@link MIN_SERIES_SECONDS}: a history shorter than the span then spans the whole series.
  */
-export function trafficSeries(source: TrafficSource, app: string, query: TrafficQuery): TrafficSeries {
+export async function trafficSeries(
+  source: TrafficWindows,
+  app: string,
+  query: TrafficQuery,
+): Promise<TrafficSeries> {
   const stepMs = query.stepSeconds * 1000;
   const buckets = Math.max(1, Math.floor(query.seconds / query.stepSeconds));
   const toMs = Math.floor(query.nowMs / 1000) * 1000;
   const fromMs = toMs - buckets * stepMs;
   const timestamps = Array.from({ length: buckets }, (_, i) => fromMs + (i + 1) * stepMs);
   const versions = {} as Record<Role, VersionSeries>;
-  for (const version of SERIES_VERSIONS) {
-    const traffic = source.versionTraffic(app, version);
+  const read = await Promise.all(
+    SERIES_VERSIONS.map((version) => source.buckets(app, version, fromMs, toMs, stepMs)),
+  );
+  for (const [v, version] of SERIES_VERSIONS.entries()) {
     const series = emptySeries();
     let seen = false;
-    for (const end of timestamps) {
-      const snap = traffic.snapshot(end - stepMs, end);
+    for (const snap of read[v]!) {
       const served = snap.requests + snap.mirrored;
       series.requests.push(served);
       seen ||= served > 0;
@@ -162,11 +163,11 @@ export function trafficSeries(source: TrafficSource, app: string, query: Traffic
   return { app, fromMs: fromMs + lead * stepMs, toMs, stepMs, timestamps: timestamps.slice(lead), versions };
 }
 
-/** What the traffic route reads. */
+/** What the traffic route reads; a `Runtime` satisfies it. */
 export interface TrafficRouteSources {
   readonly controller: Pick<RolloutController, 'spec'>;
-  /** The built-in proxy's counters; undefined when the data plane runs in other processes. */
-  readonly proxy: { readonly metrics: TrafficSource } | undefined;
+  /** The router engine's per-version traffic, in process or over the admin API. */
+  readonly router: { readonly traffic: TrafficWindows };
 }
 
 /**
@@ -175,23 +176,14 @@ export interface TrafficRouteSources {
  * memory one window per name. `now` is injectable for tests (default Date.now).
  */
 export function trafficRoute(sources: TrafficRouteSources, now: () => number = Date.now): ExtraRoute {
-  return (req: IncomingMessage, res: ServerResponse, url: URL) => {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     const match = /^\/api\/v1\/rollouts\/([^/]+)\/traffic$/.exec(url.pathname);
     if (req.method !== 'GET' || !match) return false;
     const app = decodeURIComponent(match[1] ?? '');
     sources.controller.spec(app);
-    const metrics = sources.proxy?.metrics;
-    if (!metrics) {
-      sendError(
-        res,
-        'AVIARY_NOT_FOUND',
-        `traffic of ${app}: the charts read the embedded router's counters, and router.kind is not embedded`,
-      );
-      return true;
-    }
-    const windowSeconds = metrics.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
-    const query = parseTrafficQuery(url.searchParams, windowSeconds, now());
-    sendJson(res, 200, trafficSeries(metrics, app, query));
+    const traffic = sources.router.traffic;
+    const query = parseTrafficQuery(url.searchParams, traffic.windowSeconds, now());
+    sendJson(res, 200, await trafficSeries(traffic, app, query));
     return true;
   };
 }

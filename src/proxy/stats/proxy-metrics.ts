@@ -6,7 +6,14 @@
  */
 import { EndpointStats, LATENCY_BUCKETS_MS, MirrorStats } from './endpoint-stats.js';
 import { renderProxyMetrics } from './proxy-metrics-text.js';
-import { RollingWindow, type ErrorKind, type TrafficCounts, type TrafficSnapshot } from './rolling-window.js';
+import type { TrafficBucket, TrafficWindows } from '../../analysis/traffic-source.js';
+import {
+  DEFAULT_WINDOW_SECONDS,
+  RollingWindow,
+  type ErrorKind,
+  type TrafficCounts,
+  type TrafficSnapshot,
+} from './rolling-window.js';
 
 /** Read-only view of one version's traffic for the analysis engine. */
 export interface VersionTraffic {
@@ -108,6 +115,35 @@ export class ProxyMetrics {
       totals: window.totals,
       snapshot: (fromMs, toMs) => window.snapshot(fromMs, toMs),
     };
+  }
+
+  /** The rolling windows as {@link TrafficWindows}, for the judge and the dashboard in this process. */
+  trafficWindows(): TrafficWindows {
+    return {
+      windowSeconds: this.windowSeconds ?? DEFAULT_WINDOW_SECONDS,
+      buckets: (app, version, fromMs, toMs, stepMs) =>
+        Promise.resolve(this.trafficBuckets(app, version, fromMs, toMs, stepMs)),
+    };
+  }
+
+  /**
+   * Buckets of `stepMs` ending at `toMs`, as many as fit in [fromMs, toMs). Reading a window
+   * creates it, so callers check the name first (the admin and control APIs do).
+   */
+  trafficBuckets(
+    service: string,
+    version: string,
+    fromMs: number,
+    toMs: number,
+    stepMs: number,
+  ): TrafficBucket[] {
+    if (!(stepMs > 0)) throw new RangeError(`stepMs: expected a number > 0, got ${stepMs}`);
+    const window = this.window(service, version);
+    const count = Math.max(1, Math.floor((toMs - fromMs) / stepMs));
+    const buckets: TrafficBucket[] = [];
+    for (let end = toMs - (count - 1) * stepMs; end <= toMs; end += stepMs)
+      buckets.push(window.snapshot(end - stepMs, end));
+    return buckets;
   }
 
   /** Every series, for exposition. */

@@ -85,8 +85,8 @@ export class JudgeEvaluator {
     const to = Math.floor(nowMs / 1000) * 1000;
     let verdict: JudgeVerdict;
     if (to > run.lastTo) {
-      const primary = this.options.traffic(app.name, 'primary').snapshot(run.lastTo, to);
-      const canary = this.options.traffic(app.name, 'canary').snapshot(run.lastTo, to);
+      const primary = await this.options.traffic(app.name, 'primary').snapshot(run.lastTo, to);
+      const canary = await this.options.traffic(app.name, 'canary').snapshot(run.lastTo, to);
       const step = judgeStep(
         run.state,
         {

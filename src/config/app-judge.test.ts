@@ -6,6 +6,7 @@ describe('analysis.judge configuration', () => {
   it('fills every default from an empty object', () => {
     expect(DEFAULT_JUDGE_CONFIG).toEqual({
       alpha: 0.01,
+      lookInterval: 1000,
       quantiles: [0.5, 0.9, 0.99],
       minEffect: { relative: 0.1, absoluteMs: 5 },
       minCanaryRequests: 100,

@@ -3,6 +3,7 @@
  * How the judge spends its α is analysis/alpha-split.ts.
  */
 import { z } from 'zod';
+import { durationMs } from './field-schemas.js';
 import { parseOrThrow } from './schema-issues.js';
 
 /** Schema of `analysis.judge`. Every field is optional; defaults are set here. */
@@ -12,6 +13,14 @@ export const judgeConfigSchema = z.strictObject({
    * whole rollout however often the judge looks. Default 0.01.
    */
   alpha: z.number().gt(0).lt(0.5).default(0.01),
+  /**
+   * How often the regression tests look at the router's counts, whatever `analysis.interval`
+   * is: a regression found at a look rolls back at once. Steps still advance on the interval.
+   * Default 1s; from 100ms to 1m.
+   */
+  lookInterval: durationMs
+    .pipe(z.number().min(100, 'expected at least 100ms').max(60_000, 'expected at most 1m'))
+    .default(1_000),
   /** Latency quantiles to compare, each in (0, 1). Default p50, p90, p99. */
   quantiles: z
     .array(z.number().gt(0).lt(1))

@@ -22,6 +22,7 @@ import { appSchema } from './app-entry.js';
 import { listenAddress, routerSchema } from './router-kinds.js';
 import { ConfigError } from './config-error.js';
 import { formatDuration } from './duration.js';
+import { judgeUnsupported } from './judge-support.js';
 import { durationMs } from './proxy-schema.js';
 import { parseOrThrow, parseWithSchema, type Validated } from './schema-issues.js';
 
@@ -101,8 +102,8 @@ function exposureOf(app: unknown): { name: string; hosts?: string[]; path?: stri
 
 /**
  * Checks across fields of a whole `aviary.yaml`: the API port against the router's, alert
- * providers and metric templates referenced by apps, unique app names and exposures, and
- * the lower bound on analysis intervals. `config` may be partial when
+ * providers and metric templates referenced by apps, unique app names and exposures, the
+ * lower bound on analysis intervals, and the judge only where its tests are valid. `config` may be partial when
  * other fields are invalid, hence the guards.
  */
 function crossFieldChecks(config: z.output<typeof configFields>, ctx: z.RefinementCtx): void {
@@ -180,6 +181,17 @@ function crossFieldChecks(config: z.output<typeof configFields>, ctx: z.Refineme
         code: 'custom',
         path: ['apps', i, 'canary', 'analysis', 'interval'],
         message: `expected at least ${formatDuration(config.minAnalysisInterval)}, got ${formatDuration(interval)}; set minAnalysisInterval at the top level to allow shorter intervals in tests and demos`,
+      });
+    }
+    // An explicit judge where it cannot be valid is refused; the judge's default never applies
+    // there (app-analysis.ts), so a judge present in such an analysis was asked for.
+    const unsupported =
+      app.canary.analysis.judge === undefined ? undefined : judgeUnsupported(app.canary.analysis);
+    if (unsupported !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['apps', i, 'canary', 'analysis', 'judge'],
+        message: `the judge cannot be used with analysis.${unsupported.field}: ${unsupported.reason}`,
       });
     }
   });

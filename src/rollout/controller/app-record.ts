@@ -41,6 +41,8 @@ export interface AppRecord {
   specs: Readonly<Record<string, VersionSpec>>;
   routing: AppRouting;
   lastChecks: CheckResults | undefined;
+  /** When the judge was last asked (a look or a check tick); in memory only, so a restart looks at once. */
+  lastLookAt: number | undefined;
   commands: OperatorCommand[];
   timer: NodeJS.Timeout | undefined;
   running: Promise<void> | undefined;
@@ -78,6 +80,7 @@ export function newAppRecord(
       },
     },
     lastChecks: saved?.state.lastChecks,
+    lastLookAt: undefined,
     commands: [],
     timer: undefined,
     running: undefined,

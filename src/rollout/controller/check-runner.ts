@@ -91,6 +91,20 @@ async function runMetric(
   }
 }
 
+/**
+ * Runs one look between check ticks (the judge's metric, as `requiredLook` names it) through
+ * the same evaluators as a check, so a look and a check tick read the judge alike.
+ */
+export function runLook(
+  deps: CheckRunnerDeps,
+  app: AppSpec,
+  metric: MetricSpec,
+  nowMs: number,
+  signal: AbortSignal,
+): Promise<MetricResult> {
+  return runMetric(deps, app, metric, nowMs, signal);
+}
+
 /** Runs every required check in order (hooks stop at a stage's first failure, as in Flagger). */
 export async function runChecks(
   deps: CheckRunnerDeps,

@@ -14,7 +14,6 @@ import type { GateType } from '../../config/app-webhook.js';
 import type { GateStore } from '../webhooks/gates.js';
 import type { StepResult } from '../step/actions.js';
 import type { OperatorCommand } from '../step/observations.js';
-import { SETTLED_PHASES } from '../step/rollout-status.js';
 import type { RolloutStateStore } from '../state/rollout-state-store.js';
 import {
   appendEvent,
@@ -39,7 +38,8 @@ import {
 } from './operator-input.js';
 import { defaultStateStore, saveRecord } from './rollout-persistence.js';
 import { step, terminate } from '../step/step.js';
-import { tickObservations, type ObserveDeps } from './tick-observations.js';
+import { nextTickDelay } from './tick-delay.js';
+import { tickObservations, type JudgeLook, type ObserveDeps } from './tick-observations.js';
 
 /** Options of a {@link RolloutController}. */
 export interface ControllerOptions {
@@ -65,8 +65,12 @@ export interface ControllerOptions {
 }
 
 export type { RolloutView } from './app-record.js';
+export type { JudgeLook } from './tick-observations.js';
 
-/** Drives every app's rollout; emits `event` (RolloutEventRecord) and `status` (RolloutView). */
+/**
+ * Drives every app's rollout; emits `event` (RolloutEventRecord), `status` (RolloutView) and
+ * `look` (JudgeLook, each look of the judge between check ticks).
+ */
 export class RolloutController extends EventEmitter {
   readonly metrics = new ControllerMetrics();
   private readonly records = new Map<string, AppRecord>();
@@ -169,6 +173,8 @@ export class RolloutController extends EventEmitter {
     try {
       const now = this.now();
       const observations = await tickObservations(this.observeDeps, record, now, signal);
+      for (const result of observations.looks ?? [])
+        this.emit('look', { app: spec.name, at: now, result } satisfies JudgeLook);
       const before = record.status;
       const result = step(record.rollout, record.status, observations, now);
       record.status = result.status;
@@ -183,11 +189,7 @@ export class RolloutController extends EventEmitter {
       );
       await saveRecord(this.store, record);
       this.emit('status', this.view(spec.name));
-      const untilCheck = result.status.nextCheckAt - this.now();
-      // A settled rollout has no check due, whatever its old nextCheckAt says; a new
-      // revision, a command or a gate ticks at once. Polling it every 50 ms only burns CPU.
-      const idle = untilCheck <= 0 && SETTLED_PHASES.includes(result.status.phase);
-      if (!idle) nextDelay = Math.max(50, Math.min(nextDelay, untilCheck));
+      nextDelay = nextTickDelay(record.rollout, result.status, record.lastLookAt, this.now(), nextDelay);
     } catch (err) {
       if (signal.aborted) return;
       this.deps.onError(spec.name, `tick failed: ${(err as Error).message}`);

@@ -5,7 +5,7 @@
  * rollout (fail closed), because a scheduler that skipped a check must not let it advance.
  */
 import type { AnalysisSpec, MetricSpec, WebhookType } from '../../config/app-schema.js';
-import type { Observations, RoleObservation } from './observations.js';
+import type { MetricResult, Observations, RegressionProof, RoleObservation } from './observations.js';
 
 /** Outcome of the checks of one tick. `hold`: no decision (no data yet), nothing counted. */
 export type Verdict =
@@ -84,11 +84,25 @@ export function rollbackRequest(analysis: AnalysisSpec, observations: Observatio
   return undefined;
 }
 
-/** The metric check that proved a regression and asks for an immediate rollback, if any. */
-export function regressionRequest(analysis: AnalysisSpec, observations: Observations): string | undefined {
+/** A metric check that proved a regression: what it says, and the traffic the proof took. */
+export interface RegressionRequest {
+  readonly detail: string;
+  readonly proof?: RegressionProof;
+}
+
+/**
+ * The metric result among `results` (a tick's checks, or its looks) that proved a
+ * regression and asks for an immediate rollback, if any.
+ */
+export function regressionRequest(
+  analysis: AnalysisSpec,
+  results: readonly MetricResult[],
+): RegressionRequest | undefined {
   for (const metric of analysis.metrics) {
-    const result = observations.checks.metrics.find((m) => m.name === metric.name);
-    if (result?.rollback === true) return `metric ${metric.name}: ${result.detail ?? 'regression detected'}`;
+    const result = results.find((m) => m.name === metric.name);
+    if (result?.rollback !== true) continue;
+    const detail = `metric ${metric.name}: ${result.detail ?? 'regression detected'}`;
+    return result.proof === undefined ? { detail } : { detail, proof: result.proof };
   }
   return undefined;
 }

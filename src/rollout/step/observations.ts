@@ -59,11 +59,20 @@ export interface MetricResult {
    * `threshold` failed checks (the sequential judge at level α).
    */
   readonly rollback?: boolean;
+  /** With `rollback`: the canary traffic the proof took, for the rollback event. */
+  readonly proof?: RegressionProof;
   /**
    * The check proved the canary non-inferior and asks for promotion now (the judge's opt-in
    * early promotion). Honoured only when no confirm-promotion hook gates the promotion.
    */
   readonly promote?: boolean;
+}
+
+/** How much canary traffic a regression's proof took, since the analysis of the canary began. */
+export interface RegressionProof {
+  readonly canaryRequests: number;
+  /** Canary traffic looked at, in ms (whole seconds of the router's counts). */
+  readonly canaryMs: number;
 }
 
 /** Results of the checks run for this tick; results for checks that were not asked are ignored. */
@@ -89,6 +98,12 @@ export interface Observations {
   readonly primary: RoleObservation;
   readonly canary: RoleObservation;
   readonly checks: CheckResults;
+  /**
+   * Results of the looks run between check ticks (the judge every `judge.lookInterval`,
+   * judge-looks.ts). A look can only roll back: `step` reads their `rollback` and nothing
+   * else, on any call in an analysis phase.
+   */
+  readonly looks?: readonly MetricResult[];
   readonly commands: readonly OperatorCommand[];
 }
 

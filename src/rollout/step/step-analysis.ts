@@ -1,7 +1,8 @@
 /**
  * The analysis phases (Progressing, WaitingPromotion): the analysis part of Flagger's tick
  * (`advanceCanary` in pkg/controller/scheduler.go). Restart on a new revision, threshold and
- * deadline rollbacks happen on any call; readiness, rollback hooks, checks and the
+ * deadline rollbacks, and the rollback for a regression found at a look between check ticks
+ * (`observations.looks`, ADR 0017) happen on any call; readiness, rollback hooks, checks and the
  * strategy's advance happen once per analysis interval (the check tick), with the results
  * the scheduler gathered for it.
  */
@@ -17,6 +18,7 @@ import {
   regressionRequest,
   rollbackRequest,
 } from './check-verdicts.js';
+import { rollBackRegression } from './regression-cause.js';
 import type { StepDraft } from './step-draft.js';
 import {
   promote,
@@ -163,6 +165,9 @@ export function analyse(d: StepDraft): void {
   }
   if (s.failedChecks >= a.threshold) return rollback(d, thresholdCause(d));
   if (d.deadlineExceeded()) return rollback(d, deadlineCause(d));
+  // A look between check ticks (judge-looks.ts) rolls back at once, whether or not a check is due.
+  const looked = regressionRequest(a, d.observations.looks ?? []);
+  if (looked !== undefined) return rollBackRegression(d, looked);
   if (!d.due) return;
   d.consumeCheckTick();
 
@@ -185,15 +190,8 @@ export function analyse(d: StepDraft): void {
     });
   }
 
-  const regression = regressionRequest(a, d.observations);
-  if (regression !== undefined) {
-    s.failedChecks += 1;
-    return rollback(d, {
-      reason: 'RegressionDetected',
-      message: `Rolling back ${d.name}: regression detected (${regression})`,
-      alert: { severity: 'error', message: `Rolling back: regression detected (${regression})` },
-    });
-  }
+  const regression = regressionRequest(a, d.observations.checks.metrics);
+  if (regression !== undefined) return rollBackRegression(d, regression);
 
   const starting = isAnalysisStart(s);
   const verdict = starting

@@ -1,115 +1,105 @@
 /**
- * `npm run bench:analysis`: the same seeded rollouts under Flagger's fixed thresholds, Aviary's
- * sequential judge and an oracle SPRT, on a virtual clock (seconds of CPU, not hours). Prints a
- * table, the ratios and each issue-5 target; the last line is one JSON object with everything.
+ * `npm run bench:analysis`: the same seeded rollouts under Flagger's fixed thresholds, Aviary
+ * (the product's own controller logic and judge, product-rollout.ts), an oracle SPRT that
+ * knows both versions, and a conditional oracle that knows only the canary's effect; all on a
+ * virtual clock at the product's cadence (the seed's interval 1m, the judge's defaults).
+ * Prints a table, issue 12's targets and the median time to promote per traffic level; the
+ * last line is one JSON object with everything.
  *
- * Options: `--seeds N` (default 200) rollouts per scenario and policy.
+ * Options: `--healthy-seeds N` (default 2000) and `--seeds N` (default 200) rollouts per
+ * healthy / other scenario and policy; `--quick` (200 and 50); `--workers N` (default 2
+ * processes); `--only TEXT` (scenarios whose name contains it).
  */
 import { DEFAULT_JUDGE_CONFIG } from '../../src/analysis/index.js';
-import { AviaryPolicy } from './policies/aviary-policy.js';
-import { FlaggerPolicy } from './policies/flagger-policy.js';
-import { OraclePolicy } from './policies/oracle-policy.js';
-import { SCHEDULE, type RolloutPolicy } from './policies/policy.js';
-import { seedOf } from './random.js';
-import { FIRST_CANARY_TRAFFIC_S, runRollout, type RolloutResult } from './run-rollout.js';
-import { SCENARIOS } from './scenarios.js';
+import { ALPHA, planJobs } from './jobs.js';
+import { runJobs } from './pool.js';
+import { LEGEND, scenarioRows, tableHeader } from './report.js';
+import { FIRST_CANARY_TRAFFIC_S, HORIZON_S, type RolloutResult } from './run-rollout.js';
+import { SCENARIOS, SEED_SCHEDULE, type Scenario } from './scenarios.js';
 import { summarise, type PolicyFigures } from './summary.js';
-import { evaluateTargets, type ScenarioFigures } from './targets.js';
+import { evaluateTargets, timeToPromote, type PolicyName, type ScenarioFigures } from './targets.js';
 
-const POLICIES = {
-  flagger: (): RolloutPolicy => new FlaggerPolicy(FIRST_CANARY_TRAFFIC_S + SCHEDULE.intervalS),
-  aviary: (): RolloutPolicy => new AviaryPolicy(DEFAULT_JUDGE_CONFIG),
-  oracle: (): RolloutPolicy => new OraclePolicy(DEFAULT_JUDGE_CONFIG.alpha),
-} as const;
-type PolicyName = keyof typeof POLICIES;
-const POLICY_NAMES = Object.keys(POLICIES) as PolicyName[];
-
-function parseSeeds(argv: readonly string[]): number {
-  const at = argv.indexOf('--seeds');
-  if (at === -1) return 200;
-  const value = Number(argv[at + 1]);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new Error(`--seeds: expected a whole number >= 1, got ${JSON.stringify(argv[at + 1])}`);
-  }
-  return value;
+interface Options {
+  readonly healthySeeds: number;
+  readonly seeds: number;
+  readonly workers: number;
+  readonly only: string | undefined;
 }
 
-const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
-const secs = (x: number | null): string => (x === null ? 'never' : `${x}s`);
-/** a/b, or a dash where it means nothing (no figure, or a baseline of no excess failures). */
-const ratio = (a: number | null, b: number | null): string =>
-  a === null || b === null || b <= 0 ? '—' : `${(a / b).toFixed(2)}x`;
-
-/** Column widths of the table: two left-aligned names, then right-aligned figures. */
-const COLUMNS = [26, 9, 9, 10, 10, 9, 11, 12, 15] as const;
-
-function row(cells: readonly string[]): string {
-  return cells.map((cell, i) => (i < 2 ? cell.padEnd(COLUMNS[i]!) : cell.padStart(COLUMNS[i]!))).join('');
-}
-
-function main(): void {
-  const seeds = parseSeeds(process.argv.slice(2));
-  const started = performance.now();
-  const figures = new Map<string, ScenarioFigures>();
-  const header = row([
-    'scenario',
-    'policy',
-    'rollback',
-    'decision',
-    'rollback',
-    'failed',
-    'vs oracle',
-    'vs flagger',
-    'failed vs fl.',
-  ]);
-  console.log(
-    `analysis bench: ${seeds} seeds per scenario and policy; times are medians from first canary traffic`,
-  );
-  console.log(header);
-  console.log('-'.repeat(header.length));
-  SCENARIOS.forEach((scenario, scenarioIndex) => {
-    const cell = {} as Record<PolicyName, PolicyFigures>;
-    for (const name of POLICY_NAMES) {
-      const results: RolloutResult[] = [];
-      for (let seed = 0; seed < seeds; seed++) {
-        // The same seed for every policy: identical requests until their weights diverge.
-        results.push(runRollout(scenario, POLICIES[name](), seedOf(scenarioIndex, seed)));
-      }
-      cell[name] = summarise(results);
+function parseOptions(argv: readonly string[]): Options {
+  const value = (flag: string, fallback: number): number => {
+    const at = argv.indexOf(flag);
+    if (at === -1) return fallback;
+    const n = Number(argv[at + 1]);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new Error(`${flag}: expected a whole number >= 1, got ${JSON.stringify(argv[at + 1])}`);
     }
-    figures.set(scenario.name, cell);
-    for (const name of POLICY_NAMES) {
-      const f = cell[name];
-      // Ratios only mean something where there is a regression to roll back.
-      const r = scenario.regression ? ratio : (): string => '—';
-      console.log(
-        row([
-          scenario.name,
-          name,
-          pct(f.rollbackRate),
-          secs(f.medianDecisionS),
-          secs(f.medianRollbackS),
-          f.medianExcessFailures.toFixed(1),
-          r(f.medianRollbackS, cell.oracle.medianRollbackS),
-          r(f.medianRollbackS, cell.flagger.medianRollbackS),
-          r(f.medianExcessFailures, cell.flagger.medianExcessFailures),
-        ]),
+    return n;
+  };
+  const quick = argv.includes('--quick');
+  const only = argv.indexOf('--only');
+  return {
+    healthySeeds: value('--healthy-seeds', quick ? 200 : 2000),
+    seeds: value('--seeds', quick ? 50 : 200),
+    workers: value('--workers', 2),
+    only: only === -1 ? undefined : argv[only + 1],
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const started = performance.now();
+  const indices = SCENARIOS.flatMap((s, i) =>
+    options.only === undefined || s.name.includes(options.only) ? [i] : [],
+  );
+  const seedsFor = (s: Scenario): number => (s.regression ? options.seeds : options.healthySeeds);
+  const jobs = planJobs(indices, seedsFor, 50);
+  let lastReport = 0;
+  const results = await runJobs(jobs, options.workers, (done, total) => {
+    const now = performance.now();
+    if (now - lastReport > 30_000) {
+      lastReport = now;
+      process.stderr.write(
+        `bench:analysis ${done}/${total} jobs, ${((now - started) / 1000).toFixed(0)} s\n`,
       );
     }
   });
-  const targets = evaluateTargets(SCENARIOS, figures, DEFAULT_JUDGE_CONFIG.alpha);
+  const runs = new Map<string, RolloutResult[]>();
+  jobs.forEach((job, i) => {
+    const key = `${job.scenarioIndex}/${job.policy}`;
+    runs.set(key, [...(runs.get(key) ?? []), ...results[i]!]);
+  });
+  const figures = new Map<string, ScenarioFigures>();
+  const selected = indices.map((i) => SCENARIOS[i]!);
   console.log(
-    '\ncolumns: rollback = share of runs rolled back (detection, or false rollbacks when healthy);',
+    `analysis bench: ${options.healthySeeds} seeds per healthy scenario, ${options.seeds} per other, per policy; ` +
+      `interval ${SEED_SCHEDULE.intervalS}s, judge defaults (lookInterval ${DEFAULT_JUDGE_CONFIG.lookInterval} ms); ` +
+      `times are medians from first canary traffic (${FIRST_CANARY_TRAFFIC_S} s after the start), horizon ${HORIZON_S} s`,
   );
-  console.log(
-    'decision/rollback = median seconds to any decision / to rollback ("never" when < half rolled back);',
-  );
-  console.log(
-    "failed = median canary failures above the primary's error rate; ratios compare median rollback times.",
-  );
-  console.log('\ntargets:');
+  for (const line of tableHeader()) console.log(line);
+  for (const index of indices) {
+    const scenario = SCENARIOS[index]!;
+    const cell = {} as Record<PolicyName, PolicyFigures>;
+    for (const policy of ['flagger', 'aviary', 'oracle', 'conditionalOracle'] as const) {
+      cell[policy] = summarise(runs.get(`${index}/${policy}`)!);
+    }
+    figures.set(scenario.name, cell);
+    for (const line of scenarioRows(scenario, cell)) console.log(line);
+  }
+  console.log(`\n${LEGEND.join('\n')}`);
+  const targets = evaluateTargets(selected, figures, ALPHA);
+  console.log('\ntargets (at the product cadence):');
   for (const t of targets)
     console.log(`  ${t.pass ? 'PASS' : 'FAIL'}  ${t.target}  ${JSON.stringify(t.figures)}`);
+  const promote = timeToPromote(selected, figures);
+  console.log('\nmedian time to promote, healthy scenarios (the price of the guarantee):');
+  for (const p of promote) {
+    const shown = (s: number | null): string => (s === null ? 'never' : `${s}s`);
+    console.log(
+      `  ${String(p.rps).padStart(5)} rps  ${p.scenario.padEnd(30)} aviary ${shown(p.aviaryS).padStart(7)} ` +
+        `(${(100 * p.aviaryPromoted).toFixed(1)}% promoted)   flagger ${shown(p.flaggerS)}`,
+    );
+  }
   const elapsedS = (performance.now() - started) / 1000;
   console.log(
     `\n${targets.filter((t) => t.pass).length}/${targets.length} targets met; ${elapsedS.toFixed(1)} s wall-clock`,
@@ -117,20 +107,20 @@ function main(): void {
   console.log(
     JSON.stringify({
       bench: 'analysis',
-      seeds,
-      alpha: DEFAULT_JUDGE_CONFIG.alpha,
-      judgeConfig: DEFAULT_JUDGE_CONFIG,
+      seeds: { healthy: options.healthySeeds, other: options.seeds },
+      alpha: ALPHA,
+      product: { schedule: SEED_SCHEDULE, threshold: 5, judgeConfig: DEFAULT_JUDGE_CONFIG },
       scenarios: Object.fromEntries(
-        SCENARIOS.map((s) => [s.name, { rps: s.rps, regression: s.regression, ...figures.get(s.name) }]),
+        selected.map((s) => [
+          s.name,
+          { rps: s.rps, regression: s.regression, group: s.group, ...figures.get(s.name) },
+        ]),
       ),
-      targets: {
-        met: targets.filter((t) => t.pass).length,
-        total: targets.length,
-        results: targets,
-      },
+      timeToPromote: promote,
+      targets: { met: targets.filter((t) => t.pass).length, total: targets.length, results: targets },
       elapsedS: Math.round(elapsedS * 10) / 10,
     }),
   );
 }
 
-main();
+await main();

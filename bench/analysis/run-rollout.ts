@@ -1,9 +1,10 @@
 /**
- * Plays one rollout of one scenario under one policy on the virtual clock: one-second traffic
- * steps from the first canary traffic (60 s after the start, when Flagger's first tick sets the
- * weight to stepWeight), analysis ticks every interval after that.
+ * Plays one rollout of one scenario under a simulated policy (Flagger, the oracles) on the
+ * virtual clock: one-second traffic steps from the first canary traffic (60 s after the start,
+ * when the first check tick sets the weight to stepWeight), analysis ticks every interval
+ * after that. Aviary is not played here: product-rollout.ts runs the product's controller logic.
  */
-import { SCHEDULE, type RolloutPolicy } from './policies/policy.js';
+import type { RolloutPolicy } from './policies/policy.js';
 import type { Scenario } from './scenarios.js';
 import { StepObservation, TrafficModel } from './traffic.js';
 
@@ -20,13 +21,16 @@ export interface RolloutResult {
   /** Canary failures above what the primary's error rate would have caused on those requests. */
   readonly excessFailures: number;
   readonly canaryRequests: number;
+  /** Why it was rolled back, when the policy says (the product's event reason). */
+  readonly cause?: string;
 }
 
 /** Runs the rollout; deterministic in (scenario, seed). */
 export function runRollout(scenario: Scenario, policy: RolloutPolicy, seed: number): RolloutResult {
-  const traffic = new TrafficModel(scenario, seed, FIRST_CANARY_TRAFFIC_S);
+  const traffic = new TrafficModel(scenario, seed);
   const step = new StepObservation();
-  let weight: number = SCHEDULE.stepWeight;
+  const { intervalS, stepWeight } = scenario.schedule;
+  let weight: number = stepWeight;
   let excessFailures = 0;
   let canaryRequests = 0;
   for (let elapsed = 1; elapsed <= HORIZON_S; elapsed++) {
@@ -37,7 +41,7 @@ export function runRollout(scenario: Scenario, policy: RolloutPolicy, seed: numb
     if (policy.observe(step, nowS) === 'rollback') {
       return { outcome: 'rollback', decisionS: elapsed, excessFailures, canaryRequests };
     }
-    if (elapsed % SCHEDULE.intervalS === 0) {
+    if (elapsed % intervalS === 0) {
       const next = policy.tick(weight, nowS);
       if (next === 'rollback' || next === 'promote') {
         return { outcome: next, decisionS: elapsed, excessFailures, canaryRequests };

@@ -1,20 +1,22 @@
 /**
  * The rollouts the analysis bench plays: what each version does, how much traffic there is,
  * and whether rolling back is the right call. Base error rate 0.5%, base latency log-normal
- * with median 40 ms and p99 100 ms, 50 requests/s unless stated (issue 5 §3).
+ * with median 40 ms and p99 100 ms (latency-model.ts), 50 requests/s unless stated, canary
+ * weights 10% to 50% in steps of 10 every minute (issue 5 §3, issue 12's list).
  */
 
-/** What one version does (time-invariant apart from shared incidents). */
+/** What one version does, apart from shared incidents and bursts. */
 export interface VersionModel {
   /** Probability that a request fails. */
   readonly errorRate: number;
-  /** Every latency quantile is multiplied by this (1 = base distribution). */
+  /** Every latency quantile of the log-normal body is multiplied by this (1 = base). */
   readonly latencyFactor: number;
+  /** A share of requests delayed by a fixed amount on top (stalls, a slow dependency). */
+  readonly tail?: { readonly share: number; readonly addMs: number };
 }
 
-/** An incident that hits both versions alike (a database blip). */
+/** An incident that hits both versions alike (a database blip); seconds after the start. */
 export interface SharedIncident {
-  /** Seconds after the rollout started. */
   readonly fromS: number;
   readonly toS: number;
   /** Error probability of every request during the incident, for both versions (if set). */
@@ -23,9 +25,45 @@ export interface SharedIncident {
   readonly latencyFactor?: number;
 }
 
-/** Which issue-5 targets a scenario feeds. */
+/** Periodic error bursts; the phase is drawn per seed, uniform over one period. */
+export interface ErrorBursts {
+  readonly everyS: number;
+  readonly durationS: number;
+  readonly errorRate: number;
+  /** `canary`: a regression of the canary; `both`: a shared cause (healthy). */
+  readonly versions: 'canary' | 'both';
+}
+
+/** The request rate is multiplied by `factor` over [fromS, toS). */
+export interface TrafficSurge {
+  readonly fromS: number;
+  readonly toS: number;
+  readonly factor: number;
+}
+
+/**
+ * Session affinity with users who differ: each user is pinned to a version by a hash (the
+ * canary's users are those below its weight, so raising the weight keeps them there), sends
+ * an equal share of the requests and fails at their own rate: `heavyShare` of users at
+ * `heavyErrorRate`, the rest at `lightErrorRate`.
+ */
+export interface StickyUsers {
+  readonly users: number;
+  readonly heavyShare: number;
+  readonly heavyErrorRate: number;
+  readonly lightErrorRate: number;
+}
+
+/** Interval and weights of the rollout (Flagger's seed: interval 1m, 10% steps to 50%). */
+export interface WeightSchedule {
+  readonly intervalS: number;
+  readonly stepWeight: number;
+  readonly maxWeight: number;
+}
+
+/** Which of issue 12's targets a scenario feeds. */
 export type ScenarioGroup =
-  'healthy' | 'errors+1pp' | 'errors+5pp' | 'crash' | 'latency' | 'incident' | 'low-traffic';
+  'healthy' | 'crash' | 'errors+5pp' | 'errors+1pp' | 'latency' | 'stalls' | 'regression' | 'harm';
 
 /** One rollout setting. */
 export interface Scenario {
@@ -36,101 +74,86 @@ export interface Scenario {
   readonly regression: boolean;
   readonly primary: VersionModel;
   readonly canary: VersionModel;
+  readonly schedule: WeightSchedule;
   readonly incident?: SharedIncident;
+  readonly bursts?: ErrorBursts;
+  readonly surge?: TrafficSurge;
+  readonly sticky?: StickyUsers;
 }
 
 /** Base error probability of both versions. */
 export const BASE_ERROR_RATE = 0.005;
-/** Median of the base latency distribution, in ms. */
-export const BASE_MEDIAN_MS = 40;
-/** Log-space standard deviation giving p99 = 100 ms: ln(100/40) / z₀.₉₉. */
-export const LATENCY_SIGMA = Math.log(100 / BASE_MEDIAN_MS) / 2.3263478740408408;
+/** The seed's schedule (test/fixtures/flagger-canary-seed.yaml). */
+export const SEED_SCHEDULE: WeightSchedule = { intervalS: 60, stepWeight: 10, maxWeight: 50 };
+/** 1% steps up to 5%: a canary that only ever sees a sliver of the traffic. */
+const LOW_WEIGHTS: WeightSchedule = { intervalS: 60, stepWeight: 1, maxWeight: 5 };
 
 const base: VersionModel = { errorRate: BASE_ERROR_RATE, latencyFactor: 1 };
-const worse = (errorRate: number, latencyFactor = 1): VersionModel => ({ errorRate, latencyFactor });
+const errors = (errorRate: number): VersionModel => ({ errorRate, latencyFactor: 1 });
+const slowTail = (share: number, addMs: number): VersionModel => ({ ...base, tail: { share, addMs } });
 
-/**
- * Every scenario, in report order. The first canary traffic is at 60 s (Flagger's first step).
- * "healthy A/A @10rps" and "shared latency incident" are extras that explain results.
- */
-export const SCENARIOS: readonly Scenario[] = [
-  { name: 'healthy A/A', group: 'healthy', rps: 50, regression: false, primary: base, canary: base },
-  { name: 'healthy A/A @10rps', group: 'healthy', rps: 10, regression: false, primary: base, canary: base },
-  {
-    name: '+1pp errors @10rps',
-    group: 'errors+1pp',
-    rps: 10,
-    regression: true,
-    primary: base,
-    canary: worse(0.015),
-  },
-  {
-    name: '+1pp errors @50rps',
-    group: 'errors+1pp',
-    rps: 50,
-    regression: true,
-    primary: base,
-    canary: worse(0.015),
-  },
-  {
-    name: '+1pp errors @200rps',
-    group: 'errors+1pp',
-    rps: 200,
-    regression: true,
-    primary: base,
-    canary: worse(0.015),
-  },
-  {
-    name: '+5pp errors',
-    group: 'errors+5pp',
-    rps: 50,
-    regression: true,
-    primary: base,
-    canary: worse(0.055),
-  },
-  { name: 'crash (100% errors)', group: 'crash', rps: 50, regression: true, primary: base, canary: worse(1) },
-  {
-    name: 'latency +30%',
-    group: 'latency',
-    rps: 50,
-    regression: true,
-    primary: base,
-    canary: worse(BASE_ERROR_RATE, 1.3),
-  },
-  {
-    name: 'shared incident',
-    group: 'incident',
-    rps: 50,
-    regression: false,
-    primary: base,
-    canary: base,
-    incident: { fromS: 60, toS: 60 + 7 * 60, errorRate: 0.03 },
-  },
-  {
-    // Not in issue 5's list: latency doubles for both versions for 3 minutes, from mid-way
-    // through the second step, while the canary's weight keeps rising.
-    name: 'shared latency incident',
-    group: 'incident',
-    rps: 50,
-    regression: false,
-    primary: base,
-    canary: base,
-    incident: { fromS: 150, toS: 150 + 3 * 60, latencyFactor: 2 },
-  },
-  {
-    name: 'low traffic healthy',
-    group: 'low-traffic',
-    rps: 1,
-    regression: false,
-    primary: base,
-    canary: base,
-  },
-  {
-    name: 'low traffic +5pp',
-    group: 'low-traffic',
-    rps: 1,
-    regression: true,
-    primary: base,
-    canary: worse(0.055),
-  },
+type Entry = Omit<Scenario, 'schedule' | 'primary'> & Partial<Pick<Scenario, 'schedule' | 'primary'>>;
+const healthy = (name: string, rps: number, extra: Partial<Entry> = {}): Entry => ({
+  name,
+  group: 'healthy',
+  rps,
+  regression: false,
+  canary: base,
+  ...extra,
+});
+const worse = (
+  name: string,
+  group: ScenarioGroup,
+  rps: number,
+  canary: VersionModel,
+  extra: Partial<Entry> = {},
+): Entry => ({
+  name,
+  group,
+  rps,
+  regression: true,
+  canary,
+  ...extra,
+});
+
+const ENTRIES: readonly Entry[] = [
+  healthy('healthy A/A', 50),
+  healthy('healthy A/A @10rps', 10),
+  worse('+1pp errors @10rps', 'errors+1pp', 10, errors(0.015)),
+  worse('+1pp errors @50rps', 'errors+1pp', 50, errors(0.015)),
+  worse('+1pp errors @200rps', 'errors+1pp', 200, errors(0.015)),
+  worse('+5pp errors', 'errors+5pp', 50, errors(0.055)),
+  worse('crash (100% errors)', 'crash', 50, errors(1)),
+  worse('latency +30%', 'latency', 50, { ...base, latencyFactor: 1.3 }),
+  worse('stalls (0.2% +2s)', 'stalls', 50, slowTail(0.002, 2000)),
+  worse('tail (1% +300ms)', 'regression', 50, slowTail(0.01, 300)),
+  worse('bursty canary errors', 'regression', 50, base, {
+    bursts: { everyS: 300, durationS: 30, errorRate: 0.1, versions: 'canary' },
+  }),
+  healthy('shared incident', 50, { incident: { fromS: 60, toS: 60 + 7 * 60, errorRate: 0.03 } }),
+  // Latency doubles for both versions for 3 minutes, from mid-way through the second step.
+  healthy('shared latency incident', 50, { incident: { fromS: 150, toS: 150 + 3 * 60, latencyFactor: 2 } }),
+  healthy('shared error bursts', 50, {
+    bursts: { everyS: 300, durationS: 30, errorRate: 0.1, versions: 'both' },
+  }),
+  healthy('sticky heterogeneous users', 50, {
+    sticky: { users: 500, heavyShare: 0.1, heavyErrorRate: 0.041, lightErrorRate: 0.001 },
+  }),
+  healthy('surge x2 + shared incident', 50, {
+    surge: { fromS: 120, toS: 420, factor: 2 },
+    incident: { fromS: 180, toS: 300, errorRate: 0.03 },
+  }),
+  healthy('low traffic healthy @1rps', 1),
+  worse('low traffic +5pp @1rps', 'harm', 1, errors(0.055)),
+  healthy('low traffic healthy @0.1rps', 0.1),
+  worse('low traffic +5pp @0.1rps', 'harm', 0.1, errors(0.055)),
+  worse('1-5% weight +1pp @20rps', 'harm', 20, errors(0.015), { schedule: LOW_WEIGHTS }),
+  worse('1-5% weight +5pp @20rps', 'harm', 20, errors(0.055), { schedule: LOW_WEIGHTS }),
 ];
+
+/** Every scenario, in report order. The first canary traffic is at 60 s (the first check tick). */
+export const SCENARIOS: readonly Scenario[] = ENTRIES.map((e) => ({
+  ...e,
+  primary: e.primary ?? base,
+  schedule: e.schedule ?? SEED_SCHEDULE,
+}));

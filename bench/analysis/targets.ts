@@ -1,13 +1,19 @@
 /**
- * Issue 5's targets for the analysis bench, each evaluated to pass/fail with the figures it
- * rests on. Nothing here adjusts a scenario: a target that is missed is reported as missed.
+ * Issue 12's targets for the analysis bench, all at the product's cadence, each evaluated to
+ * pass/fail with the figures it rests on. A target whose figure or reference is missing (a
+ * median that is "never" because fewer than half the runs got there) fails: nothing passes
+ * for want of a reference, and nothing here adjusts a scenario.
  */
 import type { Scenario } from './scenarios.js';
 import type { PolicyFigures } from './summary.js';
-import { upperBound95 } from './summary.js';
+
+/** The policies every scenario is played under. */
+export const POLICY_NAMES = ['flagger', 'aviary', 'oracle', 'conditionalOracle'] as const;
+/** One of {@link POLICY_NAMES}. */
+export type PolicyName = (typeof POLICY_NAMES)[number];
 
 /** Figures of every policy for one scenario. */
-export type ScenarioFigures = Readonly<Record<'flagger' | 'aviary' | 'oracle', PolicyFigures>>;
+export type ScenarioFigures = Readonly<Record<PolicyName, PolicyFigures>>;
 
 /** One checked target. */
 export interface TargetResult {
@@ -16,8 +22,9 @@ export interface TargetResult {
   readonly figures: Readonly<Record<string, unknown>>;
 }
 
+/** `value ≤ limit`, false when either is missing. */
 const atMost = (value: number | null, limit: number | null): boolean =>
-  value !== null && (limit === null || value <= limit);
+  value !== null && limit !== null && value <= limit;
 
 /** Evaluates every target; `alpha` is the judge's total α. */
 export function evaluateTargets(
@@ -27,77 +34,141 @@ export function evaluateTargets(
 ): TargetResult[] {
   const of = (name: string): ScenarioFigures => figures.get(name)!;
   const results: TargetResult[] = [];
-  for (const s of scenarios.filter((x) => x.regression)) {
-    const { aviary, oracle } = of(s.name);
-    const limit = oracle.medianRollbackS === null ? null : 2 * oracle.medianRollbackS;
-    results.push({
-      target: `${s.name}: Aviary median time to rollback <= 2x oracle's`,
-      pass: atMost(aviary.medianRollbackS, limit),
-      figures: { aviaryS: aviary.medianRollbackS, oracleS: oracle.medianRollbackS, limitS: limit },
-    });
-  }
-  for (const s of scenarios.filter((x) => x.group === 'errors+5pp' || x.group === 'crash')) {
-    const { aviary, flagger } = of(s.name);
-    const timeLimit = flagger.medianRollbackS === null ? null : flagger.medianRollbackS / 5;
-    const failLimit = flagger.medianExcessFailures / 5;
-    results.push({
-      target: `${s.name}: Aviary median time to rollback and failed requests each <= 1/5 of Flagger's`,
-      pass: atMost(aviary.medianRollbackS, timeLimit) && aviary.medianExcessFailures <= failLimit,
+  const each = (
+    keep: (s: Scenario) => boolean,
+    check: (s: Scenario, f: ScenarioFigures) => TargetResult,
+  ): void => {
+    for (const s of scenarios.filter((x) => keep(x) && figures.has(x.name)))
+      results.push(check(s, of(s.name)));
+  };
+  each(
+    (s) => s.group === 'crash',
+    (s, { aviary, flagger }) => ({
+      target: `${s.name}: median rollback <= 2 s and <= 10 excess failed requests`,
+      pass: atMost(aviary.medianRollbackS, 2) && aviary.medianExcessFailures <= 10,
       figures: {
         aviaryS: aviary.medianRollbackS,
-        flaggerS: flagger.medianRollbackS,
         aviaryFailed: aviary.medianExcessFailures,
+        flaggerS: flagger.medianRollbackS,
         flaggerFailed: flagger.medianExcessFailures,
       },
-    });
-  }
-  for (const s of scenarios.filter((x) => x.group === 'errors+1pp')) {
-    const { aviary, flagger } = of(s.name);
-    const detection = aviary.rollbackRate >= flagger.rollbackRate;
-    const time = atMost(aviary.medianRollbackS, flagger.medianRollbackS);
-    const failed = aviary.medianExcessFailures <= flagger.medianExcessFailures;
-    results.push({
-      target: `${s.name}: never worse than Flagger (detection, median time to rollback, failed requests)`,
-      pass: detection && time && failed,
+    }),
+  );
+  each(
+    (s) => s.group === 'errors+5pp' || (s.group === 'errors+1pp' && s.rps >= 50),
+    (s, { aviary, conditionalOracle, oracle }) => {
+      const limit = conditionalOracle.medianRollbackS === null ? null : 2 * conditionalOracle.medianRollbackS;
+      return {
+        target: `${s.name}: median rollback <= 2x the conditional oracle's`,
+        pass: atMost(aviary.medianRollbackS, limit),
+        figures: {
+          aviaryS: aviary.medianRollbackS,
+          conditionalOracleS: conditionalOracle.medianRollbackS,
+          limitS: limit,
+          oracleS: oracle.medianRollbackS,
+        },
+      };
+    },
+  );
+  each(
+    (s) => s.group === 'errors+1pp' && s.rps < 50,
+    (s, { aviary, flagger }) => {
+      const detection = aviary.rollbackRate >= flagger.rollbackRate;
+      const time = atMost(aviary.medianRollbackS, flagger.medianRollbackS);
+      const failed = aviary.medianExcessFailures <= flagger.medianExcessFailures;
+      return {
+        target: `${s.name}: detection >= Flagger's; median rollback time and failed requests no worse`,
+        pass: detection && time && failed,
+        figures: {
+          detection: { aviary: aviary.rollbackRate, flagger: flagger.rollbackRate, pass: detection },
+          medianRollbackS: { aviary: aviary.medianRollbackS, flagger: flagger.medianRollbackS, pass: time },
+          failed: {
+            aviary: aviary.medianExcessFailures,
+            flagger: flagger.medianExcessFailures,
+            pass: failed,
+          },
+        },
+      };
+    },
+  );
+  each(
+    (s) => s.group === 'latency',
+    (s, { aviary, flagger }) => ({
+      target: `${s.name}: detected in >= 95% of runs, median rollback <= 60 s`,
+      pass: aviary.rollbackRate >= 0.95 && atMost(aviary.medianRollbackS, 60),
       figures: {
-        detection: { aviary: aviary.rollbackRate, flagger: flagger.rollbackRate, pass: detection },
-        medianRollbackS: { aviary: aviary.medianRollbackS, flagger: flagger.medianRollbackS, pass: time },
-        failed: { aviary: aviary.medianExcessFailures, flagger: flagger.medianExcessFailures, pass: failed },
+        aviary: aviary.rollbackRate,
+        aviaryS: aviary.medianRollbackS,
+        flagger: flagger.rollbackRate,
       },
-    });
-  }
-  for (const s of scenarios.filter((x) => x.group === 'latency')) {
-    const { aviary, flagger } = of(s.name);
-    results.push({
-      target: `${s.name}: detected in >= 95% of runs (Flagger's beside)`,
-      pass: aviary.rollbackRate >= 0.95,
-      figures: { aviary: aviary.rollbackRate, flagger: flagger.rollbackRate },
-    });
-  }
-  for (const s of scenarios.filter((x) => !x.regression)) {
-    const { aviary, flagger } = of(s.name);
-    const k = Math.round(aviary.rollbackRate * aviary.runs);
-    results.push({
-      target: `${s.name}: false rollbacks <= alpha ${alpha} (Flagger's beside)`,
+    }),
+  );
+  each(
+    (s) => s.group === 'stalls',
+    (s, { aviary, flagger }) => ({
+      target: `${s.name}: detected in >= 90% of runs within the rollout`,
+      pass: aviary.rollbackRate >= 0.9,
+      figures: {
+        aviary: aviary.rollbackRate,
+        aviaryS: aviary.medianRollbackS,
+        flagger: flagger.rollbackRate,
+      },
+    }),
+  );
+  each(
+    (s) => !s.regression,
+    (s, { aviary, flagger }) => ({
+      target: `${s.name}: false rollbacks <= alpha ${alpha} (95% upper bound reported)`,
       pass: aviary.rollbackRate <= alpha,
       figures: {
         aviary: aviary.rollbackRate,
-        aviaryUpper95: round(upperBound95(k, aviary.runs)),
+        aviaryUpper95: aviary.rollbackUpper95,
+        runs: aviary.runs,
+        causes: aviary.rollbackCauses,
         flagger: flagger.rollbackRate,
       },
-    });
-  }
-  for (const s of scenarios.filter((x) => x.group === 'errors+1pp' && x.rps >= 50)) {
-    const { aviary } = of(s.name);
-    results.push({
-      target: `${s.name}: detection >= 99% within the rollout`,
-      pass: aviary.rollbackRate >= 0.99,
-      figures: { aviary: aviary.rollbackRate, medianDecisionS: aviary.medianDecisionS },
-    });
-  }
+    }),
+  );
+  each(
+    (s) => s.group === 'harm',
+    (s, { aviary, flagger }) => ({
+      target: `${s.name}: promotions <= alpha ${alpha} (95% upper bound reported)`,
+      pass: aviary.promoteRate <= alpha,
+      figures: {
+        aviary: aviary.promoteRate,
+        aviaryUpper95: aviary.promoteUpper95,
+        runs: aviary.runs,
+        rolledBack: aviary.rollbackRate,
+        undecided: aviary.undecidedRate,
+        flagger: flagger.promoteRate,
+      },
+    }),
+  );
   return results;
 }
 
-function round(x: number): number {
-  return Math.round(x * 10000) / 10000;
+/** Median time to promote of each healthy scenario, by traffic level: the price of the guarantee. */
+export function timeToPromote(
+  scenarios: readonly Scenario[],
+  figures: ReadonlyMap<string, ScenarioFigures>,
+): {
+  scenario: string;
+  rps: number;
+  aviaryS: number | null;
+  aviaryPromoted: number;
+  flaggerS: number | null;
+}[] {
+  return scenarios
+    .filter((s) => !s.regression && figures.has(s.name))
+    .sort((a, b) => b.rps - a.rps)
+    .map((s) => {
+      const { aviary, flagger } = figures.get(s.name)!;
+      return {
+        scenario: s.name,
+        rps: s.rps,
+        aviaryS: aviary.medianPromoteS,
+        aviaryPromoted: aviary.promoteRate,
+        flaggerS: flagger.medianPromoteS,
+      };
+    });
 }

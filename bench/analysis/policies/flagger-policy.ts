@@ -1,6 +1,6 @@
 /**
  * Flagger's canary analysis with the settings of test/fixtures/flagger-canary-seed.yaml:
- * interval 1m, threshold 5, stepWeight 10, maxWeight 50, request-success-rate ≥ 99 % over
+ * interval 1m, threshold 5, stepWeight 10, maxWeight 50 (or the scenario's weights), request-success-rate ≥ 99 % over
  * 1m, request-duration P99 ≤ 500 ms over 30s. Order within a tick, as in Flagger's
  * scheduler: first "failedChecks ≥ threshold → roll back" (so the 5th failure rolls back on
  * the following tick), then the metric checks (a failure, including "no values" when the
@@ -9,7 +9,8 @@
  */
 import type { StepObservation } from '../traffic.js';
 import { DenseLatency } from '../traffic.js';
-import { nextWeight, SCHEDULE, type RolloutOutcome, type RolloutPolicy } from './policy.js';
+import type { WeightSchedule } from '../scenarios.js';
+import { nextWeight, type RolloutOutcome, type RolloutPolicy } from './policy.js';
 
 const THRESHOLD = 5;
 const MIN_SUCCESS_RATE_PERCENT = 99;
@@ -27,7 +28,10 @@ export class FlaggerPolicy implements RolloutPolicy {
   private readonly recentLatency = new DenseLatency();
   private nextTickS: number;
 
-  constructor(firstTickS: number) {
+  constructor(
+    firstTickS: number,
+    private readonly schedule: WeightSchedule,
+  ) {
     this.nextTickS = firstTickS;
   }
 
@@ -39,7 +43,7 @@ export class FlaggerPolicy implements RolloutPolicy {
   }
 
   tick(weight: number, nowS: number): number | RolloutOutcome {
-    this.nextTickS = nowS + SCHEDULE.intervalS;
+    this.nextTickS = nowS + this.schedule.intervalS;
     if (this.failedChecks >= THRESHOLD) return 'rollback';
     const passed = this.successRateOk() && this.durationOk();
     this.requests = 0;
@@ -49,7 +53,7 @@ export class FlaggerPolicy implements RolloutPolicy {
       this.failedChecks++;
       return weight;
     }
-    return nextWeight(weight);
+    return nextWeight(this.schedule, weight);
   }
 
   /** "No values" (no canary requests) is a failed check, as in Flagger. */

@@ -1,12 +1,13 @@
 /**
  * The oracle: Wald's sequential probability ratio test of the canary's requests, knowing the
  * true error probabilities and latency distributions of both versions, at the same α and the
- * same one-second observation cadence as Aviary. It rolls back when the likelihood ratio of
+ * one-second observation cadence (latencies read per sketch bucket, as the router records them). It rolls back when the likelihood ratio of
  * "canary as it truly is" against "canary like the primary" reaches 1/α (Ville's inequality
  * bounds its false rollbacks by α); it never needs evidence to advance. No valid test that
  * must learn the rates from data can be faster on average.
  */
 import type { StepObservation } from '../traffic.js';
+import type { WeightSchedule } from '../scenarios.js';
 import { nextWeight, type RolloutOutcome, type RolloutPolicy } from './policy.js';
 
 /** The oracle, policy (c). */
@@ -15,7 +16,10 @@ export class OraclePolicy implements RolloutPolicy {
   private logLikelihoodRatio = 0;
   private readonly logThreshold: number;
 
-  constructor(alpha: number) {
+  constructor(
+    alpha: number,
+    private readonly schedule: WeightSchedule,
+  ) {
     this.logThreshold = Math.log(1 / alpha);
   }
 
@@ -25,6 +29,6 @@ export class OraclePolicy implements RolloutPolicy {
   }
 
   tick(weight: number): number | RolloutOutcome {
-    return nextWeight(weight);
+    return nextWeight(this.schedule, weight);
   }
 }

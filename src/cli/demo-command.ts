@@ -11,7 +11,7 @@ import type { RolloutEventRecord } from '../rollout/controller/action-executor.j
 import { ListenFailure } from '../listen-failure.js';
 import type { Runtime } from '../runtime.js';
 import { resolveToken } from './admin-token.js';
-import { applyEachSave } from './up-command.js';
+import { applyEachSave, routerPlacement } from './up-command.js';
 import {
   demoConfig,
   formatEvent,
@@ -38,6 +38,7 @@ interface DemoOptions {
   apiPort: string;
   stateDir: string;
   rate: string;
+  inProcessRouter?: boolean;
 }
 
 /** The flag of each port the demo's runtime listens on, by the setting it becomes. */
@@ -109,9 +110,15 @@ async function runDemoUntilStopped(
   const { token } = await resolveToken(join(settings.stateDir, 'token'));
   const { startRuntime } = await import('../runtime.js');
   // A signal during the start is acted on below, once there is a runtime to close.
-  const runtime = await startRuntime(demoConfig(settings, V1), {
+  const config = demoConfig(settings, V1);
+  const runtime = await startRuntime(config, {
     token,
     drainMs: settings.fast ? 200 : 1000,
+    // The router runs as its own process, as under `aviary up`, unless --in-process-router.
+    routerContext: {
+      command: [process.execPath, ...process.execArgv, process.argv[1] ?? ''],
+      placement: routerPlacement(config.router, options.inProcessRouter),
+    },
   }).catch((err: unknown) => {
     // The demo's ports come from its flags, not from a file the user wrote.
     throw err instanceof ListenFailure ? err.named(DEMO_PORT_FLAGS[err.setting] ?? err.setting) : err;
@@ -194,6 +201,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--api-port <port>', 'control API and dashboard port', '8081')
     .option('--state-dir <dir>', 'where state, logs and the demo config go (wiped at start)', '.aviary/demo')
     .option('--rate <rps>', 'generated requests per second', '40')
+    .option('--in-process-router', 'run the router inside the demo process instead of its own supervised one')
     .addHelpText(
       'after',
       `

@@ -12,6 +12,7 @@ import { aviaryConfigSchema, type AviaryConfig, type AviaryConfigInput } from '.
 import type { RolloutEventRecord } from '../rollout/controller/action-executor.js';
 import type { RolloutPhase } from '../rollout/step/rollout-status.js';
 import type { Runtime } from '../runtime.js';
+import { SupervisedProxy } from '../router/proxy-process.js';
 import { ProcessTarget } from '../target/process/process-target.js';
 import { TargetError } from '../target/target-error.js';
 
@@ -140,6 +141,10 @@ async function stopEarlierDemo(stateDir: string): Promise<void> {
     const stopped = await ProcessTarget.stopLeftovers(join(stateDir, 'processes'));
     if (stopped.length > 0)
       console.log(`aviary demo: stopped ${stopped.length} processes an earlier demo left running`);
+    // The router's own process, as router-registry.ts places it.
+    const proxy = await SupervisedProxy.stopLeftover(join(stateDir, 'proxy'));
+    if (proxy !== undefined)
+      console.log(`aviary demo: stopped the router process ${proxy} an earlier demo left running`);
   } catch (error) {
     if (!(error instanceof TargetError) || error.code !== 'AVIARY_TARGET_STATE_CORRUPT') throw error;
     console.error(`aviary demo: ${error.message}`);

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, formatIssues } from '../config/config-error.js';
 import { aviaryConfigSchema, type AviaryConfig } from '../config/app-schema.js';
+import type { RouterSettings } from '../config/router-kinds.js';
 import { readDocumentFile, readDocumentsFile } from '../config/document.js';
 import { flaggerCanaryPlacement, isFlaggerCanaryDocument } from '../config/flagger-canary.js';
 import { AviaryError } from '../errors.js';
@@ -19,6 +20,7 @@ import { watchFile } from './file-watch.js';
 
 interface UpOptions {
   file: string;
+  inProcessRouter?: boolean;
 }
 
 /**
@@ -57,6 +59,16 @@ export function applyEachSave(file: string, runtime: Runtime, signal: AbortSigna
   );
 }
 
+/**
+ * Where the CLI runs the built-in proxy: `--in-process-router` keeps it in this process;
+ * otherwise the file's `router.process`, and unset, its own supervised process, so traffic
+ * survives the controller (docs/adr/0014-supervised-proxy-process.md).
+ */
+export function routerPlacement(router: RouterSettings, inProcessRouter = false): 'in-process' | 'separate' {
+  if (inProcessRouter) return 'in-process';
+  return (router.kind === 'embedded' ? router.process : undefined) ?? 'separate';
+}
+
 /** Runs `aviary up`. */
 export async function runUp(options: UpOptions): Promise<void> {
   // Heard from the start: a signal while the runtime starts closes it as soon as it is up.
@@ -70,7 +82,11 @@ export async function runUp(options: UpOptions): Promise<void> {
   const command = [process.execPath, ...process.execArgv, process.argv[1] ?? ''];
   const runtime = await startRuntime(config, {
     token,
-    routerContext: { baseDir: dirname(options.file), command },
+    routerContext: {
+      baseDir: dirname(options.file),
+      command,
+      placement: routerPlacement(config.router, options.inProcessRouter),
+    },
   });
   console.log(`aviary: router on ${runtime.routerUrl}`);
   console.log(`aviary: control API and dashboard on ${runtime.controlUrl} (token from ${source})`);
@@ -87,6 +103,10 @@ export function registerUpCommand(program: Command): void {
     .command('up')
     .description('run apps from aviary.yaml: the router, workloads, rollouts and the control API')
     .option('-f, --file <file>', 'the Aviary configuration', 'aviary.yaml')
+    .option(
+      '--in-process-router',
+      'run the built-in proxy inside this process (it then stops when this process stops); default: its own supervised process',
+    )
     .addHelpText(
       'after',
       `

@@ -48,7 +48,6 @@ describe('engine kinds named in aviary.yaml', () => {
       kind: 'embedded',
       host: '127.0.0.1',
       port: 9000,
-      process: 'in-process',
     });
   });
 

@@ -41,12 +41,14 @@ export const ROUTER_SCHEMAS = {
   /**
    * The built-in proxy, run by the controller; `host`/`port` is where it takes traffic.
    * `process: separate` runs it as its own supervised process that keeps serving while the
-   * controller is down (docs/adr/0014-supervised-proxy-process.md).
+   * controller is down (docs/adr/0014-supervised-proxy-process.md); `in-process` runs it in
+   * the controller's process. Unset, `aviary up` and `aviary demo` run it separate (unless
+   * given `--in-process-router`) and a program embedding the runtime runs it in process.
    */
   embedded: z.strictObject({
     kind: z.literal('embedded').default('embedded'),
     ...listenAddress(8080),
-    process: z.enum(['in-process', 'separate']).default('in-process'),
+    process: z.enum(['in-process', 'separate']).optional(),
   }),
   /**
    * One or more `aviary proxy` instances elsewhere (behind a load balancer): every change

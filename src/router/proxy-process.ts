@@ -34,6 +34,8 @@ export interface SupervisedProxyOptions {
   readonly token: string;
   /** argv that runs the `aviary` CLI: `[node, ...execArgv, script]`. */
   readonly command: readonly string[];
+  /** Runs before a fresh start (not an adoption or a restart), e.g. to check the port is free. */
+  readonly beforeStart?: () => Promise<void>;
   /** Longest wait for a proxy to start listening. Default 15 s. */
   readonly startTimeoutMs?: number;
 }
@@ -92,6 +94,7 @@ export class SupervisedProxy {
         `the proxy recorded in ${join(options.dir, INSTANCE_FILE)} (pid ${previous.pid}) runs but its admin API ${previous.admin} does not answer this token; stop it or use another state directory`,
       );
     }
+    await options.beforeStart?.();
     const record = await startProxy(options, previous);
     return new SupervisedProxy(options, record, false);
   }
@@ -136,16 +139,31 @@ export class SupervisedProxy {
     this.#closing = true;
     clearInterval(this.#timer);
     await this.#restarting;
-    const { pid } = this.#record;
-    if (await isRecordedProcessAlive(this.#record)) {
-      signalGroup(pid, 'SIGTERM');
-      const ends = Date.now() + STOP_GRACE_MS;
-      while (Date.now() < ends && (await isRecordedProcessAlive(this.#record))) await sleep(POLL_MS);
-      if (await isRecordedProcessAlive(this.#record)) signalGroup(pid, 'SIGKILL');
-    }
-    await rm(join(this.options.dir, INSTANCE_FILE), { force: true });
-    await rm(join(this.options.dir, PERSISTED_CONFIG_FILE), { force: true });
+    await stopRecorded(this.options.dir, this.#record);
   }
+
+  /**
+   * Stops the proxy a controller that is gone left in `dir` (checked as its own by pid and
+   * start time), and forgets its state. Resolves with its pid, or undefined when none ran.
+   */
+  static async stopLeftover(dir: string): Promise<number | undefined> {
+    const record = await readInstanceRecord(dir);
+    if (record === undefined || !(await isRecordedProcessAlive(record))) return undefined;
+    await stopRecorded(dir, record);
+    return record.pid;
+  }
+}
+
+/** SIGTERM to the recorded proxy's group (it drains), SIGKILL after the grace; then its files go. */
+async function stopRecorded(dir: string, record: ProxyInstanceRecord): Promise<void> {
+  if (await isRecordedProcessAlive(record)) {
+    signalGroup(record.pid, 'SIGTERM');
+    const ends = Date.now() + STOP_GRACE_MS;
+    while (Date.now() < ends && (await isRecordedProcessAlive(record))) await sleep(POLL_MS);
+    if (await isRecordedProcessAlive(record)) signalGroup(record.pid, 'SIGKILL');
+  }
+  await rm(join(dir, INSTANCE_FILE), { force: true });
+  await rm(join(dir, PERSISTED_CONFIG_FILE), { force: true });
 }
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {

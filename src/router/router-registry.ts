@@ -4,6 +4,7 @@
  * ones — never a silent fall-back to another router.
  */
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { RouterKind, RouterSettings } from '../config/router-kinds.js';
 import { proxyConfigSchema } from '../config/proxy-schema.js';
@@ -31,6 +32,12 @@ export interface RouterContext {
   readonly token?: string;
   /** argv that runs the `aviary` CLI (`[node, ...execArgv, script]`), for a supervised proxy. */
   readonly command?: readonly string[];
+  /**
+   * Where the built-in proxy runs, overriding `router.process`: `aviary up` and the demo pass
+   * `separate` when the file leaves it unset and `in-process` for `--in-process-router`.
+   * Unset here and in the file: in process.
+   */
+  readonly placement?: 'in-process' | 'separate';
 }
 
 type RouterFactory = EngineFactory<RouterSettings, RouterContext, Promise<RouterEngine>>;
@@ -55,6 +62,8 @@ async function separateProxy(host: string, port: number, context: RouterContext)
       'router.process: separate needs the state directory, the token and the aviary command; run it from aviary up',
     );
   const proxy = await SupervisedProxy.startOrAdopt({
+    // A port someone else holds is named by its setting here, not found in the child's log.
+    beforeStart: () => listenFor('router.port', () => probeBind(host, port)),
     dir: join(stateDir, 'proxy'),
     host,
     port,
@@ -76,10 +85,19 @@ async function separateProxy(host: string, port: number, context: RouterContext)
   };
 }
 
+/** Binds `host:port` and lets go at once: fails as listening there would (port 0 always binds). */
+function probeBind(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve()));
+  });
+}
+
 /** The built-in proxy, listening where `router.host`/`router.port` say: in this process, or supervised. */
 const embedded: RouterFactory = async (settings, context) => {
-  const { host, port, process: placement } = settingsOf('embedded', settings);
-  if (placement === 'separate') return separateProxy(host, port, context);
+  const { host, port, process: configured } = settingsOf('embedded', settings);
+  if ((context.placement ?? configured) === 'separate') return separateProxy(host, port, context);
   const proxy = new ProxyServer(proxyConfigSchema.parse({ listeners: [{ name: 'router', host, port }] }));
   await listenFor('router.port', () => proxy.start());
   const bound = proxy.address();

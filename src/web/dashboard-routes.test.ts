@@ -123,6 +123,8 @@ describe('dashboardRoutes', () => {
       intervalMs: 60_000,
       metrics: [
         { name: 'request-success-rate', thresholdRange: { min: 99 }, intervalMs: 60_000, minRequests: 10 },
+        // The judge's check, on by default.
+        { name: 'judge', intervalMs: 60_000, minRequests: 100 },
       ],
       webhooks: [{ name: 'load-test', type: 'rollout' }],
     });

@@ -59,7 +59,11 @@ export const SUCCESS_RATE_CHECK = {
  * the threshold).
  */
 export function quickCanary(analysis: AnalysisInput, progressDeadlineSeconds = 60): CanaryInput {
-  return { progressDeadlineSeconds, analysis: { interval: '500ms', threshold: 2, ...analysis } };
+  // The judge off unless asked for: these rollouts test the checks they list on little traffic.
+  return {
+    progressDeadlineSeconds,
+    analysis: { interval: '500ms', threshold: 2, judge: false, ...analysis },
+  };
 }
 
 /** The catalogdetail app with `process` and `canary`. */

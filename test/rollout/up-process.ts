@@ -118,6 +118,7 @@ apps:
         threshold: 2
         stepWeight: ${options.stepWeight ?? 10}
         maxWeight: 50
+        judge: false
         metrics:
           - {name: request-success-rate, interval: 30s, thresholdRange: {min: 99}}
 `;

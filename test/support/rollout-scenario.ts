@@ -21,6 +21,17 @@ export const PREVIOUS_REVISION = 'a1b2c3d4e5f6';
 export type ScenarioApp = AppSpec & RolloutSpec;
 
 /**
+ * `canary` with the judge off unless it names `analysis.judge`: the suites built on these
+ * specs test Flagger's threshold semantics, which the judge (on by default for a weighted
+ * canary) would hold for want of counts; the judge's own are judge-evaluator.test.ts.
+ */
+function withoutDefaultJudge(canary: AppSpecInput['canary']): AppSpecInput['canary'] {
+  const analysis = (canary as { analysis?: Record<string, unknown> } | undefined)?.analysis;
+  if (analysis === undefined || 'judge' in analysis) return canary;
+  return { ...canary, analysis: { ...analysis, judge: false } };
+}
+
+/**
  * Builds a validated app spec; the defaults make a reachable app run by `node server.js`.
  * `desired` is what the process target identifies its workload as.
  */
@@ -30,6 +41,7 @@ export function appSpec(input: Partial<AppSpecInput> = {}): ScenarioApp {
     path: '/',
     process: { command: 'node', args: ['server.js'], env: { VERSION: '2' } },
     ...input,
+    ...(input.canary !== undefined ? { canary: withoutDefaultJudge(input.canary) } : {}),
   });
   const workload = app.workload as ProcessSpec;
   return { ...app, desired: { revision: revisionOf(workload), replicas: workload.replicas } };

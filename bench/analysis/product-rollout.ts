@@ -2,25 +2,30 @@
  * Aviary in the bench is the product itself, on a virtual clock. Each tick does what
  * `RolloutController.runTick` (src/rollout/controller/controller.ts) does, through the same
  * functions:
- *   - `tickObservations` (controller/tick-observations.ts): the roles from the target, then
- *     `requiredChecks` (step/required-checks.ts, over step/analysis-plan.ts) decides which
- *     checks are due at `now` and `runChecks` (controller/check-runner.ts) runs them, the
- *     `judge` check through the real `JudgeEvaluator.evaluate` (controller/judge-evaluator.ts)
+ *   - `tickObservations` (controller/tick-observations.ts): the roles from the target;
+ *     `requiredChecks` (step/required-checks.ts, over step/analysis-plan.ts) says which checks
+ *     are due at `now`, `requiredLook` (step/judge-looks.ts) whether the judge looks between
+ *     check ticks; `runChecks` / `runLook` (controller/check-runner.ts) run them, the `judge`
+ *     check through the real `JudgeEvaluator.evaluate` (controller/judge-evaluator.ts)
  *     reading a `TrafficSource` over the simulated one-second slices (product-edge.ts);
  *   - `step` (step/step.ts), the pure state machine, whose actions are applied to an
  *     instant target and to the routing weight;
- *   - `JudgeEvaluator.observe` with the new status, as runtime.ts wires it.
- * The timers are the one part that is not reusable without real time: the controller's delay
- * to the next tick, `max(50, min(maxTickMs, nextCheckAt − now))` with its default `maxTickMs`
- * of 1 s (private to `runTick`), is mirrored in {@link nextTickDelayMs}. Nothing of the
- * policy is re-implemented: when to check, when to look, when to step, roll back or promote
- * is decided by that code with the app spec built by the product's schema (the seed's
- * interval 1m, threshold 5 and weights; `analysis.judge: {}`, every judge default).
+ *   - `JudgeEvaluator.observe` with the new status, as runtime.ts wires it;
+ *   - `nextTickDelay` (controller/tick-delay.ts, over `nextWakeAt` in step/judge-looks.ts):
+ *     the virtual clock jumps by the delay the controller would set its timer to, the sooner
+ *     of the next check tick and the next look (`analysis.judge.lookInterval`), capped by
+ *     `maxTickMs` (default 1 s).
+ * Only the timers themselves and the persistence of state are left out. Nothing of the policy
+ * is re-implemented: when to check, when to look, when to step, roll back or promote is
+ * decided by that code, with the app spec built by the product's schema: the seed's interval
+ * 1m, threshold 5 and weights, `analysis.judge: {}` (every judge default), and the product's
+ * default progress deadline (600 s; the seed's 60 s would roll back at the first hold).
  */
 import { appSchema, type AppSpec } from '../../src/config/app-schema.js';
 import { identifyProcess, type ProcessSpec } from '../../src/target/process/version-spec.js';
 import { newAppRecord, rememberSpec, type AppRecord } from '../../src/rollout/controller/app-record.js';
 import { JudgeEvaluator } from '../../src/rollout/controller/judge-evaluator.js';
+import { nextTickDelay } from '../../src/rollout/controller/tick-delay.js';
 import { tickObservations, type ObserveDeps } from '../../src/rollout/controller/tick-observations.js';
 import type { MetricObserver } from '../../src/metrics/metric-observer.js';
 import { step as productStep } from '../../src/rollout/step/step.js';
@@ -62,11 +67,6 @@ export function benchApp(scenario: Scenario, version: string, overrides: Product
       },
     },
   });
-}
-
-/** The controller's delay to the next tick (controller.ts `runTick`), on the virtual clock. */
-export function nextTickDelayMs(status: RolloutStatus, now: number, maxTickMs: number): number {
-  return Math.max(50, Math.min(maxTickMs, status.nextCheckAt - now));
 }
 
 const never = new AbortController().signal;
@@ -146,6 +146,6 @@ export async function runProductRollout(
     if (status.phase === 'Failed') return { outcome: 'rollback', ...base, cause: reason ?? 'unknown' };
     if (status.phase === 'Promoting') return { outcome: 'promote', ...base };
     if (decisionS >= HORIZON_S) return { outcome: 'undecided', ...base, decisionS: HORIZON_S };
-    now += nextTickDelayMs(status, now, maxTickMs);
+    now += nextTickDelay(record.rollout, status, record.lastLookAt, now, maxTickMs);
   }
 }

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_JUDGE_CONFIG, judgeConfigSchema } from './app-judge.js';
+import { judgeUnsupportedReason } from './judge-support.js';
 import { httpMatchSchema } from './app-match.js';
 import { webhookSchema } from './app-webhook.js';
 import { stringish } from './field-schemas.js';
@@ -205,9 +206,9 @@ export const analysisSchema = z
 
 /**
  * Whether an analysis that does not mention `judge` gets the judge: a weighted canary does.
- * Not blue/green or A/B (`iterations`): the canary takes no weighted share of live traffic
- * there, so the judge would only hold; not with `sessionAffinity`, whose grouped requests
- * the count test does not model; and not when a threshold metric already uses its name.
+ * Not blue/green (`iterations`): the canary takes no weighted share of live traffic there,
+ * so the judge would only hold; not where it cannot judge validly (A/B rules, session
+ * affinity: judge-support.ts); and not when a threshold metric already uses its name.
  */
 function judgeByDefault(a: {
   iterations?: number | undefined;
@@ -217,8 +218,7 @@ function judgeByDefault(a: {
 }): boolean {
   return (
     (a.iterations ?? 0) === 0 &&
-    a.match.length === 0 &&
-    a.sessionAffinity === undefined &&
+    judgeUnsupportedReason(a) === undefined &&
     !a.metrics.some((m) => m.name === JUDGE_METRIC_NAME)
   );
 }

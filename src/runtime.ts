@@ -142,7 +142,8 @@ export async function startRuntime(config: AviaryConfig, options: RuntimeOptions
   const judge = new JudgeEvaluator({
     traffic: trafficSourceOf(engine.traffic),
     status: (app) => late.controller?.view(app).status,
-    // A regression rolls back at the next tick instead of waiting for `threshold`.
+    // Asked at check ticks and at looks between them (ADR 0017): a regression rolls back at
+    // the look that proves it instead of waiting for `threshold` failed intervals.
     store: new StateStore(join(config.stateDir, 'judge')),
   });
   // Apps run from a release file are routed by the release manager; the controller's calls for them are dropped.

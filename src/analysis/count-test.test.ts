@@ -2,10 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   DELTA_GRID,
   GRID_STEP,
-  countTestBounds,
+  countTestEstimate,
   countTestPValue,
   initCountTest,
-  showsNonInferiority,
   updateCountTest,
   type CountTestState,
 } from './count-test.js';
@@ -153,38 +152,15 @@ describe('count test under continuous monitoring', () => {
     expect(detected / 300).toBeGreaterThanOrEqual(0.95);
   });
 
-  it('covers the true rate ratio at every window in ≥ 1 − 2α of runs (confidence sequence)', () => {
-    const random = createRandom(13);
-    const level = 0.05;
-    const truth = Math.log(2);
-    const runs = 400;
-    let misses = 0;
-    for (let run = 0; run < runs; run++) {
-      let missed = false;
-      playRun(random, truth, 60, (state) => {
-        const { lower, upper } = countTestBounds(state, level);
-        if ((lower !== null && lower >= truth) || (upper !== null && upper <= truth)) missed = true;
-      });
-      if (missed) misses++;
-    }
-    expect(misses).toBeLessThanOrEqual(binomialQuantile(runs, 2 * level, 0.99));
-  });
-
-  it('narrows around the truth and shows non-inferiority only when it holds', () => {
+  it('estimates the rate ratio near the truth once events accrue', () => {
+    // The test keeps a point estimate only; its former inverted bounds were unproven at δ ≠ 0
+    // and were removed (docs/adr/0015-harm-bounds.md). 400 windows carry ~2,000 events here.
     const random = createRandom(14);
-    const aa = playRun(random, 0, 400);
-    const bounds = countTestBounds(aa, 0.01);
-    expect(bounds.lower).not.toBeNull();
-    expect(bounds.upper).not.toBeNull();
-    expect(bounds.lower!).toBeLessThan(0);
-    expect(bounds.upper!).toBeGreaterThan(0);
-    expect(bounds.upper! - bounds.lower!).toBeLessThan(0.8);
-    expect(showsNonInferiority(aa, Math.log(1.5), 0.01)).toBe(true);
-    let falseClaims = 0;
-    for (let run = 0; run < 200; run++) {
-      if (showsNonInferiority(playRun(random, Math.log(1.5), 60), Math.log(1.5), 0.01)) falseClaims++;
-    }
-    expect(falseClaims).toBeLessThanOrEqual(binomialQuantile(200, 0.01, 0.99));
+    expect(countTestEstimate(initCountTest())).toBe(0);
+    expect(Math.abs(countTestEstimate(playRun(random, 0, 400)))).toBeLessThanOrEqual(0.2);
+    expect(Math.abs(countTestEstimate(playRun(random, Math.log(2), 400)) - Math.log(2))).toBeLessThanOrEqual(
+      0.2,
+    );
   });
 
   it('continues identically from a JSON round trip of its state', () => {

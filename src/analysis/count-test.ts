@@ -43,9 +43,6 @@ export const ERROR_PRIOR_SCALE = 2;
 interface Prior {
   readonly log: readonly number[];
   readonly logMassAboveZero: number;
-  /** ln of the prior mass strictly above (index i) and strictly below each grid point. */
-  readonly logMassAbove: readonly number[];
-  readonly logMassBelow: readonly number[];
 }
 
 /** ln Σ_{i ∈ [from, to)} exp(logPrior[i] + llr[i]), shifted by the maximum for stability. */
@@ -73,8 +70,6 @@ function priorOf(scale: number): Prior {
   const prior: Prior = {
     log,
     logMassAboveZero: logPriorSum(log, undefined, ZERO_INDEX + 1, GRID_SIZE),
-    logMassAbove: DELTA_GRID.map((_, i) => logPriorSum(log, undefined, i + 1, GRID_SIZE)),
-    logMassBelow: DELTA_GRID.map((_, i) => logPriorSum(log, undefined, 0, i)),
   };
   priors.set(scale, prior);
   return prior;
@@ -155,71 +150,19 @@ export function updateCountTest(state: CountTestState, window: CountWindow): Cou
   };
 }
 
-/** Anytime-valid bounds on δ at level α on each side; null where unbounded. */
-export interface LogRateRatioBounds {
-  /** Maximum-likelihood δ on the grid (0 before any event). */
-  readonly estimate: number;
-  readonly lower: number | null;
-  readonly upper: number | null;
-}
-
-/** Bounds already computed for a likelihood array (arrays are never mutated once stored). */
-const boundsCache = new WeakMap<readonly number[], { alpha: number; bounds: LogRateRatioBounds }>();
-
 /**
- * A confidence sequence for δ, by inverting the one-sided test at every grid point: "δ ≤ d"
- * is rejected when the prior restricted to the grid above d, renormalised, has a Bayes factor
- * of at least 1/α against d. The lower bound is the last grid point rejected before the first
- * that survives (the surviving point at or above the true δ holds it down with probability
- * ≥ 1 − α); the upper bound mirrors it.
+ * Maximum-likelihood δ on the grid (0 before any event): the effect to read, with no bound
+ * attached. Bounds on the canary's excess are harm-bounds.ts's (docs/adr/0015-harm-bounds.md):
+ * inverting this test at δ ≠ 0 was never shown valid under block conditioning.
  */
-export function countTestBounds(state: CountTestState, alpha: number): LogRateRatioBounds {
+export function countTestEstimate(state: CountTestState): number {
   const llr = state.logLikelihoodRatio;
-  const cached = boundsCache.get(llr);
-  if (cached !== undefined && cached.alpha === alpha) return cached.bounds;
-  const prior = priorOf(state.priorScale ?? ERROR_PRIOR_SCALE);
-  const threshold = Math.log(1 / alpha);
-  let best = ZERO_INDEX;
-  for (let i = 0; i < GRID_SIZE; i++) if (prior.log[i]! + llr[i]! > prior.log[best]! + llr[best]!) best = i;
-  // Posterior weights scaled by the largest one. Terms that underflow lie far from the mode,
-  // where the log-likelihood (concave in δ) already rules their side's test out.
-  const shift = prior.log[best]! + llr[best]!;
-  const weight = prior.log.map((logPrior, i) => Math.exp(logPrior + llr[i]! - shift));
-  const suffix = new Array<number>(GRID_SIZE + 1).fill(0);
-  for (let i = GRID_SIZE - 1; i >= 0; i--) suffix[i] = suffix[i + 1]! + weight[i]!;
-  let lower: number | null = null;
-  for (let i = 0; i < GRID_SIZE - 1; i++) {
-    if (shift + Math.log(suffix[i + 1]!) - prior.logMassAbove[i]! - llr[i]! < threshold) break;
-    lower = DELTA_GRID[i]!;
-  }
-  const prefix = new Array<number>(GRID_SIZE).fill(0);
-  for (let i = 1; i < GRID_SIZE; i++) prefix[i] = prefix[i - 1]! + weight[i - 1]!;
-  let upper: number | null = null;
-  for (let i = GRID_SIZE - 1; i > 0; i--) {
-    if (shift + Math.log(prefix[i]!) - prior.logMassBelow[i]! - llr[i]! < threshold) break;
-    upper = DELTA_GRID[i]!;
-  }
   let mle = ZERO_INDEX;
   for (let i = 0; i < GRID_SIZE; i++) if (llr[i]! > llr[mle]!) mle = i;
-  const bounds = { estimate: DELTA_GRID[mle]!, lower, upper };
-  boundsCache.set(llr, { alpha, bounds });
-  return bounds;
+  return DELTA_GRID[mle]!;
 }
 
 /** Anytime-valid p-value of the regression test: min over time of 1/BF, never increasing. */
 export function countTestPValue(state: CountTestState): number {
   return Math.min(1, Math.exp(-state.maxLogBayesFactor));
-}
-
-/**
- * Whether the data reject "canary's rate ≥ e^margin × primary's" at level α (non-inferiority).
- * The margin is rounded down to the grid, which only makes the null larger (conservative).
- */
-export function showsNonInferiority(state: CountTestState, logMargin: number, alpha: number): boolean {
-  const index = Math.min(GRID_SIZE - 1, ZERO_INDEX + Math.floor(logMargin / GRID_STEP + 1e-9));
-  if (index <= 0) return false;
-  const llr = state.logLikelihoodRatio;
-  const prior = priorOf(state.priorScale ?? ERROR_PRIOR_SCALE);
-  const logBayesFactor = logPriorSum(prior.log, llr, 0, index) - prior.logMassBelow[index]! - llr[index]!;
-  return logBayesFactor >= Math.log(1 / alpha);
 }

@@ -6,6 +6,11 @@ import { z } from 'zod';
 import { durationMs } from './field-schemas.js';
 import { parseOrThrow } from './schema-issues.js';
 
+/** Default `maxHarm.errorRate`: +0.5 percentage point, or twice the primary's rate if larger. */
+const DEFAULT_MAX_ERROR_EXCESS = { absolute: 0.005, relative: 1 };
+/** Default `maxHarm.latency`: +25%, or +10 ms if larger, at each quantile. */
+const DEFAULT_MAX_LATENCY_EXCESS = { relative: 0.25, absoluteMs: 10 };
+
 /** Schema of `analysis.judge`. Every field is optional; defaults are set here. */
 export const judgeConfigSchema = z.strictObject({
   /**
@@ -44,15 +49,37 @@ export const judgeConfigSchema = z.strictObject({
    */
   minCanaryRequests: z.number().int().min(0).default(100),
   /**
-   * Opt-in early promotion once non-inferiority is shown: the canary's error rate is shown to
-   * be below (1 + margin) × the primary's, and each quantile below (1 + margin) × the
-   * primary's. Safe only under the conditions in docs/adr/0002-sequential-judge.md.
+   * The worst canary acceptable (docs/adr/0015-harm-bounds.md). A step to weight w needs the
+   * judge's anytime-valid bounds to show the canary adds at most maxHarm to all traffic at w
+   * (its excess × w/100); promotion needs the canary itself within maxHarm. Until then the
+   * rollout holds, "gathering evidence", with an estimate of the canary requests still needed;
+   * an operator can promote through a gate or command at any time. An excess counts only
+   * beyond both the absolute and the relative tolerance, as with minEffect.
    */
-  earlyPromotion: z
+  maxHarm: z
     .strictObject({
-      nonInferiorityMargin: z.number().gt(0).max(10),
+      /**
+       * Error-rate excess: `absolute` in errors per request (0.005 = +0.5 percentage point)
+       * and `relative` to the primary's rate (1 = twice its rate). Defaults 0.005 and 1.
+       */
+      errorRate: z
+        .strictObject({
+          absolute: z.number().gt(0).max(1).default(DEFAULT_MAX_ERROR_EXCESS.absolute),
+          relative: z.number().min(0).max(100).default(DEFAULT_MAX_ERROR_EXCESS.relative),
+        })
+        .default(DEFAULT_MAX_ERROR_EXCESS),
+      /**
+       * Latency excess at each configured quantile: `relative` to the primary's value
+       * (0.25 = +25%) and `absoluteMs`. Defaults +25% and +10 ms.
+       */
+      latency: z
+        .strictObject({
+          relative: z.number().min(0).max(100).default(DEFAULT_MAX_LATENCY_EXCESS.relative),
+          absoluteMs: z.number().gt(0).default(DEFAULT_MAX_LATENCY_EXCESS.absoluteMs),
+        })
+        .default(DEFAULT_MAX_LATENCY_EXCESS),
     })
-    .optional(),
+    .default({ errorRate: DEFAULT_MAX_ERROR_EXCESS, latency: DEFAULT_MAX_LATENCY_EXCESS }),
 });
 
 /** Validated judge settings with defaults applied. */

@@ -1,19 +1,21 @@
 /**
  * The sequential judge at the edge: answers the `judge` check (added to `analysis.metrics`
- * by `analysis.judge`) each check tick. It keeps one `JudgeState` per rollout, feeds it the
- * router's per-version counts since its last look — whole seconds only, so no request is
- * counted twice or missed — and turns the decision into a `MetricResult` that carries the
- * evidence. `regression` is a failed check *and* a request to roll back now, so it does not
- * wait for `threshold`; `insufficient-data` is a hold, never a failure.
+ * by `analysis.judge`) at each check tick and at each look between them (judge-looks.ts). It
+ * keeps one `JudgeState` per rollout, feeds it the router's per-version counts since its last
+ * look — whole seconds only, so no request is counted twice or missed — and turns the
+ * decision into a `MetricResult` that carries the evidence. `regression` is a failed check
+ * *and* a request to roll back now, so it does not wait for `threshold`; `insufficient-data`
+ * is a hold, never a failure.
  */
 import { JUDGE_METRIC_NAME } from '../../config/app-analysis.js';
 import type { AppSpec, MetricSpec } from '../../config/app-schema.js';
 import type { ExtraMetricEvaluator } from './check-runner.js';
 import { nextGate } from '../step/analysis-plan.js';
+import { nextWeight, strategyOf } from '../step/weights.js';
 import type { MetricResult } from '../step/observations.js';
 import { ANALYSIS_PHASES, type RolloutStatus } from '../step/rollout-status.js';
 import { judgeStep } from '../../analysis/judge.js';
-import { assess, mayAdvance, type JudgeVerdict } from '../../analysis/judge-decision.js';
+import { assess, mayAdvance, type JudgeVerdict, type NextMove } from '../../analysis/judge-decision.js';
 import { initJudgeState, type JudgeState } from '../../analysis/judge-state.js';
 import type { TrafficSource } from '../../analysis/traffic-source.js';
 
@@ -24,6 +26,8 @@ export interface JudgeRun {
   readonly revision: string;
   /** End of the last window fed (ms, a whole second); the next window starts here. */
   readonly lastTo: number;
+  /** Start of the first window (ms, a whole second); absent in runs stored before it was kept. */
+  readonly from?: number;
   readonly state: JudgeState;
 }
 
@@ -101,7 +105,7 @@ export class JudgeEvaluator {
     } else {
       verdict = assess(run.state, config);
     }
-    const result = this.resultOf(app, status, metric, verdict);
+    const result = withProof(this.resultOf(app, status, metric, verdict), run);
     this.runs.set(app.name, run);
     await this.options.store?.save(app.name, run);
     return result;
@@ -112,10 +116,15 @@ export class JudgeEvaluator {
     let run = this.runs.get(app.name);
     if (run === undefined && this.options.store) run = await this.options.store.load(app.name);
     if (run !== undefined && run.version === 1 && run.revision === revision) return run;
-    // A new run looks back one analysis interval: the canary has had its first weight since
-    // the previous check tick.
-    const start = Math.floor((nowMs - app.canary.analysis.interval) / 1000) * 1000;
-    return { version: 1, revision, lastTo: start, state: initJudgeState() };
+    // A new run starts where the canary's weight was set (its last progress), looking back at
+    // most one analysis interval. With looks every second the first look comes right after
+    // the weight, and one interval back would put seconds at weight 0 into its first
+    // evidence block, which must not span a change of weight (docs/adr/0017).
+    const seconds = Math.max(
+      Math.floor((nowMs - app.canary.analysis.interval) / 1000),
+      Math.ceil(status.lastProgressTime / 1000),
+    );
+    return { version: 1, revision, lastTo: seconds * 1000, from: seconds * 1000, state: initJudgeState() };
   }
 
   private resultOf(
@@ -139,16 +148,16 @@ export class JudgeEvaluator {
           passed: false,
           detail: evidence.summary,
         };
-      case 'pass':
-      case 'non-inferior': {
-        const next = nextGate(app.canary.analysis, status) === 'confirm-promotion' ? 'promotion' : 'step';
-        if (!mayAdvance(verdict, next)) {
-          return {
-            ...base,
-            value: null,
-            passed: false,
-            detail: `holding before promotion: the evidence leans towards a regression (${evidence.summary}); waiting for more data`,
-          };
+      case 'pass': {
+        const judge = app.canary.analysis.judge;
+        const answer =
+          judge === undefined
+            ? { advance: true as const }
+            : mayAdvance(verdict, nextMove(app, status), judge);
+        if (!answer.advance) {
+          // A visible hold ("gathering evidence …"): no value, so no failed check; the
+          // progress deadline still runs (analysis.deadlineAction says what it does then).
+          return { ...base, value: null, passed: false, detail: answer.hold };
         }
         return {
           ...base,
@@ -156,12 +165,31 @@ export class JudgeEvaluator {
           sampleSize: evidence.canaryRequests,
           passed: true,
           detail: evidence.summary,
-          // Only reached with analysis.judge.earlyPromotion set: the judge reports non-inferior then.
-          ...(decision === 'non-inferior' ? { promote: true } : {}),
         };
       }
     }
   }
+}
+
+/**
+ * The move the rollout makes if this check passes: the promotion, or a step to the canary's
+ * next weight. Mirroring and the iterations of blue/green and A/B testing give the canary no
+ * larger share of live traffic, so they are steps to weight 0 (the switch to all traffic
+ * before a blue/green promotion comes after the promotion gate).
+ */
+function nextMove(app: AppSpec, status: RolloutStatus): NextMove {
+  const analysis = app.canary.analysis;
+  if (nextGate(analysis, status) === 'confirm-promotion') return { kind: 'promotion' };
+  if (strategyOf(analysis) !== 'canary' || (analysis.mirror && status.canaryWeight === 0 && !status.mirror)) {
+    return { kind: 'step', weight: 0 };
+  }
+  return { kind: 'step', weight: nextWeight(analysis, status.canaryWeight) };
+}
+
+/** A rollback request carries the canary traffic its proof took, for the rollback event. */
+function withProof(result: MetricResult, run: JudgeRun): MetricResult {
+  if (result.rollback !== true || run.from === undefined) return result;
+  return { ...result, proof: { canaryRequests: run.state.canary.requests, canaryMs: run.lastTo - run.from } };
 }
 
 /** The smallest p-value of the judge's tests: the error test and each quantile's exceedance test. */

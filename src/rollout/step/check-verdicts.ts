@@ -128,7 +128,9 @@ export function metricsVerdict(analysis: AnalysisSpec, observations: Observation
       failures.push(`metric ${metric.name} query failed: ${result.error}`);
     } else if (lacksData(metric, result.value, result.sampleSize)) {
       const seen = result.sampleSize === undefined ? 'no values found' : `${result.sampleSize} requests`;
-      const note = `metric ${metric.name}: ${seen}, ${metric.minRequests} needed`;
+      // A hold that says why (the judge's "gathering evidence: ~N more canary requests") shows it.
+      const why = result.sampleSize === undefined ? result.detail : undefined;
+      const note = `metric ${metric.name}: ${why ?? `${seen}, ${metric.minRequests} needed`}`;
       if (metric.failOnNoData) failures.push(note);
       else holds.push(note);
     } else if (!result.passed) {

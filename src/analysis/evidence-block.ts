@@ -31,8 +31,9 @@ export interface EvidenceBlock {
   /** Configured canary weight the windows were served at, when the scheduler gives it. */
   readonly canaryWeight: number | null;
   /**
-   * Latency thresholds fixed when the block opened, from data before it, keyed by quantile:
-   * the primary's running quantile estimate (its bucket index).
+   * Latency thresholds fixed when the block opened, from data before it, as primary bucket
+   * indices: each configured quantile's running estimate (keyed `"0.99"`) and each tail-test
+   * threshold (keyed as `tailKey` says, e.g. `"0.999x2"`).
    */
   readonly primaryThresholdBucket: Readonly<Record<string, number>>;
 }

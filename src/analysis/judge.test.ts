@@ -189,7 +189,10 @@ describe('judge: decisions and evidence', () => {
       expect(l.primary.lowerMs).toBeLessThan(l.primary.upperMs!);
       expect(l.exceedance.pValue).toBeGreaterThan(0);
     }
-    expect(evidence.alpha.errors + evidence.alpha.perQuantile * 3).toBeCloseTo(0.01, 12);
+    expect(evidence.alpha.errors + evidence.alpha.tail + evidence.alpha.perQuantile * 3).toBeCloseTo(
+      0.01,
+      12,
+    );
   });
 
   it('declares non-inferiority only with earlyPromotion and enough evidence', () => {

@@ -18,6 +18,7 @@ import { assess, type JudgeVerdict } from './judge-decision.js';
 import type { JudgeConfig } from '../config/app-judge.js';
 import type { JudgeState, VersionTotals } from './judge-state.js';
 import { addLatencyWindow, primaryThresholdBuckets, updateExceedance } from './latency-test.js';
+import { initTailTest, tailThresholdBuckets, updateTailTest } from './tail-test.js';
 
 /** One version's increments since the previous window. */
 export interface VersionWindow {
@@ -56,6 +57,19 @@ function checkWindow(name: 'primary' | 'canary', w: VersionWindow): void {
 
 /** Feeds one window; returns the new state, the decision and its evidence. Pure. */
 export function judgeStep(state: JudgeState, window: JudgeWindow, config: JudgeConfig): JudgeStepResult {
+  const next = addWindow(state, window, config);
+  const { decision, evidence } = assess(next, config);
+  const sticky =
+    decision === 'regression' && next.regression === null ? { ...next, regression: evidence.summary } : next;
+  return { state: sticky, decision, evidence };
+}
+
+/**
+ * The state part of {@link judgeStep}: the window added to the totals, the open block and,
+ * when a block closes, every test. No decision is read (`assess` reads it); simulations that
+ * need the decision only when some test is at its level use this.
+ */
+export function addWindow(state: JudgeState, window: JudgeWindow, config: JudgeConfig): JudgeState {
   checkWindow('primary', window.primary);
   checkWindow('canary', window.canary);
   const canaryWeight = window.canaryWeight ?? null;
@@ -75,15 +89,18 @@ export function judgeStep(state: JudgeState, window: JudgeWindow, config: JudgeC
       canaryShare: served === 0 ? 0 : closing.canary.requests / served,
     });
     latency = updateExceedance(latency, closing, config.quantiles, config.minEffect);
+    latency = { ...latency, tail: updateTailTest(latency.tail ?? initTailTest(), closing, config.minEffect) };
   };
   if (block !== null && block.canaryWeight !== canaryWeight) {
     closeBlock(block);
     block = null;
   }
-  block = addToBlock(
-    block ?? openBlock(canaryWeight, primaryThresholdBuckets(latency, config.quantiles)),
-    increment,
-  );
+  // Thresholds of every latency test, fixed now from the data before the block.
+  const thresholds = () => ({
+    ...primaryThresholdBuckets(latency, config.quantiles),
+    ...tailThresholdBuckets(latency.primary),
+  });
+  block = addToBlock(block ?? openBlock(canaryWeight, thresholds()), increment);
   latency = addLatencyWindow(latency, {
     primary: increment.primary.latency,
     canary: increment.canary.latency,
@@ -92,7 +109,7 @@ export function judgeStep(state: JudgeState, window: JudgeWindow, config: JudgeC
     closeBlock(block);
     block = null;
   }
-  const next: JudgeState = {
+  return {
     windows: state.windows + 1,
     primary: add(state.primary, window.primary),
     canary: add(state.canary, window.canary),
@@ -101,10 +118,6 @@ export function judgeStep(state: JudgeState, window: JudgeWindow, config: JudgeC
     block,
     regression: state.regression,
   };
-  const { decision, evidence } = assess(next, config);
-  const sticky =
-    decision === 'regression' && next.regression === null ? { ...next, regression: evidence.summary } : next;
-  return { state: sticky, decision, evidence };
 }
 
 function add(t: VersionTotals, w: VersionWindow): VersionTotals {

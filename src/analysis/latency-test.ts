@@ -1,8 +1,9 @@
 /**
- * The judge's latency test, per configured quantile.
+ * The judge's latency test, per configured quantile (the tail test over the whole distribution
+ * is tail-test.ts; its state is kept here, beside the counts it reads).
  *
- * Decides: the exceedance test, the count test of count-test.ts on "requests slower than a
- * threshold", the threshold being the primary's running quantile estimate (fixed before the
+ * Decides: the exceedance test (exceedance-test.ts), the count test of count-test.ts on
+ * "requests slower than a threshold", the threshold being the primary's running quantile estimate (fixed before the
  * block it is applied to, so it is predictable) and, for the canary, that value raised by the
  * minimum relevant effect. Given that a slow request happened, it came from the canary with
  * probability at most its traffic share unless the canary is relevantly slower. It compares the
@@ -16,19 +17,20 @@
  * used to be required as well; that delayed detection (83 s vs 58 s for +30 % in the
  * bench) and added no validity the exceedance test lacks.
  */
-import { bucketIndex } from './latency-sketch.js';
-import {
-  bucketOfRank,
-  bucketUpperEdge,
-  countAboveBucket,
-  EMPTY_BUCKET_COUNTS,
-  mergeBucketCounts,
-  type BucketCounts,
-} from './bucket-counts.js';
-import { countTestPValue, initCountTest, updateCountTest, type CountTestState } from './count-test.js';
+import { bucketOfRank, EMPTY_BUCKET_COUNTS, mergeBucketCounts, type BucketCounts } from './bucket-counts.js';
+import { countTestPValue, initCountTest } from './count-test.js';
 import type { EvidenceBlock } from './evidence-block.js';
+import {
+  relevantThresholdMs,
+  updateExceedanceAt,
+  type ExceedanceState,
+  type MinEffect,
+} from './exceedance-test.js';
 import { quantileBand, type QuantileBand } from './quantile-confidence.js';
+import { initTailTest, type TailTestState } from './tail-test.js';
 import { addToEachVersion, type VersionPair } from './version-pair.js';
+
+export { relevantThresholdMs, type ExceedanceState, type MinEffect } from './exceedance-test.js';
 
 /**
  * Scale of the exceedance tests' prior on δ. Latency regressions worth catching move the share
@@ -37,35 +39,19 @@ import { addToEachVersion, type VersionPair } from './version-pair.js';
  */
 export const LATENCY_PRIOR_SCALE = 1;
 
-/** Minimum relevant latency increase: it must exceed both parts. */
-export interface MinEffect {
-  readonly relative: number;
-  readonly absoluteMs: number;
-}
-
-/** The smallest value the canary must exceed to be relevantly slower than `ms`. */
-export function relevantThresholdMs(ms: number, minEffect: MinEffect): number {
-  return Math.max(ms * (1 + minEffect.relative), ms + minEffect.absoluteMs);
-}
-
-/** Exceedance test of one quantile, with the thresholds its last block used. */
-export interface ExceedanceState {
-  readonly test: CountTestState;
-  readonly primaryThresholdMs: number | null;
-  readonly canaryThresholdMs: number | null;
-}
-
 /** Serialisable latency state: cumulative bucket counts and one exceedance test per quantile. */
 export interface LatencyTestState {
   readonly primary: BucketCounts;
   readonly canary: BucketCounts;
   /** Keyed by the quantile as a string (`"0.99"`). */
   readonly exceedance: Readonly<Record<string, ExceedanceState>>;
+  /** The tail test (tail-test.ts); absent in states saved before it existed. */
+  readonly tail?: TailTestState;
 }
 
 /** Fresh latency state. */
 export function initLatencyTest(): LatencyTestState {
-  return { primary: EMPTY_BUCKET_COUNTS, canary: EMPTY_BUCKET_COUNTS, exceedance: {} };
+  return { primary: EMPTY_BUCKET_COUNTS, canary: EMPTY_BUCKET_COUNTS, exceedance: {}, tail: initTailTest() };
 }
 
 /** Adds one window to the cumulative counts the bands are read from. */
@@ -106,20 +92,13 @@ export function updateExceedance(
     const key = String(q);
     const primaryIndex = block.primaryThresholdBucket[key];
     if (primaryIndex === undefined || served === 0) continue;
-    const previous = exceedance[key]?.test ?? initCountTest(LATENCY_PRIOR_SCALE);
-    const primaryThresholdMs = bucketUpperEdge(primaryIndex);
-    // A canary value counts only when its whole bucket lies above the raised threshold, and a
-    // primary value whenever its bucket does: bucketing can then only hide canary slowness.
-    const canaryIndex = bucketIndex(relevantThresholdMs(primaryThresholdMs, minEffect));
-    exceedance[key] = {
-      test: updateCountTest(previous, {
-        canaryEvents: countAboveBucket(block.canary.latency, canaryIndex),
-        primaryEvents: countAboveBucket(block.primary.latency, primaryIndex),
-        canaryShare: block.canary.latency.total / served,
-      }),
-      primaryThresholdMs,
-      canaryThresholdMs: bucketUpperEdge(canaryIndex),
-    };
+    exceedance[key] = updateExceedanceAt(
+      exceedance[key],
+      block,
+      primaryIndex,
+      minEffect,
+      LATENCY_PRIOR_SCALE,
+    );
   }
   return { ...state, exceedance };
 }

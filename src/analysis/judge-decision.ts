@@ -1,11 +1,13 @@
 /**
  * Turns the judge's state into a decision and the evidence behind it: counts, effect
- * estimates, anytime-valid bounds and p- and e-values for every test, plus one line for
- * humans. Also says whether a rollout may take a step or promote on that decision.
+ * estimates, p- and e-values for every test, the anytime-valid harm bounds, plus one line for
+ * humans. Also says whether a rollout may take a step or promote on that decision: only once
+ * the harm bounds show the canary within `maxHarm` (docs/adr/0015-harm-bounds.md).
  */
-import { countTestBounds, countTestPValue, showsNonInferiority } from './count-test.js';
+import { countTestEstimate, countTestPValue } from './count-test.js';
 import type { JudgeConfig } from '../config/app-judge.js';
 import { splitAlpha, type AlphaSplit } from './alpha-split.js';
+import { harmBounds, moreCanaryRequestsFor, type HarmBounds } from './harm-bounds.js';
 import type { JudgeState, VersionTotals } from './judge-state.js';
 import { assessLatency, type LatencyQuantileEvidence } from './latency-test.js';
 import { assessTail, describeTailRegression, type TailEvidence } from './tail-test.js';
@@ -13,10 +15,10 @@ import { assessTail, describeTailRegression, type TailEvidence } from './tail-te
 /**
  * - `regression`: roll back now (a test rejected at its share of α; this never reverts).
  * - `insufficient-data`: fewer than `minCanaryRequests` canary requests; hold, not a failure.
- * - `pass`: no regression and the minimum evidence; the next step may proceed.
- * - `non-inferior`: `pass`, and non-inferiority is shown (only with `earlyPromotion`).
+ * - `pass`: no regression and the minimum evidence; whether the next step or the promotion may
+ *   proceed also depends on the harm bounds ({@link mayAdvance}).
  */
-export type JudgeDecision = 'regression' | 'insufficient-data' | 'pass' | 'non-inferior';
+export type JudgeDecision = 'regression' | 'insufficient-data' | 'pass';
 
 /** Evidence of the error test. Rates are errors per request; null when undefined. */
 export interface ErrorEvidence {
@@ -24,15 +26,8 @@ export interface ErrorEvidence {
   readonly canary: VersionTotals & { readonly rate: number | null };
   /** Canary rate minus primary rate (observed). */
   readonly rateDifference: number | null;
-  /**
-   * Canary-to-primary error-rate ratio: maximum-likelihood estimate and anytime-valid bounds at
-   * the error test's level (the ratio is above `lower` and below `upper`; null = unbounded).
-   */
-  readonly rateRatio: {
-    readonly estimate: number;
-    readonly lower: number | null;
-    readonly upper: number | null;
-  };
+  /** Canary-to-primary error-rate ratio, the count test's maximum-likelihood estimate. */
+  readonly rateRatio: { readonly estimate: number };
   /** Errors the test has read (those in the still-open evidence block are not yet counted). */
   readonly primaryEvents: number;
   readonly canaryEvents: number;
@@ -40,7 +35,13 @@ export interface ErrorEvidence {
   readonly pValue: number;
   readonly alpha: number;
   readonly regression: boolean;
-  readonly nonInferior: boolean;
+}
+
+/** The harm bounds and what they allow, as events and the dashboard show them. */
+export interface HarmEvidence extends HarmBounds {
+  readonly maxHarm: JudgeConfig['maxHarm'];
+  /** Canary requests the bounds likely still need before promotion (null: not at these rates). */
+  readonly moreCanaryRequestsToPromote: number | null;
 }
 
 /** What a decision rests on; goes into events, the API and the dashboard as is. */
@@ -50,6 +51,7 @@ export interface JudgeEvidence {
   readonly minCanaryRequests: number;
   readonly errors: ErrorEvidence;
   readonly latency: readonly LatencyQuantileEvidence[];
+  readonly harm: HarmEvidence;
   /** The tail test over the whole latency distribution, and which tails shifted. */
   readonly tail: TailEvidence;
   /**
@@ -61,10 +63,11 @@ export interface JudgeEvidence {
   readonly summary: string;
 }
 
-/** A decision and its evidence. */
+/** A decision, its evidence, and the state it was read from. */
 export interface JudgeVerdict {
   readonly decision: JudgeDecision;
   readonly evidence: JudgeEvidence;
+  readonly state: JudgeState;
 }
 
 function percent(rate: number | null): string {
@@ -78,8 +81,6 @@ function rate(t: VersionTotals): number | null {
 /** Decision and evidence for a state (what the last `judgeStep` returned with it). */
 export function assess(state: JudgeState, config: JudgeConfig): JudgeVerdict {
   const alpha = splitAlpha(config);
-  const margin = config.earlyPromotion?.nonInferiorityMargin;
-  const bounds = countTestBounds(state.errors, alpha.errors);
   const pValue = countTestPValue(state.errors);
   const errors: ErrorEvidence = {
     primary: { ...state.primary, rate: rate(state.primary) },
@@ -88,20 +89,16 @@ export function assess(state: JudgeState, config: JudgeConfig): JudgeVerdict {
       state.primary.requests > 0 && state.canary.requests > 0
         ? rate(state.canary)! - rate(state.primary)!
         : null,
-    rateRatio: {
-      estimate: Math.exp(bounds.estimate),
-      lower: bounds.lower === null ? null : Math.exp(bounds.lower),
-      upper: bounds.upper === null ? null : Math.exp(bounds.upper),
-    },
+    rateRatio: { estimate: Math.exp(countTestEstimate(state.errors)) },
     primaryEvents: state.errors.primaryEvents,
     canaryEvents: state.errors.canaryEvents,
     logEValue: state.errors.logBayesFactor,
     pValue,
     alpha: alpha.errors,
     regression: pValue <= alpha.errors,
-    nonInferior: margin !== undefined && showsNonInferiority(state.errors, Math.log1p(margin), alpha.errors),
   };
-  const latency = assessLatency(state.latency, config.quantiles, config.minEffect, alpha, margin);
+  const latency = assessLatency(state.latency, config.quantiles, config.minEffect, alpha);
+  const bounds = harmBounds(state, config);
   const regressed = latency.filter((l) => l.regression);
   const tail = assessTail(state.latency.tail, alpha.tail);
   let decision: JudgeDecision;
@@ -121,23 +118,34 @@ export function assess(state: JudgeState, config: JudgeConfig): JudgeVerdict {
   } else if (state.canary.requests < config.minCanaryRequests) {
     decision = 'insufficient-data';
     summary = `insufficient data: ${state.canary.requests} of ${config.minCanaryRequests} canary requests`;
-  } else if (margin !== undefined && errors.nonInferior && latency.every((l) => l.nonInferior)) {
-    decision = 'non-inferior';
-    const ratioBound = errors.rateRatio.upper?.toFixed(2) ?? '?';
-    summary = `non-inferior within ${(margin * 100).toFixed(0)}%: error-rate ratio ≤ ${ratioBound}, every quantile band within the margin`;
   } else {
     decision = 'pass';
+    summary = 'no regression';
+  }
+  // The projection costs a few hundred bound evaluations: only when the gate may be holding.
+  const harm: HarmEvidence = {
+    ...bounds,
+    maxHarm: config.maxHarm,
+    moreCanaryRequestsToPromote: bounds.withinMaxHarm
+      ? 0
+      : decision === 'pass'
+        ? moreCanaryRequestsFor(state, config, 100)
+        : null,
+  };
+  if (decision === 'pass') {
     const rates = `${percent(errors.canary.rate)} vs ${percent(errors.primary.rate)}`;
-    summary = `no regression: error rate ${rates} (p = ${pValue.toPrecision(2)}), ${state.canary.requests} canary requests`;
+    summary = `no regression: error rate ${rates} (p = ${pValue.toPrecision(2)}), ${state.canary.requests} canary requests; ${describeHarm(harm)}`;
   }
   return {
     decision,
+    state,
     evidence: {
       alpha,
       canaryRequests: state.canary.requests,
       minCanaryRequests: config.minCanaryRequests,
       errors,
       latency,
+      harm,
       tail,
       leansToRegression:
         errors.logEValue > 0 || latency.some((l) => l.exceedance.logEValue > 0) || tail.logEValue > 0,
@@ -146,21 +154,76 @@ export function assess(state: JudgeState, config: JudgeConfig): JudgeVerdict {
   };
 }
 
+/** What the rollout would do next: a step to a canary weight (percent), or the promotion. */
+export type NextMove = { readonly kind: 'step'; readonly weight: number } | { readonly kind: 'promotion' };
+
+/** Whether the rollout may make its next move, and if not, why it holds (for humans). */
+export type AdvanceAnswer = { readonly advance: true } | { readonly advance: false; readonly hold: string };
+
 /**
- * Whether the rollout may take its next step (`step`) or promote (`promotion`). Steps need
- * `pass` or `non-inferior`. Promotion, which is irreversible and gives every user the canary,
- * also needs the evidence not to lean towards a regression: the rollout then holds at its last
- * weight and keeps feeding windows until the judge proves a regression or the lean fades.
- * Holding never costs validity: every test is anytime-valid.
+ * Whether the rollout may make its next move on this verdict. Both need `pass` and harm
+ * bounds that allow the move: a step to weight w needs the canary's error-rate excess, spread
+ * over w % of the traffic, within maxHarm; the promotion needs the canary itself within
+ * maxHarm on errors and at every latency quantile. The promotion, irreversible, also waits
+ * while the evidence leans towards a regression. Holding never costs validity: every test and
+ * bound is anytime-valid.
  */
-export function mayAdvance(result: JudgeVerdict, next: 'step' | 'promotion'): boolean {
-  const passed = result.decision === 'pass' || result.decision === 'non-inferior';
-  return passed && (next === 'step' || !result.evidence.leansToRegression);
+export function mayAdvance(result: JudgeVerdict, next: NextMove, config: JudgeConfig): AdvanceAnswer {
+  const { decision, evidence } = result;
+  if (decision !== 'pass') return { advance: false, hold: evidence.summary };
+  const allowed =
+    next.kind === 'promotion' ? evidence.harm.withinMaxHarm : evidence.harm.allowedWeight >= next.weight;
+  if (!allowed) {
+    return {
+      advance: false,
+      hold: gatheringEvidence(result, next.kind === 'promotion' ? 100 : next.weight, config),
+    };
+  }
+  if (next.kind === 'promotion' && evidence.leansToRegression) {
+    return {
+      advance: false,
+      hold: `holding before promotion: the evidence leans towards a regression (${evidence.summary}); waiting for more data`,
+    };
+  }
+  return { advance: true };
+}
+
+/** "gathering evidence before …: ~N more canary requests (…)" for a move to `weight`. */
+function gatheringEvidence(result: JudgeVerdict, weight: number, config: JudgeConfig): string {
+  const { harm } = result.evidence;
+  const more =
+    weight >= 100 ? harm.moreCanaryRequestsToPromote : moreCanaryRequestsFor(result.state, config, weight);
+  const target = weight >= 100 ? 'promotion' : `weight ${weight}%`;
+  const estimate =
+    more === null
+      ? 'the excess observed so far is beyond maxHarm; more data at these rates would not clear it'
+      : `~${more} more canary requests`;
+  return `gathering evidence before ${target}: ${estimate} (${describeHarm(harm)})`;
+}
+
+/** e.g. "error-rate excess < 0.62 pp (max 0.50 pp), p99 excess < 14.0 ms; steps allowed up to 80%". */
+function describeHarm(harm: HarmEvidence): string {
+  const { errors, maxHarm } = harm;
+  const parts = [`error-rate excess < ${pp(errors.excessUpper)} (max ${pp(maxHarm.errorRate.absolute)})`];
+  for (const l of harm.latency) {
+    const name = `p${Math.round(l.quantile * 10000) / 100}`;
+    parts.push(
+      l.excessUpperMs === null ? `${name} not yet bounded` : `${name} excess < ${fmtMs(l.excessUpperMs)}`,
+    );
+  }
+  const moves = harm.withinMaxHarm
+    ? 'within maxHarm'
+    : `steps allowed up to ${Math.floor(harm.allowedWeight)}%, promotion not yet`;
+  return `${parts.join(', ')}; ${moves}`;
+}
+
+function pp(rate: number): string {
+  return `${(rate * 100).toFixed(2)} pp`;
 }
 
 function describeErrorRegression(e: ErrorEvidence): string {
-  const ratio = (e.rateRatio.lower ?? 1).toFixed(2);
-  return `error rate ${percent(e.canary.rate)} vs ${percent(e.primary.rate)} (ratio > ${ratio}, p = ${e.pValue.toPrecision(2)} ≤ ${e.alpha})`;
+  const ratio = e.rateRatio.estimate.toFixed(2);
+  return `error rate ${percent(e.canary.rate)} vs ${percent(e.primary.rate)} (ratio ≈ ${ratio}, p = ${e.pValue.toPrecision(2)} ≤ ${e.alpha})`;
 }
 
 function describeLatencyRegression(l: LatencyQuantileEvidence): string {

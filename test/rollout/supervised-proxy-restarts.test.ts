@@ -1,6 +1,6 @@
 /**
- * Issue 11, 1a: with `router: {process: separate}` the built-in proxy runs as its own
- * supervised process. `aviary up` (a real process) is killed with SIGKILL and restarted five
+ * Issue 11, 1a: by default (`router: {port: 0}`, nothing about where it runs) `aviary up`
+ * runs the built-in proxy as its own supervised process. `aviary up` (a real process) is killed with SIGKILL and restarted five
  * times in the middle of a rollout while clients send steady traffic: the proxy keeps
  * serving the last routes it was given, each new controller adopts it and the replicas, not
  * one request fails, and the rollout succeeds with its weight schedule unbroken.
@@ -27,7 +27,8 @@ const RESTARTS = 5;
 
 const aviaryYaml = (stateDir: string, version: string): string =>
   restartYaml(stateDir, version, {
-    router: '{port: 0, process: separate}',
+    // The default: no router.process, so aviary up runs the proxy on its own.
+    router: '{port: 0}',
     stepWeight: 5,
     progressDeadlineSeconds: 120,
   });

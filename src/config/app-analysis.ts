@@ -25,6 +25,9 @@ export const BUILTIN_METRICS = ['request-success-rate', 'request-duration'] as c
  */
 export const JUDGE_METRIC_NAME = 'judge';
 
+/** What a passed progress deadline does during the analysis (`analysis.deadlineAction`). */
+export const DEADLINE_ACTIONS = ['rollback', 'hold'] as const;
+
 /** Alert severities; a provider with severity `warn` receives warn and error (Flagger's filter). */
 export const ALERT_SEVERITIES = ['info', 'warn', 'error'] as const;
 
@@ -136,6 +139,13 @@ export const analysisSchema = z
     primaryReadyThreshold: percent.default(100),
     canaryReadyThreshold: percent.default(100),
     sessionAffinity: sessionAffinitySchema.optional(),
+    /**
+     * What a passed progress deadline (`progressDeadlineSeconds` without progress) does during
+     * the analysis: `rollback` (default, as Flagger), or `hold`: keep the canary where it is,
+     * say so in a warning event and alert, and start the deadline again, so an operator can
+     * promote or abort (the judge's "gathering evidence" at low traffic can outlast it).
+     */
+    deadlineAction: z.enum(DEADLINE_ACTIONS).default('rollback'),
     metrics: z.array(metricSchema).default([]),
     webhooks: z.array(webhookSchema).default([]),
     alerts: z.array(alertSchema).default([]),

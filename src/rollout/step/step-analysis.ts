@@ -44,15 +44,34 @@ function stallCause(d: StepDraft): string {
   return 'no verdict from the checks (metrics without enough data)';
 }
 
+/** "no progress for 10m: canary 0/1 ready": how long, and what the rollout was stuck on. */
+function deadlineDetail(d: StepDraft): string {
+  return `no progress for ${formatDuration(d.spec.canary.progressDeadlineSeconds * 1000)}: ${stallCause(d)}`;
+}
+
 /** Rollback cause for a passed progress deadline, naming what the rollout was stuck on. */
 export function deadlineCause(d: StepDraft): RollbackCause {
-  const limit = formatDuration(d.spec.canary.progressDeadlineSeconds * 1000);
-  const detail = `no progress for ${limit}: ${stallCause(d)}`;
+  const detail = deadlineDetail(d);
   return {
     reason: 'DeadlineExceeded',
     message: `Rolling back ${d.name} progress deadline exceeded (${detail})`,
     alert: { severity: 'error', message: `Progress deadline exceeded (${detail})` },
   };
+}
+
+/**
+ * `analysis.deadlineAction: hold`: the canary stays where it is and the deadline starts
+ * again, so the warning repeats once per deadline while nothing progresses. Nothing else
+ * happens in this call: a tick past the deadline was asked for no checks.
+ */
+function holdPastDeadline(d: StepDraft): void {
+  const detail = deadlineDetail(d);
+  d.progressed();
+  d.event('DeadlineExceeded', `Holding ${d.name} past its progress deadline (${detail})`, 'warning');
+  d.alert(
+    'warn',
+    `Progress deadline exceeded (${detail}); holding as analysis.deadlineAction says: promote or abort`,
+  );
 }
 
 /** Runs the confirm-promotion gate; a closed gate moves to WaitingPromotion, where the analysis goes on. */
@@ -164,7 +183,8 @@ export function analyse(d: StepDraft): void {
     return;
   }
   if (s.failedChecks >= a.threshold) return rollback(d, thresholdCause(d));
-  if (d.deadlineExceeded()) return rollback(d, deadlineCause(d));
+  if (d.deadlineExceeded())
+    return a.deadlineAction === 'hold' ? holdPastDeadline(d) : rollback(d, deadlineCause(d));
   // A look between check ticks (judge-looks.ts) rolls back at once, whether or not a check is due.
   const looked = regressionRequest(a, d.observations.looks ?? []);
   if (looked !== undefined) return rollBackRegression(d, looked);

@@ -63,4 +63,15 @@ describe('aviary.yaml: analysis.judge where it cannot be valid', () => {
     expect(issuesOf({ sessionAffinity: AFFINITY })).toEqual([]);
     expect(issuesOf({ iterations: 10, match: AB_MATCH })).toEqual([]);
   });
+
+  it('leaves the default judge off for sticky and A/B analyses, and on for a weighted canary', () => {
+    const judgeOf = (analysis: Record<string, unknown>) => {
+      const result = parseAviaryConfig(withAnalysis(analysis));
+      if (!result.ok) throw new Error(JSON.stringify(result.issues));
+      return result.value.apps[0]!.canary.analysis.judge;
+    };
+    expect(judgeOf({ sessionAffinity: AFFINITY })).toBeUndefined();
+    expect(judgeOf({ iterations: 10, match: AB_MATCH })).toBeUndefined();
+    expect(judgeOf({})).toBeDefined();
+  });
 });

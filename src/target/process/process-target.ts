@@ -2,7 +2,8 @@
  * The local-process target (`kind: 'process'`): each version of an app runs as N local
  * processes, each the leader of its own process group, listening on a port handed over in
  * `PORT`. Children are recorded in `<stateDir>/children.json` so a controller restarted after
- * a crash adopts them (see docs/adr/0005-process-target.md).
+ * a crash adopts them (see docs/adr/0005-process-target.md). When recovery runs, how changes
+ * are serialised and how the target ends are the rules of `process-target-lifecycle.ts`.
  */
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
@@ -11,6 +12,7 @@ import { findFreePort } from './free-port.js';
 import { PortReservations } from './port-reservations.js';
 import { adoptPreviousRun, openStateDir, stopPreviousRun } from './previous-run.js';
 import { processStartTicks } from './process-group.js';
+import { ProcessTargetLifecycle } from './process-target-lifecycle.js';
 import {
   DEFAULT_LOG_LINES,
   DEFAULT_STOP_GRACE_MS,
@@ -20,8 +22,6 @@ import {
 import { ProcessVersion } from './process-version.js';
 import { removeUnfollowedOutput } from './replica-output.js';
 import type { ReplicaSettings } from './replica-host.js';
-import { StateDirClaim } from './state-dir-claim.js';
-import { TargetError } from '../target-error.js';
 import {
   assertAppName,
   assertReplicas,
@@ -34,7 +34,6 @@ import {
   type VersionRole,
   type VersionStatus,
 } from '../target.js';
-import { KeyedQueue } from '../../keyed-queue.js';
 import { VersionLog } from './version-log.js';
 import { identifyProcess, processWithReplicas, type ProcessSpec } from './version-spec.js';
 
@@ -59,22 +58,16 @@ export class ProcessTarget implements Target<ProcessSpec> {
   readonly #stateDir: string;
   readonly #options: ProcessTargetOptions;
   readonly #versions = new Map<string, ProcessVersion>();
-  readonly #locks = new KeyedQueue();
   readonly #ports: PortReservations;
-  readonly #claim: StateDirClaim;
+  readonly #lifecycle: ProcessTargetLifecycle;
   #settings: ReplicaSettings | undefined;
   #instance = '';
   #writer: RegistryWriter | undefined;
-  #recovery: Promise<RecoveryReport> | undefined;
-  #state: 'open' | 'closing' | 'closed' = 'open';
-  #closing: Promise<void> | undefined;
-  /** Aborted when any caller of close() hurries it. */
-  readonly #hurry = new AbortController();
 
   constructor(options: ProcessTargetOptions) {
     this.#options = options;
     this.#stateDir = resolve(options.stateDir);
-    this.#claim = new StateDirClaim(this.#stateDir);
+    this.#lifecycle = new ProcessTargetLifecycle(this.#stateDir, () => this.#recoverClaimed());
     this.#ports = new PortReservations(options.allocatePort ?? findFreePort, () =>
       [...this.#versions.values()].flatMap((version) => version.ports()),
     );
@@ -136,7 +129,7 @@ export class ProcessTarget implements Target<ProcessSpec> {
 
   async promote(app: string, signal?: AbortSignal): Promise<VersionStatus> {
     assertAppName(app);
-    await this.#ready(signal);
+    await this.#lifecycle.ready(signal);
     const canary = this.#versions.get(keyOf(app, 'canary'));
     if (canary === undefined) throw versionNotFound(app, 'canary', 'promote');
     const replicas = this.#versions.get(keyOf(app, 'primary'))?.spec.replicas ?? canary.spec.replicas;
@@ -144,7 +137,7 @@ export class ProcessTarget implements Target<ProcessSpec> {
   }
 
   async status(app: string, role: VersionRole): Promise<VersionStatus | undefined> {
-    await this.#ready();
+    await this.#lifecycle.ready();
     return this.#versions.get(keyOf(app, role))?.status();
   }
 
@@ -159,16 +152,13 @@ export class ProcessTarget implements Target<ProcessSpec> {
   }
 
   async logs(app: string, role: VersionRole, options: { tail?: number } = {}): Promise<readonly LogLine[]> {
-    await this.#ready();
+    await this.#lifecycle.ready();
     return this.#versions.get(keyOf(app, role))?.log.lines(options.tail) ?? [];
   }
 
   /** Reads the registry of a previous run; adopts live children that are provably ours, stops the rest. */
   recover(signal?: AbortSignal): Promise<RecoveryReport> {
-    if (signal?.aborted === true) return Promise.reject(signal.reason as Error);
-    if (this.#recovery === undefined && this.#state !== 'open') return Promise.reject(this.#closedError());
-    this.#recovery ??= this.#recover();
-    return this.#recovery;
+    return this.#lifecycle.recover(signal);
   }
 
   /**
@@ -178,57 +168,27 @@ export class ProcessTarget implements Target<ProcessSpec> {
    * when every process is gone, so a Ctrl-C handler may call it again safely.
    */
   close(signal?: AbortSignal): Promise<void> {
-    if (signal !== undefined) {
-      if (signal.aborted) this.#hurry.abort();
-      else signal.addEventListener('abort', () => this.#hurry.abort(), { once: true });
-    }
-    if (this.#closing === undefined && this.#state !== 'open') return Promise.resolve();
-    this.#closing ??= this.#close(this.#hurry.signal);
-    return this.#closing;
-  }
-
-  #close(signal: AbortSignal): Promise<void> {
-    return this.#windDown(async (versions) => {
+    return this.#lifecycle.close(signal, async (hurry) => {
+      const versions = [...this.#versions.values()];
       this.#versions.clear();
-      await Promise.all(versions.map((version) => version.stopAll(signal)));
+      await Promise.all(versions.map((version) => version.stopAll(hurry)));
       // Flushed once they are gone: the registry records nothing left to recover.
       await this.#writer?.flush();
     });
-  }
-
-  /** Ends the target: waits for recovery and every change under way, runs `finish`, frees the state dir. */
-  async #windDown(finish: (versions: ProcessVersion[]) => Promise<void>): Promise<void> {
-    this.#state = 'closing';
-    await this.#recovery?.catch(() => undefined);
-    await this.#locks.settled();
-    await finish([...this.#versions.values()]);
-    this.#state = 'closed';
-    this.#claim.release();
   }
 
   /**
    * Stops supervising but leaves every process running and recorded, as a controller crash
    * would, so that another instance on the same state directory can adopt them (a hand-over).
    */
-  async release(): Promise<void> {
-    if (this.#state !== 'open') return;
-    await this.#windDown(async (versions) => {
+  release(): Promise<void> {
+    return this.#lifecycle.release(async () => {
+      const versions = [...this.#versions.values()];
       // Flushed first: the registry keeps every process for the instance that adopts them.
       await this.#writer?.flush();
       await Promise.all(versions.map((version) => version.release()));
       this.#versions.clear();
     });
-  }
-
-  async #recover(): Promise<RecoveryReport> {
-    // Claimed before the first await, so two instances in one process cannot both pass the check.
-    this.#claim.take();
-    try {
-      return await this.#recoverClaimed();
-    } catch (error) {
-      this.#claim.release();
-      throw error;
-    }
   }
 
   async #recoverClaimed(): Promise<RecoveryReport> {
@@ -255,10 +215,6 @@ export class ProcessTarget implements Target<ProcessSpec> {
     await removeUnfollowedOutput(logDir, new Set(followed));
     await this.#writer.flush();
     return report;
-  }
-
-  #closedError(): TargetError {
-    return new TargetError('AVIARY_TARGET_CLOSED', `process target in ${this.#stateDir} is closed`);
   }
 
   #createVersion(app: string, role: VersionRole, spec: ProcessSpec): ProcessVersion {
@@ -289,25 +245,14 @@ export class ProcessTarget implements Target<ProcessSpec> {
     return { format: 1, instance: this.#instance, owner, versions: specs, children };
   }
 
-  async #ready(signal?: AbortSignal): Promise<void> {
-    await this.recover(signal);
-    if (this.#state !== 'open') throw this.#closedError();
-  }
-
-  /** Runs `body` after recovery, serialised with other changes to the same version. */
+  /** Runs `body` after recovery, serialised with other changes to the same version; then saves the registry. */
   async #mutate<T>(
     app: string,
     role: VersionRole,
     signal: AbortSignal | undefined,
     body: () => Promise<T>,
   ): Promise<T> {
-    signal?.throwIfAborted();
-    await this.#ready(signal);
-    const result = await this.#locks.run(keyOf(app, role), () => {
-      signal?.throwIfAborted();
-      if (this.#state !== 'open') throw this.#closedError();
-      return body();
-    });
+    const result = await this.#lifecycle.change(keyOf(app, role), signal, body);
     await this.#writer?.flush();
     return result;
   }

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { RollingWindow } from '../../proxy/stats/rolling-window.js';
+import { appSpec, statusIn } from '../../../test/support/rollout-scenario.js';
+import type { RolloutStatus } from '../step/rollout-status.js';
+import { JudgeEvaluator } from './judge-evaluator.js';
+
+/** A whole second, so windows line up with the router's one-second slices. */
+const T0 = 1_700_000_000_000;
+const never = new AbortController().signal;
+const spec = appSpec({
+  canary: { analysis: { interval: '1m', threshold: 5, stepWeight: 10, maxWeight: 50, judge: {} } },
+});
+const judgeMetric = spec.canary.analysis.metrics.find((m) => m.name === 'judge')!;
+
+/** The router's per-version slices (the real RollingWindow), and the windows the judge asked for. */
+function traffic() {
+  const windows = { primary: new RollingWindow(), canary: new RollingWindow() };
+  const asked: [number, number][] = [];
+  return {
+    asked,
+    /** `rps` requests a second on [fromMs, toMs), all answering `status`. */
+    fill(version: 'primary' | 'canary', fromMs: number, toMs: number, rps: number, status: number) {
+      for (let second = fromMs; second < toMs; second += 1000)
+        for (let i = 0; i < rps; i++)
+          windows[version].record(second + (i * 1000) / rps, status, 40, undefined);
+    },
+    source: (_app: string, version: 'primary' | 'canary') => ({
+      snapshot: (fromMs: number, toMs: number) => {
+        if (version === 'canary') asked.push([fromMs, toMs]);
+        return windows[version].snapshot(fromMs, toMs);
+      },
+    }),
+  };
+}
+
+function evaluatorAt(status: RolloutStatus, source: ReturnType<typeof traffic>['source']) {
+  return new JudgeEvaluator({ traffic: source, status: () => status });
+}
+
+describe('JudgeEvaluator at looks between check ticks', () => {
+  it('starts a new run where the canary got its weight, not one analysis interval back', async () => {
+    // The weight was set 2.5 s ago, 55 s before the next check: a look comes first.
+    const status = statusIn(spec, 'Progressing', {
+      canaryWeight: 10,
+      lastProgressTime: T0 - 2_500,
+      nextCheckAt: T0 + 57_500,
+    });
+    const t = traffic();
+    t.fill('primary', T0 - 60_000, T0 + 1_000, 20, 200);
+    t.fill('canary', T0 - 2_000, T0 + 1_000, 5, 200);
+    const evaluator = evaluatorAt(status, t.source);
+    await evaluator.evaluate(spec, judgeMetric, T0 + 300, never);
+    await evaluator.evaluate(spec, judgeMetric, T0 + 1_300, never);
+    expect(t.asked).toEqual([
+      [T0 - 2_000, T0],
+      [T0, T0 + 1_000],
+    ]);
+    // Only seconds at the canary's weight: 3 s of primary traffic, not a minute of it.
+    expect(evaluator.run(spec.name)?.state.primary.requests).toBe(60);
+  });
+
+  it('a regression carries the canary traffic its proof took, for the rollback event', async () => {
+    const status = statusIn(spec, 'Progressing', {
+      canaryWeight: 20,
+      lastProgressTime: T0,
+      nextCheckAt: T0 + 60_000,
+    });
+    const t = traffic();
+    t.fill('primary', T0, T0 + 30_000, 40, 200);
+    t.fill('canary', T0, T0 + 30_000, 10, 500);
+    const evaluator = evaluatorAt(status, t.source);
+    let result;
+    let second = 1;
+    for (; second <= 30; second++) {
+      result = await evaluator.evaluate(spec, judgeMetric, T0 + second * 1_000 + 200, never);
+      if (result?.rollback === true) break;
+    }
+    expect(result).toMatchObject({
+      rollback: true,
+      proof: { canaryRequests: second * 10, canaryMs: second * 1_000 },
+    });
+    expect(second).toBeLessThan(30);
+  });
+
+  it('a pass or a hold carries no proof', async () => {
+    const status = statusIn(spec, 'Progressing', { canaryWeight: 10, lastProgressTime: T0 });
+    const t = traffic();
+    t.fill('canary', T0, T0 + 2_000, 5, 200);
+    const result = await evaluatorAt(status, t.source).evaluate(spec, judgeMetric, T0 + 2_000, never);
+    expect(result).toMatchObject({ passed: false, value: null });
+    expect(result?.proof).toBeUndefined();
+  });
+});

@@ -1,15 +1,17 @@
 /**
  * `aviary get events [APP] [--since 5m]`: the event history of every rollout (or one), oldest
- * first: time, app, reason, message. `--json` prints the API's event records, evidence
- * included.
+ * first: time, app, reason, message, and under an event decided on the sequential judge's
+ * evidence, that evidence (render-judge.ts). `--json` prints the API's event records,
+ * evidence included.
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseDuration } from '../config/duration.js';
 import type { RolloutEventRecord } from '../rollout/controller/action-executor.js';
 import { addApiOption, controlClientFor, type ApiOptions, type ControlClient } from './control-client.js';
 import { EVENT_HEADERS, eventRow } from './render-rollout.js';
+import { judgeCheckOf, judgeLines } from './render-judge.js';
 import { renderTable } from './render-table.js';
-import { terminalStyle } from './render-terminal.js';
+import { terminalStyle, type TerminalStyle } from './render-terminal.js';
 
 interface EventsOptions extends ApiOptions {
   readonly json?: boolean;
@@ -48,8 +50,28 @@ export async function runGetEvents(app: string | undefined, options: EventsOptio
     process.stdout.write(`no events${options.since !== undefined ? ' in that window' : ''}\n`);
     return;
   }
-  const lines = renderTable(terminalStyle(process.stdout), EVENT_HEADERS, events.map(eventRow));
-  process.stdout.write(lines.join('\n') + '\n');
+  process.stdout.write(renderEvents(terminalStyle(process.stdout), events).join('\n') + '\n');
+}
+
+/**
+ * The events table, with the judge's evidence under each event that carries it. Events of
+ * one tick share their evidence: it is printed under the first of them only, until the
+ * app's judge evidence changes.
+ */
+export function renderEvents(style: TerminalStyle, events: readonly RolloutEventRecord[]): string[] {
+  const [header = '', ...rows] = renderTable(style, EVENT_HEADERS, events.map(eventRow));
+  const lines = [header];
+  const shown = new Map<string, string>();
+  events.forEach((event, i) => {
+    lines.push(rows[i] ?? '');
+    const check = judgeCheckOf(event.evidence);
+    if (check === undefined) return;
+    const key = JSON.stringify(check);
+    if (shown.get(event.app) === key) return;
+    shown.set(event.app, key);
+    lines.push(...judgeLines(check, style));
+  });
+  return lines;
 }
 
 /** Registers `aviary get` and its `events` subcommand. */

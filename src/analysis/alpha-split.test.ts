@@ -6,7 +6,7 @@ describe('splitAlpha', () => {
     for (const quantiles of [[0.5], [0.5, 0.9, 0.99], [0.1, 0.2, 0.3, 0.4, 0.5]]) {
       const split = splitAlpha({ alpha: 0.02, quantiles });
       expect(split.errors + split.tail + split.perQuantile * quantiles.length).toBeCloseTo(0.02, 15);
-      expect(split.tail).toBeCloseTo(split.perQuantile, 15);
+      expect(split.tail).toBeCloseTo(split.perQuantile * quantiles.length, 15);
       expect(split.perBand * 2).toBeCloseTo(split.perQuantile, 15);
     }
   });

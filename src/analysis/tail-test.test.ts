@@ -101,7 +101,7 @@ describe('tail test: power at 50 requests/s, weights 10% → 50% (+10 points a m
     );
   };
 
-  it('catches 1% of canary requests +300 ms: ≥ 95% within the 5-minute rollout (measured 100%, median 86 s)', () => {
+  it('catches 1% of canary requests +300 ms: ≥ 95% within the 5-minute rollout (measured 100%, median 88 s)', () => {
     const results = run(51, 100, 300, { stall: { share: 0.01, addMs: 300 } });
     const looks = results.map((r) => r?.look ?? Infinity).sort((a, b) => a - b);
     expect(looks.filter((l) => l < 300).length).toBeGreaterThanOrEqual(95);
@@ -109,15 +109,15 @@ describe('tail test: power at 50 requests/s, weights 10% → 50% (+10 points a m
     expect(results.filter((r) => r?.summary.includes('latency tail')).length).toBeGreaterThanOrEqual(90);
   });
 
-  it('catches 0.2% of canary requests stalled +2 s: ≥ 95% within 10 minutes (measured 100%; 55% within 5)', () => {
+  it('catches 0.2% of canary requests stalled +2 s: ≥ 95% within 10 minutes (measured 100%; 61% within 5)', () => {
     // The evidence is the stalls themselves: ~9 in the first 5 minutes, each worth at most
-    // ln(1/ρ) nats (2.3 at 10%, 0.69 at 50%), ~9.8 nats in all against the ln(16/α) + ln(1/0.25)
-    // = 8.8 needed, so about half the runs can be caught within 5 minutes by any test immune to
-    // shared incidents; holding at 50% adds 0.035 nats a second.
+    // ln(1/ρ) nats (2.3 at 10%, 0.69 at 50%), ~9.8 nats in all against the ln(8/α) + ln(1/0.25)
+    // = 8.1 needed at the tail test's share of α, so a bit over half the runs can be caught
+    // within 5 minutes by any test immune to shared incidents; holding at 50% adds 0.035 nats/s.
     const results = run(52, 100, 600, { stall: { share: 0.002, addMs: 2000 } });
     const looks = results.map((r) => r?.look ?? Infinity);
     expect(looks.filter((l) => l < 600).length).toBeGreaterThanOrEqual(95);
-    expect(looks.filter((l) => l < 300).length).toBeGreaterThanOrEqual(35);
+    expect(looks.filter((l) => l < 300).length).toBeGreaterThanOrEqual(45);
     const summary = results.find((r) => r !== null)!.summary;
     expect(summary).toMatch(
       /latency tail: \d+ canary requests > [\d.]+ ms where [\d.]+ were expected \(primary \d× p99\.9 [\d.]+ ms: \d+ slower; p = /,

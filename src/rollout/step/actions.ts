@@ -34,7 +34,6 @@ export type EventReason =
   | 'Succeeded'
   | 'RollbackRequested'
   | 'RegressionDetected'
-  | 'EarlyPromotion'
   | 'ThresholdReached'
   | 'DeadlineExceeded'
   | 'Failed'

@@ -162,17 +162,3 @@ export function describeRole(name: string, role: RoleObservation, revision: stri
   if (role.revision !== revision) return `${name} runs revision ${role.revision}, not ${String(revision)}`;
   return `${name} ${role.readyReplicas}/${role.replicas} ready`;
 }
-
-/** The metric check that showed non-inferiority and asks for early promotion, if any. */
-export function earlyPromotionRequest(
-  analysis: AnalysisSpec,
-  observations: Observations,
-): string | undefined {
-  if (hooksOf(analysis, 'confirm-promotion').length > 0) return undefined;
-  for (const metric of analysis.metrics) {
-    const result = observations.checks.metrics.find((m) => m.name === metric.name);
-    if (result?.promote === true && result.passed)
-      return `metric ${metric.name}: ${result.detail ?? 'non-inferior'}`;
-  }
-  return undefined;
-}

@@ -61,11 +61,6 @@ export interface MetricResult {
   readonly rollback?: boolean;
   /** With `rollback`: the canary traffic the proof took, for the rollback event. */
   readonly proof?: RegressionProof;
-  /**
-   * The check proved the canary non-inferior and asks for promotion now (the judge's opt-in
-   * early promotion). Honoured only when no confirm-promotion hook gates the promotion.
-   */
-  readonly promote?: boolean;
 }
 
 /** How much canary traffic a regression's proof took, since the analysis of the canary began. */

@@ -29,7 +29,10 @@ export const SETTLED_PHASES: readonly RolloutPhase[] = ['Initialized', 'Succeede
 /** Phases in which a canary is being analysed (threshold, deadline and rollback hooks apply). */
 export const ANALYSIS_PHASES: readonly RolloutPhase[] = ['Progressing', 'WaitingPromotion'];
 
-/** Why the primary was (or is being) replaced by the canary's revision. */
+/**
+ * Why the primary was (or is being) replaced by the canary's revision. `early` appears only in
+ * states saved before the judge's early promotion was removed (docs/adr/0015-harm-bounds.md).
+ */
 export type PromotionCause = 'analysis' | 'skip-analysis' | 'operator' | 'early';
 
 /** Flagger's `Promoted` condition: True once the primary runs the desired revision. */

@@ -14,7 +14,6 @@ import {
   gateVerdict,
   hooksVerdict,
   isReady,
-  earlyPromotionRequest,
   regressionRequest,
   rollbackRequest,
 } from './check-verdicts.js';
@@ -235,12 +234,6 @@ export function analyse(d: StepDraft): void {
     return;
   }
   d.progressed();
-  const early = earlyPromotionRequest(a, d.observations);
-  if (early !== undefined) {
-    d.event('EarlyPromotion', `Promoting ${d.name} early: non-inferiority shown (${early})`);
-    promote(d, 'early');
-    return;
-  }
   switch (strategyOf(a)) {
     case 'canary':
       return advanceCanary(d);

@@ -59,6 +59,31 @@ describe('JudgeEvaluator at looks between check ticks', () => {
     expect(evaluator.run(spec.name)?.state.primary.requests).toBe(60);
   });
 
+  it('at a change of weight, feeds the seconds before at the old weight and leaves out the second of the change', async () => {
+    let status = statusIn(spec, 'Progressing', {
+      canaryWeight: 10,
+      lastProgressTime: T0,
+      nextCheckAt: T0 + 60_000,
+    });
+    const t = traffic();
+    t.fill('primary', T0, T0 + 10_000, 20, 200);
+    t.fill('canary', T0, T0 + 10_000, 5, 200);
+    const evaluator = new JudgeEvaluator({ traffic: t.source, status: () => status });
+    const look = (at: number) => evaluator.evaluate(spec, judgeMetric, at, never);
+    await look(T0 + 1_200);
+    // The weight moves at T0 + 2.6 s with no look since T0 + 1.2 s (an operator's set-weights).
+    status = { ...status, canaryWeight: 20, lastProgressTime: T0 + 2_600 };
+    await look(T0 + 3_300);
+    expect(evaluator.run(spec.name)).toMatchObject({ lastTo: T0 + 3_000, weight: 20 });
+    await look(T0 + 4_300);
+    expect(t.asked).toEqual([
+      [T0, T0 + 1_000],
+      [T0 + 1_000, T0 + 2_000],
+      [T0 + 3_000, T0 + 4_000],
+    ]);
+    expect(evaluator.run(spec.name)?.state.canary.requests).toBe(15);
+  });
+
   it('a regression carries the canary traffic its proof took, for the rollback event', async () => {
     const status = statusIn(spec, 'Progressing', {
       canaryWeight: 20,

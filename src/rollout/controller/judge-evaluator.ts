@@ -18,6 +18,7 @@ import { judgeStep } from '../../analysis/judge.js';
 import { assess, mayAdvance, type JudgeVerdict, type NextMove } from '../../analysis/judge-decision.js';
 import { initJudgeState, type JudgeState } from '../../analysis/judge-state.js';
 import type { TrafficSource } from '../../analysis/traffic-source.js';
+import type { JudgeConfig } from '../../config/app-judge.js';
 
 /** What the judge remembers about one rollout; plain JSON. */
 export interface JudgeRun {
@@ -28,6 +29,8 @@ export interface JudgeRun {
   readonly lastTo: number;
   /** Start of the first window (ms, a whole second); absent in runs stored before it was kept. */
   readonly from?: number;
+  /** Canary weight of the last window fed; absent before the first (or in runs stored before it was kept). */
+  readonly weight?: number;
   readonly state: JudgeState;
 }
 
@@ -87,29 +90,45 @@ export class JudgeEvaluator {
     signal.throwIfAborted();
     // Whole seconds only: the second in progress is still filling and goes in the next window.
     const to = Math.floor(nowMs / 1000) * 1000;
-    let verdict: JudgeVerdict;
-    if (to > run.lastTo) {
-      const primary = await this.options.traffic(app.name, 'primary').snapshot(run.lastTo, to);
-      const canary = await this.options.traffic(app.name, 'canary').snapshot(run.lastTo, to);
-      const step = judgeStep(
-        run.state,
-        {
-          primary: { requests: primary.requests, errors: primary.errors5xx, latency: primary.latency },
-          canary: { requests: canary.requests, errors: canary.errors5xx, latency: canary.latency },
-          canaryWeight: status.canaryWeight,
-        },
-        config,
-      );
-      run = { ...run, lastTo: to, state: step.state };
-      verdict = step;
-    } else {
-      verdict = assess(run.state, config);
+    let verdict: JudgeVerdict | undefined;
+    if (run.weight !== undefined && run.weight !== status.canaryWeight) {
+      // The weight changed since the last window, when the status last progressed: the whole
+      // seconds before go in at the old weight, the second of the change is left out, so no
+      // evidence block mixes two weights (ADR 0002, ADR 0017).
+      const changed = Math.min(to, Math.floor(status.lastProgressTime / 1000) * 1000);
+      if (changed > run.lastTo) [run, verdict] = await this.feed(app, run, changed, run.weight, config);
+      const after = Math.ceil(status.lastProgressTime / 1000) * 1000;
+      run = { ...run, lastTo: Math.max(run.lastTo, after), weight: status.canaryWeight };
     }
+    if (to > run.lastTo) [run, verdict] = await this.feed(app, run, to, status.canaryWeight, config);
+    verdict ??= assess(run.state, config);
     const result = withProof(this.resultOf(app, status, metric, verdict), run);
     this.runs.set(app.name, run);
     await this.options.store?.save(app.name, run);
     return result;
   };
+
+  /** Feeds the router's counts from `run.lastTo` to `to`, served at `canaryWeight`. */
+  private async feed(
+    app: AppSpec,
+    run: JudgeRun,
+    to: number,
+    canaryWeight: number,
+    config: JudgeConfig,
+  ): Promise<[JudgeRun, JudgeVerdict]> {
+    const primary = await this.options.traffic(app.name, 'primary').snapshot(run.lastTo, to);
+    const canary = await this.options.traffic(app.name, 'canary').snapshot(run.lastTo, to);
+    const step = judgeStep(
+      run.state,
+      {
+        primary: { requests: primary.requests, errors: primary.errors5xx, latency: primary.latency },
+        canary: { requests: canary.requests, errors: canary.errors5xx, latency: canary.latency },
+        canaryWeight,
+      },
+      config,
+    );
+    return [{ ...run, lastTo: to, weight: canaryWeight, state: step.state }, step];
+  }
 
   private async current(app: AppSpec, status: RolloutStatus, nowMs: number): Promise<JudgeRun> {
     const revision = status.lastAppliedSpec;

@@ -16,6 +16,7 @@ import {
   demoConfig,
   formatEvent,
   prepareDemoDir,
+  storyMinimumSeconds,
   waitForPhase,
   writeDemoConfig,
   type CatalogRelease,
@@ -51,13 +52,17 @@ const V1 = { VERSION: '1' };
 const V2 = { VERSION: '2' };
 const V3 = { VERSION: '3', FAIL_RATE: '0.1', EXTRA_LATENCY_MS: '120' };
 
+/** The apps' replicas and the router's own process, when it has one. */
 function pidsOf(runtime: Runtime): Promise<number[]> {
+  const router = runtime.router.pid;
   return Promise.all(
     runtime.controller
       .apps()
       .flatMap((app) => [runtime.target.status(app, 'primary'), runtime.target.status(app, 'canary')]),
   ).then((statuses) =>
-    statuses.flatMap((s) => s?.replicas.flatMap((r) => (typeof r.pid === 'number' ? [r.pid] : [])) ?? []),
+    statuses
+      .flatMap((s) => s?.replicas.flatMap((r) => (typeof r.pid === 'number' ? [r.pid] : [])) ?? [])
+      .concat(router === undefined ? [] : [router]),
   );
 }
 
@@ -134,6 +139,9 @@ async function runDemoUntilStopped(
   const notePids = async (): Promise<void> => (await pidsOf(runtime)).forEach((p) => allPids.add(p));
   try {
     console.log(`\nAviary demo — the catalogdetail story (${settings.fast ? 'fast' : 'normal'} mode)`);
+    console.log(
+      `  It takes at least ${storyMinimumSeconds(settings)} s (one analysis interval per step), plus the time the judge needs to gather evidence.`,
+    );
     console.log(`  frontend:   ${router}/`);
     console.log(`  dashboard:  ${runtime.controlUrl}/`);
     console.log(`  config:     ${file}`);
@@ -144,6 +152,7 @@ async function runDemoUntilStopped(
       waitForPhase(runtime, 'frontend', ['Initialized'], timeout, stop.signal),
     ]);
     traffic.start();
+    const storyStart = Date.now();
     await notePids();
     /** Deploys `release` and resolves with the phase its rollout ends in. */
     const rollOut = async (release: CatalogRelease): Promise<string> => {
@@ -164,6 +173,7 @@ async function runDemoUntilStopped(
     console.log(
       `\n── catalogdetail v3: ${outcome.v3 === 'Failed' ? 'caught and rolled back' : 'promoted (unexpected)'} ──`,
     );
+    console.log(`\nStory told in ${Math.round((Date.now() - storyStart) / 1000)} s.`);
     // Counted once every request sent has answered, so the numbers add up.
     await traffic.stop();
     console.log(`\n${trafficSummary(traffic.counts)}`);

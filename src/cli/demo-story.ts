@@ -31,6 +31,17 @@ export interface DemoSettings {
 /** A release of catalogdetail: the env its processes get. */
 export type CatalogRelease = Readonly<Record<string, string>>;
 
+/**
+ * The demo's judge: decides on tens of canary requests instead of thousands, by accepting
+ * more harm before promotion (+5 pp of errors, +100% or +100 ms at p50 and p90) than the
+ * defaults do. A regression is still rolled back at the first look that proves it.
+ */
+const DEMO_JUDGE = {
+  minCanaryRequests: 20,
+  quantiles: [0.5, 0.9],
+  maxHarm: { errorRate: { absolute: 0.05, relative: 10 }, latency: { relative: 1, absoluteMs: 100 } },
+};
+
 /** The demo's `aviary.yaml` for one catalogdetail release. */
 export function demoConfigInput(settings: DemoSettings, release: CatalogRelease): AviaryConfigInput {
   const interval = settings.fast ? 1000 : 4000;
@@ -61,9 +72,14 @@ export function demoConfigInput(settings: DemoSettings, release: CatalogRelease)
           },
           analysis: {
             interval,
-            threshold: 3,
+            // Flagger's count of failed checks; the judge usually rolls a bad version back first.
+            threshold: 5,
             maxWeight: 50,
             stepWeight: 10,
+            // The judge, on by default, tuned for a story told in about a minute on ~4 canary
+            // requests a second: its defaults bound the canary's harm to +0.5 pp of errors
+            // before promotion, which takes thousands of canary requests (docs/adr/0015).
+            judge: DEMO_JUDGE,
             metrics: [
               {
                 name: 'request-success-rate',
@@ -99,6 +115,20 @@ export function demoConfigInput(settings: DemoSettings, release: CatalogRelease)
 /** Validates the demo config (it is code, but it goes through the same schema as a user's file). */
 export function demoConfig(settings: DemoSettings, release: CatalogRelease): AviaryConfig {
   return parseOrThrow(aviaryConfigSchema, demoConfigInput(settings, release), 'demo configuration');
+}
+
+/**
+ * The least time the story can take, in whole seconds, read off the demo's configuration:
+ * one analysis interval for each of v2's steps to maxWeight, its promotion and its
+ * finalising, and one for v3's first step. The judge's evidence and the processes' start
+ * add to it; the demo says so when it starts and prints how long the story took.
+ */
+export function storyMinimumSeconds(settings: DemoSettings): number {
+  const catalog = demoConfig(settings, {}).apps.find((app) => app.name === 'catalogdetail');
+  if (catalog === undefined) throw new Error('the demo configuration has no catalogdetail');
+  const { interval, stepWeight, maxWeight } = catalog.canary.analysis;
+  const steps = Math.ceil(maxWeight / (stepWeight ?? maxWeight));
+  return Math.round(((steps + 2 + 1) * interval) / 1000);
 }
 
 /**

@@ -20,6 +20,8 @@ export interface RouterEngine {
   readonly traffic: TrafficWindows;
   /** The built-in proxy, when this engine runs it in this process (`embedded`). */
   readonly proxy?: ProxyServer;
+  /** pid of the data plane's own process when this engine supervises one (`process: separate`). */
+  readonly pid?: number;
   /** Where clients send traffic, for messages (`http://127.0.0.1:8080`, or the instances' admin URLs). */
   readonly address: string;
   /**

@@ -75,6 +75,9 @@ async function separateProxy(host: string, port: number, context: RouterContext)
     router: new AdminApiRouter({ endpoints: [{ url: proxy.adminUrl, token }] }),
     observer: new AdminApiObserver({ urls }),
     traffic: new AdminApiTraffic({ urls }),
+    get pid() {
+      return proxy.pid;
+    },
     address: proxy.routerUrl,
     // The proxy is this controller's own data plane, so its metrics are served with the controller's.
     metricsText: () =>

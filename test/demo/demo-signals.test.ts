@@ -11,6 +11,7 @@ import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isRecordedProcessAlive, readInstanceRecord } from '../../src/router/proxy-instance.js';
 import { cliEnv, ensureBuilt, REPO_ROOT, spawnCli, type CliProcess } from '../cli/cli-support.js';
 import { killAll, markedProcesses, processesNaming, registryOf } from '../support/marked-processes.js';
 import { pollFor } from '../support/poll.js';
@@ -139,6 +140,9 @@ describe('aviary demo stopped by a signal', () => {
     await exitOf(first.child, 'the SIGKILLed demo', () => first.stdout());
     const leftovers = await markedProcesses('AVIARY_INSTANCE', killed);
     expect(leftovers).not.toEqual([]);
+    // The router runs as its own process and outlives the SIGKILLed demo too.
+    const router = await readInstanceRecord(join(stateDir, 'proxy'));
+    expect(router !== undefined && (await isRecordedProcessAlive(router))).toBe(true);
 
     const second = startDemo(stateDir);
     await pollFor(
@@ -152,6 +156,10 @@ describe('aviary demo stopped by a signal', () => {
     );
     expect(await markedProcesses('AVIARY_INSTANCE', killed)).toEqual([]);
     expect(second.stdout()).toMatch(/stopped \d+ processes an earlier demo left running/);
+    expect(second.stdout()).toContain(
+      `stopped the router process ${router!.pid} an earlier demo left running`,
+    );
+    expect(await isRecordedProcessAlive(router!)).toBe(false);
 
     const instance = await demoInstance(stateDir, () => second.stdout());
     second.child.kill('SIGINT');

@@ -1,6 +1,7 @@
 /**
  * The newcomer's demo end to end, in fast mode, through the built `aviary` binary: v2 must
- * be promoted, v3 rolled back, and no process may outlive the command.
+ * be promoted, v3 caught by the sequential judge (on by default) and rolled back, and no
+ * process — replicas or the router's own — may outlive the command.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -48,10 +49,16 @@ describe('aviary demo --fast', () => {
           pids: number[];
         };
         expect(summary.demo).toEqual({ v2: 'Succeeded', v3: 'Failed' });
-        expect(summary.pids.length).toBeGreaterThanOrEqual(4);
+        // frontend, catalogdetail v1, v2 and v3, and the router's process.
+        expect(summary.pids.length).toBeGreaterThanOrEqual(5);
         expect(summary.pids.filter(alive)).toEqual([]);
         expect(stdout).toContain('WeightAdvanced');
-        expect(stdout).toContain('ThresholdReached');
+        // v3 is rolled back by the judge, with its evidence, before 5 failed threshold checks.
+        expect(stdout).toMatch(
+          /RegressionDetected: Rolling back catalogdetail: regression detected \(metric judge: regression: /,
+        );
+        expect(stdout).not.toContain('ThresholdReached');
+        expect(stdout).toMatch(/Story told in \d+ s\./);
         // Not on a TTY: no colour escapes.
         expect(stdout.includes('\u001b[')).toBe(false);
       } finally {

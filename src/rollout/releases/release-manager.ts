@@ -11,20 +11,19 @@ import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppSpec } from '../../config/app-schema.js';
 import { ConfigError } from '../../config/config-error.js';
-import {
-  DEFAULT_RELEASE_SETTINGS,
-  parseReleaseDocument,
-  type Release,
-  type ReleaseSettings,
-} from '../../config/release-schema.js';
+import { parseReleaseDocument, type Release } from '../../config/release-schema.js';
 import { AviaryError } from '../../errors.js';
-import type { TrafficRouter } from '../../router/traffic-router.js';
-import type { Target } from '../../target/target.js';
 import type { ProcessSpec } from '../../target/process/version-spec.js';
 import { emptyManagedRelease, ManagedReleases, type ManagedRelease } from './managed-releases.js';
 import { KeyedQueue } from '../../keyed-queue.js';
 import { entrySpecs, revertEntries, startEntries, stopEntries } from './release-entries.js';
-import { assertNoCollision, assertSettled, type ReleaseControllerPort } from './release-handover.js';
+import { assertNoCollision, assertSettled } from './release-handover.js';
+import {
+  releaseSettingsOf,
+  releaseTimingsOf,
+  type ReleaseManagerOptions,
+  type ReleaseTimings,
+} from './release-manager-options.js';
 import { releaseChanges, type ReleaseChanges } from './release-plan.js';
 import { ReleaseRouteSync } from './release-route-sync.js';
 import { ReleaseStore } from './release-store.js';
@@ -39,30 +38,7 @@ import {
 } from './release-view.js';
 
 export type { ReleaseControllerPort } from './release-handover.js';
-
-/** Options of a {@link ReleaseManager}. */
-export interface ReleaseManagerOptions {
-  /** State lives in `<stateDir>/releases/`. */
-  readonly stateDir: string;
-  readonly target: Target;
-  /** The router the manager drives (not the guarded one the controller is given). */
-  readonly router: TrafficRouter;
-  /** Told which apps the manager owns, so the controller's router calls for them are ignored. */
-  readonly guard: { claim(app: string): void };
-  readonly controller?: ReleaseControllerPort;
-  /** The apps of the current `aviary.yaml`: each is the template of its release's entries. */
-  readonly apps: () => readonly AppSpec[];
-  /**
-   * An app's `releases` settings. Default: the app's `releases` block in `aviary.yaml`, else
-   * {@link DEFAULT_RELEASE_SETTINGS}.
-   */
-  readonly settingsFor?: (app: AppSpec) => ReleaseSettings | undefined;
-  /** Time a removed entry stays routed at weight 0 before it leaves routing. Default 1 s. */
-  readonly drainMs?: number;
-  /** How often ready endpoints are re-read into the routes. Default 500 ms. */
-  readonly syncMs?: number;
-  readonly now?: () => number;
-}
+export type { ReleaseManagerOptions } from './release-manager-options.js';
 
 /** What `apply` did. */
 export interface ReleaseResult extends ReleaseChanges {
@@ -78,6 +54,7 @@ export interface ReleaseResult extends ReleaseChanges {
  */
 export class ReleaseManager extends EventEmitter {
   readonly #options: ReleaseManagerOptions;
+  readonly #timings: ReleaseTimings;
   readonly #store: ReleaseStore;
   readonly #managed: ManagedReleases;
   readonly #restored = new Map<string, { release: Release; draining: readonly string[] }>();
@@ -90,6 +67,7 @@ export class ReleaseManager extends EventEmitter {
   constructor(options: ReleaseManagerOptions) {
     super();
     this.#options = options;
+    this.#timings = releaseTimingsOf(options);
     this.#store = new ReleaseStore(options.stateDir);
     this.#managed = new ManagedReleases(() => options.apps());
     this.#routes = new ReleaseRouteSync(options.target, options.router, this.#abort.signal);
@@ -119,7 +97,7 @@ export class ReleaseManager extends EventEmitter {
         .catch((err: unknown) => this.#event(app, 'RestoreFailed', (err as Error).message, 'warning'));
     }
     this.#restored.clear();
-    this.#timer = setInterval(() => this.#syncAll(), this.#options.syncMs ?? 500);
+    this.#timer = setInterval(() => this.#syncAll(), this.#timings.syncMs);
     this.#timer.unref();
   }
 
@@ -143,7 +121,8 @@ export class ReleaseManager extends EventEmitter {
   apply(app: string, document: unknown, by = 'api'): Promise<ReleaseResult> {
     return this.#applying.run(app, async () => {
       const template = this.#managed.templateOf(app);
-      const parsed = parseReleaseDocument(document, { app, settings: this.#settings(template) });
+      const settings = releaseSettingsOf(this.#options, template);
+      const parsed = parseReleaseDocument(document, { app, settings });
       if (!parsed.ok) {
         const paths = parsed.issues.map((issue) => issue.path || '(root)').join(', ');
         this.#event(app, 'ReleaseRejected', `release from ${by} rejected (${paths}); split kept`, 'warning');
@@ -217,7 +196,7 @@ export class ReleaseManager extends EventEmitter {
     const { target, controller } = this.#options;
     const app = template.name;
     const signal = this.#abort.signal;
-    const settings = this.#settings(template);
+    const settings = releaseSettingsOf(this.#options, template);
     const previous = this.#managed.get(app);
     const handedOver = previous === undefined && (controller?.apps().includes(app) ?? false);
     if (handedOver && controller) assertSettled(controller, app);
@@ -242,7 +221,7 @@ export class ReleaseManager extends EventEmitter {
     const split = release.entries.map((e) => `${e.name} ${e.tag} ${e.weight}`).join(', ');
     this.#event(app, 'ReleaseApplied', `release from ${by} applied: ${split}`, 'info');
     if (handedOver && controller) {
-      await sleep(this.#options.drainMs ?? 1000, undefined, { signal });
+      await sleep(this.#timings.drainMs, undefined, { signal });
       this.#events.prepend(app, controller.events(app));
       await controller.remove(app);
       this.#event(app, 'HandedOver', `app ${app} taken over from the rollout controller`, 'info');
@@ -259,17 +238,13 @@ export class ReleaseManager extends EventEmitter {
   ): Promise<void> {
     const list = names.join(', ');
     this.#event(app, 'Draining', `${list}: weight 0, requests in flight finish`, 'info');
-    await sleep(this.#options.drainMs ?? 1000, undefined, { signal });
+    await sleep(this.#timings.drainMs, undefined, { signal });
     for (const name of names) managed.draining.delete(name);
     await this.#sync(app);
     this.#event(app, 'RemovedFromRouting', `${list}: out of routing`, 'info');
     await stopEntries(this.#options.target, app, names, signal);
     await this.#persist(managed);
     this.#event(app, 'VersionsStopped', `${list}: processes stopped`, 'info');
-  }
-
-  #settings(template: AppSpec): ReleaseSettings {
-    return this.#options.settingsFor?.(template) ?? template.releases ?? DEFAULT_RELEASE_SETTINGS;
   }
 
   #emptyManaged(template: AppSpec, release: Release, draining: readonly string[]): ManagedRelease {

@@ -69,7 +69,7 @@ export function rejects(events: number, trials: number, p: number, alpha: number
   return logMixture(events, trials, p, side) >= Math.log(1 / alpha);
 }
 
-/** Bounds are found to this relative precision (far below anything displayed or compared). */
+/** Bounds are found to this relative precision by default (far below anything displayed or compared). */
 const PRECISION = 1e-7;
 
 /** A first step from the observed rate towards a bound: about its normal-theory width. */
@@ -81,9 +81,9 @@ function firstStep(events: number, trials: number, alpha: number): number {
 
 /**
  * Anytime-valid upper bound on the average event probability: with probability ≥ 1 − α it
- * holds at every number of trials at once. 1 before any trial.
+ * holds at every number of trials at once. 1 before any trial. `precision` is relative.
  */
-export function rateUpperBound(events: number, trials: number, alpha: number): number {
+export function rateUpperBound(events: number, trials: number, alpha: number, precision = PRECISION): number {
   if (trials <= 0 || events >= trials || !rejects(events, trials, 1, alpha, 'upper')) return 1;
   // G is at most 1 at the observed rate (Jensen), so the boundary lies above it: gallop, then bisect.
   let lo = events / trials;
@@ -94,7 +94,7 @@ export function rateUpperBound(events: number, trials: number, alpha: number): n
     step *= 2;
     hi = Math.min(1, lo + step);
   }
-  while (hi - lo > PRECISION * hi) {
+  while (hi - lo > precision * hi) {
     const mid = (lo + hi) / 2;
     if (rejects(events, trials, mid, alpha, 'upper')) hi = mid;
     else lo = mid;
@@ -104,9 +104,9 @@ export function rateUpperBound(events: number, trials: number, alpha: number): n
 
 /**
  * Anytime-valid lower bound on the average event probability: with probability ≥ 1 − α it
- * holds at every number of trials at once. 0 before any event.
+ * holds at every number of trials at once. 0 before any event. `precision` is relative.
  */
-export function rateLowerBound(events: number, trials: number, alpha: number): number {
+export function rateLowerBound(events: number, trials: number, alpha: number, precision = PRECISION): number {
   if (trials <= 0 || events <= 0 || !rejects(events, trials, 0, alpha, 'lower')) return 0;
   let hi = events / trials;
   let step = firstStep(events, trials, alpha);
@@ -116,7 +116,7 @@ export function rateLowerBound(events: number, trials: number, alpha: number): n
     step *= 2;
     lo = Math.max(0, hi - step);
   }
-  while (hi - lo > PRECISION * hi) {
+  while (hi - lo > precision * hi) {
     const mid = (lo + hi) / 2;
     if (rejects(events, trials, mid, alpha, 'lower')) lo = mid;
     else hi = mid;

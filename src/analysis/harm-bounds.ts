@@ -72,12 +72,19 @@ export interface HarmData {
   readonly latency: Pick<LatencyTestState, 'primary' | 'canary'>;
 }
 
-/** How much more data of the same kind a projection assumes: canary × c, primary × p. */
+/**
+ * How much more data of the same kind a projection assumes (canary × c, primary × p), and the
+ * relative precision its error bounds need (a projection needs less than what is displayed).
+ */
 interface Scale {
   readonly canary: number;
   readonly primary: number;
+  readonly precision?: number;
 }
 const UNSCALED: Scale = { canary: 1, primary: 1 };
+/** Projections are rough ("~N requests"): bounds to 0.01 %, factors to 5 %. */
+const PROJECTION_PRECISION = 1e-4;
+const PROJECTION_STEP = 1.05;
 
 /** α of each one-sided sequence: errors get the error test's share (alpha-split.ts), latency the rest. */
 export function harmLevels(config: Pick<JudgeConfig, 'alpha' | 'quantiles'>): {
@@ -219,7 +226,7 @@ const MAX_PROJECTION = 2 ** 20;
 /**
  * About how many more canary requests the bounds need before they allow a step to `weight`,
  * or promotion (`weight` 100: every bound within maxHarm), if the rates, latencies and traffic split seen so far continue: the smallest
- * multiple of the data so far that clears, found by bisection. Null when the canary has no
+ * multiple of the data so far that clears, found by bisection to 5 %. Null when the canary has no
  * requests yet, or when the observed excess itself is beyond what the weight allows (more of
  * the same data would never clear it).
  */
@@ -228,14 +235,18 @@ export function moreCanaryRequestsFor(data: HarmData, config: JudgeConfig, weigh
   if (n <= 0 || data.primary.requests <= 0) return null;
   // The traffic split so far continues: both versions' counts grow by the same factor.
   const clears = (factor: number): boolean => {
-    const bounds = boundsAt(data, config, { canary: factor, primary: factor });
+    const bounds = boundsAt(data, config, {
+      canary: factor,
+      primary: factor,
+      precision: PROJECTION_PRECISION,
+    });
     return weight >= 100 ? bounds.withinMaxHarm : bounds.allowedWeight >= weight;
   };
   if (clears(1)) return 0;
   if (!clears(MAX_PROJECTION)) return null;
   let lo = 1;
   let hi = MAX_PROJECTION;
-  while (hi / lo > 1.01) {
+  while (hi / lo > PROJECTION_STEP) {
     const mid = Math.sqrt(lo * hi);
     if (clears(mid)) hi = mid;
     else lo = mid;

@@ -113,6 +113,14 @@ describe('the proxy as its own supervised process', { timeout: TEST_TIMEOUT_MS *
     expect(traffic.samples.length).toBeGreaterThan(100);
     expect(traffic.samples.at(-1)!.version).toBe('2');
 
+    // The dashboard's charts and the control API's /metrics read the proxy in its own process.
+    const series = (await (
+      await fetch(`${controller.controlUrl}/api/v1/rollouts/catalogdetail/traffic?seconds=60&step=5`)
+    ).json()) as { versions: { primary: { requests: number[] } } };
+    expect(series.versions.primary.requests.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    const metricsText = await (await fetch(`${controller.controlUrl}/metrics`)).text();
+    expect(metricsText).toMatch(/^aviary_proxy_\w+\{[^}]*service="catalogdetail"/m);
+
     // A stop by signal stops the proxy too (after draining), and the replicas.
     const pid = proxy!.pid;
     process.kill(controller.child.pid!, 'SIGTERM');

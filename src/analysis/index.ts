@@ -13,6 +13,7 @@ export {
   type JudgeVerdict,
 } from './judge-decision.js';
 export type { LatencyQuantileEvidence, BandEvidence } from './latency-test.js';
+export type { TailEvidence, TailThresholdEvidence } from './tail-test.js';
 export type { LatencyBuckets } from './bucket-counts.js';
 export { splitAlpha, type AlphaSplit } from './alpha-split.js';
 export {

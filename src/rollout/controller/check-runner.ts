@@ -93,16 +93,24 @@ async function runMetric(
 
 /**
  * Runs one look between check ticks (the judge's metric, as `requiredLook` names it) through
- * the same evaluators as a check, so a look and a check tick read the judge alike.
+ * the same evaluators as a check, so a look and a check tick read the judge alike. A look
+ * that cannot read its counts (an admin API out of reach) answers with the error instead of
+ * failing the tick: it comes every second, and a failed tick would hold commands, readiness
+ * and the deadline too. The look after it reads the seconds this one missed.
  */
-export function runLook(
+export async function runLook(
   deps: CheckRunnerDeps,
   app: AppSpec,
   metric: MetricSpec,
   nowMs: number,
   signal: AbortSignal,
 ): Promise<MetricResult> {
-  return runMetric(deps, app, metric, nowMs, signal);
+  try {
+    return await runMetric(deps, app, metric, nowMs, signal);
+  } catch (err) {
+    if (signal.aborted) throw err;
+    return { name: metric.name, value: null, passed: false, error: (err as Error).message };
+  }
 }
 
 /** Runs every required check in order (hooks stop at a stage's first failure, as in Flagger). */

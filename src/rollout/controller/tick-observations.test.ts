@@ -117,6 +117,25 @@ describe('tickObservations with the judge looking between check ticks', () => {
     expect(restarted.judge.run(spec.name)?.state.canary.requests).toBe(10);
   });
 
+  it('answers a look that cannot read the counts with its error, and the next look reads the seconds it missed', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'aviary-looks-'));
+    const t = traffic(T0 + 10_000);
+    let reachable = false;
+    const flaky = (app: string, version: 'primary' | 'canary') => ({
+      snapshot: (fromMs: number, toMs: number) => {
+        if (!reachable) return Promise.reject(new Error('admin API of 127.0.0.1:9901 unreachable'));
+        return t.source(app, version).snapshot(fromMs, toMs);
+      },
+    });
+    const { observe } = edge(new StateStore<JudgeRun>(dir), flaky);
+    expect((await observe(T0 + 2_100)).looks).toEqual([
+      { name: 'judge', value: null, passed: false, error: 'admin API of 127.0.0.1:9901 unreachable' },
+    ]);
+    reachable = true;
+    expect((await observe(T0 + 3_100)).looks).toMatchObject([{ name: 'judge' }]);
+    expect(t.asked).toEqual([[T0, T0 + 3_000]]);
+  });
+
   it('leaves the judge to the check on a check tick, and asks it once', async () => {
     dir = await mkdtemp(join(tmpdir(), 'aviary-looks-'));
     const t = traffic(T0 + 70_000);

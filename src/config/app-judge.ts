@@ -49,12 +49,13 @@ export const judgeConfigSchema = z.strictObject({
    */
   minCanaryRequests: z.number().int().min(0).default(100),
   /**
-   * The worst canary acceptable (docs/adr/0015-harm-bounds.md). A step to weight w needs the
-   * judge's anytime-valid bounds to show the canary adds at most maxHarm to all traffic at w
-   * (its excess × w/100); promotion needs the canary itself within maxHarm. Until then the
-   * rollout holds, "gathering evidence", with an estimate of the canary requests still needed;
-   * an operator can promote through a gate or command at any time. An excess counts only
-   * beyond both the absolute and the relative tolerance, as with minEffect.
+   * The worst canary acceptable (docs/adr/0015-harm-bounds.md). Promotion needs the judge's
+   * anytime-valid bounds to show the canary within maxHarm on errors and at every quantile; a
+   * step to weight w needs its error-rate excess × w/100 shown within maxHarm (the share it
+   * adds to all traffic). Until then the rollout holds, "gathering evidence", with an estimate
+   * of the canary requests still needed; an operator can promote through a gate or command at
+   * any time. An excess counts only beyond both the absolute and the relative tolerance, as
+   * with minEffect.
    */
   maxHarm: z
     .strictObject({

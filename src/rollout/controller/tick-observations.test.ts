@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { appSpec, statusIn } from '../../../test/support/rollout-scenario.js';
 import type { MetricObserver } from '../../metrics/metric-observer.js';
+import type { TrafficSource } from '../../analysis/traffic-source.js';
 import { RollingWindow } from '../../proxy/stats/rolling-window.js';
 import type { Target, VersionRole, VersionStatus } from '../../target/target.js';
 import { StateStore } from '../state/state-store.js';
@@ -59,7 +60,7 @@ function traffic(untilMs: number) {
 }
 
 /** A controller's edge for one app: its record and the judge, over `store`. */
-function edge(store: StateStore<JudgeRun>, source: ReturnType<typeof traffic>['source']) {
+function edge(store: StateStore<JudgeRun>, source: TrafficSource) {
   const record: AppRecord = newAppRecord(spec, undefined, () => spec.desired);
   record.status = status;
   const judge = new JudgeEvaluator({ traffic: source, status: () => record.status, store });

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_JUDGE_CONFIG, judgeConfigSchema } from './app-judge.js';
-import { judgeUnsupportedReason } from './judge-support.js';
+import { judgeUnsupported, judgeUnsupportedReason } from './judge-support.js';
 import { httpMatchSchema } from './app-match.js';
 import { webhookSchema } from './app-webhook.js';
 import { stringish } from './field-schemas.js';
@@ -186,6 +186,16 @@ export const analysisSchema = z
         code: 'custom',
         path: ['mirror'],
         message: 'mirroring applies to blue/green and canary releases, not to A/B testing (match)',
+      });
+    }
+    // An explicit judge where it cannot be valid is refused (here, so that a Flagger Canary is
+    // checked too); the judge's default never applies there.
+    const unsupported = a.judge !== undefined && a.judge !== false ? judgeUnsupported(a) : undefined;
+    if (unsupported !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['judge'],
+        message: `the judge cannot be used with analysis.${unsupported.field}: ${unsupported.reason}`,
       });
     }
     const reserved = a.metrics.findIndex((m) => m.name === JUDGE_METRIC_NAME);

@@ -22,7 +22,6 @@ import { appSchema } from './app-entry.js';
 import { listenAddress, routerSchema } from './router-kinds.js';
 import { ConfigError } from './config-error.js';
 import { formatDuration } from './duration.js';
-import { judgeUnsupported } from './judge-support.js';
 import { durationMs } from './proxy-schema.js';
 import { parseOrThrow, parseWithSchema, type Validated } from './schema-issues.js';
 
@@ -181,17 +180,6 @@ function crossFieldChecks(config: z.output<typeof configFields>, ctx: z.Refineme
         code: 'custom',
         path: ['apps', i, 'canary', 'analysis', 'interval'],
         message: `expected at least ${formatDuration(config.minAnalysisInterval)}, got ${formatDuration(interval)}; set minAnalysisInterval at the top level to allow shorter intervals in tests and demos`,
-      });
-    }
-    // An explicit judge where it cannot be valid is refused; the judge's default never applies
-    // there (app-analysis.ts), so a judge present in such an analysis was asked for.
-    const unsupported =
-      app.canary.analysis.judge === undefined ? undefined : judgeUnsupported(app.canary.analysis);
-    if (unsupported !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['apps', i, 'canary', 'analysis', 'judge'],
-        message: `the judge cannot be used with analysis.${unsupported.field}: ${unsupported.reason}`,
       });
     }
   });

@@ -153,6 +153,15 @@ describe('loadFlaggerCanary: other documents', () => {
       withSpec((spec) => ((spec.analysis as Doc).stepweight = 5)),
       'spec.analysis.stepweight',
     ],
+    [
+      'the judge asked for with session affinity (it cannot be valid there, ADR 0016)',
+      withSpec((spec) => {
+        const analysis = spec.analysis as Doc;
+        analysis.judge = {};
+        analysis.sessionAffinity = { cookieName: 'user' };
+      }),
+      'spec.analysis.judge',
+    ],
     ['a wrong apiVersion', { ...SEED, apiVersion: 'flagger.app/v1alpha3' }, 'apiVersion'],
     ['a wrong kind', { ...SEED, kind: 'MetricTemplate' }, 'kind'],
     [

@@ -21,6 +21,7 @@
  * 1m, threshold 5 and weights, `analysis.judge: {}` (every judge default), and the product's
  * default progress deadline (600 s; the seed's 60 s would roll back at the first hold).
  */
+import { ZodError } from 'zod';
 import { appSchema, type AppSpec } from '../../src/config/app-schema.js';
 import { identifyProcess, type ProcessSpec } from '../../src/target/process/version-spec.js';
 import { newAppRecord, rememberSpec, type AppRecord } from '../../src/rollout/controller/app-record.js';
@@ -63,10 +64,17 @@ export function benchApp(scenario: Scenario, version: string, overrides: Product
         stepWeight,
         maxWeight,
         judge: {},
+        ...scenario.analysis,
         ...overrides.analysis,
       },
     },
   });
+}
+
+/** The product's config error as its user would read it: each issue's path and message. */
+function configError(err: unknown): string {
+  if (!(err instanceof ZodError)) throw err;
+  return err.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
 }
 
 const never = new AbortController().signal;
@@ -94,7 +102,20 @@ export async function runProductRollout(
   const identify = (workload: AppSpec['workload']) => identifyProcess(workload as ProcessSpec);
   const target = new InstantTarget();
   const windows = new SimulatedTrafficWindows();
-  const record: AppRecord = newAppRecord(benchApp(scenario, '1', overrides), undefined, identify);
+  let first: AppSpec;
+  try {
+    first = benchApp(scenario, '1', overrides);
+  } catch (err) {
+    // The product refuses these settings (e.g. the judge under session affinity, ADR 0016).
+    return {
+      outcome: 'refused',
+      decisionS: 0,
+      excessFailures: 0,
+      canaryRequests: 0,
+      cause: configError(err),
+    };
+  }
+  const record: AppRecord = newAppRecord(first, undefined, identify);
   const judge = new JudgeEvaluator({ traffic: windows.source, status: () => record.status });
   const deps: ObserveDeps = {
     target,

@@ -50,6 +50,9 @@ export function scenarioRows(scenario: Scenario, cell: ScenarioFigures): string[
     const f: PolicyFigures = cell[name];
     // Ratios only mean something where there is a regression to roll back.
     const r = scenario.regression ? ratio : (): string => '—';
+    if (f.refusedRate === 1) {
+      return `${row([scenario.name, LABELS[name], String(f.runs)])}  refused by the product's config check`;
+    }
     return row([
       scenario.name,
       LABELS[name],

@@ -15,13 +15,14 @@ export const HORIZON_S = 4 * 3600;
 
 /** How one rollout ended. */
 export interface RolloutResult {
-  readonly outcome: 'rollback' | 'promote' | 'undecided';
+  /** `refused`: the product's configuration check rejects the scenario's settings (no rollout). */
+  readonly outcome: 'rollback' | 'promote' | 'undecided' | 'refused';
   /** Seconds from first canary traffic to the decision (to the horizon when undecided). */
   readonly decisionS: number;
   /** Canary failures above what the primary's error rate would have caused on those requests. */
   readonly excessFailures: number;
   readonly canaryRequests: number;
-  /** Why it was rolled back, when the policy says (the product's event reason). */
+  /** Why it was rolled back (the product's event reason) or refused (the config error). */
   readonly cause?: string;
 }
 

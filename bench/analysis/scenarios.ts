@@ -79,6 +79,11 @@ export interface Scenario {
   readonly bursts?: ErrorBursts;
   readonly surge?: TrafficSurge;
   readonly sticky?: StickyUsers;
+  /**
+   * Settings of `canary.analysis` that describe the scenario to the product, as its user would
+   * write them (sessionAffinity for sticky sessions).
+   */
+  readonly analysis?: Readonly<Record<string, unknown>>;
 }
 
 /** Base error probability of both versions. */
@@ -138,6 +143,7 @@ const ENTRIES: readonly Entry[] = [
   }),
   healthy('sticky heterogeneous users', 50, {
     sticky: { users: 500, heavyShare: 0.1, heavyErrorRate: 0.041, lightErrorRate: 0.001 },
+    analysis: { sessionAffinity: { cookieName: 'user' } },
   }),
   healthy('surge x2 + shared incident', 50, {
     surge: { fromS: 120, toS: 420, factor: 2 },

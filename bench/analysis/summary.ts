@@ -16,6 +16,13 @@ export interface PolicyFigures {
   /** One-sided 95% Clopper–Pearson upper bound on the promotion rate. */
   readonly promoteUpper95: number;
   readonly undecidedRate: number;
+  /** Share of runs the product's configuration check refused (the same for every seed). */
+  readonly refusedRate: number;
+  /** Why, when refused. */
+  readonly refusal?: string;
+  /** Share of runs rolled back by the judge itself (RegressionDetected), and its upper bound. */
+  readonly judgeRollbackRate: number;
+  readonly judgeRollbackUpper95: number;
   /** Rollbacks by the product's event reason (RegressionDetected, DeadlineExceeded, …). */
   readonly rollbackCauses: Readonly<Record<string, number>>;
   /** Median seconds from first canary traffic to the decision, over all runs. */
@@ -48,6 +55,8 @@ export function summarise(results: readonly RolloutResult[]): PolicyFigures {
   for (const r of results)
     if (r.outcome === 'rollback' && r.cause !== undefined) causes[r.cause] = (causes[r.cause] ?? 0) + 1;
   const rollbacks = count('rollback');
+  const judgeRollbacks = causes.RegressionDetected ?? 0;
+  const refusal = results.find((r) => r.outcome === 'refused')?.cause;
   const promotions = count('promote');
   return {
     runs: n,
@@ -56,6 +65,10 @@ export function summarise(results: readonly RolloutResult[]): PolicyFigures {
     promoteRate: promotions / n,
     promoteUpper95: round4(upperBound95(promotions, n)),
     undecidedRate: count('undecided') / n,
+    refusedRate: count('refused') / n,
+    ...(refusal === undefined ? {} : { refusal }),
+    judgeRollbackRate: judgeRollbacks / n,
+    judgeRollbackUpper95: round4(upperBound95(judgeRollbacks, n)),
     rollbackCauses: causes,
     medianDecisionS: median(results.map((r) => r.decisionS)),
     medianRollbackS: timeTo('rollback'),

@@ -117,17 +117,26 @@ export function evaluateTargets(
   );
   each(
     (s) => !s.regression,
-    (s, { aviary, flagger }) => ({
-      target: `${s.name}: false rollbacks <= alpha ${alpha} (95% upper bound reported)`,
-      pass: aviary.rollbackRate <= alpha,
-      figures: {
-        aviary: aviary.rollbackRate,
-        aviaryUpper95: aviary.rollbackUpper95,
-        runs: aviary.runs,
-        causes: aviary.rollbackCauses,
-        flagger: flagger.rollbackRate,
-      },
-    }),
+    (s, { aviary, flagger }) => {
+      // A configuration the product refuses cannot roll back anything (issue 12: "<= alpha,
+      // or the configuration is refused"); every other rollback of a healthy canary counts,
+      // whatever its cause, with the judge's own share beside it.
+      const refused = aviary.refusedRate === 1;
+      return {
+        target: `${s.name}: false rollbacks <= alpha ${alpha} (or refused; 95% upper bound reported)`,
+        pass: refused || aviary.rollbackRate <= alpha,
+        figures: {
+          aviary: aviary.rollbackRate,
+          aviaryUpper95: aviary.rollbackUpper95,
+          judgeOnly: aviary.judgeRollbackRate,
+          judgeOnlyUpper95: aviary.judgeRollbackUpper95,
+          runs: aviary.runs,
+          causes: aviary.rollbackCauses,
+          ...(refused ? { refused: aviary.refusal } : {}),
+          flagger: flagger.rollbackRate,
+        },
+      };
+    },
   );
   each(
     (s) => s.group === 'harm',

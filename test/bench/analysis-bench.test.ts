@@ -90,3 +90,11 @@ describe('bench:analysis statistics', () => {
     }
   });
 });
+
+describe('bench:analysis configures the product as its user would', () => {
+  it("reports the sticky-session scenario as refused by the product's config check", async () => {
+    const result = await runProductRollout(scenario('sticky heterogeneous users'), 1);
+    expect(result.outcome).toBe('refused');
+    expect(result.cause).toMatch(/sessionAffinity/);
+  });
+});

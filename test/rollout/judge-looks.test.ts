@@ -97,7 +97,8 @@ describe('continuous judge looks', { timeout: TEST_TIMEOUT_MS }, () => {
     test.deploy(catalogProcess('2'));
     await waitFor(
       'the second weight step',
-      () => (test.runtime.controller.view(APP).status!.canaryWeight >= 20 ? true : undefined),
+      // The status event, not the view: the view can show the new weight before the event is out.
+      () => (entries.some((e) => e.kind === 'status' && e.weight >= 20) ? true : undefined),
       () => describeRollout(test),
     );
 
@@ -112,6 +113,12 @@ describe('continuous judge looks', { timeout: TEST_TIMEOUT_MS }, () => {
       }
       previous = entry;
     });
+    console.log(
+      JSON.stringify(
+        entries.filter((e) => e.kind === 'status').map((e) => [e.weight, e.nextCheckAt % 100000]),
+      ),
+      describeRollout(test),
+    );
     expect(changes).toHaveLength(2);
     // Between the first step (0 → 10) and the second (10 → 20) the judge looked, and passed on.
     const between = entries.slice(changes[0], changes[1]).filter((e) => e.kind === 'look');

@@ -113,12 +113,6 @@ describe('continuous judge looks', { timeout: TEST_TIMEOUT_MS }, () => {
       }
       previous = entry;
     });
-    console.log(
-      JSON.stringify(
-        entries.filter((e) => e.kind === 'status').map((e) => [e.weight, e.nextCheckAt % 100000]),
-      ),
-      describeRollout(test),
-    );
     expect(changes).toHaveLength(2);
     // Between the first step (0 → 10) and the second (10 → 20) the judge looked, and passed on.
     const between = entries.slice(changes[0], changes[1]).filter((e) => e.kind === 'look');

@@ -126,6 +126,11 @@ export async function runProductRollout(
   let reason: string | undefined;
   const tick = async (now: number): Promise<RolloutStatus> => {
     const observations = await tickObservations(deps, record, now, never);
+    // The product turns a check that cannot read its data into a failed check or a silent
+    // look; in the bench that can only be a bench bug, so it stops the run.
+    for (const metric of [...observations.checks.metrics, ...(observations.looks ?? [])]) {
+      if (metric.error !== undefined) throw new Error(`bench: check ${metric.name} failed: ${metric.error}`);
+    }
     const result = stepFn(record.rollout, record.status, observations, now);
     record.status = result.status;
     for (const action of result.actions) {
@@ -162,7 +167,8 @@ export async function runProductRollout(
     const status = await tick(now);
     const nowS = (now - T0) / 1000;
     if (firstCanaryS === undefined && weight > 0) firstCanaryS = nowS;
-    const decisionS = nowS - (firstCanaryS ?? FIRST_CANARY_TRAFFIC_S);
+    // Ticks need not fall on whole seconds (a look comes MIN_TICK_MS after the first step).
+    const decisionS = Math.round((nowS - (firstCanaryS ?? FIRST_CANARY_TRAFFIC_S)) * 100) / 100;
     const base = { decisionS, excessFailures, canaryRequests };
     if (status.phase === 'Failed') return { outcome: 'rollback', ...base, cause: reason ?? 'unknown' };
     if (status.phase === 'Promoting') return { outcome: 'promote', ...base };

@@ -49,7 +49,7 @@ function simulateCoverage(runs: number, looks: number, alphaPerSide: number) {
 describe('rate confidence sequences', () => {
   it('hold at every look of a run in ≥ 1 − α of runs, and the test catches a fixed-n interval', () => {
     // 1,000 seeded runs × 80 looks, α = 0.05 over both sides (0.025 each). A correct pair of
-    // sequences misses in at most 5% of runs (measured: 7 runs, 0.7%); the tolerance is the
+    // sequences misses in at most 5% of runs (measured: 6 runs, 0.6%); the tolerance is the
     // 99.9% quantile of Binomial(1000, 0.05) = 74 misses. Power: the fixed-n 95% Wald interval
     // reused at every look (the wrong implementation this test exists to catch) misses in 766
     // of these runs (asserted below on the same data); any construction with a true 10% miss

@@ -175,7 +175,8 @@ type Verdict = 'regression' | 'leans' | '';
 
 function verdict(regression: boolean, logEValue: number | null): Verdict {
   if (regression) return 'regression';
-  return logEValue !== null && logEValue > 0 ? 'leans' : '';
+  // Leaning shows only where the e-value, as displayed, is above 1.
+  return logEValue !== null && Number(Math.exp(logEValue).toPrecision(3)) > 1 ? 'leans' : '';
 }
 
 /** One row per test: its current e-value, anytime p-value, α share, and the harm bound it goes with. */

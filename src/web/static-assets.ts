@@ -27,6 +27,7 @@ export const DASHBOARD_ASSETS: Readonly<Record<string, string>> = {
   'checks-table.js': 'text/javascript; charset=utf-8',
   'control-client.js': 'text/javascript; charset=utf-8',
   'events-timeline.js': 'text/javascript; charset=utf-8',
+  'judge-evidence.js': 'text/javascript; charset=utf-8',
   'line-chart.js': 'text/javascript; charset=utf-8',
   'safe-dom.js': 'text/javascript; charset=utf-8',
   'favicon.svg': 'image/svg+xml',

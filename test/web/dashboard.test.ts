@@ -4,15 +4,15 @@
  * proxy's traffic, event text stays text, and pressing Abort (with the token prompt) on a
  * running canary rolls it back. Saves screenshots under test-results/.
  */
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_CSP } from '../../src/web/static-assets.js';
 import { MIN_SERIES_SECONDS } from '../../src/web/traffic-series.js';
+import { chromiumMissing as missing, launchChromium } from './chromium.js';
 import {
   DEADLINE_MS,
   INSUFFICIENT_MIN_REQUESTS,
@@ -22,11 +22,7 @@ import {
   type DemoRuntime,
 } from './demo-runtime.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
-const missing = existsSync(CHROMIUM)
-  ? undefined
-  : `${CHROMIUM} is absent (install Debian's chromium; .ci/run installs it)`;
 
 describe.skipIf(missing !== undefined)(
   `dashboard in Chromium${missing ? ` — skipped: ${missing}` : ''}`,
@@ -42,25 +38,7 @@ describe.skipIf(missing !== undefined)(
     beforeAll(async () => {
       profile = await mkdtemp(join(tmpdir(), 'aviary-chromium-'));
       startedAt = Date.now();
-      // Playwright passes the fresh profile as --user-data-dir itself, so it is not among the args.
-      const [started, launched] = await Promise.allSettled([
-        startDemoRuntime(),
-        chromium.launchPersistentContext(profile, {
-          executablePath: CHROMIUM,
-          headless: true,
-          viewport: { width: 1400, height: 1000 },
-          args: [
-            '--headless',
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-quic',
-            '--no-first-run',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-          ],
-        }),
-      ]);
+      const [started, launched] = await Promise.allSettled([startDemoRuntime(), launchChromium(profile)]);
       if (started.status === 'fulfilled') demo = started.value;
       if (launched.status === 'fulfilled') context = launched.value;
       if (started.status === 'rejected') throw started.reason;
@@ -140,8 +118,11 @@ describe.skipIf(missing !== undefined)(
       expect(axisSeconds, axisStart).toBeLessThanOrEqual(Math.max(MIN_SERIES_SECONDS, runSeconds + 10));
 
       // An event's evidence shows each check's threshold and window, and fits the timeline.
-      const held = page.locator('#events li[data-reason="InsufficientData"]').first();
-      await held.waitFor({ timeout: DEADLINE_MS });
+      const firstHeld = page.locator('#events li[data-reason="InsufficientData"]').first();
+      await firstHeld.waitFor({ timeout: DEADLINE_MS });
+      // Pinned to that event: newer InsufficientData events arrive above it while it is read.
+      const heldAt = await firstHeld.getAttribute('data-at');
+      const held = page.locator(`#events li[data-reason="InsufficientData"][data-at="${heldAt}"]`);
       await held.locator('summary').click();
       const evidenceRow = held.locator('.evidence tr[data-metric="request-duration"]');
       await evidenceRow.waitFor({ timeout: DEADLINE_MS });

@@ -1,8 +1,10 @@
 /**
- * The two demo apps (demo/apps/) on a real embedded runtime for the dashboard test: `frontend`
+ * The two demo apps (demo/apps/) on a real embedded runtime for the dashboard tests: `frontend`
  * (path /) calling `catalogdetail` (path /catalogDetail) through the proxy, a traffic loop
  * on the frontend, and an analysed canary for catalogdetail that holds for lack of data, so
- * a release stays Progressing long enough to be watched and aborted.
+ * a release stays Progressing long enough to be watched and aborted. Options replace
+ * catalogdetail's analysis and give a version faults (demo/apps/catalogdetail.js's FAIL_RATE,
+ * EXTRA_LATENCY_MS).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -36,11 +38,20 @@ export interface DemoRuntime {
   close(): Promise<void>;
 }
 
+/** What a test changes in the demo. */
+export interface DemoOptions {
+  /** catalogdetail's `canary.analysis`; default: the threshold checks described below. */
+  readonly analysis?: NonNullable<AppSpecInput['canary']>['analysis'];
+  /** Extra environment of catalogdetail at `version`, e.g. `{ FAIL_RATE: '0.5' }`. */
+  readonly env?: (version: string) => Readonly<Record<string, string>>;
+}
+
 function config(
   stateDir: string,
   routerPort: number,
   version: string,
   leaks: ProcessLeakCheck,
+  options: DemoOptions,
 ): AviaryConfig {
   const probe = { httpGet: { path: '/ping' }, interval: '100ms' };
   const apps: AppSpecInput[] = [
@@ -60,14 +71,14 @@ function config(
       process: {
         command: process.execPath,
         args: [CATALOGDETAIL],
-        env: { VERSION: version, ...leaks.env },
+        env: { VERSION: version, ...options.env?.(version), ...leaks.env },
         readinessProbe: probe,
       },
       canary: {
         // The duration check asks for more requests than the test sends, so it never has enough
         // data: the canary holds at its first step (InsufficientData events, with evidence) and
         // stays Progressing until aborted.
-        analysis: {
+        analysis: options.analysis ?? {
           interval: '3s',
           threshold: 5,
           maxWeight: 50,
@@ -101,11 +112,18 @@ function config(
 /** Keeps two requests in flight to the frontend until `signal` aborts. */
 async function trafficLoop(url: string, signal: AbortSignal): Promise<void> {
   while (!signal.aborted) {
+    // One signal per request: fetch's listener on a signal goes only when its Request is
+    // collected, so thousands of fast requests on one shared signal would pile them up.
+    const request = new AbortController();
+    const stop = () => request.abort();
+    signal.addEventListener('abort', stop);
     try {
-      const response = await fetch(url, { signal });
+      const response = await fetch(url, { signal: request.signal });
       await response.arrayBuffer();
     } catch {
       // Refused while starting, or aborted at the end: keep going or stop below.
+    } finally {
+      signal.removeEventListener('abort', stop);
     }
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
@@ -127,11 +145,11 @@ export async function waitFor<T>(
 }
 
 /** Starts the demo with catalogdetail v1 and traffic; resolves once both apps are Initialized. */
-export async function startDemoRuntime(): Promise<DemoRuntime> {
+export async function startDemoRuntime(options: DemoOptions = {}): Promise<DemoRuntime> {
   const leaks = new ProcessLeakCheck();
   const stateDir = await mkdtemp(join(tmpdir(), 'aviary-dashboard-'));
   const routerPort = await findFreePort();
-  const runtime = await startRuntime(config(stateDir, routerPort, '1', leaks), {
+  const runtime = await startRuntime(config(stateDir, routerPort, '1', leaks, options), {
     token: TOKEN,
     drainMs: 200,
     maxTickMs: 250,
@@ -141,7 +159,7 @@ export async function startDemoRuntime(): Promise<DemoRuntime> {
   const demo: DemoRuntime = {
     runtime,
     leaks,
-    release: (version) => runtime.update(config(stateDir, routerPort, version, leaks)),
+    release: (version) => runtime.update(config(stateDir, routerPort, version, leaks, options)),
     view: (app) => runtime.controller.view(app),
     async close() {
       traffic.abort();

@@ -1,8 +1,10 @@
 // One app on the dashboard: its phase, the split of traffic between primary and canary, the
-// operator's buttons, live charts per version and the checks behind the last decision.
+// operator's buttons, live charts per version, the checks behind the last decision and the
+// sequential judge's evidence at its last check (judge-evidence.js).
 // The card only draws; dashboard.js feeds it views, the analysis spec and traffic series,
 // and carries out the actions it asks for.
 import { metricsTable, webhookList } from './checks-table.js';
+import { judgeCheckOf, judgePanel } from './judge-evidence.js';
 import { createLineChart } from './line-chart.js';
 import { h, replaceChildren } from './safe-dom.js';
 
@@ -169,6 +171,7 @@ export function createAppCard(app, onAction) {
   const factList = h('dl', { class: 'facts' });
   const notice = h('p', { class: 'notice', role: 'status', 'aria-live': 'polite' });
   const checks = h('div', { class: 'checks-body' });
+  const judge = h('div', { class: 'judge-body' });
   const charts = CHARTS.map((spec) => ({ spec, chart: createLineChart(spec) }));
   const gate = h(
     'select',
@@ -230,6 +233,12 @@ export function createAppCard(app, onAction) {
     h('h3', {}, 'Checks at the last analysis'),
     checks,
   );
+  const judgeSection = h(
+    'section',
+    { class: 'judge-section', 'data-role': 'judge', hidden: true },
+    h('h3', {}, 'Judge at its last check'),
+    judge,
+  );
 
   const element = h(
     'article',
@@ -241,6 +250,7 @@ export function createAppCard(app, onAction) {
     notice,
     chartsElement,
     checksSection,
+    judgeSection,
   );
 
   function render() {
@@ -260,6 +270,9 @@ export function createAppCard(app, onAction) {
       metricsTable(view.lastChecks?.metrics ?? [], analysis?.metrics ?? []),
       webhookList(view.lastChecks?.webhooks ?? []),
     );
+    const judgeCheck = release ? undefined : judgeCheckOf(view.lastChecks);
+    judgeSection.hidden = judgeCheck === undefined;
+    replaceChildren(judge, judgeCheck === undefined ? null : judgePanel(judgeCheck));
   }
 
   function updateTraffic(series) {

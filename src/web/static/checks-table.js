@@ -1,6 +1,7 @@
 // The evidence behind the controller's decisions: each metric check's threshold next to the
 // value measured at the last analysis, its sample size and its verdict, plus the webhook
 // (and manual gate) results. The same rendering explains the evidence attached to events.
+import { isJudgeEvidence, judgeCheckOf, judgePanel } from './judge-evidence.js';
 import { h } from './safe-dom.js';
 
 /** A metric value with its unit: success rate in %, durations in ms. */
@@ -118,13 +119,15 @@ export function webhookList(webhooks = []) {
 }
 
 /**
- * An event's `evidence`: check results (`{webhooks, metrics}`), a judge's verdict (with a
- * `summary` line), or anything else shown as JSON text. `metricSpecs` are the app's metric
+ * An event's `evidence`: check results (`{webhooks, metrics}`, with the judge's evidence
+ * under them when the judge checked), a judge's evidence itself, or anything else shown as
+ * JSON text. `metricSpecs` are the app's metric
  * summaries (`GET /api/v1/rollouts/{app}/analysis`), which give each check its threshold,
  * window and minimum of requests: a check result carries only what was measured.
  */
 export function evidenceView(evidence, metricSpecs = []) {
   if (evidence === null || typeof evidence !== 'object') return h('pre', {}, JSON.stringify(evidence));
+  if (isJudgeEvidence(evidence)) return h('div', { class: 'evidence' }, judgePanel(judgeCheckOf(evidence)));
   const parts = [];
   if (typeof evidence.summary === 'string') parts.push(h('p', { class: 'summary' }, evidence.summary));
   if (Array.isArray(evidence.metrics)) {
@@ -137,6 +140,8 @@ export function evidenceView(evidence, metricSpecs = []) {
       ),
     );
   }
+  const judge = judgeCheckOf(evidence);
+  if (judge !== undefined) parts.push(judgePanel(judge));
   if (Array.isArray(evidence.webhooks)) parts.push(webhookList(evidence.webhooks));
   const known = new Set(['summary', 'metrics', 'webhooks']);
   const rest = Object.fromEntries(Object.entries(evidence).filter(([key]) => !known.has(key)));

@@ -180,4 +180,39 @@ describe('harm bounds: the weight they allow and the requests still needed', () 
     expect(moreCanaryRequestsFor(bad, config, 100)).toBeNull();
     expect(moreCanaryRequestsFor({ ...data, canary: { requests: 0, errors: 0 } }, config, 100)).toBeNull();
   });
+
+  it('does not show a canary just beyond maxHarm within it, at any look, in more than α of runs', () => {
+    // The promotion guarantee on errors, at its worst case: the canary fails 0.5% + 0.51 pp of
+    // requests against the primary's 0.5%, just beyond the default maxHarm (+0.5 pp). 300 seeded
+    // runs × 240 looks (10 s at 50 rps, weight 50%, so ~60,000 canary requests by the end), at
+    // α = 0.1 (the error bounds' share: 0.075). Tolerance: 99.9% quantile of Binomial(300,
+    // 0.075) = 38 runs (measured: 0). Power: a gate on the observed rates (no bound), read only
+    // at the last look, passes such a canary in 110 of these runs (asserted below).
+    const config = parseJudgeConfig({ alpha: 0.1 });
+    const random = createRandom(515);
+    const empty = { firstIndex: 0, counts: [], total: 0 };
+    const runs = 300;
+    let promoted = 0;
+    let naivePromoted = 0;
+    for (let run = 0; run < runs; run++) {
+      const primary = { requests: 0, errors: 0 };
+      const canary = { requests: 0, errors: 0 };
+      let shown = false;
+      for (let look = 0; look < 240 && !shown; look++) {
+        const total = poisson(random, 500);
+        const toCanary = binomialDraw(random, total, 0.5);
+        primary.requests += total - toCanary;
+        primary.errors += binomialDraw(random, total - toCanary, 0.005);
+        canary.requests += toCanary;
+        canary.errors += binomialDraw(random, toCanary, 0.0101);
+        const data = { primary, canary, latency: { primary: empty, canary: empty } };
+        if (harmBounds(data, config).allowedWeight >= 100) shown = true;
+      }
+      if (shown) promoted++;
+      if (canary.errors / canary.requests - primary.errors / primary.requests <= 0.005) naivePromoted++;
+    }
+    const tolerance = binomialQuantile(runs, 0.075, 0.999);
+    expect(promoted).toBeLessThanOrEqual(tolerance);
+    expect(naivePromoted).toBeGreaterThan(tolerance);
+  });
 });

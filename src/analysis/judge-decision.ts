@@ -195,9 +195,11 @@ function gatheringEvidence(result: JudgeVerdict, weight: number, config: JudgeCo
     weight >= 100 ? harm.moreCanaryRequestsToPromote : moreCanaryRequestsFor(result.state, config, weight);
   const target = weight >= 100 ? 'promotion' : `weight ${weight}%`;
   const estimate =
-    more === null
-      ? 'the excess observed so far is beyond maxHarm; more data at these rates would not clear it'
-      : `~${more} more canary requests`;
+    result.state.canary.requests === 0 || result.state.primary.requests === 0
+      ? 'no requests to compare yet'
+      : more === null
+        ? 'the excess observed so far is beyond maxHarm; more data at these rates would not clear it'
+        : `~${more} more canary requests`;
   return `gathering evidence before ${target}: ${estimate} (${describeHarm(harm)})`;
 }
 

@@ -7,7 +7,15 @@ import { LatencySketch } from '../analysis/latency-sketch.js';
 import { parseJudgeConfig } from '../config/app-judge.js';
 import type { RolloutEventRecord } from '../rollout/controller/action-executor.js';
 import { renderEvents } from './get-events-command.js';
-import { formatNumber, judgeCheckOf, judgeLines, nextMoveLine, type JudgeCheck } from './render-judge.js';
+import {
+  formatNumber,
+  judgeCheckOf,
+  judgeLines,
+  judgeOneLiner,
+  nextMoveLine,
+  type JudgeCheck,
+} from './render-judge.js';
+import { checkLines, watchBlock, type RolloutSummary } from './render-rollout.js';
 import { PLAIN, stripAnsi, type TerminalStyle } from './render-terminal.js';
 
 const CONFIG = parseJudgeConfig({ minCanaryRequests: 20 });
@@ -168,5 +176,45 @@ describe('renderEvents', () => {
       }),
     ]);
     expect(lines).toHaveLength(2);
+  });
+});
+
+describe('aviary watch', () => {
+  const summary = (metric: Record<string, unknown>): RolloutSummary => ({
+    app: 'catalogdetail',
+    revision: '3f2a9c1d0b7e',
+    status: undefined,
+    lastChecks: { webhooks: [], metrics: [metric as never] },
+    routing: undefined,
+    pendingCommands: 0,
+  });
+
+  it("shows a judge's hold as its reason, not as missing values", () => {
+    const held = judgeAfter(40, 0);
+    const detail = 'gathering evidence before weight 10%: ~80 more canary requests';
+    const view = summary({ name: 'judge', value: null, passed: false, detail, evidence: held.evidence });
+    expect(checkLines(view)).toEqual([{ passed: false, name: 'judge', detail }]);
+  });
+
+  it("draws the judge's evidence in one line under its check", () => {
+    const failed = judgeAfter(30, 2);
+    const { canary, primary } = failed.evidence.errors;
+    const line = judgeOneLiner(failed.evidence);
+    expect(line).toContain(`canary ${canary.errors} of ${canary.requests} failed`);
+    expect(line).toContain(`primary 0 of ${primary.requests} (0.00%)`);
+    expect(line).toContain(
+      `e-values errors ${formatNumber(Math.exp(failed.evidence.errors.logEValue))}/${formatNumber(1 / failed.evidence.errors.alpha)}, p50 `,
+    );
+    expect(line).toMatch(/error-rate excess < [\d.]+ pp \(maxHarm 0\.50 pp\)$/);
+    const view = summary({
+      name: 'judge',
+      value: 0.0001,
+      passed: false,
+      detail: failed.evidence.summary,
+      evidence: failed.evidence,
+    });
+    const block = watchBlock(PLAIN, view, undefined);
+    const at = block.findIndex((l) => l.includes('✗ judge'));
+    expect(block[at + 1]?.trim()).toBe(line);
   });
 });

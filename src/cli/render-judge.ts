@@ -281,3 +281,27 @@ export function judgeLines(check: JudgeCheck, style: TerminalStyle = PLAIN, inde
     labelled('next', nextMoveLine(evidence)),
   ];
 }
+
+/**
+ * The judge's evidence in one line for `aviary watch`, under the judge's check: counts, each
+ * test's e-value over the e-value it rejects at, and the error-rate bound against maxHarm, e.g.
+ * `canary 10 of 18 failed (55.56%) · primary 0 of 209 (0.00%) · e-values errors 2.0e+9/133,
+ * p50 1/1600, tail 1/800 · error-rate excess < 91.26 pp (maxHarm 0.50 pp)`.
+ */
+export function judgeOneLiner(evidence: JudgeEvidence): string {
+  const { primary, canary } = evidence.errors;
+  const e = (name: string, logEValue: unknown, alpha: number) =>
+    `${name} ${formatEValue(finite(logEValue))}/${formatNumber(1 / alpha)}`;
+  const tests = [
+    e('errors', evidence.errors.logEValue, evidence.errors.alpha),
+    ...evidence.latency.map((l) => e(quantileName(l.quantile), l.exceedance.logEValue, l.alpha)),
+    ...(isRecord(evidence.tail) ? [e('tail', evidence.tail.logEValue, evidence.tail.alpha)] : []),
+  ];
+  const harm = errorHarmRow(evidence);
+  return [
+    `canary ${canary.errors} of ${canary.requests} failed (${percent(finite(canary.rate))})`,
+    `primary ${primary.errors} of ${primary.requests} (${percent(finite(primary.rate))})`,
+    `e-values ${tests.join(', ')}`,
+    `error-rate excess ${harm.bound} (maxHarm ${harm.allowed})`,
+  ].join(' · ');
+}

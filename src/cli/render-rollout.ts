@@ -4,6 +4,7 @@
  * values against their thresholds, the last event). Pure functions of the API's answers,
  * so they are tested without a server.
  */
+import { JUDGE_METRIC_NAME } from '../config/app-analysis.js';
 import type { RolloutEventRecord } from '../rollout/controller/action-executor.js';
 import type { RolloutView } from '../rollout/controller/controller.js';
 import type { ReleaseRolloutView } from '../rollout/releases/release-view.js';
@@ -11,6 +12,7 @@ import type { Cell } from './render-table.js';
 import { renderLine, type Paint, type Segment, type TerminalStyle } from './render-terminal.js';
 import { formatAge, formatClock, formatTimestamp } from './render-time.js';
 import { weightBarSegments } from './render-weight-bar.js';
+import { judgeCheckOf, judgeOneLiner } from './render-judge.js';
 
 /**
  * An app as the control API lists it: a rollout of the controller, or an app run from a
@@ -123,7 +125,8 @@ export function checkLines(view: RolloutSummary): { passed: boolean; name: strin
       m.error !== undefined
         ? `error: ${m.error}`
         : m.value === null
-          ? 'no values found'
+          ? // A hold says why, e.g. the judge's "gathering evidence …: ~N more canary requests".
+            `${m.detail ?? 'no values found'}${sample}`
           : `${m.detail ?? String(m.value)}${sample}`;
     return { passed: m.passed && m.value !== null && m.error === undefined, name: m.name, detail };
   });
@@ -157,6 +160,7 @@ export function watchBlock(
   ];
   const checks = checkLines(view);
   const nameWidth = Math.max(0, ...checks.map((c) => c.name.length));
+  const judge = judgeCheckOf(view.lastChecks);
   for (const check of checks) {
     lines.push(
       renderLine(style, [
@@ -165,6 +169,11 @@ export function watchBlock(
         [` ${check.name.padEnd(nameWidth)}  ${check.detail}`],
       ]),
     );
+    if (judge !== undefined && check.name === JUDGE_METRIC_NAME) {
+      lines.push(
+        renderLine(style, [[`    ${' '.repeat(nameWidth)}`], [judgeOneLiner(judge.evidence), 'dim']]),
+      );
+    }
   }
   if (lastEvent) {
     lines.push(

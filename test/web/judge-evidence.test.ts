@@ -5,7 +5,8 @@
  * the dashboard shows its evidence"). A healthy v2 holds while the harm bounds gather
  * evidence; a v3 answering half its requests with 500s is rolled back by the judge, and both
  * the app card and the rollback event show the counts, the tests' e- and p-values against
- * their α shares, and the harm bounds against maxHarm. Saves a screenshot under test-results/.
+ * their α shares, and the harm bounds against maxHarm; so does `aviary get events` on the
+ * terminal. Saves a screenshot under test-results/.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatNumber, judgeCheckOf } from '../../src/cli/render-judge.js';
 import type { RolloutEventRecord } from '../../src/rollout/controller/action-executor.js';
+import { ensureBuilt, hasAnsi, runCli } from '../cli/cli-support.js';
 import { chromiumMissing, launchChromium } from './chromium.js';
 import { DEADLINE_MS, startDemoRuntime, waitFor, type DemoRuntime } from './demo-runtime.js';
 
@@ -59,6 +61,7 @@ describe.skipIf(chromiumMissing !== undefined)(
           env: (version) => (version === '3' ? FAULTY : {}),
         }),
         launchChromium(profile),
+        ensureBuilt(),
       ]);
       if (started.status === 'fulfilled') demo = started.value;
       if (launched.status === 'fulfilled') context = launched.value;
@@ -162,6 +165,33 @@ describe.skipIf(chromiumMissing !== undefined)(
           timelineBox!.x + timelineBox!.width + 1,
         );
       }
+
+      // The terminal: `aviary get events` prints the same evidence under the event, plain when piped.
+      const cli = await runCli(['get', 'events', 'catalogdetail', '--api', running.runtime.controlUrl]);
+      expect(cli.code, cli.stderr).toBe(0);
+      expect(hasAnsi(cli.stdout)).toBe(false);
+      const lines = cli.stdout.split('\n');
+      const at = lines.findIndex((l) => l.includes('RegressionDetected'));
+      expect(at, cli.stdout).toBeGreaterThan(0);
+      const below = lines.slice(at + 1, at + 10).map((l) => l.trim());
+      expect(below[0]).toMatch(/^judge\s+regression: error rate/);
+      expect(below[1]).toBe(
+        `counts  primary ${evidence.errors.primary.requests} requests, 0 errors (0.00%) · canary ${evidence.errors.canary.requests} requests, ${evidence.errors.canary.errors} errors (${canaryCounts[2]})`,
+      );
+      expect(below[2]).toMatch(
+        /^test\s+e-value\s+rejects at\s+p-value\s+α share\s+verdict\s+canary excess\s+maxHarm\s+margin$/,
+      );
+      expect(below[3]?.split(/\s{2,}/)).toEqual([
+        'errors',
+        errors['e-value'],
+        errors['rejects at'],
+        errors['p-value'],
+        errors['α share'],
+        'regression',
+        errors['canary excess'],
+        '0.50 pp',
+        errors.margin,
+      ]);
 
       await mkdir(RESULTS, { recursive: true });
       await page.screenshot({ path: join(RESULTS, 'dashboard-judge.png'), fullPage: true });

@@ -185,7 +185,7 @@ describe('aviary watch', () => {
     revision: '3f2a9c1d0b7e',
     status: undefined,
     lastChecks: { webhooks: [], metrics: [metric as never] },
-    routing: undefined,
+    routing: { kind: 'set-routes', primaryWeight: 90, canaryWeight: 10, mirror: false, abTesting: false },
     pendingCommands: 0,
   });
 

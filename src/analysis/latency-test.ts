@@ -122,7 +122,6 @@ export interface LatencyQuantileEvidence {
   };
   readonly alpha: number;
   readonly regression: boolean;
-  readonly nonInferior: boolean;
 }
 
 /** One version's band, serialisable (Infinity becomes null). */
@@ -144,15 +143,13 @@ function bandEvidence(count: number, band: QuantileBand): BandEvidence {
 
 /**
  * Reads every quantile: `perQuantile` is the level of each exceedance test and `perBand` that
- * of each version's band (see `splitAlpha`). Non-inferiority at a quantile means the canary's
- * upper bound is at most (1 + margin) × the primary's lower bound.
+ * of each version's band (see `splitAlpha`).
  */
 export function assessLatency(
   state: LatencyTestState,
   quantiles: readonly number[],
   minEffect: MinEffect,
   levels: { readonly perQuantile: number; readonly perBand: number },
-  nonInferiorityMargin?: number,
 ): LatencyQuantileEvidence[] {
   return quantiles.map((q) => {
     const primaryBand = quantileBand(state.primary, q, levels.perBand);
@@ -167,10 +164,6 @@ export function assessLatency(
       canaryBand.estimateMs !== null &&
       primaryBand.estimateMs !== null &&
       canaryBand.estimateMs > relevantThresholdMs(primaryBand.estimateMs, minEffect);
-    const nonInferior =
-      nonInferiorityMargin !== undefined &&
-      Number.isFinite(canaryBand.upperMs) &&
-      canaryBand.upperMs <= primaryBand.lowerMs * (1 + nonInferiorityMargin);
     return {
       quantile: q,
       primary: bandEvidence(state.primary.total, primaryBand),
@@ -190,7 +183,6 @@ export function assessLatency(
       },
       alpha: levels.perQuantile,
       regression: effectExceedsMinimum && pValue <= levels.perQuantile,
-      nonInferior,
     };
   });
 }

@@ -132,6 +132,22 @@ describe('judgeLines', () => {
   });
 });
 
+describe('nextMoveLine without traffic to compare', () => {
+  it('says there are no requests to compare yet, not that the excess is beyond maxHarm', () => {
+    const { evidence } = judgeAfter(40, 0);
+    const noCanary = {
+      ...evidence,
+      canaryRequests: 0,
+      minCanaryRequests: 0,
+      errors: { ...evidence.errors, canary: { requests: 0, errors: 0, rate: null } },
+      harm: { ...evidence.harm, moreCanaryRequestsToPromote: null },
+    };
+    expect(nextMoveLine(noCanary)).toMatch(
+      /^gathering evidence: no requests to compare yet \(steps allowed up to \d+%\)$/,
+    );
+  });
+});
+
 describe('formatNumber', () => {
   it('keeps three significant digits and switches to exponents for the very large and small', () => {
     expect(formatNumber(133.333)).toBe('133');

@@ -157,6 +157,9 @@ export function nextMoveLine(evidence: JudgeCheck['evidence']): string {
   if (harm.withinMaxHarm) return 'within maxHarm: steps and promotion allowed';
   const steps = `steps allowed up to ${Math.floor(finite(harm.allowedWeight) ?? 0)}%`;
   const more = finite(harm.moreCanaryRequestsToPromote);
+  if (evidence.errors.canary.requests === 0 || evidence.errors.primary.requests === 0) {
+    return `gathering evidence: no requests to compare yet (${steps})`;
+  }
   if (more === null) return `${steps}; promotion not yet: the excess seen so far is beyond maxHarm`;
   return `gathering evidence: ~${more} more canary requests before promotion (${steps})`;
 }

@@ -69,7 +69,8 @@ describe.skipIf(chromiumMissing !== undefined)(
       if (launched.status === 'rejected') throw launched.reason;
       page = await context!.newPage();
       page.on('pageerror', (error) => pageErrors.push(error.message));
-    });
+      // ensureBuilt may compile dist/ for the CLI first, on a shared machine.
+    }, 180_000);
 
     afterAll(async () => {
       await context?.close();

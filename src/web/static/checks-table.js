@@ -1,7 +1,7 @@
 // The evidence behind the controller's decisions: each metric check's threshold next to the
 // value measured at the last analysis, its sample size and its verdict, plus the webhook
 // (and manual gate) results. The same rendering explains the evidence attached to events.
-import { isJudgeEvidence, judgeCheckOf, judgePanel } from './judge-evidence.js';
+import { isJudgeEvidence, JUDGE_METRIC_NAME, judgeCheckOf, judgePanel } from './judge-evidence.js';
 import { h } from './safe-dom.js';
 
 /** A metric value with its unit: success rate in %, durations in ms. */
@@ -9,10 +9,13 @@ export function formatMetric(name, value) {
   if (value === null || value === undefined) return '–';
   if (name === 'request-success-rate') return `${value.toFixed(2)} %`;
   if (name === 'request-duration') return `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`;
+  // The judge's value is the smallest p-value of its tests (judge-evidence.js shows them all).
+  if (name === JUDGE_METRIC_NAME) return `p = ${value.toPrecision(2)}`;
   return Number.isInteger(value) ? String(value) : value.toPrecision(4);
 }
 
 function formatRange(name, range) {
+  if (!range && name === JUDGE_METRIC_NAME) return 'p ≤ each test’s α share';
   if (!range) return 'none';
   const parts = [];
   if (range.min !== undefined) parts.push(`≥ ${formatMetric(name, range.min)}`);

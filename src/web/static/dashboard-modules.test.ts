@@ -23,6 +23,7 @@ const checksTable = (await import(new URL('./checks-table.js', import.meta.url).
     result: CheckResult | undefined,
     spec: MetricSpec | undefined,
   ): { text: string; className: string };
+  formatMetric(name: string, value: number | null): string;
 };
 const controlClient = (await import(new URL('./control-client.js', import.meta.url).href)) as {
   refusalMessage(status: number, apiMessage: string): string;
@@ -65,6 +66,14 @@ describe('checkVerdict', () => {
       checksTable.checkVerdict({ name: 'q', value: null, passed: false, error: 'down' }, SPEC).text,
     ).toBe('error');
     expect(checksTable.checkVerdict(undefined, SPEC).text).toBe('not run yet');
+  });
+});
+
+describe('formatMetric', () => {
+  it("shows the judge's value as the p-value it is", () => {
+    expect(checksTable.formatMetric('judge', 4.89e-10)).toBe('p = 4.9e-10');
+    expect(checksTable.formatMetric('judge', 0.0123)).toBe('p = 0.012');
+    expect(checksTable.formatMetric('request-success-rate', 99.5)).toBe('99.50 %');
   });
 });
 

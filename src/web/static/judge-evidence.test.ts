@@ -140,6 +140,23 @@ describe('judge evidence rows', () => {
   });
 });
 
+describe('nextMoveLine without traffic to compare', () => {
+  it('says there are no requests to compare yet, not that the excess is beyond maxHarm', () => {
+    const { evidence } = checkOf(checksAfter(40, 0));
+    const empty = { requests: 0, errors: 0, rate: null };
+    const noCanary = {
+      ...evidence,
+      canaryRequests: 0,
+      minCanaryRequests: 0,
+      errors: { ...evidence.errors, canary: empty },
+      harm: { ...evidence.harm, moreCanaryRequestsToPromote: null },
+    } as unknown as Evidence;
+    expect(judge.nextMoveLine(noCanary)).toMatch(
+      /^gathering evidence: no requests to compare yet \(steps allowed up to \d+%\)$/,
+    );
+  });
+});
+
 describe('formatNumber', () => {
   it('keeps three significant digits and switches to exponents for the very large and small', () => {
     expect(judge.formatNumber(133.333)).toBe('133');

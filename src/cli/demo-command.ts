@@ -23,6 +23,7 @@ import {
   type DemoSettings,
 } from './demo-story.js';
 import { EXIT } from './exit-codes.js';
+import { judgeCheckOf, judgeLines } from './render-judge.js';
 import { TrafficGenerator, trafficSummary } from './traffic-generator.js';
 import {
   closeRuntime,
@@ -129,7 +130,12 @@ async function runDemoUntilStopped(
     throw err instanceof ListenFailure ? err.named(DEMO_PORT_FLAGS[err.setting] ?? err.setting) : err;
   });
   const color = process.stdout.isTTY && !process.env.NO_COLOR;
-  runtime.controller.on('event', (event: RolloutEventRecord) => console.log(formatEvent(event, color)));
+  runtime.controller.on('event', (event: RolloutEventRecord) => {
+    console.log(formatEvent(event, color));
+    // The judge's rollback is printed with its evidence: counts, each test and its bounds.
+    const judge = event.reason === 'RegressionDetected' ? judgeCheckOf(event.evidence) : undefined;
+    if (judge !== undefined) for (const line of judgeLines(judge)) console.log(line);
+  });
   const router = runtime.routerUrl;
   const traffic = new TrafficGenerator({
     urls: [`${router}/catalogDetail/`, `${router}/catalogDetail/`, `${router}/catalogDetail/`, `${router}/`],

@@ -58,6 +58,11 @@ describe('aviary demo --fast', () => {
           /RegressionDetected: Rolling back catalogdetail: regression detected \(metric judge: regression: /,
         );
         expect(stdout).not.toContain('ThresholdReached');
+        // …and printed with the judge's evidence: counts per version, each test, its bounds.
+        expect(stdout).toMatch(
+          /RegressionDetected: .*\n {4}judge {3}regression: .*\n {4}counts {2}primary \d+ requests/,
+        );
+        expect(stdout).toMatch(/\n {4}errors {2}\S+ +≥ \d+/);
         expect(stdout).toMatch(/Story told in \d+ s\./);
         // Not on a TTY: no colour escapes.
         expect(stdout.includes('\u001b[')).toBe(false);

@@ -147,14 +147,18 @@ export function eventOf(
   };
 }
 
-/** Appends an event (with the last check results as evidence when it has none), keeping the history bounded. */
-export function appendEvent(record: AppRecord, event: RolloutEventRecord): void {
+/**
+ * Appends an event (with the last check results as evidence when it has none), keeping the
+ * history bounded; returns the event as kept.
+ */
+export function appendEvent(record: AppRecord, event: RolloutEventRecord): RolloutEventRecord {
   const kept =
     event.evidence === undefined && record.lastChecks ? { ...event, evidence: record.lastChecks } : event;
   record.events.push(kept);
   record.unsaved.push(kept);
   if (record.events.length > EVENT_HISTORY) record.events.splice(0, record.events.length - EVENT_HISTORY);
   if (record.unsaved.length > EVENT_HISTORY) record.unsaved.splice(0, record.unsaved.length - EVENT_HISTORY);
+  return kept;
 }
 
 /** A read-only view of one rollout for the API and the dashboard. */

@@ -206,8 +206,8 @@ export class RolloutController extends EventEmitter {
 
   private recordEvent(event: RolloutEventRecord): void {
     const record = this.records.get(event.app);
-    if (record) appendEvent(record, event);
-    this.emit('event', event);
+    // Listeners (the event stream, the demo) get the event as kept, with its evidence.
+    this.emit('event', record ? appendEvent(record, event) : event);
   }
 
   private recordFor(app: string): AppRecord {

@@ -21,7 +21,12 @@ describe('analysis.judge configuration', () => {
   it('names each bad field with its path and what was expected', () => {
     let caught: unknown;
     try {
-      parseJudgeConfig({ alpha: 2, quantiles: [0.5, 1.5], minEffect: { relativ: 0.2 }, maxHarm: { errorRate: { absolute: 0 } } });
+      parseJudgeConfig({
+        alpha: 2,
+        quantiles: [0.5, 1.5],
+        minEffect: { relativ: 0.2 },
+        maxHarm: { errorRate: { absolute: 0 } },
+      });
     } catch (err) {
       caught = err;
     }
@@ -44,7 +49,9 @@ describe('analysis.judge configuration', () => {
       errorRate: { absolute: 0.01, relative: 1 },
       latency: { relative: 0.25, absoluteMs: 10 },
     });
-    expect(() => parseJudgeConfig({ earlyPromotion: { nonInferiorityMargin: 0.1 } })).toThrow(/earlyPromotion/);
+    expect(() => parseJudgeConfig({ earlyPromotion: { nonInferiorityMargin: 0.1 } })).toThrow(
+      /earlyPromotion/,
+    );
   });
 
   it('rejects repeated quantiles', () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pollFor } from '../../test/support/poll.js';
-import { watchFile, type WatchFileOptions } from './file-watch.js';
+import { fileVersion, watchFile, type WatchFileOptions } from './file-watch.js';
 
 const SAVES = 10;
 
@@ -113,5 +113,39 @@ describe('watchFile', () => {
     for (let n = 1; n <= 5; n++) await writeFile(w.file, `save: ${n}\n`);
     await seenSave(w, 5, 'end of the burst');
     expect(w.seen).toEqual(['save: 0\n', 'save: 5\n']);
+  });
+});
+
+describe('watchFile from an applied version', () => {
+  it('sees a save made after the applied content was read, though before the watch started', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'aviary-file-watch-'));
+    const file = join(dir, 'aviary.yaml');
+    await writeFile(file, 'save: 0\n');
+    // aviary up reads the version, then the file, starts its runtime (the save comes now), then watches.
+    const appliedVersion = await fileVersion(file);
+    await writeFile(file, 'save: 1\n');
+    const seen: string[] = [];
+    const stop = new AbortController();
+    const watching = watchFile(
+      file,
+      async () => {
+        seen.push(await readFile(file, 'utf8'));
+      },
+      stop.signal,
+      { callAtStart: false, appliedVersion },
+    );
+    try {
+      await pollFor(
+        'the save made before the watch',
+        () => (seen.length > 0 ? true : undefined),
+        undefined,
+        10_000,
+      );
+      expect(seen).toEqual(['save: 1\n']);
+    } finally {
+      stop.abort();
+      await watching;
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -29,10 +29,19 @@ export interface WatchFileOptions {
   readonly usePolling?: boolean;
   /** Called once the watch is armed: every save from then on is seen. */
   readonly onReady?: () => void;
+  /**
+   * Without a call at start: the {@link fileVersion} of the content already applied, read
+   * before it was. A save made since, even before the watch is armed, is then seen. Default:
+   * the file as it is when the watch starts.
+   */
+  readonly appliedVersion?: string | undefined;
 }
 
-/** What identifies one saved version of the file: its content and its modification time. */
-async function versionOf(file: string): Promise<string | undefined> {
+/**
+ * What identifies one saved version of the file: its content and its modification time;
+ * undefined while the file is missing.
+ */
+export async function fileVersion(file: string): Promise<string | undefined> {
   try {
     const [info, content] = await Promise.all([stat(file), readFile(file)]);
     return `${info.mtimeMs}:${createHash('sha256').update(content).digest('hex')}`;
@@ -53,19 +62,25 @@ export async function watchFile(
   file: string,
   onSave: () => Promise<void>,
   signal: AbortSignal,
-  { debounceMs = 100, callAtStart = true, usePolling = false, onReady }: WatchFileOptions = {},
+  {
+    debounceMs = 100,
+    callAtStart = true,
+    usePolling = false,
+    onReady,
+    appliedVersion,
+  }: WatchFileOptions = {},
 ): Promise<void> {
   const path = resolve(file);
   const directory = dirname(path);
   // Without a call at start, the file as it is now is taken as applied; a save made while the
   // watch is being armed differs from it and is seen by the check once armed.
-  let lastVersion = callAtStart ? undefined : await versionOf(path);
+  let lastVersion = callAtStart ? undefined : (appliedVersion ?? (await fileVersion(path)));
   let queue = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
   const check = (): void => {
     queue = queue
       .then(async () => {
-        const version = await versionOf(path);
+        const version = await fileVersion(path);
         if (version === undefined || version === lastVersion || signal.aborted) return;
         lastVersion = version;
         await onSave();

@@ -16,7 +16,7 @@ import { parseOrThrow } from '../config/schema-issues.js';
 import type { Runtime } from '../runtime.js';
 import { resolveToken } from './admin-token.js';
 import { listenForStop, untilStopped } from './stop-signals.js';
-import { watchFile } from './file-watch.js';
+import { fileVersion, watchFile } from './file-watch.js';
 
 interface UpOptions {
   file: string;
@@ -41,7 +41,13 @@ export async function readAviaryConfig(file: string): Promise<AviaryConfig> {
  * saves (src/cli/file-watch.ts); a rejected edit is reported and the running configuration
  * stays. Used by `up` and by the demo once its story is told.
  */
-export function applyEachSave(file: string, runtime: Runtime, signal: AbortSignal): Promise<void> {
+export function applyEachSave(
+  file: string,
+  runtime: Runtime,
+  signal: AbortSignal,
+  /** {@link fileVersion} of the file the runtime was started from, read before it was. */
+  appliedVersion?: string,
+): Promise<void> {
   return watchFile(
     file,
     async () => {
@@ -55,7 +61,7 @@ export function applyEachSave(file: string, runtime: Runtime, signal: AbortSigna
       }
     },
     signal,
-    { callAtStart: false },
+    { callAtStart: false, appliedVersion },
   );
 }
 
@@ -73,6 +79,8 @@ export function routerPlacement(router: RouterSettings, inProcessRouter = false)
 export async function runUp(options: UpOptions): Promise<void> {
   // Heard from the start: a signal while the runtime starts closes it as soon as it is up.
   const stop = listenForStop();
+  // Read before the file: a save while the runtime starts is applied once it has started.
+  const appliedVersion = await fileVersion(options.file);
   const config = await readAviaryConfig(options.file);
   const { token, source } = await resolveToken(join(config.stateDir, 'token'));
   // Loaded on use: the runtime pulls in every part of Aviary, which other commands do not need.
@@ -91,7 +99,7 @@ export async function runUp(options: UpOptions): Promise<void> {
   console.log(`aviary: router on ${runtime.routerUrl}`);
   console.log(`aviary: control API and dashboard on ${runtime.controlUrl} (token from ${source})`);
   const stopWatching = new AbortController();
-  const watching = applyEachSave(options.file, runtime, stopWatching.signal);
+  const watching = applyEachSave(options.file, runtime, stopWatching.signal, appliedVersion);
   await untilStopped(runtime, stop);
   stopWatching.abort();
   await watching;

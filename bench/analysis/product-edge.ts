@@ -82,6 +82,7 @@ export class InstantTarget implements Target {
   private readonly roles: Record<VersionRole, { revision: string; replicas: number } | undefined> = {
     primary: undefined,
     canary: undefined,
+    baseline: undefined,
   };
 
   identify(): never {
@@ -96,6 +97,8 @@ export class InstantTarget implements Target {
   apply(action: RolloutAction): void {
     if (action.kind === 'start-canary')
       this.roles.canary = { revision: action.revision, replicas: action.replicas };
+    if (action.kind === 'start-baseline')
+      this.roles.baseline = { revision: action.revision, replicas: action.replicas };
     if (action.kind === 'promote-spec')
       this.roles.primary = { revision: action.revision, replicas: action.replicas };
     if (action.kind === 'stop') this.roles[action.role] = undefined;

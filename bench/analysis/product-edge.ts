@@ -65,7 +65,10 @@ export class SimulatedTrafficWindows {
 
   /** The judge's `TrafficSource` over these windows (one app). */
   readonly source: TrafficSource = (_app, version) => ({
-    snapshot: (fromMs, toMs) => this.snapshot(version, fromMs, toMs),
+    snapshot: (fromMs, toMs) => {
+      if (version === 'baseline') throw new Error('bench traffic: no fresh baseline is simulated');
+      return this.snapshot(version, fromMs, toMs);
+    },
   });
 }
 

@@ -162,7 +162,7 @@ describe('step: fresh baseline', () => {
       stepWeight: 10,
       maxWeight: 30,
       judge: {},
-      baseline: 'fresh',
+      baseline: 'fresh' as const,
     };
     sim.spec = appSpec({
       process: { command: 'node', args: ['server.js'], env: { VERSION: '2' }, replicas: 3 },

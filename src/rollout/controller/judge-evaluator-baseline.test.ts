@@ -11,6 +11,7 @@ import {
   statusIn,
   type ScenarioApp,
 } from '../../../test/support/rollout-scenario.js';
+import type { MetricResult } from '../step/observations.js';
 import { JudgeEvaluator, referenceOf } from './judge-evaluator.js';
 import { createRandom } from '../../analysis/test-support.js';
 
@@ -75,12 +76,13 @@ async function judgeAfter(app: ScenarioApp, seconds: number) {
   });
   const evaluator = new JudgeEvaluator({ traffic: traffic.source, status: () => status });
   const metric = app.canary.analysis.metrics.find((m) => m.name === 'judge')!;
-  let result;
-  for (let s = 0; s <= seconds; s++) {
-    result = await evaluator.evaluate(app, metric, T0 + s * 1000 + 200, never);
-    if (result?.rollback === true) break;
+  const results: MetricResult[] = [];
+  for (let s = 0; s <= seconds && results.at(-1)?.rollback !== true; s++) {
+    const result = await evaluator.evaluate(app, metric, T0 + s * 1000 + 200, never);
+    if (result === undefined) throw new Error('the judge did not answer');
+    results.push(result);
   }
-  return { result: result, read: new Set(traffic.read), run: evaluator.run(app.name) };
+  return { result: results.at(-1), read: new Set(traffic.read), run: evaluator.run(app.name) };
 }
 
 describe('JudgeEvaluator with a fresh baseline', () => {
@@ -98,7 +100,8 @@ describe('JudgeEvaluator with a fresh baseline', () => {
   it('compares the canary with the equally cold baseline with baseline: fresh, and finds no regression', async () => {
     const { result, read, run } = await judgeAfter(judgedApp('fresh'), 15);
     expect(read).toEqual(new Set(['baseline', 'canary']));
-    expect(result.rollback).toBeUndefined();
+    expect(result).toBeDefined();
+    expect(result?.rollback).toBeUndefined();
     // The reference's counts are the baseline's (10 a second), not the primary's (80).
     expect(run!.state.primary.requests).toBe(run!.state.canary.requests);
     expect(run!.state.primary.requests).toBeGreaterThan(100);

@@ -35,7 +35,7 @@ function judgedCanary(baseline: 'primary' | 'fresh'): CanaryInput {
       stepWeight: 25,
       maxWeight: 50,
       baseline,
-      judge: { maxHarm: { latency: { relative: 100, absoluteMs: 10_000 } } },
+      judge: { maxHarm: { errorRate: { absolute: 0.5 }, latency: { relative: 100, absoluteMs: 10_000 } } },
     },
   };
 }

@@ -65,7 +65,10 @@ export class SimulatedTrafficWindows {
 
   /** The judge's `TrafficSource` over these windows (one app). */
   readonly source: TrafficSource = (_app, version) => ({
-    snapshot: (fromMs, toMs) => this.snapshot(version, fromMs, toMs),
+    snapshot: (fromMs, toMs) => {
+      if (version === 'baseline') throw new Error('bench traffic: no fresh baseline is simulated');
+      return this.snapshot(version, fromMs, toMs);
+    },
   });
 }
 
@@ -82,6 +85,7 @@ export class InstantTarget implements Target {
   private readonly roles: Record<VersionRole, { revision: string; replicas: number } | undefined> = {
     primary: undefined,
     canary: undefined,
+    baseline: undefined,
   };
 
   identify(): never {
@@ -96,6 +100,8 @@ export class InstantTarget implements Target {
   apply(action: RolloutAction): void {
     if (action.kind === 'start-canary')
       this.roles.canary = { revision: action.revision, replicas: action.replicas };
+    if (action.kind === 'start-baseline')
+      this.roles.baseline = { revision: action.revision, replicas: action.replicas };
     if (action.kind === 'promote-spec')
       this.roles.primary = { revision: action.revision, replicas: action.replicas };
     if (action.kind === 'stop') this.roles[action.role] = undefined;

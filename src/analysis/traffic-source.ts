@@ -41,10 +41,14 @@ export interface TrafficWindows {
   ): Promise<TrafficBucket[]>;
 }
 
-/** Per-version traffic for the judge, e.g. `trafficSourceOf(engine.traffic)`. */
+/**
+ * Per-version traffic for the judge, e.g. `trafficSourceOf(engine.traffic)`. The judge reads
+ * the canary and its reference: the primary, or the fresh baseline with `analysis.baseline:
+ * fresh` (docs/adr/0018-fresh-baseline.md).
+ */
 export type TrafficSource = (
   app: string,
-  version: 'primary' | 'canary',
+  version: 'primary' | 'canary' | 'baseline',
 ) => { snapshot(fromMs: number, toMs: number): TrafficCounts | Promise<TrafficCounts> };
 
 /** The judge's view of a router's {@link TrafficWindows}: one bucket per look. */

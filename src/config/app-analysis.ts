@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_JUDGE_CONFIG, judgeConfigSchema } from './app-judge.js';
+import { BASELINE_KINDS, FRESH_BASELINE_MAX_WEIGHT, freshBaselineIssues } from './analysis-baseline.js';
 import { judgeUnsupported, judgeUnsupportedReason } from './judge-support.js';
 import { httpMatchSchema } from './app-match.js';
 import { webhookSchema } from './app-webhook.js';
@@ -14,6 +15,7 @@ import { durationMs } from './proxy-schema.js';
 
 /** Re-exported so app-schema.ts can list every analysis type in one place. */
 export type { WebhookSpec, WebhookType } from './app-webhook.js';
+export { BASELINE_KINDS, FRESH_BASELINE_MAX_WEIGHT, type BaselineKind } from './analysis-baseline.js';
 
 /** Metrics that need no `templateRef` (Flagger's built-ins). */
 export const BUILTIN_METRICS = ['request-success-rate', 'request-duration'] as const;
@@ -156,6 +158,15 @@ export const analysisSchema = z
      * (see {@link judgeByDefault}); `judge: {}` takes every default; `judge: false` turns it off.
      */
     judge: z.union([judgeConfigSchema, z.literal(false)]).optional(),
+    /**
+     * What the judge compares the canary with: `primary` (default) or `fresh`, a new copy of
+     * the primary's revision with as many replicas as the canary and the same weight, started
+     * with the canary and stopped when the rollout ends, so that a canary's cold start is not
+     * read as a regression. Threshold metrics are unchanged. `fresh` needs the judge and a
+     * weighted canary, and keeps `maxWeight` at most 50 (default 50): the primary gets
+     * 100 − 2 × the canary's weight.
+     */
+    baseline: z.enum(BASELINE_KINDS).default('primary'),
   })
   .superRefine((a, ctx) => {
     const last = a.stepWeights.at(-1);
@@ -206,6 +217,7 @@ export const analysisSchema = z
         message: `"${JUDGE_METRIC_NAME}" is reserved for the check of analysis.judge; rename this metric`,
       });
     }
+    if (a.baseline === 'fresh') freshBaselineIssues(a, ctx);
     uniqueNames(a.metrics, 'metrics', ctx);
     uniqueNames(a.webhooks, 'webhooks', ctx);
     uniqueNames(a.alerts, 'alerts', ctx);
@@ -217,7 +229,8 @@ export const analysisSchema = z
       ...a,
       ...(judge !== undefined ? { judge } : {}),
       metrics: judge === undefined ? a.metrics : [...a.metrics, judgeMetric(a.interval, judge)],
-      maxWeight: a.maxWeight ?? a.stepWeights.at(-1) ?? 100,
+      maxWeight:
+        a.maxWeight ?? a.stepWeights.at(-1) ?? (a.baseline === 'fresh' ? FRESH_BASELINE_MAX_WEIGHT : 100),
       stepWeight: a.stepWeight === 0 ? undefined : a.stepWeight,
       stepWeightPromotion: a.stepWeightPromotion === 0 ? undefined : a.stepWeightPromotion,
       iterations: a.iterations === 0 ? undefined : a.iterations,

@@ -63,6 +63,14 @@ export const appSchema = z
         message: `release files run processes: a releases block needs a process workload, not ${blocks[0]}`,
       });
     }
+    if (app.endpoints !== undefined && app.canary.analysis.baseline === 'fresh') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['canary', 'analysis', 'baseline'],
+        message:
+          'baseline: fresh starts a new copy of the primary, but an endpoints workload only probes addresses run by someone else and cannot start copies; use baseline: primary, or a workload Aviary runs (process)',
+      });
+    }
     for (const extra of blocks.slice(1)) {
       ctx.addIssue({
         code: 'custom',

@@ -22,11 +22,18 @@ export interface DesiredVersion {
   readonly replicas: number;
 }
 
-/** Which of an app's two versions: the stable one or the one under analysis. */
-export type VersionRole = 'primary' | 'canary';
+/**
+ * Which of an app's versions: the stable one (`primary`), the one under analysis (`canary`),
+ * or, with `analysis.baseline: fresh`, a new copy of the primary's revision started beside the
+ * canary for the judge to compare with (`baseline`, Kayenta's baseline; on Kubernetes an
+ * `<app>-baseline` Deployment, as Flagger names `<app>-primary`). A target that cannot start
+ * copies (fixed endpoints) refuses the baseline role in `ensureVersion`; the config refuses
+ * `baseline: fresh` for its kind before that (docs/adr/0018-fresh-baseline.md).
+ */
+export type VersionRole = 'primary' | 'canary' | 'baseline';
 
-/** Both roles, in a fixed order. */
-export const VERSION_ROLES: readonly VersionRole[] = ['primary', 'canary'];
+/** Every role, in a fixed order. */
+export const VERSION_ROLES: readonly VersionRole[] = ['primary', 'canary', 'baseline'];
 
 /** Life-cycle phase of one replica. */
 export type ReplicaPhase = 'starting' | 'running' | 'backoff' | 'stopping';

@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pollUntil } from '../support/poll.js';
-import type { Target, VersionSpec, VersionStatus } from '../../src/target/target.js';
+import type { Target, VersionRole, VersionSpec, VersionStatus } from '../../src/target/target.js';
 
 /** A target plus the specs the suite needs, built fresh for every case. */
 export interface TargetUnderTest<Spec extends VersionSpec = VersionSpec> {
@@ -34,6 +34,7 @@ export const TARGET_CONFORMANCE_TESTS = [
   'replaces replicas when the revision changes, never leaving no endpoint',
   'keeps a failing version unready and says why',
   'runs primary and canary side by side',
+  'runs a fresh baseline of the primary beside them, and stops it alone',
   'promotes the canary spec to the primary, keeping its replica count',
   'stops a version and forgets it',
   'keeps log lines and honours tail',
@@ -69,12 +70,12 @@ export function runTargetConformance<Spec extends VersionSpec>(
     const app = 'conformance';
     const target = (): Target<Spec> => subject.target;
     const revisionOf = (spec: Spec): string => target().identify(spec).revision;
-    const statusOf = async (role: 'primary' | 'canary' = 'canary'): Promise<VersionStatus> => {
+    const statusOf = async (role: VersionRole = 'canary'): Promise<VersionStatus> => {
       const status = await target().status(app, role);
       if (status === undefined) throw new Error(`no status for ${app}/${role}`);
       return status;
     };
-    const readyWith = (replicas: number, role: 'primary' | 'canary' = 'canary') =>
+    const readyWith = (replicas: number, role: VersionRole = 'canary') =>
       pollUntil(async () => {
         const status = await statusOf(role);
         const settled = status.replicas.every((r) => r.revision === status.revision);
@@ -191,6 +192,23 @@ export function runTargetConformance<Spec extends VersionSpec>(
       const canary = await readyWith(1, 'canary');
       expect(primary.revision).not.toBe(canary.revision);
       expect(primary.endpoints[0]).not.toBe(canary.endpoints[0]);
+    });
+
+    test('runs a fresh baseline of the primary beside them, and stops it alone', async () => {
+      // analysis.baseline: fresh (docs/adr/0018-fresh-baseline.md): the primary's spec, sized
+      // as the canary, in a role of its own.
+      const primarySpec = subject.healthySpec('v1', 2);
+      await target().ensureVersion(app, 'primary', primarySpec);
+      await target().ensureVersion(app, 'canary', subject.healthySpec('v2', 1));
+      await target().ensureVersion(app, 'baseline', target().withReplicas(primarySpec, 1));
+      const primary = await readyWith(2, 'primary');
+      const baseline = await readyWith(1, 'baseline');
+      expect(baseline).toMatchObject({ role: 'baseline', revision: primary.revision, desiredReplicas: 1 });
+      expect(primary.endpoints).not.toContain(baseline.endpoints[0]);
+      await target().stop(app, 'baseline');
+      expect(await target().status(app, 'baseline')).toBeUndefined();
+      expect(await target().status(app, 'primary')).toMatchObject({ readyReplicas: 2 });
+      expect(await target().status(app, 'canary')).toMatchObject({ readyReplicas: 1 });
     });
 
     test('promotes the canary spec to the primary, keeping its replica count', async () => {

@@ -13,7 +13,7 @@ import {
 import { formatIssues } from '../../src/config/config-error.js';
 import { leaks } from './test-cleanup.js';
 
-/** Absolute path of the demo's catalogdetail app (VERSION, FAIL_RATE, EXTRA_LATENCY_MS). */
+/** Absolute path of the demo's catalogdetail app (VERSION, FAIL_RATE, EXTRA_LATENCY_MS, COLD_REQUESTS). */
 export const CATALOGDETAIL = fileURLToPath(new URL('../../demo/apps/catalogdetail.js', import.meta.url));
 
 /** The app every suite rolls out, exposed on the router under {@link APP_PATH}. */

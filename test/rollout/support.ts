@@ -11,6 +11,7 @@ import type { RolloutEventRecord } from '../../src/rollout/controller/action-exe
 import type { RolloutView } from '../../src/rollout/controller/controller.js';
 import type { RolloutPhase } from '../../src/rollout/step/rollout-status.js';
 import { startRuntime, type Runtime } from '../../src/runtime.js';
+import type { VersionRole } from '../../src/target/target.js';
 import { APP, catalogApp, TOKEN, testConfig, type CanaryInput, type ProcessInput } from './catalog-config.js';
 import { waitFor } from './deadline-waits.js';
 import { onCleanup, tempDir } from './test-cleanup.js';
@@ -33,7 +34,7 @@ export interface TestRuntime {
   /** Polls until the rollout is in `phase`; fails with the last events when it never gets there. */
   waitForPhase(phase: RolloutPhase): Promise<void>;
   /** Pids of a role's replicas as the target reports them now. */
-  pids(role: 'primary' | 'canary'): Promise<number[]>;
+  pids(role: VersionRole): Promise<number[]>;
 }
 
 /** Starts the embedded runtime for catalogdetail running `version` with `canary`; closed after the test. */

@@ -98,16 +98,19 @@ export function statusIn(
   };
 }
 
-/** Both roles ready, running what `status` says they run. */
-export function rolesOf(status: RolloutStatus): Pick<Observations, 'primary' | 'canary'> {
+/** Every role ready, running what `status` says it runs. */
+export function rolesOf(status: RolloutStatus): Pick<Observations, 'primary' | 'canary' | 'baseline'> {
+  const baseline = status.baselineRevision ?? null;
   return {
     primary: readyRole(status.primaryRevision),
     canary: status.canaryRevision === null ? NOT_RUNNING : readyRole(status.canaryRevision),
+    ...(baseline === null ? {} : { baseline: readyRole(baseline) }),
   };
 }
 
 /**
- * One line per action, for exact assertions and logs: `routes 90/10`, `start-canary desired`,
+ * One line per action, for exact assertions and logs: `routes 90/10` (`routes 80/10/10` with a
+ * fresh baseline: primary/canary/baseline), `start-canary desired`,
  * `promote-spec previous`, `stop canary`, `alert warn: …`, `event WeightAdvanced`. Revisions
  * read `desired` (the spec's) or `previous` ({@link PREVIOUS_REVISION}).
  */
@@ -118,6 +121,7 @@ export function summarise(spec: RolloutSpec, actions: readonly RolloutAction[]):
   return actions.map((a) => {
     switch (a.kind) {
       case 'start-canary':
+      case 'start-baseline':
       case 'promote-spec':
         return `${a.kind} ${name(a.revision)}`;
       case 'scale':
@@ -125,7 +129,7 @@ export function summarise(spec: RolloutSpec, actions: readonly RolloutAction[]):
       case 'stop':
         return `stop ${a.role}`;
       case 'set-routes':
-        return `routes ${a.primaryWeight}/${a.canaryWeight}${a.mirror ? ` mirror ${a.mirrorWeight ?? 100}%` : ''}${a.abTesting ? ' ab' : ''}`;
+        return `routes ${a.primaryWeight}/${a.canaryWeight}${a.baselineWeight !== undefined ? `/${a.baselineWeight}` : ''}${a.mirror ? ` mirror ${a.mirrorWeight ?? 100}%` : ''}${a.abTesting ? ' ab' : ''}`;
       case 'run-hooks':
         return `hooks ${a.type}`;
       case 'alert':

@@ -40,14 +40,27 @@ export class RolloutSimulator {
   now: number;
   primary: RoleObservation = NOT_RUNNING;
   canary: RoleObservation = NOT_RUNNING;
+  /** The fresh baseline (`analysis.baseline: fresh`). */
+  baseline: RoleObservation = NOT_RUNNING;
   /** When false, started processes report no ready replica until set by hand. */
   autoReady = true;
   /** Webhook answers by name; a hook not listed answers OK (rollback hooks: not OK). A string is a failure message. */
   readonly hooks = new Map<string, true | string>();
   /** Metric answers by name; a metric not listed passes with 1000 requests. */
   readonly metrics = new Map<string, Omit<MetricResult, 'name'>>();
-  /** Last routes set, as primary/canary weights. */
-  routes = { primaryWeight: 100, canaryWeight: 0, mirror: false, abTesting: false };
+  /** Last routes set, as primary/canary (and baseline) weights. */
+  routes: {
+    primaryWeight: number;
+    canaryWeight: number;
+    baselineWeight?: number;
+    mirror: boolean;
+    abTesting: boolean;
+  } = {
+    primaryWeight: 100,
+    canaryWeight: 0,
+    mirror: false,
+    abTesting: false,
+  };
   readonly history: SimulatedTick[] = [];
   private started = false;
 
@@ -62,7 +75,7 @@ export class RolloutSimulator {
   tick(options: TickOptions = {}): SimulatedTick {
     this.now += options.after ?? (this.started ? this.spec.canary.analysis.interval : 0);
     this.started = true;
-    const roles = { primary: this.primary, canary: this.canary };
+    const roles = { primary: this.primary, canary: this.canary, baseline: this.baseline };
     const required = requiredChecks(this.spec, this.status, this.now, roles);
     const webhooks: HookResult[] = [];
     for (const stage of required.hookStages) {
@@ -121,25 +134,24 @@ export class RolloutSimulator {
       case 'start-canary':
         this.canary = this.role(action.revision, action.replicas);
         return;
-      case 'scale': {
-        const current = action.role === 'primary' ? this.primary : this.canary;
-        const scaled = {
-          ...current,
+      case 'start-baseline':
+        this.baseline = this.role(action.revision, action.replicas);
+        return;
+      case 'scale':
+        this[action.role] = {
+          ...this[action.role],
           replicas: action.replicas,
           readyReplicas: this.autoReady ? action.replicas : 0,
         };
-        if (action.role === 'primary') this.primary = scaled;
-        else this.canary = scaled;
         return;
-      }
       case 'stop':
-        if (action.role === 'primary') this.primary = NOT_RUNNING;
-        else this.canary = NOT_RUNNING;
+        this[action.role] = NOT_RUNNING;
         return;
       case 'set-routes':
         this.routes = {
           primaryWeight: action.primaryWeight,
           canaryWeight: action.canaryWeight,
+          ...(action.baselineWeight !== undefined ? { baselineWeight: action.baselineWeight } : {}),
           mirror: action.mirror,
           abTesting: action.abTesting,
         };

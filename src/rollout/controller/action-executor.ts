@@ -56,8 +56,16 @@ export interface AppRouting {
 
 /** Endpoints of both roles as the target reports them now. */
 export async function roleEndpoints(target: Target, app: string): Promise<RoleEndpoints> {
-  const [primary, canary] = await Promise.all([target.status(app, 'primary'), target.status(app, 'canary')]);
-  return { primary: primary?.endpoints ?? [], canary: canary?.endpoints ?? [] };
+  const [primary, canary, baseline] = await Promise.all([
+    target.status(app, 'primary'),
+    target.status(app, 'canary'),
+    target.status(app, 'baseline'),
+  ]);
+  return {
+    primary: primary?.endpoints ?? [],
+    canary: canary?.endpoints ?? [],
+    baseline: baseline?.endpoints ?? [],
+  };
 }
 
 /** Drops versions that cannot answer; undefined when nothing can. */
@@ -86,7 +94,7 @@ export async function syncRoutes(
 ): Promise<void> {
   const endpoints = await roleEndpoints(deps.target, app.name);
   // Most ticks change nothing here: the same spec, route action and endpoints as last time.
-  const endpointsKey = `${endpoints.primary.join(' ')}|${endpoints.canary.join(' ')}`;
+  const endpointsKey = `${endpoints.primary.join(' ')}|${endpoints.canary.join(' ')}|${(endpoints.baseline ?? []).join(' ')}`;
   const { applied, lastAction } = routing;
   const unchanged =
     applied?.app === app && applied.action === lastAction && applied.endpoints === endpointsKey;
@@ -140,6 +148,9 @@ export async function executeActions(
     switch (action.kind) {
       case 'start-canary':
         await runRevision('canary', action.revision, action.replicas);
+        break;
+      case 'start-baseline':
+        await runRevision('baseline', action.revision, action.replicas);
         break;
       case 'promote-spec':
         await runRevision('primary', action.revision, action.replicas);

@@ -1,6 +1,7 @@
 /**
  * How an app's roles appear on a router: versions named `primary` and `canary` (Flagger's
- * `<app>-primary` and `<app>-canary` services), the app's exposure and Flagger's `service`
+ * `<app>-primary` and `<app>-canary` services), and `baseline` while a fresh baseline runs
+ * (docs/adr/0018-fresh-baseline.md), the app's exposure and Flagger's `service`
  * settings, and the route state a `set-routes` action stands for.
  */
 import type { AppSpec } from '../../config/app-schema.js';
@@ -11,6 +12,8 @@ import type { RolloutAction } from '../step/actions.js';
 export interface RoleEndpoints {
   readonly primary: readonly string[];
   readonly canary: readonly string[];
+  /** The fresh baseline's; empty or absent when none runs. */
+  readonly baseline?: readonly string[];
 }
 
 /** The router-facing spec of an app with its current endpoints. */
@@ -25,6 +28,9 @@ export function appRouteSpec(app: AppSpec, endpoints: RoleEndpoints): AppRouteSp
     versions: [
       { name: 'primary', endpoints: endpoints.primary },
       { name: 'canary', endpoints: endpoints.canary },
+      ...(endpoints.baseline !== undefined && endpoints.baseline.length > 0
+        ? [{ name: 'baseline', endpoints: endpoints.baseline }]
+        : []),
     ],
     ...(service.timeout !== undefined ? { timeoutMs: service.timeout } : {}),
     ...(service.retries
@@ -60,8 +66,9 @@ export function abRules(app: AppSpec): AbMatchRule[] {
 }
 
 /**
- * The route state of a `set-routes` action. A canary without ready endpoints gets no share:
- * its weight goes to the primary, because traffic never points at a version that cannot answer.
+ * The route state of a `set-routes` action. A canary or baseline without ready endpoints gets
+ * no share: its weight goes to the primary, because traffic never points at a version that
+ * cannot answer.
  */
 export function routeStateOf(
   app: AppSpec,
@@ -76,8 +83,14 @@ export function routeStateOf(
       ...(canaryUp && canaryWeight > 0 ? { abTesting: { version: 'canary', rules: abRules(app) } } : {}),
     };
   }
+  const baselineUp = (endpoints.baseline?.length ?? 0) > 0;
+  const baselineWeight = baselineUp ? (action.baselineWeight ?? 0) : 0;
   return {
-    weights: { primary: 100 - canaryWeight, canary: canaryWeight },
+    weights: {
+      primary: 100 - canaryWeight - baselineWeight,
+      canary: canaryWeight,
+      ...(baselineWeight > 0 ? { baseline: baselineWeight } : {}),
+    },
     ...(action.mirror && canaryUp
       ? { mirror: { version: 'canary', percent: action.mirrorWeight ?? 100 } }
       : {}),

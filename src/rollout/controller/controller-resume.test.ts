@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Target, VersionRole, VersionStatus } from '../../target/target.js';
 import { newAppRecord, type AppRecord } from './app-record.js';
-import { waitForRestoredVersions } from './controller-resume.js';
-import { appSpec, statusIn } from '../../../test/support/rollout-scenario.js';
+import { restoreVersions, waitForRestoredVersions } from './controller-resume.js';
+import { appSpec, PREVIOUS_REVISION, statusIn } from '../../../test/support/rollout-scenario.js';
 
 /** A target whose roles turn ready after a number of status reads (a seam the controller owns). */
 class SlowStartTarget {
@@ -52,5 +52,33 @@ describe('waitForRestoredVersions', () => {
     const target = new SlowStartTarget({});
     await waitFor(target, 'Succeeded', 200);
     expect(target.reads.get('shop/primary')).toBeGreaterThan(0);
+  });
+});
+
+describe('restoreVersions', () => {
+  it('starts again a fresh baseline the saved status runs, on its revision, when no process was left', async () => {
+    const spec = appSpec({
+      name: 'shop',
+      canary: { analysis: { stepWeight: 10, maxWeight: 50, judge: {}, baseline: 'fresh' } },
+    });
+    const record = newAppRecord(spec, undefined, () => spec.desired);
+    record.specs = { [spec.desired.revision]: spec.workload, [PREVIOUS_REVISION]: spec.workload };
+    record.status = statusIn(spec, 'Progressing', { canaryWeight: 10, baselineRevision: PREVIOUS_REVISION });
+    const started: string[] = [];
+    const target = {
+      status: () => Promise.resolve(undefined),
+      withReplicas: (s: unknown) => s,
+      ensureVersion: (_app: string, role: VersionRole) => {
+        started.push(role);
+        return Promise.resolve({} as VersionStatus);
+      },
+    } as unknown as Target;
+    const events: string[] = [];
+    const report = { onEvent: (e: { message: string }) => events.push(e.message), onError: () => undefined };
+    await restoreVersions(record, target, report, 0, AbortSignal.timeout(10_000));
+    expect(started).toEqual(['primary', 'canary', 'baseline']);
+    expect(events.at(-1)).toBe(
+      `Restarting shop baseline with revision ${PREVIOUS_REVISION}: the saved state says it runs, but no process was left`,
+    );
   });
 });

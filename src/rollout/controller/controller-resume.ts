@@ -25,6 +25,7 @@ export async function restoreVersions(
   const roles: [VersionRole, string | null][] = [
     ['primary', status.primaryRevision],
     ['canary', status.canaryRevision],
+    ['baseline', status.baselineRevision ?? null],
   ];
   for (const [role, revision] of roles) {
     if (revision === null || (await target.status(app, role))) continue;
@@ -58,6 +59,7 @@ export async function waitForRestoredVersions(
     if (!status || status.phase === 'Terminating') continue;
     pending.push([record.spec.name, 'primary']);
     if (status.canaryRevision !== null) pending.push([record.spec.name, 'canary']);
+    if ((status.baselineRevision ?? null) !== null) pending.push([record.spec.name, 'baseline']);
   }
   const deadline = Date.now() + timeoutMs;
   while (pending.length > 0 && Date.now() < deadline && !signal.aborted) {

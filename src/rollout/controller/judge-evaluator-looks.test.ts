@@ -24,8 +24,9 @@ function traffic() {
         for (let i = 0; i < rps; i++)
           windows[version].record(second + (i * 1000) / rps, status, 40, undefined);
     },
-    source: (_app: string, version: 'primary' | 'canary') => ({
+    source: (_app: string, version: 'primary' | 'canary' | 'baseline') => ({
       snapshot: (fromMs: number, toMs: number) => {
+        if (version === 'baseline') throw new Error('no baseline in these tests');
         if (version === 'canary') asked.push([fromMs, toMs]);
         return windows[version].snapshot(fromMs, toMs);
       },

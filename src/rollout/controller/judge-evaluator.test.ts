@@ -32,14 +32,21 @@ function judgedApp(analysis: Record<string, unknown> = {}): ScenarioApp {
   });
 }
 
+/** A version the judge can read. */
+type Version = 'primary' | 'canary' | 'baseline';
+
 /** The router's per-version slices (the real RollingWindow), filled by hand. */
 class Traffic {
-  readonly windows = { primary: new RollingWindow(), canary: new RollingWindow() };
+  readonly windows = {
+    primary: new RollingWindow(),
+    canary: new RollingWindow(),
+    baseline: new RollingWindow(),
+  };
   readonly asked: [number, number][] = [];
   private readonly random = createRandom(7);
 
   /** `rps` requests a second on [fromMs, toMs), `errorRate` of them 500s, latency ~40 ms. */
-  fill(version: 'primary' | 'canary', fromMs: number, toMs: number, rps: number, errorRate: number): void {
+  fill(version: Version, fromMs: number, toMs: number, rps: number, errorRate: number): void {
     for (let second = fromMs; second < toMs; second += 1000) {
       for (let i = 0; i < rps; i++) {
         const status = this.random() < errorRate ? 500 : 200;
@@ -48,7 +55,7 @@ class Traffic {
     }
   }
 
-  readonly source = (_app: string, version: 'primary' | 'canary') => ({
+  readonly source = (_app: string, version: Version) => ({
     snapshot: (fromMs: number, toMs: number) => {
       if (version === 'canary') this.asked.push([fromMs, toMs]);
       return this.windows[version].snapshot(fromMs, toMs);

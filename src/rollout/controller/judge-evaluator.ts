@@ -5,7 +5,9 @@
  * look — whole seconds only, so no request is counted twice or missed — and turns the
  * decision into a `MetricResult` that carries the evidence. `regression` is a failed check
  * *and* a request to roll back now, so it does not wait for `threshold`; `insufficient-data`
- * is a hold, never a failure.
+ * is a hold, never a failure. The judge's reference is the primary, or with
+ * `analysis.baseline: fresh` the fresh baseline (docs/adr/0018-fresh-baseline.md): its counts
+ * stand where the primary's stood, and the tests are unchanged.
  */
 import { JUDGE_METRIC_NAME } from '../../config/app-analysis.js';
 import type { AppSpec, MetricSpec } from '../../config/app-schema.js';
@@ -108,7 +110,10 @@ export class JudgeEvaluator {
     return result;
   };
 
-  /** Feeds the router's counts from `run.lastTo` to `to`, served at `canaryWeight`. */
+  /**
+   * Feeds the router's counts from `run.lastTo` to `to`, served at `canaryWeight`: the canary's
+   * against its reference's, the primary's or the fresh baseline's ({@link referenceOf}).
+   */
   private async feed(
     app: AppSpec,
     run: JudgeRun,
@@ -116,7 +121,7 @@ export class JudgeEvaluator {
     canaryWeight: number,
     config: JudgeConfig,
   ): Promise<[JudgeRun, JudgeVerdict]> {
-    const primary = await this.options.traffic(app.name, 'primary').snapshot(run.lastTo, to);
+    const primary = await this.options.traffic(app.name, referenceOf(app)).snapshot(run.lastTo, to);
     const canary = await this.options.traffic(app.name, 'canary').snapshot(run.lastTo, to);
     const step = judgeStep(
       run.state,
@@ -203,6 +208,14 @@ function nextMove(app: AppSpec, status: RolloutStatus): NextMove {
     return { kind: 'step', weight: 0 };
   }
   return { kind: 'step', weight: nextWeight(analysis, status.canaryWeight) };
+}
+
+/**
+ * The version the judge compares the canary with: the fresh baseline with
+ * `analysis.baseline: fresh` (equally cold, equally loaded: Kayenta's method), else the primary.
+ */
+export function referenceOf(app: AppSpec): 'primary' | 'baseline' {
+  return app.canary.analysis.baseline === 'fresh' ? 'baseline' : 'primary';
 }
 
 /** A rollback request carries the canary traffic its proof took, for the rollback event. */

@@ -42,7 +42,11 @@ const observer: MetricObserver = {
 
 /** The router's slices (the real RollingWindow): `rps` healthy requests a second per version. */
 function traffic(untilMs: number) {
-  const windows = { primary: new RollingWindow(), canary: new RollingWindow() };
+  const windows = {
+    primary: new RollingWindow(),
+    canary: new RollingWindow(),
+    baseline: new RollingWindow(),
+  };
   for (let second = T0; second < untilMs; second += 1000)
     for (const [version, rps] of [
       ['primary', 18],
@@ -50,7 +54,7 @@ function traffic(untilMs: number) {
     ] as const)
       for (let i = 0; i < rps; i++) windows[version].record(second + i * 10, 200, 30, undefined);
   const asked: [number, number][] = [];
-  const source = (_app: string, version: 'primary' | 'canary') => ({
+  const source = (_app: string, version: 'primary' | 'canary' | 'baseline') => ({
     snapshot: (fromMs: number, toMs: number) => {
       if (version === 'canary') asked.push([fromMs, toMs]);
       return windows[version].snapshot(fromMs, toMs);
@@ -122,7 +126,7 @@ describe('tickObservations with the judge looking between check ticks', () => {
     dir = await mkdtemp(join(tmpdir(), 'aviary-looks-'));
     const t = traffic(T0 + 10_000);
     let reachable = false;
-    const flaky = (app: string, version: 'primary' | 'canary') => ({
+    const flaky = (app: string, version: 'primary' | 'canary' | 'baseline') => ({
       snapshot: (fromMs: number, toMs: number) => {
         if (!reachable) return Promise.reject(new Error('admin API of 127.0.0.1:9901 unreachable'));
         return t.source(app, version).snapshot(fromMs, toMs);

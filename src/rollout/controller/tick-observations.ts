@@ -55,12 +55,14 @@ export async function tickObservations(
   signal: AbortSignal,
 ): Promise<Observations> {
   const { spec } = record;
-  const [primary, canary] = await Promise.all([
+  const [primary, canary, baseline] = await Promise.all([
     observeRole(deps.target, spec.name, 'primary'),
     observeRole(deps.target, spec.name, 'canary'),
+    observeRole(deps.target, spec.name, 'baseline'),
   ]);
+  const roles = { primary, canary, ...(baseline === NOT_RUNNING ? {} : { baseline }) };
   const commands = record.commands.splice(0);
-  if (commands.length > 0) return { primary, canary, checks: NO_CHECKS, commands };
+  if (commands.length > 0) return { ...roles, checks: NO_CHECKS, commands };
   const required = requiredChecks(record.rollout, record.status, now, { primary, canary });
   const look = requiredLook(record.rollout, record.status, now, record.lastLookAt, required);
   if (judgeAsked(record.rollout, required, look)) record.lastLookAt = now;
@@ -70,7 +72,7 @@ export async function tickObservations(
   const rollsBack = looks.some((result) => result.rollback === true);
   if (rollsBack) record.lastChecks = { webhooks: [], metrics: looks };
   if (rollsBack || (required.hookStages.length === 0 && required.metrics.length === 0))
-    return { primary, canary, checks: NO_CHECKS, looks, commands };
+    return { ...roles, checks: NO_CHECKS, looks, commands };
   const checks = await runChecks(
     deps.checks,
     spec,
@@ -80,5 +82,5 @@ export async function tickObservations(
     signal,
   );
   record.lastChecks = checks;
-  return { primary, canary, checks, looks, commands };
+  return { ...roles, checks, looks, commands };
 }

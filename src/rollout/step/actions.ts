@@ -44,12 +44,19 @@ export type EventReason =
   | 'WeightsSet'
   | 'CommandIgnored'
   | 'Scaled'
+  | 'BaselineStarted'
+  | 'BaselineStopped'
   | 'Terminating';
 
 /** One side effect for the edge to execute; see the table in docs/adr/0003-rollout-state-machine.md. */
 export type RolloutAction =
   /** Run `revision` in the canary role with `replicas` processes, replacing whatever runs there. */
   | { readonly kind: 'start-canary'; readonly revision: string; readonly replicas: number }
+  /**
+   * Start a new copy of `revision` (the primary's) in the baseline role with `replicas`
+   * processes, for the judge to compare the canary with (`analysis.baseline: fresh`).
+   */
+  | { readonly kind: 'start-baseline'; readonly revision: string; readonly replicas: number }
   /**
    * Make the primary run `revision` (Flagger's "copy the canary spec to the primary"; also
    * the initial deployment). The edge starts the new processes, moves the primary's traffic
@@ -61,7 +68,8 @@ export type RolloutAction =
   /** Stop every process of a role (Flagger's ScaleToZero), after its traffic has drained. */
   | { readonly kind: 'stop'; readonly role: Role }
   /**
-   * Weights always add up to 100. With `mirror`, `mirrorWeight` % of the primary's
+   * Weights always add up to 100: `primaryWeight + canaryWeight + baselineWeight`, where
+   * `baselineWeight` is there only while a fresh baseline runs. With `mirror`, `mirrorWeight` % of the primary's
    * requests are also copied to the canary (responses discarded). With `abTesting`, the
    * weights apply to requests matching `analysis.match`; the others go to the primary.
    */
@@ -69,6 +77,7 @@ export type RolloutAction =
       readonly kind: 'set-routes';
       readonly primaryWeight: number;
       readonly canaryWeight: number;
+      readonly baselineWeight?: number;
       readonly mirror: boolean;
       readonly mirrorWeight?: number;
       readonly abTesting: boolean;

@@ -9,8 +9,12 @@
  */
 import type { WebhookType } from '../../config/app-schema.js';
 
-/** The two versions of an app that run side by side during a rollout. */
-export type Role = 'primary' | 'canary';
+/**
+ * The versions of an app that run side by side during a rollout: the primary, the canary and,
+ * with `analysis.baseline: fresh`, a new copy of the primary's revision the judge compares the
+ * canary with (docs/adr/0018-fresh-baseline.md).
+ */
+export type Role = 'primary' | 'canary' | 'baseline';
 
 /** What runs for one role. */
 export interface RoleObservation {
@@ -92,6 +96,8 @@ export type OperatorCommand =
 export interface Observations {
   readonly primary: RoleObservation;
   readonly canary: RoleObservation;
+  /** The fresh baseline (`analysis.baseline: fresh`); left out, or NOT_RUNNING, when none runs. */
+  readonly baseline?: RoleObservation;
   readonly checks: CheckResults;
   /**
    * Results of the looks run between check ticks (the judge every `judge.lookInterval`,

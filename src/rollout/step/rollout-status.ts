@@ -65,6 +65,11 @@ export interface RolloutStatus {
   readonly primaryRevision: string;
   /** Revision the canary runs; null when the canary is scaled to zero. */
   readonly canaryRevision: string | null;
+  /**
+   * Revision the fresh baseline runs (`analysis.baseline: fresh`, the primary's at the start of
+   * the analysis); null or absent when none runs. While it runs it gets the canary's weight.
+   */
+  readonly baselineRevision?: string | null;
   readonly promoted: PromotedCondition;
   /** When the phase last changed. */
   readonly lastTransitionTime: number;

@@ -17,6 +17,7 @@ import {
   regressionRequest,
   rollbackRequest,
 } from './check-verdicts.js';
+import { NOT_RUNNING } from './observations.js';
 import { rollBackRegression } from './regression-cause.js';
 import type { StepDraft } from './step-draft.js';
 import {
@@ -40,7 +41,21 @@ function stallCause(d: StepDraft): string {
   if (!isReady(primary, s.primaryRevision, a.primaryReadyThreshold)) {
     return describeRole('primary', primary, s.primaryRevision);
   }
+  const baseline = baselineNotReady(d);
+  if (baseline !== undefined) return baseline;
   return 'no verdict from the checks (metrics without enough data)';
+}
+
+/**
+ * Why a fresh baseline holds the analysis (not ready, by the canary's threshold: it is
+ * compared with the canary), or undefined when none runs or it is ready.
+ */
+function baselineNotReady(d: StepDraft): string | undefined {
+  const revision = d.status.baselineRevision ?? null;
+  if (revision === null) return undefined;
+  const baseline = d.observations.baseline ?? NOT_RUNNING;
+  if (isReady(baseline, revision, d.analysis.canaryReadyThreshold)) return undefined;
+  return describeRole('baseline', baseline, revision);
 }
 
 /** "no progress for 10m: canary 0/1 ready": how long, and what the rollout was stuck on. */
@@ -193,11 +208,14 @@ export function analyse(d: StepDraft): void {
   const { primary, canary } = d.observations;
   const primaryReady = isReady(primary, s.primaryRevision, a.primaryReadyThreshold);
   const canaryReady = isReady(canary, s.canaryRevision, a.canaryReadyThreshold);
-  if (!primaryReady || !canaryReady) {
-    const which = canaryReady
-      ? describeRole('primary', primary, s.primaryRevision)
-      : describeRole('canary', canary, s.canaryRevision);
-    d.event('NotReady', `Halt ${d.name} advancement: ${which}`, 'warning');
+  const baselineWaits = baselineNotReady(d);
+  if (!primaryReady || !canaryReady || baselineWaits !== undefined) {
+    const which = !canaryReady
+      ? describeRole('canary', canary, s.canaryRevision)
+      : !primaryReady
+        ? describeRole('primary', primary, s.primaryRevision)
+        : baselineWaits;
+    d.event('NotReady', `Halt ${d.name} advancement: ${String(which)}`, 'warning');
     return;
   }
   const rollbackBy = rollbackRequest(a, d.observations);

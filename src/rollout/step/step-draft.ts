@@ -9,7 +9,7 @@ import type { RolloutSpec } from './rollout-spec.js';
 import type { EventReason, RolloutAction, StepResult } from './actions.js';
 import type { Observations } from './observations.js';
 import { promotedCondition, type RolloutPhase, type RolloutStatus } from './rollout-status.js';
-import { TOTAL_WEIGHT } from './weights.js';
+import { baselineWeight, TOTAL_WEIGHT } from './weights.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -78,13 +78,55 @@ export class StepDraft {
     s.canaryWeight = canaryWeight;
     s.mirror = mirror;
     s.abTesting = abTesting;
+    this.emitRoutes();
+  }
+
+  /**
+   * Starts a fresh baseline running the primary's revision with as many replicas as the canary
+   * (`analysis.baseline: fresh`, docs/adr/0018-fresh-baseline.md). From the next route on, it
+   * gets the canary's weight.
+   */
+  startBaseline(): void {
+    const s = this.status;
+    this.act({ kind: 'start-baseline', revision: s.primaryRevision, replicas: this.spec.desired.replicas });
+    s.baselineRevision = s.primaryRevision;
+    if (s.canaryWeight > 0) this.emitRoutes();
+    this.event(
+      'BaselineStarted',
+      `Starting a fresh baseline of ${this.name} with the primary's revision ${s.primaryRevision}: the judge compares the canary with it`,
+    );
+  }
+
+  /** Stops the fresh baseline, if one runs: its traffic goes back to the primary first. */
+  stopBaseline(): void {
+    const s = this.status;
+    if (s.baselineRevision === undefined || s.baselineRevision === null) return;
+    const routed = this.routedBaselineWeight() > 0;
+    s.baselineRevision = null;
+    if (routed) this.emitRoutes();
+    this.act({ kind: 'stop', role: 'baseline' });
+    this.event('BaselineStopped', `Stopping the fresh baseline of ${this.name}`);
+  }
+
+  /** The baseline's share of the current routes: the canary's weight on a plain weighted route. */
+  private routedBaselineWeight(): number {
+    const s = this.status;
+    const running = s.baselineRevision !== undefined && s.baselineRevision !== null;
+    return baselineWeight(s.canaryWeight, running && !s.mirror && !s.abTesting);
+  }
+
+  private emitRoutes(): void {
+    const s = this.status;
+    const running = s.baselineRevision !== undefined && s.baselineRevision !== null;
+    const baseline = this.routedBaselineWeight();
     this.actions.push({
       kind: 'set-routes',
-      primaryWeight: TOTAL_WEIGHT - canaryWeight,
-      canaryWeight,
-      mirror,
-      ...(mirror ? { mirrorWeight: this.analysis.mirrorWeight } : {}),
-      abTesting,
+      primaryWeight: TOTAL_WEIGHT - s.canaryWeight - baseline,
+      canaryWeight: s.canaryWeight,
+      ...(running ? { baselineWeight: baseline } : {}),
+      mirror: s.mirror,
+      ...(s.mirror ? { mirrorWeight: this.analysis.mirrorWeight } : {}),
+      abTesting: s.abTesting,
     });
   }
 

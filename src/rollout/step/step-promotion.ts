@@ -55,6 +55,7 @@ export function promoting(d: StepDraft): void {
 export function finalise(d: StepDraft): void {
   const s = d.status;
   if (s.canaryRevision !== null) d.act({ kind: 'stop', role: 'canary' });
+  d.stopBaseline();
   s.canaryRevision = null;
   s.lastPromotedSpec = s.primaryRevision;
   s.iterations = 0;

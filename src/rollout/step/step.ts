@@ -8,7 +8,7 @@
 import type { RolloutSpec } from './rollout-spec.js';
 import type { StepResult } from './actions.js';
 import { gateVerdict, hooksOf, isReady } from './check-verdicts.js';
-import { NO_CHECKS, NOT_RUNNING, type Observations } from './observations.js';
+import { NO_CHECKS, NOT_RUNNING, type Observations, type Role } from './observations.js';
 import { applyCommands } from './operator-commands.js';
 import { promotedCondition, type RolloutStatus } from './rollout-status.js';
 import { analyse } from './step-analysis.js';
@@ -145,14 +145,15 @@ function reconcileReplicas(d: StepDraft): void {
   const s = d.status;
   if (s.phase === 'Initializing' || s.phase === 'Terminating') return;
   const replicas = d.spec.desired.replicas;
-  const touched = (role: 'primary' | 'canary') =>
+  const touched = (role: Role) =>
     d.actions.some(
       (a) =>
         (a.kind === 'promote-spec' && role === 'primary') ||
         (a.kind === 'start-canary' && role === 'canary') ||
+        (a.kind === 'start-baseline' && role === 'baseline') ||
         (a.kind === 'stop' && a.role === role),
     );
-  const { primary, canary } = d.observations;
+  const { primary, canary, baseline = NOT_RUNNING } = d.observations;
   if (primary.revision === s.primaryRevision && primary.replicas !== replicas && !touched('primary')) {
     d.act({ kind: 'scale', role: 'primary', replicas });
     d.event('Scaled', `Scaling ${d.name} primary to ${replicas} replicas`);
@@ -165,6 +166,17 @@ function reconcileReplicas(d: StepDraft): void {
   ) {
     d.act({ kind: 'scale', role: 'canary', replicas });
     d.event('Scaled', `Scaling ${d.name} canary to ${replicas} replicas`);
+  }
+  // The fresh baseline keeps as many replicas as the canary (ADR 0018).
+  const baselineRevision = s.baselineRevision ?? null;
+  if (
+    baselineRevision !== null &&
+    baseline.revision === baselineRevision &&
+    baseline.replicas !== replicas &&
+    !touched('baseline')
+  ) {
+    d.act({ kind: 'scale', role: 'baseline', replicas });
+    d.event('Scaled', `Scaling ${d.name} baseline to ${replicas} replicas`);
   }
 }
 
@@ -204,6 +216,7 @@ export function terminate(spec: RolloutSpec, status: RolloutStatus, now: number)
   };
   const draft = new StepDraft(spec, status, nothing, now, status.primaryRevision);
   if (status.canaryRevision !== null) draft.act({ kind: 'stop', role: 'canary' });
+  draft.stopBaseline();
   draft.act({ kind: 'stop', role: 'primary' });
   draft.setPhase('Terminating');
   draft.event('Terminating', `Removing ${spec.name}: stopping its processes`);

@@ -37,6 +37,7 @@ export function startRollout(d: StepDraft): void {
   d.act({ kind: 'start-canary', revision: d.revision, replicas: d.spec.desired.replicas });
   s.canaryRevision = d.revision;
   d.route(0);
+  if (d.analysis.baseline === 'fresh') d.startBaseline();
   d.setPhase('Progressing');
   d.progressed();
   d.consumeCheckTick();
@@ -50,6 +51,9 @@ export function restartRollout(d: StepDraft): void {
   s.canaryRevision = d.revision;
   resetAnalysis(d);
   d.act({ kind: 'start-canary', revision: d.revision, replicas: d.spec.desired.replicas });
+  // The new canary starts cold, so the baseline it is compared with starts cold again too.
+  d.stopBaseline();
+  if (d.analysis.baseline === 'fresh') d.startBaseline();
   d.setPhase('Progressing');
   d.progressed();
   d.consumeCheckTick();
@@ -68,6 +72,7 @@ export function revertToPrimary(d: StepDraft): void {
   const s = d.status;
   d.route(0);
   if (s.canaryRevision !== null) d.act({ kind: 'stop', role: 'canary' });
+  d.stopBaseline();
   s.canaryRevision = null;
   s.lastAppliedSpec = d.revision;
   resetAnalysis(d);
@@ -83,6 +88,8 @@ export function revertToPrimary(d: StepDraft): void {
 export function promote(d: StepDraft, cause: PromotionCause): void {
   const s = d.status;
   const revision = s.lastAppliedSpec;
+  // The analysis is over: the baseline's traffic goes back to the primary before it changes.
+  d.stopBaseline();
   d.act({ kind: 'promote-spec', revision, replicas: d.spec.desired.replicas });
   s.primaryRevision = revision;
   s.promotion = cause;
@@ -102,6 +109,7 @@ export function rollback(d: StepDraft, cause: RollbackCause): void {
   if (cause.alert !== undefined) d.alert(cause.alert.severity, cause.alert.message);
   d.route(0);
   if (s.canaryRevision !== null) d.act({ kind: 'stop', role: 'canary' });
+  d.stopBaseline();
   if (s.lastPromotedSpec !== null && s.primaryRevision !== s.lastPromotedSpec) {
     d.act({ kind: 'promote-spec', revision: s.lastPromotedSpec, replicas: d.spec.desired.replicas });
     s.primaryRevision = s.lastPromotedSpec;

@@ -78,3 +78,14 @@ export function promotionSchedule(canaryWeight: number, stepWeightPromotion: num
   }
   return weights;
 }
+
+/**
+ * Weight of the fresh baseline (docs/adr/0018-fresh-baseline.md): while one runs, the canary's
+ * own weight, taken from the primary, so the judge compares two versions that are equally cold
+ * and equally loaded; 0 when none runs. Never more than what the canary leaves (an operator's
+ * weight above 50), so the primary's share `TOTAL_WEIGHT − canary − baseline` is never negative.
+ */
+export function baselineWeight(canaryWeight: number, baselineRunning: boolean): number {
+  const canary = clampWeight(canaryWeight);
+  return baselineRunning ? Math.min(canary, TOTAL_WEIGHT - canary) : 0;
+}

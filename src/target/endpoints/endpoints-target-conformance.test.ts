@@ -67,5 +67,10 @@ runTargetConformance<EndpointsSpec>({
         'an endpoints version has as many replicas as addresses: Aviary starts none, so it scales only to that number or 0',
       tests: ['scales up and down', 'promotes the canary spec to the primary, keeping its replica count'],
     },
+    {
+      reason:
+        'an endpoints version is run by someone else: Aviary cannot start a copy of the primary, so it refuses the baseline role (and the config refuses analysis.baseline: fresh)',
+      tests: ['runs a fresh baseline of the primary beside them, and stops it alone'],
+    },
   ],
 });

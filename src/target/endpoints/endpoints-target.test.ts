@@ -96,4 +96,13 @@ describe('EndpointsTarget', () => {
       message: 'app shop, role canary: addresses: expected host:port, got "10.0.0.1"',
     });
   });
+
+  it('refuses the baseline role: it cannot start a copy of the primary (analysis.baseline: fresh)', async () => {
+    const target = newTarget();
+    await expect(target.ensureVersion('shop', 'baseline', spec('127.0.0.1:9'))).rejects.toMatchObject({
+      code: 'AVIARY_TARGET_INVALID_SPEC',
+      message: expect.stringMatching(/^app shop, role baseline: an endpoints version cannot start a copy/),
+    });
+    expect(await target.status('shop', 'baseline')).toBeUndefined();
+  });
 });

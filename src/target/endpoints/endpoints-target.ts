@@ -71,6 +71,13 @@ export class EndpointsTarget implements Target<EndpointsSpec> {
   ): Promise<VersionStatus> {
     this.#assertOpen();
     signal?.throwIfAborted();
+    if (role === 'baseline') {
+      // A fresh baseline is a new copy of the primary; these addresses are run by someone else.
+      throw new TargetError(
+        'AVIARY_TARGET_INVALID_SPEC',
+        `app ${app}, role baseline: an endpoints version cannot start a copy of the primary for analysis.baseline: fresh; use baseline: primary`,
+      );
+    }
     assertEndpointsSpec(app, role, spec);
     const { revision } = this.identify(spec);
     const version = this.#versions.get(key(app, role));

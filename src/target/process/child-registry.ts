@@ -20,7 +20,7 @@ const probeSchema = z.object({
   initialDelayMs: z.number(),
 });
 
-const roleSchema = z.enum(['primary', 'canary']);
+const roleSchema = z.enum(['primary', 'canary', 'baseline']);
 
 const childSchema = z.object({
   pid: z.number().int().positive(),

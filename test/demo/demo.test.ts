@@ -43,7 +43,10 @@ describe('aviary demo --fast', () => {
             stateDir,
           ],
           { timeout: 240_000, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } },
-        );
+        ).catch((error: Error & { stdout?: string; stderr?: string }) => {
+          // The story's own lines say why it did not end as expected.
+          throw new Error(`${error.message}\nstdout:\n${error.stdout ?? ''}\nstderr:\n${error.stderr ?? ''}`);
+        });
         const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
           demo: { v2: string; v3: string };
           pids: number[];

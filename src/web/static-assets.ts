@@ -28,6 +28,7 @@ export const DASHBOARD_ASSETS: Readonly<Record<string, string>> = {
   'control-client.js': 'text/javascript; charset=utf-8',
   'events-timeline.js': 'text/javascript; charset=utf-8',
   'judge-evidence.js': 'text/javascript; charset=utf-8',
+  'judge-figures.js': 'text/javascript; charset=utf-8',
   'line-chart.js': 'text/javascript; charset=utf-8',
   'safe-dom.js': 'text/javascript; charset=utf-8',
   'favicon.svg': 'image/svg+xml',

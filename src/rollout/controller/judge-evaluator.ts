@@ -179,9 +179,15 @@ export class JudgeEvaluator {
             ? { advance: true as const }
             : mayAdvance(verdict, nextMove(app, status), judge);
         if (!answer.advance) {
-          // A visible hold ("gathering evidence …"): no value, so no failed check; the
-          // progress deadline still runs (analysis.deadlineAction says what it does then).
-          return { ...base, value: null, passed: false, detail: answer.hold };
+          // A visible hold ("gathering evidence …"): no value, so no failed check. Its count
+          // of canary requests lets the step tell growing evidence (progress) from none.
+          return {
+            ...base,
+            value: null,
+            sampleSize: evidence.canaryRequests,
+            passed: false,
+            detail: answer.hold,
+          };
         }
         return {
           ...base,

@@ -128,8 +128,10 @@ export function metricsVerdict(analysis: AnalysisSpec, observations: Observation
       failures.push(`metric ${metric.name} query failed: ${result.error}`);
     } else if (lacksData(metric, result.value, result.sampleSize)) {
       const seen = result.sampleSize === undefined ? 'no values found' : `${result.sampleSize} requests`;
-      // A hold that says why (the judge's "gathering evidence: ~N more canary requests") shows it.
-      const why = result.sampleSize === undefined ? result.detail : undefined;
+      // A hold that says why with enough requests (the judge's "gathering evidence: ~N more
+      // canary requests") shows its reason; too few requests are said as such.
+      const tooFew = result.sampleSize !== undefined && result.sampleSize < metric.minRequests;
+      const why = tooFew ? undefined : result.detail;
       const note = `metric ${metric.name}: ${why ?? `${seen}, ${metric.minRequests} needed`}`;
       if (metric.failOnNoData) failures.push(note);
       else holds.push(note);

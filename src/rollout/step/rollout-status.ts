@@ -75,6 +75,11 @@ export interface RolloutStatus {
   readonly lastTransitionTime: number;
   /** Start of the progress-deadline clock: the last tick that decided something. */
   readonly lastProgressTime: number;
+  /**
+   * The judge's canary requests at the last check tick that held on its evidence, with the
+   * revision they were counted for: a hold on more evidence than this is progress.
+   */
+  readonly judgeEvidence?: { readonly revision: string; readonly canaryRequests: number };
   /** Webhooks and metrics are due again at this time (one analysis interval after the last check tick). */
   readonly nextCheckAt: number;
   /** Held by an operator: no check, no step, no deadline until resumed. */

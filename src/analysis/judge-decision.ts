@@ -164,9 +164,11 @@ export type AdvanceAnswer = { readonly advance: true } | { readonly advance: fal
  * Whether the rollout may make its next move on this verdict. Both need `pass` and harm
  * bounds that allow the move: a step to weight w needs the canary's error-rate excess, spread
  * over w % of the traffic, within maxHarm; the promotion needs the canary itself within
- * maxHarm on errors and at every latency quantile. The promotion, irreversible, also waits
- * while the evidence leans towards a regression. Holding never costs validity: every test and
- * bound is anytime-valid.
+ * maxHarm on errors and at every latency quantile. Holding never costs validity: every test
+ * and bound is anytime-valid. The evidence "leaning" towards a regression (some e-value above
+ * 1) is shown but does not hold the promotion: with several tests one of them is above 1 much
+ * of the time under no regression at all, so such a hold kept healthy canaries waiting
+ * indefinitely, and the bounds already say how much worse the canary can be.
  */
 export function mayAdvance(result: JudgeVerdict, next: NextMove, config: JudgeConfig): AdvanceAnswer {
   const { decision, evidence } = result;
@@ -177,12 +179,6 @@ export function mayAdvance(result: JudgeVerdict, next: NextMove, config: JudgeCo
     return {
       advance: false,
       hold: gatheringEvidence(result, next.kind === 'promotion' ? 100 : next.weight, config),
-    };
-  }
-  if (next.kind === 'promotion' && evidence.leansToRegression) {
-    return {
-      advance: false,
-      hold: `holding before promotion: the evidence leans towards a regression (${evidence.summary}); waiting for more data`,
     };
   }
   return { advance: true };

@@ -4,27 +4,14 @@
  * exact counts and its latency sketch. Counts add up and sketches merge exactly, so N
  * proxies behind a load balancer are judged as the one data plane they are.
  */
-import { LatencySketch, type LatencySketchJson } from '../analysis/latency-sketch.js';
 import type {
   BuiltinMetricName,
   MetricObservation,
   MetricObserver,
   ObservationQuery,
 } from './metric-observer.js';
-import { readAdminJson, trafficPath } from './admin-api-traffic.js';
-import { observeTraffic } from './traffic-observation.js';
-
-/** One instance's answer, as the admin API sends it. */
-interface TrafficAnswer {
-  readonly requests: number;
-  readonly errors5xx: number;
-  readonly mirrored: number;
-  readonly mirroredErrors: number;
-  readonly fromMs: number;
-  readonly toMs: number;
-  readonly latency: LatencySketchJson;
-  readonly mirroredLatency: LatencySketchJson;
-}
+import { readAdminJson, sumAnswers, trafficPath, type BucketAnswer } from './admin-api-traffic.js';
+import { observeBucket } from './traffic-observation.js';
 
 /** Options of an {@link AdminApiObserver}. */
 export interface AdminApiObserverOptions {
@@ -50,27 +37,11 @@ export class AdminApiObserver implements MetricObserver {
     signal?: AbortSignal,
   ): Promise<MetricObservation> {
     const answers = await Promise.all(this.options.urls.map((url) => this.traffic(url, query, signal)));
-    let sampleSize = 0;
-    let failures = 0;
-    const latency = new LatencySketch();
-    for (const answer of answers) {
-      sampleSize += answer.requests + answer.mirrored;
-      failures += answer.errors5xx + answer.mirroredErrors;
-      latency.merge(LatencySketch.fromJSON(answer.latency));
-      latency.merge(LatencySketch.fromJSON(answer.mirroredLatency));
-    }
-    const fromMs = query.nowMs - query.intervalMs;
-    return observeTraffic(metric, {
-      sampleSize,
-      failures,
-      fromMs,
-      toMs: query.nowMs,
-      latency: () => latency,
-    });
+    return observeBucket(metric, sumAnswers(answers), query.nowMs - query.intervalMs, query.nowMs);
   }
 
-  private traffic(url: string, query: ObservationQuery, signal?: AbortSignal): Promise<TrafficAnswer> {
-    return readAdminJson<TrafficAnswer>(
+  private traffic(url: string, query: ObservationQuery, signal?: AbortSignal): Promise<BucketAnswer> {
+    return readAdminJson<BucketAnswer>(
       url,
       trafficPath(query.app, query.version),
       { seconds: String(query.intervalMs / 1000) },

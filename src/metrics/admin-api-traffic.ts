@@ -67,8 +67,8 @@ export function trafficPath(app: string, version: string): string {
   return `/services/${encodeURIComponent(app)}/versions/${encodeURIComponent(version)}/traffic`;
 }
 
-/** One bucket as the admin API sends it. */
-interface BucketAnswer {
+/** One bucket (or one `seconds` read) as the admin API sends it. */
+export interface BucketAnswer {
   readonly requests: number;
   readonly errors5xx: number;
   readonly mirrored: number;
@@ -107,26 +107,29 @@ export class AdminApiTraffic implements TrafficWindows {
       ),
     );
     const count = Math.max(0, ...answers.map((a) => a.buckets.length));
-    return Array.from({ length: count }, (_, i) => {
-      const sum = {
-        requests: 0,
-        errors5xx: 0,
-        mirrored: 0,
-        mirroredErrors: 0,
-        latency: new LatencySketch(),
-        mirroredLatency: new LatencySketch(),
-      };
-      for (const answer of answers) {
-        const bucket = answer.buckets[i];
-        if (bucket === undefined) continue;
-        sum.requests += bucket.requests;
-        sum.errors5xx += bucket.errors5xx;
-        sum.mirrored += bucket.mirrored;
-        sum.mirroredErrors += bucket.mirroredErrors;
-        sum.latency.merge(LatencySketch.fromJSON(bucket.latency));
-        sum.mirroredLatency.merge(LatencySketch.fromJSON(bucket.mirroredLatency));
-      }
-      return sum;
-    });
+    return Array.from({ length: count }, (_, i) =>
+      sumAnswers(answers.flatMap((answer) => answer.buckets[i] ?? [])),
+    );
   }
+}
+
+/** Instances' answers for one interval summed: counts add up, sketches merge exactly. */
+export function sumAnswers(answers: readonly BucketAnswer[]): TrafficBucket {
+  const sum = {
+    requests: 0,
+    errors5xx: 0,
+    mirrored: 0,
+    mirroredErrors: 0,
+    latency: new LatencySketch(),
+    mirroredLatency: new LatencySketch(),
+  };
+  for (const answer of answers) {
+    sum.requests += answer.requests;
+    sum.errors5xx += answer.errors5xx;
+    sum.mirrored += answer.mirrored;
+    sum.mirroredErrors += answer.mirroredErrors;
+    sum.latency.merge(LatencySketch.fromJSON(answer.latency));
+    sum.mirroredLatency.merge(LatencySketch.fromJSON(answer.mirroredLatency));
+  }
+  return sum;
 }

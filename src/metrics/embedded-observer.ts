@@ -9,7 +9,7 @@ import type {
   ObservationQuery,
 } from './metric-observer.js';
 import type { ProxyMetrics } from '../proxy/stats/proxy-metrics.js';
-import { observeTraffic } from './traffic-observation.js';
+import { observeBucket } from './traffic-observation.js';
 
 /** {@link MetricObserver} over a {@link ProxyMetrics} registry. */
 export class EmbeddedObserver implements MetricObserver {
@@ -26,16 +26,6 @@ export class EmbeddedObserver implements MetricObserver {
     signal?.throwIfAborted();
     const from = query.nowMs - query.intervalMs;
     const snap = this.metrics.versionTraffic(query.app, query.version).snapshot(from, query.nowMs);
-    return observeTraffic(metric, {
-      sampleSize: snap.requests + snap.mirrored,
-      failures: snap.errors5xx + snap.mirroredErrors,
-      fromMs: snap.fromMs,
-      toMs: snap.toMs,
-      latency: () => {
-        const latency = snap.latency.clone();
-        latency.merge(snap.mirroredLatency);
-        return latency;
-      },
-    });
+    return observeBucket(metric, snap, snap.fromMs, snap.toMs);
   }
 }

@@ -5,6 +5,7 @@
  * mirroring is judged on the copies.
  */
 import type { LatencySketch } from '../analysis/latency-sketch.js';
+import type { TrafficBucket } from '../analysis/traffic-source.js';
 import type { BuiltinMetricName, MetricObservation } from './metric-observer.js';
 
 /** One version's traffic over an interval, live requests and mirrored copies together. */
@@ -31,4 +32,24 @@ export function observeTraffic(metric: BuiltinMetricName, traffic: TrafficTotals
   if (metric === 'request-success-rate')
     return { value: (100 * (sampleSize - traffic.failures)) / sampleSize, ...base };
   return { value: traffic.latency().quantile(0.99), ...base };
+}
+
+/** `metric` over one version's traffic in [fromMs, toMs): live requests and mirrored copies together. */
+export function observeBucket(
+  metric: BuiltinMetricName,
+  bucket: TrafficBucket,
+  fromMs: number,
+  toMs: number,
+): MetricObservation {
+  return observeTraffic(metric, {
+    sampleSize: bucket.requests + bucket.mirrored,
+    failures: bucket.errors5xx + bucket.mirroredErrors,
+    fromMs,
+    toMs,
+    latency: () => {
+      const latency = bucket.latency.clone();
+      latency.merge(bucket.mirroredLatency);
+      return latency;
+    },
+  });
 }

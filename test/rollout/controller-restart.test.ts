@@ -7,7 +7,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RolloutEventRecord } from '../../src/rollout/controller/action-executor.js';
 import {
   failures,
   isGone,
@@ -18,7 +17,7 @@ import {
   waitUntilGone,
   TEST_TIMEOUT_MS,
 } from './support.js';
-import { persisted, restartYaml, rollout, startController } from './up-process.js';
+import { persisted, restartYaml, rollout, startController, eventsOnceSucceeded } from './up-process.js';
 
 const aviaryYaml = restartYaml;
 
@@ -70,14 +69,7 @@ describe('controller killed with SIGKILL mid-analysis', { timeout: TEST_TIMEOUT_
     expect(adopted.processes.primary.replicas[0]).toMatchObject({ pid: primaryPid, adopted: true });
     expect(adopted.status.canaryWeight).toBeGreaterThanOrEqual(saved.status!.canaryWeight);
 
-    await waitFor(
-      'the resumed rollout to succeed',
-      async () => ((await rollout(second)).status?.phase === 'Succeeded' ? true : undefined),
-      second.output,
-    );
-    const events = (await (
-      await fetch(`${second.controlUrl}/api/v1/rollouts/catalogdetail/events`)
-    ).json()) as RolloutEventRecord[];
+    const events = await eventsOnceSucceeded(second);
     const afterRestart = events.filter((e) => e.at > killedAt);
     expect(afterRestart.map((e) => e.reason)).not.toContain('NewRevision');
     expect(afterRestart.map((e) => e.reason)).not.toContain('Restarted');

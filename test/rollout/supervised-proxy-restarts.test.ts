@@ -8,7 +8,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RolloutEventRecord } from '../../src/rollout/controller/action-executor.js';
 import { isRecordedProcessAlive, readInstanceRecord } from '../../src/router/proxy-instance.js';
 import {
   failures,
@@ -21,7 +20,7 @@ import {
   waitUntilGone,
   TEST_TIMEOUT_MS,
 } from './support.js';
-import { persisted, restartYaml, rollout, startController } from './up-process.js';
+import { persisted, restartYaml, rollout, startController, eventsOnceSucceeded } from './up-process.js';
 
 const RESTARTS = 5;
 
@@ -89,14 +88,7 @@ describe('the proxy as its own supervised process', { timeout: TEST_TIMEOUT_MS *
     // Every controller drove the one proxy started first.
     expect((await readInstanceRecord(join(stateDir, 'proxy')))?.pid).toBe(proxy?.pid);
 
-    await waitFor(
-      'the resumed rollout to succeed',
-      async () => ((await rollout(controller)).status?.phase === 'Succeeded' ? true : undefined),
-      controller.output,
-    );
-    const events = (await (
-      await fetch(`${controller.controlUrl}/api/v1/rollouts/catalogdetail/events`)
-    ).json()) as RolloutEventRecord[];
+    const events = await eventsOnceSucceeded(controller);
     const restarts = events.filter((e) => e.reason === 'ControllerRestarted');
     expect(restarts.map((e) => e.message)).toEqual(
       Array.from({ length: RESTARTS }, () => 'controller restarted; adopted 2 replicas of catalogdetail'),

@@ -78,6 +78,17 @@ export async function rollout(controller: Controller): Promise<any> {
   return response.json();
 }
 
+/** Waits for the controller's rollout of catalogdetail to succeed, then answers its events. */
+export async function eventsOnceSucceeded(controller: Controller): Promise<RolloutEventRecord[]> {
+  await waitFor(
+    'the resumed rollout to succeed',
+    async () => ((await rollout(controller)).status?.phase === 'Succeeded' ? true : undefined),
+    controller.output,
+  );
+  const response = await fetch(`${controller.controlUrl}/api/v1/rollouts/catalogdetail/events`);
+  return (await response.json()) as RolloutEventRecord[];
+}
+
 /** The state the controller last made durable, read as a restart reads it (without writing). */
 export async function persisted(stateDir: string): Promise<PersistedRollout> {
   const saved = await new StateJournal<PersistedRollout, RolloutEventRecord>(join(stateDir, 'rollouts')).load(

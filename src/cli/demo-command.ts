@@ -11,7 +11,7 @@ import type { RolloutEventRecord } from '../rollout/controller/action-executor.j
 import { ListenFailure } from '../listen-failure.js';
 import type { Runtime } from '../runtime.js';
 import { resolveToken } from './admin-token.js';
-import { applyEachSave, routerPlacement } from './up-command.js';
+import { applyEachSave, cliRouterContext } from './up-command.js';
 import {
   demoConfig,
   formatEvent,
@@ -121,10 +121,7 @@ async function runDemoUntilStopped(
     token,
     drainMs: settings.fast ? 200 : 1000,
     // The router runs as its own process, as under `aviary up`, unless --in-process-router.
-    routerContext: {
-      command: [process.execPath, ...process.execArgv, process.argv[1] ?? ''],
-      placement: routerPlacement(config.router, options.inProcessRouter),
-    },
+    routerContext: cliRouterContext(config.router, options.inProcessRouter),
   }).catch((err: unknown) => {
     // The demo's ports come from its flags, not from a file the user wrote.
     throw err instanceof ListenFailure ? err.named(DEMO_PORT_FLAGS[err.setting] ?? err.setting) : err;

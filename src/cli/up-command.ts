@@ -13,6 +13,7 @@ import { readDocumentFile, readDocumentsFile } from '../config/document.js';
 import { flaggerCanaryPlacement, isFlaggerCanaryDocument } from '../config/flagger-canary.js';
 import { AviaryError } from '../errors.js';
 import { parseOrThrow } from '../config/schema-issues.js';
+import type { RouterContext } from '../router/router-registry.js';
 import type { Runtime } from '../runtime.js';
 import { resolveToken } from './admin-token.js';
 import { listenForStop, untilStopped } from './stop-signals.js';
@@ -66,13 +67,20 @@ export function applyEachSave(
 }
 
 /**
- * Where the CLI runs the built-in proxy: `--in-process-router` keeps it in this process;
+ * How the CLI has the built-in proxy run: `--in-process-router` keeps it in this process;
  * otherwise the file's `router.process`, and unset, its own supervised process, so traffic
- * survives the controller (docs/adr/0014-supervised-proxy-process.md).
+ * survives the controller (docs/adr/0014-supervised-proxy-process.md). A supervised proxy
+ * runs this same CLI, as this process was run.
  */
-export function routerPlacement(router: RouterSettings, inProcessRouter = false): 'in-process' | 'separate' {
-  if (inProcessRouter) return 'in-process';
-  return (router.kind === 'embedded' ? router.process : undefined) ?? 'separate';
+export function cliRouterContext(
+  router: RouterSettings,
+  inProcessRouter = false,
+): Required<Pick<RouterContext, 'command' | 'placement'>> {
+  const configured = router.kind === 'embedded' ? router.process : undefined;
+  return {
+    command: [process.execPath, ...process.execArgv, process.argv[1] ?? ''],
+    placement: inProcessRouter ? 'in-process' : (configured ?? 'separate'),
+  };
 }
 
 /** Runs `aviary up`. */
@@ -85,15 +93,12 @@ export async function runUp(options: UpOptions): Promise<void> {
   const { token, source } = await resolveToken(join(config.stateDir, 'token'));
   // Loaded on use: the runtime pulls in every part of Aviary, which other commands do not need.
   const { startRuntime } = await import('../runtime.js');
-  // Relative token files of `router.kind: aviary-admin` are read next to the configuration.
-  // A supervised proxy (router.process: separate) runs this same CLI, as this process was run.
-  const command = [process.execPath, ...process.execArgv, process.argv[1] ?? ''];
   const runtime = await startRuntime(config, {
     token,
     routerContext: {
+      // Relative token files of `router.kind: aviary-admin` are read next to the configuration.
       baseDir: dirname(options.file),
-      command,
-      placement: routerPlacement(config.router, options.inProcessRouter),
+      ...cliRouterContext(config.router, options.inProcessRouter),
     },
   });
   console.log(`aviary: router on ${runtime.routerUrl}`);

@@ -94,9 +94,9 @@ function alertsFor(config: AviaryConfig): (app: AppSpec) => AlertDispatcher | un
 
 /** The first evaluator that answers a metric, in order; undefined when none does. */
 function firstAnswer(evaluators: readonly (ExtraMetricEvaluator | undefined)[]): ExtraMetricEvaluator {
-  return async (app, metric, nowMs, signal) => {
+  return async (app, metric, nowMs, signal, purpose) => {
     for (const evaluate of evaluators) {
-      const result = await evaluate?.(app, metric, nowMs, signal);
+      const result = await evaluate?.(app, metric, nowMs, signal, purpose);
       if (result !== undefined) return result;
     }
     return undefined;

@@ -40,8 +40,12 @@ export interface ErrorEvidence {
 /** The harm bounds and what they allow, as events and the dashboard show them. */
 export interface HarmEvidence extends HarmBounds {
   readonly maxHarm: JudgeConfig['maxHarm'];
-  /** Canary requests the bounds likely still need before promotion (null: not at these rates). */
-  readonly moreCanaryRequestsToPromote: number | null;
+  /**
+   * Canary requests the bounds likely still need before promotion (null: not at these rates).
+   * Absent when not projected: a look between check ticks can only roll back, and the
+   * projection costs a few hundred bound evaluations, so looks skip it ({@link AssessOptions}).
+   */
+  readonly moreCanaryRequestsToPromote?: number | null;
 }
 
 /** What a decision rests on; goes into events, the API and the dashboard as is. */
@@ -78,8 +82,17 @@ function rate(t: VersionTotals): number | null {
   return t.requests > 0 ? t.errors / t.requests : null;
 }
 
+/** How much of the evidence to work out. */
+export interface AssessOptions {
+  /**
+   * Project how many more canary requests promotion needs (default true). False at looks
+   * between check ticks, which only ask whether to roll back.
+   */
+  readonly project?: boolean;
+}
+
 /** Decision and evidence for a state (what the last `judgeStep` returned with it). */
-export function assess(state: JudgeState, config: JudgeConfig): JudgeVerdict {
+export function assess(state: JudgeState, config: JudgeConfig, options: AssessOptions = {}): JudgeVerdict {
   const alpha = splitAlpha(config);
   const pValue = countTestPValue(state.errors);
   const errors: ErrorEvidence = {
@@ -126,11 +139,13 @@ export function assess(state: JudgeState, config: JudgeConfig): JudgeVerdict {
   const harm: HarmEvidence = {
     ...bounds,
     maxHarm: config.maxHarm,
-    moreCanaryRequestsToPromote: bounds.withinMaxHarm
-      ? 0
-      : decision === 'pass'
-        ? moreCanaryRequestsFor(state, config, 100)
-        : null,
+    ...(bounds.withinMaxHarm
+      ? { moreCanaryRequestsToPromote: 0 }
+      : decision !== 'pass'
+        ? { moreCanaryRequestsToPromote: null }
+        : options.project === false
+          ? {}
+          : { moreCanaryRequestsToPromote: moreCanaryRequestsFor(state, config, 100) }),
   };
   if (decision === 'pass') {
     const rates = `${percent(errors.canary.rate)} vs ${percent(errors.primary.rate)}`;
@@ -188,7 +203,9 @@ export function mayAdvance(result: JudgeVerdict, next: NextMove, config: JudgeCo
 function gatheringEvidence(result: JudgeVerdict, weight: number, config: JudgeConfig): string {
   const { harm } = result.evidence;
   const more =
-    weight >= 100 ? harm.moreCanaryRequestsToPromote : moreCanaryRequestsFor(result.state, config, weight);
+    weight >= 100 && harm.moreCanaryRequestsToPromote !== undefined
+      ? harm.moreCanaryRequestsToPromote
+      : moreCanaryRequestsFor(result.state, config, weight);
   const target = weight >= 100 ? 'promotion' : `weight ${weight}%`;
   const estimate =
     result.state.canary.requests === 0 || result.state.primary.requests === 0

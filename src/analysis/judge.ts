@@ -14,7 +14,7 @@ import {
   openBlock,
   type EvidenceBlock,
 } from './evidence-block.js';
-import { assess, type JudgeVerdict } from './judge-decision.js';
+import { assess, type AssessOptions, type JudgeVerdict } from './judge-decision.js';
 import type { JudgeConfig } from '../config/app-judge.js';
 import type { JudgeState, VersionTotals } from './judge-state.js';
 import { addLatencyWindow, primaryThresholdBuckets, updateExceedance } from './latency-test.js';
@@ -56,9 +56,14 @@ function checkWindow(name: 'primary' | 'canary', w: VersionWindow): void {
 }
 
 /** Feeds one window; returns the new state, the decision and its evidence. Pure. */
-export function judgeStep(state: JudgeState, window: JudgeWindow, config: JudgeConfig): JudgeStepResult {
+export function judgeStep(
+  state: JudgeState,
+  window: JudgeWindow,
+  config: JudgeConfig,
+  options: AssessOptions = {},
+): JudgeStepResult {
   const next = addWindow(state, window, config);
-  const { decision, evidence } = assess(next, config);
+  const { decision, evidence } = assess(next, config, options);
   const sticky =
     decision === 'regression' && next.regression === null ? { ...next, regression: evidence.summary } : next;
   return { state: sticky, decision, evidence };

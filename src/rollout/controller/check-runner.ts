@@ -11,12 +11,19 @@ import type { RequiredChecks } from '../step/required-checks.js';
 import type { WebhookClient } from '../webhooks/webhook-client.js';
 import { runWebhookStage } from '../webhooks/webhook-verdict.js';
 
+/**
+ * Why a metric is evaluated: at a check tick, whose result may hold or advance the rollout,
+ * or at a look between ticks (judge-looks.ts), whose result can only roll back.
+ */
+export type EvaluationPurpose = 'check' | 'look';
+
 /** Evaluates metrics that are not built in (templates, judges); undefined means "not handled". */
 export type ExtraMetricEvaluator = (
   app: AppSpec,
   metric: MetricSpec,
   nowMs: number,
   signal: AbortSignal,
+  purpose?: EvaluationPurpose,
 ) => Promise<MetricResult | undefined>;
 
 /** What the runner needs from the edge. */
@@ -49,8 +56,9 @@ async function runMetric(
   metric: MetricSpec,
   nowMs: number,
   signal: AbortSignal,
+  purpose: EvaluationPurpose,
 ): Promise<MetricResult> {
-  const extra = await deps.extraMetrics?.(app, metric, nowMs, signal);
+  const extra = await deps.extraMetrics?.(app, metric, nowMs, signal, purpose);
   if (extra) return extra;
   if (metric.templateRef !== undefined) {
     return {
@@ -106,7 +114,7 @@ export async function runLook(
   signal: AbortSignal,
 ): Promise<MetricResult> {
   try {
-    return await runMetric(deps, app, metric, nowMs, signal);
+    return await runMetric(deps, app, metric, nowMs, signal, 'look');
   } catch (err) {
     if (signal.aborted) throw err;
     return { name: metric.name, value: null, passed: false, error: (err as Error).message };
@@ -140,6 +148,8 @@ export async function runChecks(
       });
     }
   }
-  const metrics = await Promise.all(required.metrics.map((m) => runMetric(deps, app, m, nowMs, signal)));
+  const metrics = await Promise.all(
+    required.metrics.map((m) => runMetric(deps, app, m, nowMs, signal, 'check')),
+  );
   return { webhooks, metrics };
 }

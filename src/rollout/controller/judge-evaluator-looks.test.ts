@@ -116,4 +116,36 @@ describe('JudgeEvaluator at looks between check ticks', () => {
     expect(result).toMatchObject({ passed: false, value: null });
     expect(result?.proof).toBeUndefined();
   });
+
+  it('a look answers only whether to roll back: no hold, and no projection of the requests promotion needs', async () => {
+    // 150 healthy canary requests: past minCanaryRequests, far from the harm bounds' needs,
+    // so a check tick holds ("gathering evidence …") with its projection.
+    const held = { canaryWeight: 10, lastProgressTime: T0, nextCheckAt: T0 + 60_000 };
+    const t = traffic();
+    t.fill('primary', T0, T0 + 30_000, 45, 200);
+    t.fill('canary', T0, T0 + 30_000, 5, 200);
+    const at = T0 + 30_000;
+    const check = await evaluatorAt(statusIn(spec, 'Progressing', held), t.source).evaluate(
+      spec,
+      judgeMetric,
+      at,
+      never,
+      'check',
+    );
+    expect(check).toMatchObject({ passed: false, value: null, sampleSize: 150 });
+    expect(check?.detail).toMatch(/^gathering evidence before weight 20%: ~\d+ more canary requests/);
+    expect(check?.evidence).toMatchObject({ harm: { moreCanaryRequestsToPromote: expect.any(Number) } });
+
+    const look = await evaluatorAt(statusIn(spec, 'Progressing', held), t.source).evaluate(
+      spec,
+      judgeMetric,
+      at,
+      never,
+      'look',
+    );
+    expect(look).toMatchObject({ passed: true, sampleSize: 150 });
+    expect(look?.rollback).toBeUndefined();
+    expect(look?.detail).toMatch(/^no regression/);
+    expect((look?.evidence as { harm: object }).harm).not.toHaveProperty('moreCanaryRequestsToPromote');
+  });
 });

@@ -11,13 +11,19 @@
  */
 import { JUDGE_METRIC_NAME } from '../../config/app-analysis.js';
 import type { AppSpec, MetricSpec } from '../../config/app-schema.js';
-import type { ExtraMetricEvaluator } from './check-runner.js';
+import type { EvaluationPurpose, ExtraMetricEvaluator } from './check-runner.js';
 import { nextGate } from '../step/analysis-plan.js';
 import { nextWeight, strategyOf } from '../step/weights.js';
 import type { MetricResult } from '../step/observations.js';
 import { ANALYSIS_PHASES, type RolloutStatus } from '../step/rollout-status.js';
 import { judgeStep } from '../../analysis/judge.js';
-import { assess, mayAdvance, type JudgeVerdict, type NextMove } from '../../analysis/judge-decision.js';
+import {
+  assess,
+  mayAdvance,
+  type AssessOptions,
+  type JudgeVerdict,
+  type NextMove,
+} from '../../analysis/judge-decision.js';
 import { initJudgeState, type JudgeState } from '../../analysis/judge-state.js';
 import type { TrafficSource } from '../../analysis/traffic-source.js';
 import type { JudgeConfig } from '../../config/app-judge.js';
@@ -74,7 +80,7 @@ export class JudgeEvaluator {
   }
 
   /** The check runner's `ExtraMetricEvaluator` for the `judge` metric; undefined for any other. */
-  readonly evaluate: ExtraMetricEvaluator = async (app, metric, nowMs, signal) => {
+  readonly evaluate: ExtraMetricEvaluator = async (app, metric, nowMs, signal, purpose = 'check') => {
     const config = app.canary.analysis.judge;
     if (metric.name !== JUDGE_METRIC_NAME || metric.templateRef !== undefined || config === undefined) {
       return undefined;
@@ -93,18 +99,29 @@ export class JudgeEvaluator {
     // Whole seconds only: the second in progress is still filling and goes in the next window.
     const to = Math.floor(nowMs / 1000) * 1000;
     let verdict: JudgeVerdict | undefined;
+    const options = { project: purpose === 'check' };
     if (run.weight !== undefined && run.weight !== status.canaryWeight) {
       // The weight changed since the last window, when the status last progressed: the whole
       // seconds before go in at the old weight, the second of the change is left out, so no
       // evidence block mixes two weights (ADR 0002, ADR 0017).
       const changed = Math.min(to, Math.floor(status.lastProgressTime / 1000) * 1000);
-      if (changed > run.lastTo) [run, verdict] = await this.feed(app, run, changed, run.weight, config);
+      if (changed > run.lastTo) {
+        [run, verdict] = await this.feed(
+          app,
+          run,
+          { to: changed, canaryWeight: run.weight },
+          config,
+          options,
+        );
+      }
       const after = Math.ceil(status.lastProgressTime / 1000) * 1000;
       run = { ...run, lastTo: Math.max(run.lastTo, after), weight: status.canaryWeight };
     }
-    if (to > run.lastTo) [run, verdict] = await this.feed(app, run, to, status.canaryWeight, config);
-    verdict ??= assess(run.state, config);
-    const result = withProof(this.resultOf(app, status, metric, verdict), run);
+    if (to > run.lastTo) {
+      [run, verdict] = await this.feed(app, run, { to, canaryWeight: status.canaryWeight }, config, options);
+    }
+    verdict ??= assess(run.state, config, options);
+    const result = withProof(this.resultOf(app, status, metric, verdict, purpose), run);
     this.runs.set(app.name, run);
     await this.options.store?.save(app.name, run);
     return result;
@@ -117,9 +134,9 @@ export class JudgeEvaluator {
   private async feed(
     app: AppSpec,
     run: JudgeRun,
-    to: number,
-    canaryWeight: number,
+    { to, canaryWeight }: { to: number; canaryWeight: number },
     config: JudgeConfig,
+    options: AssessOptions,
   ): Promise<[JudgeRun, JudgeVerdict]> {
     const primary = await this.options.traffic(app.name, referenceOf(app)).snapshot(run.lastTo, to);
     const canary = await this.options.traffic(app.name, 'canary').snapshot(run.lastTo, to);
@@ -131,6 +148,7 @@ export class JudgeEvaluator {
         canaryWeight,
       },
       config,
+      options,
     );
     return [{ ...run, lastTo: to, weight: canaryWeight, state: step.state }, step];
   }
@@ -156,6 +174,7 @@ export class JudgeEvaluator {
     status: RolloutStatus,
     metric: MetricSpec,
     verdict: JudgeVerdict,
+    purpose: EvaluationPurpose,
   ): MetricResult {
     const { decision, evidence } = verdict;
     const base = { name: metric.name, evidence: { decision, ...evidence } };
@@ -173,9 +192,10 @@ export class JudgeEvaluator {
           detail: evidence.summary,
         };
       case 'pass': {
+        // A look can only roll back (judge-looks.ts): whether a move may follow is a check's question.
         const judge = app.canary.analysis.judge;
         const answer =
-          judge === undefined
+          judge === undefined || purpose === 'look'
             ? { advance: true as const }
             : mayAdvance(verdict, nextMove(app, status), judge);
         if (!answer.advance) {

@@ -27,6 +27,7 @@ const LAYERS = [
   { id: 'root-files', name: 'the root files (errors.ts, registry.ts, …)', path: '(?!runtime\\.ts$)[^/]+$' },
   { id: 'config', name: 'config', path: 'config/' },
   { id: 'http', name: 'http', path: 'http/' },
+  { id: 'kubernetes', name: 'kubernetes (the API client)', path: 'kubernetes/' },
   { id: 'analysis', name: 'analysis', path: 'analysis/' },
   { id: 'proxy', name: 'proxy', path: 'proxy/' },
   { id: 'metrics', name: 'metrics', path: 'metrics/' },
@@ -37,6 +38,7 @@ const LAYERS = [
   { id: 'api', name: 'api', path: 'api/' },
   { id: 'web', name: 'web', path: 'web/' },
   { id: 'runtime', name: 'runtime.ts', path: 'runtime\\.ts$' },
+  { id: 'operator', name: 'operator (the Kubernetes composition root)', path: 'operator/' },
   { id: 'cli', name: 'cli', path: 'cli/' },
 ];
 

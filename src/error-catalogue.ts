@@ -121,6 +121,18 @@ export const ERROR_CATALOGUE = {
     exitCode: EXIT.failure,
     action: 'A bug in what feeds the judge (it takes counter increments): report it with the message.',
   },
+  AVIARY_KUBE_API: {
+    httpStatus: 502,
+    exitCode: EXIT.failure,
+    action:
+      "The Kubernetes API server refused or failed the call the message names: check the object, the operator's RBAC (deploy/kubernetes/) and the API server.",
+  },
+  AVIARY_KUBE_CONFIG: {
+    httpStatus: 400,
+    exitCode: EXIT.failure,
+    action:
+      'Point --kubeconfig or $KUBECONFIG at a kubeconfig with a current context, or run the operator in a pod.',
+  },
   AVIARY_LISTENER_UNKNOWN: {
     httpStatus: 400,
     exitCode: EXIT.failure,

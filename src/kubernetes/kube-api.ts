@@ -1,0 +1,199 @@
+/**
+ * The operator's one way to the Kubernetes API (docs/adr/0019-kubernetes-operator.md): a
+ * kubeconfig loaded from a file, `$KUBECONFIG`/~/.kube/config or the pod's service account,
+ * and the calls the operator's edges make — server-side apply with Aviary's field manager,
+ * read, list, delete and watch — over `@kubernetes/client-node` 1.x. A 404 reads as
+ * undefined, not an error; every other failure is an `AviaryError` naming the object.
+ */
+import {
+  ApiException,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  Watch,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import { AviaryError } from '../errors.js';
+
+/** The field manager of every apply Aviary makes; `kubectl get --show-managed-fields` shows it. */
+export const FIELD_MANAGER = 'aviary';
+
+/** Where the kubeconfig comes from. */
+export interface KubeApiOptions {
+  /** A kubeconfig file; default `$KUBECONFIG`, ~/.kube/config, or in-cluster when run in a pod. */
+  readonly kubeconfig?: string;
+}
+
+/** An object's identity, for reads and deletes. */
+export interface ObjectRef {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+}
+
+/** Loads the kubeconfig as `options` says. */
+export function loadKubeConfig(options: KubeApiOptions = {}): KubeConfig {
+  const config = new KubeConfig();
+  if (options.kubeconfig !== undefined) config.loadFromFile(options.kubeconfig);
+  else config.loadFromDefault();
+  if (config.getCurrentCluster() === null) {
+    throw new AviaryError(
+      'AVIARY_KUBE_CONFIG',
+      `no Kubernetes cluster in the kubeconfig${options.kubeconfig === undefined ? ' ($KUBECONFIG, ~/.kube/config or the pod service account)' : ` ${options.kubeconfig}`}: expected a current context with a cluster`,
+    );
+  }
+  return config;
+}
+
+function describe(ref: ObjectRef): string {
+  return `${ref.kind} ${ref.namespace === undefined ? '' : `${ref.namespace}/`}${ref.name}`;
+}
+
+function refOf(object: KubernetesObject): ObjectRef {
+  return {
+    apiVersion: object.apiVersion ?? '',
+    kind: object.kind ?? '',
+    name: object.metadata?.name ?? '',
+    ...(object.metadata?.namespace !== undefined ? { namespace: object.metadata.namespace } : {}),
+  };
+}
+
+/** The HTTP status of a failed call, when the API server answered. */
+export function statusOf(error: unknown): number | undefined {
+  return error instanceof ApiException ? (error as ApiException<unknown>).code : undefined;
+}
+
+/** The API server's message in a failed call (its Status `message`), else the error's. */
+export function messageOf(error: unknown): string {
+  if (error instanceof ApiException) {
+    const body: unknown = (error as ApiException<unknown>).body;
+    try {
+      const status = (typeof body === 'string' ? JSON.parse(body) : body) as { message?: unknown };
+      if (typeof status.message === 'string') return status.message;
+    } catch {
+      // not a Status document
+    }
+    return `HTTP ${(error as ApiException<unknown>).code}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+function failure(action: string, ref: ObjectRef, error: unknown): AviaryError {
+  const status = statusOf(error);
+  return new AviaryError(
+    'AVIARY_KUBE_API',
+    `${action} ${describe(ref)}: ${messageOf(error)}${status !== undefined ? ` (HTTP ${status})` : ''}`,
+    { cause: error },
+  );
+}
+
+/** The calls the operator makes; one instance per kubeconfig. */
+export class KubeApi {
+  readonly config: KubeConfig;
+  private readonly objects: KubernetesObjectApi;
+
+  constructor(options: KubeApiOptions | KubeConfig = {}) {
+    this.config = options instanceof KubeConfig ? options : loadKubeConfig(options);
+    this.objects = KubernetesObjectApi.makeApiClient(this.config);
+  }
+
+  /**
+   * Server-side apply of `object` with Aviary's field manager, forcing conflicts: Aviary owns
+   * the fields it sets (weights, replicas of the objects it created), as Flagger does.
+   */
+  async apply<T extends KubernetesObject>(object: T): Promise<T> {
+    try {
+      return await this.objects.patch(
+        object,
+        undefined,
+        undefined,
+        FIELD_MANAGER,
+        true,
+        PatchStrategy.ServerSideApply,
+      );
+    } catch (error) {
+      throw failure('apply', refOf(object), error);
+    }
+  }
+
+  /** The object, or undefined when it does not exist. */
+  async read<T extends KubernetesObject>(ref: ObjectRef): Promise<T | undefined> {
+    try {
+      const header = {
+        apiVersion: ref.apiVersion,
+        kind: ref.kind,
+        metadata: { name: ref.name, ...(ref.namespace !== undefined ? { namespace: ref.namespace } : {}) },
+      };
+      const object: KubernetesObject = await this.objects.read(header);
+      return object as T;
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw failure('read', ref, error);
+    }
+  }
+
+  /** Objects of a kind in a namespace (all namespaces when undefined), optionally by label selector. */
+  async list<T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    namespace?: string,
+    labelSelector?: string,
+  ): Promise<T[]> {
+    try {
+      const answer = await this.objects.list(
+        apiVersion,
+        kind,
+        namespace,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        labelSelector,
+      );
+      return answer.items as T[];
+    } catch (error) {
+      throw failure(
+        'list',
+        { apiVersion, kind, name: labelSelector ?? '*', ...(namespace !== undefined ? { namespace } : {}) },
+        error,
+      );
+    }
+  }
+
+  /**
+   * Deletes the object if it exists and, when `uid` is given, only if it is still that object
+   * (a precondition: never a namesake created meanwhile). Resolves false when there was none.
+   */
+  async delete(ref: ObjectRef, uid?: string): Promise<boolean> {
+    try {
+      await this.objects.delete(
+        {
+          apiVersion: ref.apiVersion,
+          kind: ref.kind,
+          metadata: { name: ref.name, ...(ref.namespace !== undefined ? { namespace: ref.namespace } : {}) },
+        },
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        'Background',
+        uid !== undefined ? { preconditions: { uid } } : undefined,
+      );
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw failure('delete', ref, error);
+    }
+  }
+
+  /** A watch of `path` (e.g. `/apis/apps/v1/namespaces/ns/deployments`); see `Watch.watch`. */
+  watch(
+    path: string,
+    query: Record<string, string | number | boolean>,
+    onEvent: (type: string, object: KubernetesObject) => void,
+    onDone: (error?: unknown) => void,
+  ): Promise<AbortController> {
+    return new Watch(this.config).watch(path, query, onEvent, onDone);
+  }
+}

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAviaryConfig } from './app-schema.js';
 import { ALERT_PROVIDER_TYPES } from './alert-providers.js';
 import { ROUTER_KINDS } from './router-kinds.js';
-import { WORKLOAD_KINDS } from './app-workload.js';
+import { CLUSTER_WORKLOAD_KINDS, WORKLOAD_KINDS } from './app-workload.js';
 import { notifierRegistry } from '../notify/notifier-registry.js';
 import { routerRegistry } from '../router/router-registry.js';
 import { targetRegistry } from '../target/target-registry.js';
@@ -38,7 +38,7 @@ const ADMIN = {
 describe('engine kinds named in aviary.yaml', () => {
   it('has a factory for every kind the schema accepts, and no other', () => {
     expect([...routerRegistry.kinds()].sort()).toEqual([...ROUTER_KINDS].sort());
-    expect([...targetRegistry.kinds()].sort()).toEqual([...WORKLOAD_KINDS].sort());
+    expect([...targetRegistry.kinds()].sort()).toEqual([...WORKLOAD_KINDS, ...CLUSTER_WORKLOAD_KINDS].sort());
     expect([...notifierRegistry.kinds()].sort()).toEqual([...ALERT_PROVIDER_TYPES].sort());
   });
 

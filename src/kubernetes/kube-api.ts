@@ -99,16 +99,18 @@ export class KubeApi {
   }
 
   /**
-   * Server-side apply of `object` with Aviary's field manager, forcing conflicts: Aviary owns
-   * the fields it sets (weights, replicas of the objects it created), as Flagger does.
+   * Server-side apply of `object` with Aviary's field manager (or `fieldManager`), forcing
+   * conflicts: Aviary owns the fields it sets (weights, replicas of the objects it created), as
+   * Flagger does. Fields the manager set before and leaves out now are removed: a manager that
+   * sets one field of someone else's object must only ever apply that field.
    */
-  async apply<T extends KubernetesObject>(object: T): Promise<T> {
+  async apply<T extends KubernetesObject>(object: T, fieldManager = FIELD_MANAGER): Promise<T> {
     try {
       return await this.objects.patch(
         object,
         undefined,
         undefined,
-        FIELD_MANAGER,
+        fieldManager,
         true,
         PatchStrategy.ServerSideApply,
       );
@@ -140,6 +142,16 @@ export class KubeApi {
     namespace?: string,
     labelSelector?: string,
   ): Promise<T[]> {
+    return (await this.listWithVersion<T>(apiVersion, kind, namespace, labelSelector)).items;
+  }
+
+  /** {@link list} with the list's resourceVersion, where a watch of the same objects starts. */
+  async listWithVersion<T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    namespace?: string,
+    labelSelector?: string,
+  ): Promise<{ items: T[]; resourceVersion: string }> {
     try {
       const answer = await this.objects.list(
         apiVersion,
@@ -151,7 +163,7 @@ export class KubeApi {
         undefined,
         labelSelector,
       );
-      return answer.items as T[];
+      return { items: answer.items as T[], resourceVersion: answer.metadata?.resourceVersion ?? '' };
     } catch (error) {
       throw failure(
         'list',

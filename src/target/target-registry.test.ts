@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WORKLOAD_KINDS } from '../config/app-workload.js';
+import { CLUSTER_WORKLOAD_KINDS, WORKLOAD_KINDS } from '../config/app-workload.js';
 import { makeStateDir, removeStateDir } from '../../test/fixtures/apps/http-app-spec.js';
 import { targetRegistry } from './target-registry.js';
 import { WorkloadTargets } from './workload-targets.js';
@@ -8,8 +8,10 @@ describe('targetRegistry', () => {
   it('builds a target for every workload kind the configuration knows', async () => {
     const stateDir = await makeStateDir();
     try {
-      expect(targetRegistry.kinds()).toEqual(['process', 'endpoints']);
-      expect([...targetRegistry.kinds()].sort()).toEqual(WORKLOAD_KINDS);
+      expect(targetRegistry.kinds()).toEqual(['process', 'endpoints', 'deployment']);
+      expect([...targetRegistry.kinds()].sort()).toEqual(
+        [...WORKLOAD_KINDS, ...CLUSTER_WORKLOAD_KINDS].sort(),
+      );
       for (const kind of WORKLOAD_KINDS)
         expect(targetRegistry.create(kind, { stateDir }, undefined).kind).toBe(kind);
     } finally {
@@ -22,8 +24,14 @@ describe('targetRegistry', () => {
       expect.objectContaining({
         code: 'AVIARY_TARGET_UNKNOWN_KIND',
         message:
-          'apps[].<workload kind>: unknown workload kind "kubernetes"; known kinds: process, endpoints',
+          'apps[].<workload kind>: unknown workload kind "kubernetes"; known kinds: process, endpoints, deployment',
       }),
+    );
+  });
+
+  it('builds the deployment kind only with the Kubernetes API, which the operator gives it', () => {
+    expect(() => targetRegistry.create('deployment', { stateDir: '/nonexistent' }, undefined)).toThrow(
+      /^workload kind deployment: Kubernetes Deployments are run by the operator \(aviary operator\)/,
     );
   });
 });

@@ -1,0 +1,111 @@
+/**
+ * What the operator reads, it reads from memory: one list-and-watch cache per kind and
+ * namespace (an informer), so a controller ticking every second per Canary costs the API
+ * server nothing between changes (issue 13's "no hot loops"). A watch that ends — the API
+ * server restarted, a 410 Gone after compaction, a network error — is started again after a
+ * short backoff, and `start` lists again, so the cache converges on what the server holds.
+ * Writes never go through here: they are `KubeApi` calls.
+ */
+import {
+  makeInformer,
+  type Informer,
+  type KubernetesObject,
+  type ObjectCache,
+} from '@kubernetes/client-node';
+import type { KubeApi } from './kube-api.js';
+
+/** A kind to cache: its list path under the API server, e.g. `/apis/apps/v1/namespaces/ns/deployments`. */
+export interface CachedKind {
+  readonly apiVersion: string;
+  readonly kind: string;
+  /** Namespace watched; undefined watches every namespace. */
+  readonly namespace?: string;
+}
+
+/** The REST path of a kind's collection (core `v1` under /api, groups under /apis). */
+export function collectionPath(apiVersion: string, plural: string, namespace?: string): string {
+  const root = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+  return namespace === undefined ? `${root}/${plural}` : `${root}/namespaces/${namespace}/${plural}`;
+}
+
+/** Lower-case plural of a kind as the API server names its resource (Deployment → deployments). */
+export function pluralOf(kind: string): string {
+  const lower = kind.toLowerCase();
+  if (lower.endsWith('y')) return `${lower.slice(0, -1)}ies`;
+  if (lower.endsWith('s')) return `${lower}es`;
+  return `${lower}s`;
+}
+
+/** Options of an {@link ObjectCacheOf}. */
+export interface ObjectCacheOptions {
+  /** Wait before starting a watch again after it ended with an error; default 1 s. */
+  readonly restartMs?: number;
+  /** Told each time the watch ended and is started again (for events and tests). */
+  readonly onRestart?: (error: unknown) => void;
+}
+
+/** An informer over one kind: `get` and `list` answer from memory once `synced`. */
+export class ObjectCacheOf<T extends KubernetesObject> {
+  readonly #informer: Informer<T> & ObjectCache<T>;
+  readonly #listeners = new Set<(object: T, verb: 'add' | 'update' | 'delete') => void>();
+  #stopped = false;
+  #restartTimer: NodeJS.Timeout | undefined;
+  /** Resolves after the first complete list. */
+  readonly synced: Promise<void>;
+
+  constructor(
+    api: KubeApi,
+    readonly what: CachedKind,
+    options: ObjectCacheOptions = {},
+  ) {
+    const path = collectionPath(what.apiVersion, pluralOf(what.kind), what.namespace);
+    this.#informer = makeInformer<T>(api.config, path, async () => {
+      // The informer lists, then watches from the list's resourceVersion: the watch replays
+      // nothing older than the list and misses nothing newer.
+      const { items, resourceVersion } = await api.listWithVersion<T>(
+        what.apiVersion,
+        what.kind,
+        what.namespace,
+      );
+      return { apiVersion: what.apiVersion, kind: `${what.kind}List`, metadata: { resourceVersion }, items };
+    });
+    for (const verb of ['add', 'update', 'delete'] as const) {
+      this.#informer.on(verb, (object) => {
+        for (const listener of this.#listeners) listener(object, verb);
+      });
+    }
+    this.#informer.on('error', (error: unknown) => {
+      if (this.#stopped) return;
+      options.onRestart?.(error);
+      this.#restartTimer = setTimeout(() => {
+        if (!this.#stopped) void this.#informer.start().catch(() => undefined);
+      }, options.restartMs ?? 1_000);
+    });
+    this.synced = this.#informer.start();
+  }
+
+  /** The object, from memory. */
+  get(name: string, namespace?: string): T | undefined {
+    return this.#informer.get(name, namespace);
+  }
+
+  /** Objects in `namespace` (every one when undefined) whose labels include `labels`. */
+  list(namespace?: string, labels: Readonly<Record<string, string>> = {}): T[] {
+    return this.#informer
+      .list(namespace)
+      .filter((o) => Object.entries(labels).every(([k, v]) => o.metadata?.labels?.[k] === v));
+  }
+
+  /** Calls `listener` on every change after it is added; returns a function that removes it. */
+  onChange(listener: (object: T, verb: 'add' | 'update' | 'delete') => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Stops watching; idempotent. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#restartTimer);
+    await this.#informer.stop();
+  }
+}

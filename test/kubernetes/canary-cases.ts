@@ -92,8 +92,21 @@ export const VALID: readonly { name: string; spec: Fields }[] = [
   { name: 'blue-green', spec: withSpec({ analysis: { iterations: 5, mirror: true, mirrorWeight: 50 } }) },
 ];
 
-/** Bad Canaries, each with one defect, the path the API server must name and its words. */
-export const BAD: readonly { name: string; spec: Fields; path: string; says: RegExp }[] = [
+/** A bad Canary, its defect's path and the words the API server must say. */
+export interface BadCanary {
+  readonly name: string;
+  readonly spec: Fields;
+  readonly path: string;
+  readonly says: RegExp;
+  /** Why only the cluster refuses it: Aviary's schema ignores the Kubernetes fields. */
+  readonly kubernetesOnly?: string;
+}
+
+/**
+ * Bad Canaries, each with one defect. All but the `kubernetesOnly` ones are refused by
+ * Aviary's own schema too, at the same path or below it.
+ */
+export const BAD: readonly BadCanary[] = [
   {
     name: 'no-steps',
     spec: withAnalysis({ stepWeight: undefined }),
@@ -239,18 +252,21 @@ export const BAD: readonly { name: string; spec: Fields; path: string; says: Reg
   },
   {
     name: 'daemonset',
+    kubernetesOnly: 'the operator rolls out Deployments only',
     spec: withSpec({ targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent' } }),
     path: 'spec.targetRef.kind',
     says: /expected kind Deployment/,
   },
   {
     name: 'no-port',
+    kubernetesOnly: 'Services need a port; aviary.yaml has none',
     spec: withSpec({ service: { targetPort: 8080 } }),
     path: 'spec.service.port',
     says: /Required value/,
   },
   {
     name: 'port-range',
+    kubernetesOnly: 'Services need a valid port; aviary.yaml ignores it',
     spec: withService({ port: 70000 }),
     path: 'spec.service.port',
     says: /less than or equal to 65535/,

@@ -13,6 +13,8 @@ import { parse } from 'yaml';
 import { controlPlaneUnavailable } from '../cluster/binaries.js';
 import { startControlPlane, type ControlPlane } from '../cluster/control-plane.js';
 import { kubectl } from '../cluster/kubectl.js';
+import { ConfigError } from '../../src/config/config-error.js';
+import { loadFlaggerCanary } from '../../src/config/flagger-canary.js';
 import { BAD, BASE_SPEC, VALID, canary, type Fields } from './canary-cases.js';
 
 const unavailable = await controlPlaneUnavailable();
@@ -147,4 +149,47 @@ describe.skipIf(unavailable !== undefined)('Aviary CRDs on a real API server', (
       /status\.phase: Unsupported value: "Exploded"/,
     );
   });
+});
+
+/**
+ * A Canary of this CRD as Flagger's loader reads it: the apiVersion of Flagger, and
+ * `judge: {enabled: false}` written as aviary.yaml's `judge: false` (a CRD field has one type).
+ * `service.gatewayRefs` is left out: src/config/flagger-canary.ts does not list it among the
+ * Kubernetes fields it ignores yet.
+ */
+function asFlaggerCanary(name: string, spec: Fields): Fields {
+  const document = structuredClone(canary(name, spec)) as Fields & {
+    spec: { service?: Fields; analysis?: { judge?: Fields | false } };
+  };
+  document.apiVersion = 'flagger.app/v1beta1';
+  const judge = document.spec.analysis?.judge;
+  if (judge !== undefined && judge !== false && document.spec.analysis !== undefined) {
+    const { enabled, ...settings } = judge;
+    document.spec.analysis.judge = enabled === false ? false : settings;
+  }
+  delete document.spec.service?.gatewayRefs;
+  return JSON.parse(JSON.stringify(document)) as Fields;
+}
+
+describe("Aviary's own schema and the Canary CRD agree", () => {
+  it.each(VALID)('Aviary loads the valid Canary $name', ({ name, spec }) => {
+    expect(loadFlaggerCanary(asFlaggerCanary(name, spec)).appName).toBe('podinfo');
+  });
+
+  it.each(BAD.filter((bad) => bad.kubernetesOnly === undefined))(
+    'Aviary refuses the bad Canary $name at $path too',
+    ({ name, spec, path }) => {
+      let error: unknown;
+      try {
+        loadFlaggerCanary(asFlaggerCanary(name, spec));
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      const atOrBelow = new RegExp(`^${path.replace(/[.[\]]/g, '\\$&')}([.[]|$)`);
+      expect((error as ConfigError).issues.map((issue) => issue.path)).toContainEqual(
+        expect.stringMatching(atOrBelow),
+      );
+    },
+  );
 });

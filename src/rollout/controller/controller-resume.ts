@@ -4,7 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RecoveryReport, Target, VersionRole } from '../../target/target.js';
-import type { ExecutorDeps, RolloutEventRecord } from './action-executor.js';
+import { syncRoutes, type ExecutorDeps, type RolloutEventRecord } from './action-executor.js';
 import { eventOf, specFor, type AppRecord } from './app-record.js';
 
 /**
@@ -90,4 +90,35 @@ export function restartedEvent(
     'ControllerRestarted',
     `controller restarted; adopted ${adopted} replicas of ${app}`,
   );
+}
+
+/** What {@link resumeRecords} needs from the controller. */
+export interface ResumeDeps {
+  readonly target: Target;
+  readonly deps: ExecutorDeps;
+  readonly now: () => number;
+  readonly restoreWaitMs: number;
+  readonly signal: AbortSignal;
+  readonly recordEvent: (event: RolloutEventRecord) => void;
+}
+
+/**
+ * For records loaded from saved state: records the restart, starts again what their status
+ * says runs, waits (bounded) for it to be ready, and restores their routes.
+ */
+export async function resumeRecords(
+  records: readonly AppRecord[],
+  recovered: RecoveryReport,
+  resume: ResumeDeps,
+): Promise<void> {
+  for (const record of records) {
+    const restarted = restartedEvent(record, recovered, resume.now());
+    if (restarted) resume.recordEvent(restarted);
+    if (record.status) await restoreVersions(record, resume.target, resume.deps, resume.now(), resume.signal);
+  }
+  await waitForRestoredVersions(records, resume.target, resume.restoreWaitMs, resume.signal);
+  for (const record of records) {
+    if (record.status)
+      await syncRoutes(resume.deps, record.spec, record.routing, resume.signal).catch(() => undefined);
+  }
 }

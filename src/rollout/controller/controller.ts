@@ -15,6 +15,7 @@ import type { GateStore } from '../webhooks/gates.js';
 import type { StepResult } from '../step/actions.js';
 import type { OperatorCommand } from '../step/observations.js';
 import type { RolloutStateStore } from '../state/rollout-state-store.js';
+import type { RecoveryReport } from '../../target/target.js';
 import {
   appendEvent,
   eventOf,
@@ -28,14 +29,8 @@ import {
   type PersistedRollout,
   type RolloutView,
 } from './app-record.js';
-import { restartedEvent, restoreVersions, waitForRestoredVersions } from './controller-resume.js';
-import {
-  changeGate,
-  consumeGates,
-  endedRolloutRefusal,
-  queueCommand,
-  type GateDeps,
-} from './operator-input.js';
+import { resumeRecords } from './controller-resume.js';
+import { acceptCommand, changeGate, consumeGates, type GateDeps } from './operator-input.js';
 import { defaultStateStore, saveRecord } from './rollout-persistence.js';
 import { step, terminate } from '../step/step.js';
 import { nextTickDelay } from './tick-delay.js';
@@ -110,23 +105,40 @@ export class RolloutController extends EventEmitter {
    */
   async start(apps: readonly AppSpec[]): Promise<void> {
     const recovered = await this.options.executor.target.recover(this.abort.signal);
+    await this.resume(apps, recovered);
+  }
+
+  /**
+   * Starts driving apps that appeared after `start` (a new Canary under the operator), from
+   * their saved state if any; an app already driven takes the spec as `updateApps` does.
+   */
+  async add(apps: readonly AppSpec[]): Promise<void> {
+    const known = apps.filter((spec) => this.records.has(spec.name));
+    this.updateApps(known);
+    await this.resume(
+      apps.filter((spec) => !known.includes(spec)),
+      { adopted: [], discarded: [] },
+    );
+  }
+
+  /** Records `apps` from saved state, restores what they ran (controller-resume.ts), ticks. */
+  private async resume(apps: readonly AppSpec[], recovered: RecoveryReport): Promise<void> {
     const saved = await this.store.loadAll();
-    const { target } = this.options.executor;
-    for (const spec of apps) {
+    const records = apps.map((spec) => {
       const record = newAppRecord(spec, saved.get(spec.name), this.identify);
       rememberSpec(record, spec, this.identify);
       this.records.set(spec.name, record);
-      const restarted = restartedEvent(record, recovered, this.now());
-      if (restarted) this.recordEvent(restarted);
-      if (record.status) await restoreVersions(record, target, this.deps, this.now(), this.abort.signal);
-    }
-    const restoreWait = this.options.restoreReadyTimeoutMs ?? 5_000;
-    await waitForRestoredVersions(this.records.values(), target, restoreWait, this.abort.signal);
-    for (const record of this.records.values()) {
-      if (record.status)
-        await syncRoutes(this.deps, record.spec, record.routing, this.abort.signal).catch(() => undefined);
-    }
-    for (const name of this.records.keys()) this.schedule(name, 0);
+      return record;
+    });
+    await resumeRecords(records, recovered, {
+      target: this.options.executor.target,
+      deps: this.deps,
+      now: this.now,
+      restoreWaitMs: this.options.restoreReadyTimeoutMs ?? 5_000,
+      signal: this.abort.signal,
+      recordEvent: (event) => this.recordEvent(event),
+    });
+    for (const record of records) this.schedule(record.spec.name, 0);
   }
 
   /** Applies a new set of app specs: changed specs become new revisions; removed apps terminate. */
@@ -221,23 +233,11 @@ export class RolloutController extends EventEmitter {
     return record;
   }
 
-  /**
-   * Queues an operator command; it is applied at the next tick, which starts now. A command
-   * the step would ignore on a rollout that has ended (Succeeded or Failed, no new revision
-   * pending, nothing queued) is recorded as ignored and refused (`AVIARY_CONFLICT`), so the
-   * operator learns at once that it did nothing.
-   */
+  /** Queues an operator command for the next tick, which starts now; refuses one that would do nothing (`acceptCommand`). */
   command(app: string, command: OperatorCommand, by: string): void {
-    const record = this.recordFor(app);
-    const ignored = endedRolloutRefusal(record, command);
-    if (ignored !== undefined) {
-      const message = `Ignored ${command.kind} for ${app} requested by ${by}: ${ignored}`;
-      this.recordEvent(eventOf(record, app, this.now(), 'CommandIgnored', message, 'warning'));
-      throw new AviaryError('AVIARY_CONFLICT', `${command.kind} ${app} ignored: ${ignored}`);
-    }
-    queueCommand(record, app, command);
-    const received = `${command.kind} requested by ${by}`;
-    this.recordEvent(eventOf(record, app, this.now(), 'CommandReceived', received));
+    const { event, refusal } = acceptCommand(this.recordFor(app), app, command, by, this.now());
+    this.recordEvent(event);
+    if (refusal) throw refusal;
     this.schedule(app, 0);
   }
 

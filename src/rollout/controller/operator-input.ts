@@ -10,7 +10,8 @@ import { commandIgnoredReason } from '../step/operator-commands.js';
 import type { RolloutStatus } from '../step/rollout-status.js';
 import { saveGates } from '../webhooks/gate-file.js';
 import { gateAppId, type GateStore } from '../webhooks/gates.js';
-import type { AppRecord } from './app-record.js';
+import type { RolloutEventRecord } from './action-executor.js';
+import { eventOf, type AppRecord } from './app-record.js';
 
 /** Where the gates are kept, and the namespace apps are named in. */
 export interface GateDeps {
@@ -77,4 +78,28 @@ export async function consumeGates(
   const id = gateAppId(app, deps.namespace);
   if (after.phase === 'Failed' && deps.gates.consume(id, 'rollback', 'rollout rolled back'))
     await saveGates(deps.stateDir, deps.gates);
+}
+
+/**
+ * What an operator command does to a record: queued, with a `CommandReceived` event; or, when
+ * the step would ignore it on a rollout that has ended, refused (`AVIARY_CONFLICT`) with a
+ * `CommandIgnored` event, so the operator learns at once that it did nothing.
+ */
+export function acceptCommand(
+  record: AppRecord,
+  app: string,
+  command: OperatorCommand,
+  by: string,
+  now: number,
+): { readonly event: RolloutEventRecord; readonly refusal?: AviaryError } {
+  const ignored = endedRolloutRefusal(record, command);
+  if (ignored !== undefined) {
+    const message = `Ignored ${command.kind} for ${app} requested by ${by}: ${ignored}`;
+    return {
+      event: eventOf(record, app, now, 'CommandIgnored', message, 'warning'),
+      refusal: new AviaryError('AVIARY_CONFLICT', `${command.kind} ${app} ignored: ${ignored}`),
+    };
+  }
+  queueCommand(record, app, command);
+  return { event: eventOf(record, app, now, 'CommandReceived', `${command.kind} requested by ${by}`) };
 }

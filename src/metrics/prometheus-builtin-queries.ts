@@ -1,11 +1,17 @@
 /**
- * The built-in checks (`request-success-rate`, `request-duration`) as PromQL over the
- * router's own series (`aviary_proxy_requests_total`, `aviary_proxy_request_duration_seconds`,
- * labels service, route, version, endpoint, code), so they can be answered by a Prometheus
- * that scrapes the router instead of the in-process counters — the same numbers, with the
- * scrape delay. Written as templates, with Flagger's variables, like any metric template.
+ * The built-in checks (`request-success-rate`, `request-duration`) as PromQL, per data plane:
+ * over the router's own series (`aviary_proxy_requests_total`,
+ * `aviary_proxy_request_duration_seconds`, labels service, route, version, endpoint, code), so
+ * they can be answered by a Prometheus that scrapes the router instead of the in-process
+ * counters — the same numbers, with the scrape delay — and over the series of the Gateway API
+ * data planes Aviary runs behind on Kubernetes: Istio and Envoy Gateway, which know a version
+ * as its Service `<service>-canary` in `<namespace>`. Written as templates, with Flagger's
+ * variables, like any metric template.
  */
 import type { BuiltinMetricName } from './metric-observer.js';
+import { envoyGatewaySeries } from './prometheus-builtin-queries-envoy-gateway.js';
+import { istioSeries } from './prometheus-builtin-queries-istio.js';
+import type { ServiceRef, VersionSeries } from './prometheus-builtin-queries-series.js';
 
 /**
  * Percent of the canary's requests over the interval not answered with a 5xx (Flagger's
@@ -34,4 +40,42 @@ export const REQUEST_COUNT_QUERY =
 export const BUILTIN_QUERIES: Readonly<Record<BuiltinMetricName, string>> = {
   'request-success-rate': SUCCESS_RATE_QUERY,
   'request-duration': DURATION_P99_QUERY,
+};
+
+/** Data planes whose Prometheus series Aviary reads. */
+export type DataPlane = 'aviary' | 'istio' | 'envoy-gateway';
+
+/** The built-in checks' value queries and the canary's request count for one data plane. */
+export interface BuiltinQuerySet {
+  readonly queries: Readonly<Record<BuiltinMetricName, string>>;
+  readonly requestCount: string;
+}
+
+/**
+ * The built-ins over any {@link VersionSeries}. A data plane may create its 5xx series only at
+ * the first 5xx (Istio does, per response code), so a missing error series reads as 0 rather
+ * than as "no values"; a missing request series stays no-data.
+ */
+export function builtinQueriesOf(series: VersionSeries): BuiltinQuerySet {
+  const over = (selector: string) => `${selector}[{{ interval }}]`;
+  const scale = series.latencyUnitMs === 1 ? '' : ` * ${series.latencyUnitMs}`;
+  return {
+    queries: {
+      'request-success-rate':
+        `100 * (1 - (sum(rate(${over(series.errors)})) or vector(0))` +
+        ` / sum(rate(${over(series.requests)})))`,
+      'request-duration': `histogram_quantile(0.99, sum by (le) (rate(${over(series.latencyBuckets)})))${scale}`,
+    },
+    requestCount: `sum(increase(${over(series.requests)}))`,
+  };
+}
+
+/** The canary's Service as the Kubernetes data planes label it, in template variables. */
+const CANARY_SERVICE: ServiceRef = { namespace: '{{ namespace }}', name: '{{ service }}-canary' };
+
+/** Built-in queries per data plane; `aviary` is the router's own series (the constants above). */
+export const BUILTIN_QUERY_SETS: Readonly<Record<DataPlane, BuiltinQuerySet>> = {
+  aviary: { queries: BUILTIN_QUERIES, requestCount: REQUEST_COUNT_QUERY },
+  istio: builtinQueriesOf(istioSeries(CANARY_SERVICE)),
+  'envoy-gateway': builtinQueriesOf(envoyGatewaySeries(CANARY_SERVICE)),
 };

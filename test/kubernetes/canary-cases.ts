@@ -42,6 +42,8 @@ export const VALID: readonly { name: string; spec: Fields }[] = [
         meshName: 'global',
         backends: ['backend.default.svc.cluster.local'],
         timeout: '15s',
+        backendTimeout: '5s',
+        trafficDistribution: 'PreferClose',
         retries: { attempts: 2, perTryTimeout: '5s', retryOn: 'gateway-error,503,5xx' },
         headers: { request: { set: { 'x-aviary': '1' }, remove: ['x-debug'] } },
         rewrite: { uri: '/' },

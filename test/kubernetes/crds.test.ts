@@ -73,6 +73,13 @@ describe.skipIf(unavailable !== undefined)('Aviary CRDs on a real API server', (
     expect(message).toMatch(/is invalid/);
   });
 
+  it('refuses a misspelt field (kubectl asks for strict field validation)', async () => {
+    const message = await refusal(
+      canary('typo', { ...BASE_SPEC, analysis: { ...(BASE_SPEC.analysis as Fields), stepweight: 20 } }),
+    );
+    expect(message).toMatch(/unknown field "spec\.analysis\.stepweight"/);
+  });
+
   it('refuses a MetricTemplate and an AlertProvider Aviary cannot use, and accepts good ones', async () => {
     const template = (type: string): Fields => ({
       apiVersion: 'aviary.dev/v1alpha1',
@@ -154,9 +161,11 @@ describe.skipIf(unavailable !== undefined)('Aviary CRDs on a real API server', (
 /**
  * A Canary of this CRD as Flagger's loader reads it: the apiVersion of Flagger, and
  * `judge: {enabled: false}` written as aviary.yaml's `judge: false` (a CRD field has one type).
- * `service.gatewayRefs` is left out: src/config/flagger-canary.ts does not list it among the
- * Kubernetes fields it ignores yet.
+ * The Flagger service fields below are left out: src/config/flagger-canary.ts does not list
+ * them among the Kubernetes fields it ignores yet.
  */
+const NOT_IN_LOADER = ['gatewayRefs', 'backendTimeout', 'trafficDistribution'] as const;
+
 function asFlaggerCanary(name: string, spec: Fields): Fields {
   const document = structuredClone(canary(name, spec)) as Fields & {
     spec: { service?: Fields; analysis?: { judge?: Fields | false } };
@@ -167,7 +176,7 @@ function asFlaggerCanary(name: string, spec: Fields): Fields {
     const { enabled, ...settings } = judge;
     document.spec.analysis.judge = enabled === false ? false : settings;
   }
-  delete document.spec.service?.gatewayRefs;
+  for (const field of NOT_IN_LOADER) delete document.spec.service?.[field];
   return JSON.parse(JSON.stringify(document)) as Fields;
 }
 

@@ -7,6 +7,7 @@ import { bucketIndex } from '../analysis/latency-sketch.js';
 import {
   counterIncrements,
   latencySketches,
+  resetScrapes,
   totalIncrements,
   windowGrid,
 } from './prometheus-traffic-counts.js';
@@ -30,10 +31,10 @@ describe('counterIncrements', () => {
         ] as [number, number][],
       },
     ];
-    const total = totalIncrements(counterIncrements(baseline, samples, grid), grid);
+    const total = totalIncrements(counterIncrements({ baseline, samples }, grid), grid);
     expect(total).toEqual([10, 1]);
     const whole = windowGrid(s(0), s(4), 4000);
-    expect(totalIncrements(counterIncrements(baseline, samples, whole), whole)).toEqual([11]);
+    expect(totalIncrements(counterIncrements({ baseline, samples }, whole), whole)).toEqual([11]);
   });
 
   it('counts a reset as a restart from zero and a new series (a first 5xx) from zero', () => {
@@ -55,14 +56,48 @@ describe('counterIncrements', () => {
         ] as [number, number][],
       },
     ];
-    const byCode = counterIncrements(baseline, samples, grid, (l) => l.code ?? '');
+    const byCode = counterIncrements({ baseline, samples }, grid, (l) => l.code ?? '');
     expect(byCode.get('200')).toEqual([5 + 3, 6]);
     expect(byCode.get('503')).toEqual([0, 2]);
   });
 
+  it('reads a restart seen in one counter of a target as a restart of all its counters', () => {
+    const target = { job: 'envoy', instance: '10.0.0.1:19001' };
+    const requests = {
+      baseline: [{ labels: target, samples: [[s(0), 40]] as [number, number][] }],
+      samples: [
+        {
+          labels: target,
+          samples: [
+            [s(1), 45],
+            [s(3), 6],
+          ] as [number, number][],
+        },
+      ],
+    };
+    // One 5xx before the restart, one after: the counter reads 1 both times.
+    const errors = {
+      baseline: [{ labels: { ...target, class: '5' }, samples: [[s(0), 1]] as [number, number][] }],
+      samples: [
+        {
+          labels: { ...target, class: '5' },
+          samples: [
+            [s(1), 1],
+            [s(3), 1],
+          ] as [number, number][],
+        },
+      ],
+    };
+    const resets = resetScrapes([requests, errors], grid);
+    expect(totalIncrements(counterIncrements(requests, grid, undefined, resets), grid)).toEqual([5, 6]);
+    expect(totalIncrements(counterIncrements(errors, grid, undefined, resets), grid)).toEqual([0, 1]);
+    // Alone, the 5xx counter cannot show its restart (nor can Prometheus's increase()).
+    expect(totalIncrements(counterIncrements(errors, grid), grid)).toEqual([0, 0]);
+  });
+
   it('refuses a counter that is not a whole number, rather than passing a fraction to the judge', () => {
     const samples = [{ labels: {}, samples: [[s(1), 1.5]] as [number, number][] }];
-    expect(() => counterIncrements([], samples, grid)).toThrow(
+    expect(() => counterIncrements({ baseline: [], samples }, grid)).toThrow(
       expect.objectContaining({ code: 'AVIARY_PROVIDER_ERROR' }),
     );
   });

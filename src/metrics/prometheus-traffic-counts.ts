@@ -36,41 +36,80 @@ export function windowGrid(fromMs: number, toMs: number, stepMs: number): Window
   return { fromMs, toMs, stepMs, count: Math.ceil((toMs - fromMs) / stepMs) };
 }
 
-/**
- * Increments of counters per window, summed over the series that share `groupOf(labels)`.
- * `baseline` holds each series' last sample at or before the grid's start; `samples` every
- * raw sample after it up to the grid's end. A series without a baseline is new (its target
- * started, or a label value such as a response code appeared) and counts from zero. A sample
- * below its predecessor is a counter reset: the counter restarted from zero, so its value is
- * the increment.
- * @throws MetricQueryError AVIARY_PROVIDER_ERROR when a counter is not a whole number.
- */
-export function counterIncrements(
-  baseline: readonly RawSeries[],
-  samples: readonly RawSeries[],
+/** One counter selector's reads: each series' last sample at or before the grid, and its samples in it. */
+export interface CounterRead {
+  readonly baseline: readonly RawSeries[];
+  readonly samples: readonly RawSeries[];
+}
+
+/** The scrape target of a series (`job`, `instance`) and a sample time, as one key. */
+function scrapeKey(labels: Readonly<Record<string, string>>, atMs: number): string {
+  return `${labels.job ?? ''}|${labels.instance ?? ''}|${atMs}`;
+}
+
+/** Walks each series' samples after its baseline, calling `visit(labels, atMs, value, previous)`. */
+function eachStep(
+  read: CounterRead,
   grid: WindowGrid,
-  groupOf: (labels: Readonly<Record<string, string>>) => string = () => '',
-): Map<string, number[]> {
-  const start = new Map(baseline.map((s) => [labelKey(s.labels), s.samples[s.samples.length - 1]?.[1] ?? 0]));
-  const out = new Map<string, number[]>();
-  for (const series of samples) {
-    const group = groupOf(series.labels);
-    const windows = out.get(group) ?? new Array<number>(grid.count).fill(0);
-    out.set(group, windows);
+  visit: (labels: Readonly<Record<string, string>>, atMs: number, value: number, previous: number) => void,
+): void {
+  const start = new Map(
+    read.baseline.map((s) => [labelKey(s.labels), s.samples[s.samples.length - 1]?.[1] ?? 0]),
+  );
+  for (const series of read.samples) {
     let previous = start.get(labelKey(series.labels)) ?? 0;
     for (const [atMs, value] of series.samples) {
       if (atMs <= grid.fromMs || atMs > grid.toMs) continue;
-      if (!Number.isInteger(value)) {
-        throw new MetricQueryError(
-          'AVIARY_PROVIDER_ERROR',
-          `counter ${labelKey(series.labels)} is ${value} at ${atMs}: expected a whole number of requests`,
-        );
-      }
-      const increment = value >= previous ? value - previous : value;
+      visit(series.labels, atMs, value, previous);
       previous = value;
-      windows[Math.ceil((atMs - grid.fromMs) / grid.stepMs) - 1]! += increment;
     }
   }
+}
+
+/**
+ * The scrapes at which a target's counters restarted: any counter of that target read lower
+ * than at its previous scrape. A process restart resets all its counters at once, and the
+ * series of one scrape share its timestamp, so one counter that fell reveals the reset of
+ * the others — including a 5xx counter back at the value it had before (1 → restart → 1).
+ */
+export function resetScrapes(reads: readonly CounterRead[], grid: WindowGrid): Set<string> {
+  const resets = new Set<string>();
+  for (const read of reads) {
+    eachStep(read, grid, (labels, atMs, value, previous) => {
+      if (value < previous) resets.add(scrapeKey(labels, atMs));
+    });
+  }
+  return resets;
+}
+
+/**
+ * Increments of counters per window, summed over the series that share `groupOf(labels)`.
+ * A series without a baseline is new (its target started, or a label value such as a response
+ * code appeared) and counts from zero. At a reset (`resets`, from {@link resetScrapes}, or a
+ * sample below its predecessor) the counter restarted from zero, so its value is the
+ * increment. A restart after which every counter is back at or above its old value is
+ * invisible in the samples, to this as to Prometheus's own `increase()`.
+ * @throws MetricQueryError AVIARY_PROVIDER_ERROR when a counter is not a whole number.
+ */
+export function counterIncrements(
+  read: CounterRead,
+  grid: WindowGrid,
+  groupOf: (labels: Readonly<Record<string, string>>) => string = () => '',
+  resets: ReadonlySet<string> = resetScrapes([read], grid),
+): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const series of read.samples) out.set(groupOf(series.labels), new Array<number>(grid.count).fill(0));
+  eachStep(read, grid, (labels, atMs, value, previous) => {
+    if (!Number.isInteger(value)) {
+      throw new MetricQueryError(
+        'AVIARY_PROVIDER_ERROR',
+        `counter ${labelKey(labels)} is ${value} at ${atMs}: expected a whole number of requests`,
+      );
+    }
+    const restarted = value < previous || resets.has(scrapeKey(labels, atMs));
+    const increment = restarted ? value : value - previous;
+    out.get(groupOf(labels))![Math.ceil((atMs - grid.fromMs) / grid.stepMs) - 1]! += increment;
+  });
   return out;
 }
 

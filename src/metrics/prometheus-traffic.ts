@@ -18,12 +18,14 @@ import {
 } from './prometheus-builtin-queries-envoy-gateway.js';
 import { istioSeries, type IstioReporter } from './prometheus-builtin-queries-istio.js';
 import type { ServiceRef, VersionSeries } from './prometheus-builtin-queries-series.js';
-import { queryAt, type PrometheusApiOptions, type RawSeries } from './prometheus-traffic-api.js';
+import { queryAt, type PrometheusApiOptions } from './prometheus-traffic-api.js';
 import {
   counterIncrements,
   latencySketches,
+  resetScrapes,
   totalIncrements,
   windowGrid,
+  type CounterRead,
   type WindowGrid,
 } from './prometheus-traffic-counts.js';
 
@@ -154,14 +156,18 @@ export class PrometheusTraffic implements TrafficWindows {
           `were scraped up to ${iso(settled)}; ask again after their next scrape`,
       );
     }
-    const [requests, errors, latency] = await Promise.all([
-      this.increments(series.requests, grid, signal),
-      this.increments(series.errors, grid, signal),
-      this.increments(series.latencyBuckets, grid, signal, (labels) => labels.le ?? ''),
-    ]);
-    const requestCounts = totalIncrements(requests, grid);
-    const errorCounts = totalIncrements(errors, grid);
-    const sketches = latencySketches(latency, grid, series.latencyUnitMs);
+    const reads = await Promise.all(
+      [series.requests, series.errors, series.latencyBuckets].map((selector) =>
+        this.read(selector, grid, signal),
+      ),
+    );
+    const [requests, errors, latency] = reads as [CounterRead, CounterRead, CounterRead];
+    // A restart seen in any of the version's counters is a restart of all of that target's.
+    const resets = resetScrapes(reads, grid);
+    const requestCounts = totalIncrements(counterIncrements(requests, grid, undefined, resets), grid);
+    const errorCounts = totalIncrements(counterIncrements(errors, grid, undefined, resets), grid);
+    const byLe = counterIncrements(latency, grid, (labels) => labels.le ?? '', resets);
+    const sketches = latencySketches(byLe, grid, series.latencyUnitMs);
     return requestCounts.map((count, i) => ({
       requests: count,
       errors5xx: errorCounts[i]!,
@@ -174,19 +180,18 @@ export class PrometheusTraffic implements TrafficWindows {
     }));
   }
 
-  private async increments(
+  private async read(
     selector: string,
     grid: WindowGrid,
     signal: AbortSignal | undefined,
-    groupOf?: (labels: Readonly<Record<string, string>>) => string,
-  ): Promise<Map<string, number[]>> {
-    const [baseline, samples]: [RawSeries[], RawSeries[]] = await Promise.all([
+  ): Promise<CounterRead> {
+    const [baseline, samples] = await Promise.all([
       // Each series' last sample at or before the first window's start.
       queryAt(this.api, `last_over_time(${selector}[${this.lookbackMs}ms])`, grid.fromMs, signal),
       // Every raw sample up to the last window's end (an instant query of a range selector).
       queryAt(this.api, `${selector}[${grid.toMs - grid.fromMs}ms]`, grid.toMs, signal),
     ]);
-    return counterIncrements(baseline, samples, grid, groupOf);
+    return { baseline, samples };
   }
 }
 

@@ -17,6 +17,7 @@ import { registerGateCommand } from './gate-command.js';
 import { registerValidateCommand } from './validate-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerApplyCommand } from './apply-command.js';
+import { registerOperatorCommand } from './operator-command.js';
 import { registerWaitCommand } from './wait-command.js';
 
 const program = new Command('aviary')
@@ -37,6 +38,7 @@ registerGateCommand(program);
 registerValidateCommand(program);
 registerDemoCommand(program);
 registerApplyCommand(program);
+registerOperatorCommand(program);
 
 try {
   await program.parseAsync(process.argv);

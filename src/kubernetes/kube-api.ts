@@ -13,6 +13,7 @@ import {
   Watch,
   type KubernetesObject,
 } from '@kubernetes/client-node';
+import { request, type RequestOptions } from 'node:https';
 import { AviaryError } from '../errors.js';
 
 /** The field manager of every apply Aviary makes; `kubectl get --show-managed-fields` shows it. */
@@ -196,6 +197,65 @@ export class KubeApi {
     } catch (error) {
       if (statusOf(error) === 404) return false;
       throw failure('delete', ref, error);
+    }
+  }
+
+  /**
+   * A JSON merge patch of an object's `status` subresource at `path` (e.g.
+   * `/apis/aviary.dev/v1alpha1/namespaces/ns/canaries/name`): it carries no resourceVersion, so
+   * it never conflicts; fields left out are kept. Transient answers (409, 429, 5xx) are tried
+   * again up to `attempts` times with a growing pause.
+   */
+  async patchStatus(
+    path: string,
+    ref: ObjectRef,
+    status: Record<string, unknown>,
+    attempts = 4,
+  ): Promise<void> {
+    const cluster = this.config.getCurrentCluster();
+    if (cluster === null) throw new AviaryError('AVIARY_KUBE_CONFIG', 'no current cluster in the kubeconfig');
+    const url = new URL(`${path}/status`, cluster.server);
+    const body = JSON.stringify({ status });
+    for (let attempt = 1; ; attempt++) {
+      const options: RequestOptions = {
+        method: 'PATCH',
+        headers: {
+          'content-type': 'application/merge-patch+json',
+          'content-length': Buffer.byteLength(body),
+        },
+        timeout: 30_000,
+      };
+      await this.config.applyToHTTPSOptions(options);
+      const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = request(url, options, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        req.on('error', reject);
+        req.on('timeout', () => req.destroy(new Error('timed out')));
+        req.end(body);
+      }).catch((error: unknown) => ({
+        status: 0,
+        text: error instanceof Error ? error.message : String(error),
+      }));
+      if (answer.status >= 200 && answer.status < 300) return;
+      const transient =
+        answer.status === 0 || answer.status === 409 || answer.status === 429 || answer.status >= 500;
+      if (!transient || attempt >= attempts) {
+        let message = answer.text;
+        try {
+          message = (JSON.parse(answer.text) as { message?: string }).message ?? answer.text;
+        } catch {
+          // not a Status document
+        }
+        throw new AviaryError(
+          'AVIARY_KUBE_API',
+          `patch status of ${describe(ref)}: ${message} (HTTP ${answer.status})`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
     }
   }
 

@@ -204,6 +204,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       `--service-account-private-key-file=${join(dir, 'sa.key')}`,
       `--root-ca-file=${caFile}`,
       '--use-service-account-credentials=false',
+      // KWOK's node has no kubelet: under load its heartbeats can come late, and the node
+      // lifecycle controller would then mark every pod NotReady for good (KWOK does not make
+      // them Ready again). It stays on (it lifts the new node's not-ready taint), but waits
+      // long before it believes a node lost: nothing in the tests depends on that.
+      '--node-monitor-grace-period=10m',
       '--v=0',
     ]);
     startProcess('kube-scheduler', binaries.kubeScheduler, [
@@ -221,6 +226,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
       '--cidr=10.244.0.0/16',
       '--node-ip=127.0.0.1',
+      // Renew the node's Lease, as a kubelet does (the heartbeat-with-lease stage).
+      '--node-lease-duration-seconds=40',
     ]);
 
     const gatewayCrds = join(

@@ -5,7 +5,9 @@
  * settings, and the route state a `set-routes` action stands for.
  */
 import type { AppSpec } from '../../config/app-schema.js';
-import type { AbMatchRule, AppRouteSpec, RouteState } from '../../router/traffic-router.js';
+import type { AbMatchRule, AppRouteSpec, RouteState, RoutedVersion } from '../../router/traffic-router.js';
+import { roleServiceRef } from '../../target/kubernetes/deployment-objects.js';
+import type { VersionRole } from '../../target/target.js';
 import type { RolloutAction } from '../step/actions.js';
 
 /** Ready endpoints per role, as the target reports them. */
@@ -14,6 +16,17 @@ export interface RoleEndpoints {
   readonly canary: readonly string[];
   /** The fresh baseline's; empty or absent when none runs. */
   readonly baseline?: readonly string[];
+}
+
+/**
+ * A role as the router sees it: the addresses of its ready replicas, or, for Kubernetes
+ * Deployments, the role's Service (`<svc>-primary`, `<svc>-canary`, as Flagger names them),
+ * which a cluster router such as Gateway API sends traffic to.
+ */
+function versionOf(app: AppSpec, role: VersionRole, endpoints: readonly string[]): RoutedVersion {
+  return app.workload.kind === 'deployment'
+    ? { name: role, service: roleServiceRef(app.workload, role) }
+    : { name: role, endpoints };
 }
 
 /** The router-facing spec of an app with its current endpoints. */
@@ -26,10 +39,10 @@ export function appRouteSpec(app: AppSpec, endpoints: RoleEndpoints): AppRouteSp
     ...(app.path ? { pathPrefix: app.path } : {}),
     ...(service.rewrite ? { rewritePrefix: service.rewrite.uri } : {}),
     versions: [
-      { name: 'primary', endpoints: endpoints.primary },
-      { name: 'canary', endpoints: endpoints.canary },
+      versionOf(app, 'primary', endpoints.primary),
+      versionOf(app, 'canary', endpoints.canary),
       ...(endpoints.baseline !== undefined && endpoints.baseline.length > 0
-        ? [{ name: 'baseline', endpoints: endpoints.baseline }]
+        ? [versionOf(app, 'baseline', endpoints.baseline)]
         : []),
     ],
     ...(service.timeout !== undefined ? { timeoutMs: service.timeout } : {}),

@@ -108,6 +108,11 @@ export function targetScale(spec: DeploymentSpec, replicas: number) {
   };
 }
 
+/** Where a router sends `role`'s traffic: its Service `<svc>-<role>` (Gateway API `backendRefs`). */
+export function roleServiceRef(spec: DeploymentSpec, role: VersionRole) {
+  return { name: `${spec.service.name}-${role}`, namespace: spec.namespace, port: spec.service.port };
+}
+
 /** The Service of `role` (`<svc>-<role>`), or the apex `<svc>` (selecting the primary) for `apex`. */
 export function serviceObject(spec: DeploymentSpec, role: VersionRole | 'apex') {
   const { name, port, targetPort, portName } = spec.service;

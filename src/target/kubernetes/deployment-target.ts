@@ -70,6 +70,16 @@ export class DeploymentTarget implements Target<DeploymentSpec> {
     await Promise.all([this.#deployments.synced, this.#replicaSets.synced, this.#pods.synced]);
   }
 
+  /** A Deployment as the cache holds it (the operator reads Canaries' targets here). */
+  deployment(namespace: string, name: string): V1Deployment | undefined {
+    return this.#deployments.get(name, namespace);
+  }
+
+  /** Calls `listener` when a cached Deployment changes; returns a function that removes it. */
+  onDeploymentChange(listener: (deployment: V1Deployment) => void): () => void {
+    return this.#deployments.onChange((deployment) => listener(deployment));
+  }
+
   identify(spec: DeploymentSpec): DesiredVersion {
     return { revision: templateRevision(spec.template), replicas: spec.replicas };
   }

@@ -1,0 +1,69 @@
+/**
+ * `aviary operator`: runs Aviary as a Kubernetes operator over the Canary objects of one
+ * namespace (docs/adr/0019-kubernetes-operator.md). It talks to the API server of the
+ * kubeconfig (or, in a pod, its service account) and reads the data plane's traffic from
+ * Prometheus. SIGINT/SIGTERM stop it; the cluster's objects stay as they are, and a restarted
+ * operator resumes each rollout from its Canary's status.
+ */
+import type { Command } from 'commander';
+import { ConfigError } from '../config/config-error.js';
+import { parseDuration } from '../config/duration.js';
+import { listenForStop, signalExitCode, whenAborted } from './stop-signals.js';
+
+interface OperatorCommandOptions {
+  namespace: string;
+  kubeconfig?: string;
+  stateDir: string;
+  minInterval?: string;
+  acceptanceTimeout?: string;
+}
+
+function duration(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) {
+    throw new ConfigError(flag, [
+      { path: flag, message: `expected a duration such as 10s or 1m, got "${text}"` },
+    ]);
+  }
+  return ms;
+}
+
+/** Registers `aviary operator`. */
+export function registerOperatorCommand(program: Command): void {
+  program
+    .command('operator')
+    .description('run as a Kubernetes operator over the Canary objects (aviary.dev/v1alpha1) of a namespace')
+    .option('-n, --namespace <name>', 'namespace whose Canaries are run', 'default')
+    .option(
+      '--kubeconfig <file>',
+      'kubeconfig (default $KUBECONFIG, ~/.kube/config, or the pod service account)',
+    )
+    .option('--state-dir <dir>', 'local state: manual gates and the judge evidence', '.aviary/operator')
+    .option('--min-interval <duration>', "shortest analysis.interval accepted (default Flagger's)")
+    .option(
+      '--acceptance-timeout <duration>',
+      'how long a weight change waits for the gateways to accept the route',
+      '10s',
+    )
+    .action(async (options: OperatorCommandOptions) => {
+      const stop = listenForStop();
+      const { startOperator } = await import('../operator/operator.js');
+      const minAnalysisIntervalMs = duration('--min-interval', options.minInterval);
+      const acceptanceTimeoutMs = duration('--acceptance-timeout', options.acceptanceTimeout);
+      const operator = await startOperator({
+        namespace: options.namespace,
+        stateDir: options.stateDir,
+        ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}),
+        ...(minAnalysisIntervalMs !== undefined ? { minAnalysisIntervalMs } : {}),
+        ...(acceptanceTimeoutMs !== undefined ? { acceptanceTimeoutMs } : {}),
+      });
+      console.log(
+        `aviary operator: running the Canaries of namespace ${options.namespace} (${operator.controller.apps().length} now)`,
+      );
+      await whenAborted(stop.signal);
+      await operator.close();
+      stop.dispose();
+      process.exitCode = signalExitCode(stop.signal);
+    });
+}

@@ -1,0 +1,188 @@
+/**
+ * The rollout state of each Canary kept where Kubernetes users look for it: the Canary's
+ * `status` subresource (docs/adr/0019-kubernetes-operator.md). The controller's document goes
+ * into `status.aviary` whole, so a restarted operator resumes from it; the fields Flagger users
+ * read (`phase`, `canaryWeight`, `failedChecks`, `iterations`, `lastAppliedSpec`,
+ * `lastPromotedSpec`, `lastTransitionTime`, the `Promoted` condition, a short `judge` summary)
+ * are written beside it for `kubectl get canaries`. Each new rollout event is also a Kubernetes
+ * `Event` on the Canary. The controller saves at every tick; a document equal to the last one
+ * written with no new events writes nothing, so a settled Canary costs no API write.
+ */
+import type { RolloutStateStore, StoredState } from '../rollout/state/rollout-state-store.js';
+import type { PersistedRollout } from '../rollout/controller/app-record.js';
+import type { RolloutEventRecord } from '../rollout/controller/action-executor.js';
+import type { RolloutStatus } from '../rollout/step/rollout-status.js';
+import type { KubeApi } from '../kubernetes/kube-api.js';
+import { CANARY_API_VERSION, type CanaryObject } from './canary-app.js';
+
+/** Events kept in `status.aviary.events` for a restarted operator (Kubernetes keeps its own Events). */
+const KEPT_EVENTS = 50;
+/** Kubernetes refuses Event messages past 1 KiB. */
+const EVENT_MESSAGE_LIMIT = 1024;
+
+/** Options of a {@link CanaryStatusStore}. */
+export interface CanaryStatusStoreOptions {
+  readonly api: KubeApi;
+  readonly namespace: string;
+  /** The Canary object of an app, for the uid of its Events (from the operator's cache). */
+  readonly canaryOf: (app: string) => CanaryObject | undefined;
+}
+
+interface Stored {
+  readonly state: PersistedRollout;
+  readonly events: readonly RolloutEventRecord[];
+}
+
+/** `status.conditions[type=Promoted]`, as Flagger sets it. */
+function promotedCondition(status: RolloutStatus) {
+  const promoted = status.phase === 'Succeeded' || status.phase === 'Initialized';
+  const at = new Date(status.lastTransitionTime).toISOString();
+  return {
+    type: 'Promoted',
+    status: promoted ? 'True' : status.phase === 'Failed' ? 'False' : 'Unknown',
+    reason: status.phase,
+    message: promoted
+      ? 'the primary runs the last analysed revision'
+      : status.phase === 'Failed'
+        ? 'the canary was rolled back'
+        : `rollout ${status.phase.toLowerCase()}`,
+    lastUpdateTime: at,
+    lastTransitionTime: at,
+  };
+}
+
+/** `status.conditions[type=Ready]` of a Canary the controller runs (one it cannot read gets False from the operator). */
+function readyCondition(status: RolloutStatus) {
+  const at = new Date(status.lastTransitionTime).toISOString();
+  return {
+    type: 'Ready',
+    status: 'True',
+    reason: 'Ready',
+    message: 'the operator runs this Canary',
+    lastUpdateTime: at,
+    lastTransitionTime: at,
+  };
+}
+
+/** A short summary of the judge's last verdict, from the checks behind the status. */
+function judgeSummary(state: PersistedRollout): Record<string, unknown> | undefined {
+  const judge = state.lastChecks?.metrics.find((m) => m.name === 'judge');
+  if (judge === undefined) return undefined;
+  const evidence = judge.evidence as { decision?: string; canaryRequests?: number } | undefined;
+  return {
+    decision: evidence?.decision ?? (judge.passed ? 'pass' : 'hold'),
+    canaryRequests: evidence?.canaryRequests ?? judge.sampleSize ?? null,
+    summary: (judge.detail ?? judge.error ?? '').slice(0, 512),
+  };
+}
+
+/** The `status` a Flagger user reads, plus Aviary's own document. */
+export function canaryStatusOf(
+  state: PersistedRollout,
+  events: readonly RolloutEventRecord[],
+): Record<string, unknown> {
+  const status = state.status;
+  const judge = judgeSummary(state);
+  return {
+    ...(status !== undefined
+      ? {
+          phase: status.phase,
+          canaryWeight: status.canaryWeight,
+          failedChecks: status.failedChecks,
+          iterations: status.iterations,
+          lastAppliedSpec: status.lastAppliedSpec,
+          lastPromotedSpec: status.lastPromotedSpec,
+          lastTransitionTime: new Date(status.lastTransitionTime).toISOString(),
+          conditions: [promotedCondition(status), readyCondition(status)],
+        }
+      : {}),
+    ...(judge !== undefined ? { judge } : {}),
+    aviary: { state, events: events.slice(-KEPT_EVENTS) },
+  };
+}
+
+/** {@link RolloutStateStore} on Canary status subresources. */
+export class CanaryStatusStore implements RolloutStateStore<PersistedRollout, RolloutEventRecord> {
+  readonly #options: CanaryStatusStoreOptions;
+  /** What was last written per app, to skip writes that change nothing. */
+  readonly #written = new Map<string, { json: string; events: readonly RolloutEventRecord[] }>();
+  readonly #pending = new Set<Promise<unknown>>();
+
+  constructor(options: CanaryStatusStoreOptions) {
+    this.#options = options;
+  }
+
+  async loadAll(): Promise<Map<string, StoredState<PersistedRollout, RolloutEventRecord>>> {
+    const { api, namespace } = this.#options;
+    const canaries = await api.list<CanaryObject>(CANARY_API_VERSION, 'Canary', namespace);
+    const loaded = new Map<string, StoredState<PersistedRollout, RolloutEventRecord>>();
+    for (const canary of canaries) {
+      const stored = (canary.status as { aviary?: Stored } | undefined)?.aviary;
+      const name = canary.metadata?.name;
+      if (name === undefined || stored?.state === undefined) continue;
+      loaded.set(name, { state: stored.state, events: stored.events ?? [] });
+      this.#written.set(name, { json: JSON.stringify(stored.state), events: stored.events ?? [] });
+    }
+    return loaded;
+  }
+
+  save(app: string, state: PersistedRollout, events: readonly RolloutEventRecord[] = []): Promise<void> {
+    const work = this.#save(app, state, events);
+    this.#pending.add(work);
+    return work.finally(() => this.#pending.delete(work));
+  }
+
+  async #save(app: string, state: PersistedRollout, events: readonly RolloutEventRecord[]): Promise<void> {
+    const json = JSON.stringify(state);
+    const last = this.#written.get(app);
+    if (last !== undefined && last.json === json && events.length === 0) return;
+    const kept = [...(last?.events ?? []), ...events].slice(-KEPT_EVENTS);
+    const { api, namespace } = this.#options;
+    await api.patchStatus(
+      `/apis/${CANARY_API_VERSION}/namespaces/${namespace}/canaries/${app}`,
+      { apiVersion: CANARY_API_VERSION, kind: 'Canary', namespace, name: app },
+      canaryStatusOf(state, kept),
+    );
+    this.#written.set(app, { json, events: kept });
+    for (const event of events) await this.#recordEvent(app, event);
+  }
+
+  /** One Kubernetes Event on the Canary; a Canary gone meanwhile has nothing to attach it to. */
+  async #recordEvent(app: string, event: RolloutEventRecord): Promise<void> {
+    const canary = this.#options.canaryOf(app);
+    if (canary?.metadata?.uid === undefined) return;
+    const { namespace } = this.#options;
+    const at = new Date(event.at).toISOString();
+    await this.#options.api.apply({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: `${app}.${event.at.toString(16)}.${event.reason.toLowerCase()}`, namespace },
+      involvedObject: {
+        apiVersion: CANARY_API_VERSION,
+        kind: 'Canary',
+        name: app,
+        namespace,
+        uid: canary.metadata.uid,
+      },
+      reason: event.reason,
+      message: event.message.slice(0, EVENT_MESSAGE_LIMIT),
+      type: event.severity === 'warning' ? 'Warning' : 'Normal',
+      firstTimestamp: at,
+      lastTimestamp: at,
+      count: 1,
+      source: { component: 'aviary-operator' },
+      reportingComponent: 'aviary.dev/operator',
+      reportingInstance: 'aviary-operator',
+    });
+  }
+
+  /** Forgets the app; its status goes with its Canary. */
+  remove(app: string): Promise<void> {
+    this.#written.delete(app);
+    return Promise.resolve();
+  }
+
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#pending]);
+  }
+}

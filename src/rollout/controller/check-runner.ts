@@ -58,7 +58,15 @@ async function runMetric(
   signal: AbortSignal,
   purpose: EvaluationPurpose,
 ): Promise<MetricResult> {
-  const extra = await deps.extraMetrics?.(app, metric, nowMs, signal, purpose);
+  let extra: MetricResult | undefined;
+  try {
+    extra = await deps.extraMetrics?.(app, metric, nowMs, signal, purpose);
+  } catch (err) {
+    // A template's or the judge's source that cannot be read is that check's error, as a
+    // built-in metric's is: it must not fail the whole tick (commands, readiness, deadline).
+    if (signal.aborted) throw err;
+    return { name: metric.name, value: null, passed: false, error: (err as Error).message };
+  }
   if (extra) return extra;
   if (metric.templateRef !== undefined) {
     return {

@@ -31,6 +31,12 @@ export interface TrafficWindows {
    * ends at `toMs`). Rejects when the data plane cannot be read: a partial answer would be
    * read as silence.
    */
+  /**
+   * The time (ms) up to which the windows are complete, for a data plane read after a delay
+   * (Prometheus answers only what it has scraped: docs/adr/0020). Absent: up to now, as the
+   * built-in proxy's counters are.
+   */
+  settledUntil?(signal?: AbortSignal): Promise<number>;
   buckets(
     app: string,
     version: string,

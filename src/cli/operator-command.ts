@@ -8,6 +8,7 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../config/config-error.js';
 import { parseDuration } from '../config/duration.js';
+import { TRAFFIC_DATA_PLANES, type TrafficDataPlane } from '../metrics/prometheus-traffic.js';
 import { listenForStop, signalExitCode, whenAborted } from './stop-signals.js';
 
 interface OperatorCommandOptions {
@@ -16,6 +17,9 @@ interface OperatorCommandOptions {
   stateDir: string;
   minInterval?: string;
   acceptanceTimeout?: string;
+  prometheus?: string;
+  dataPlane: string;
+  scrapeTargets?: string;
 }
 
 function duration(flag: string, text: string | undefined): number | undefined {
@@ -51,12 +55,29 @@ export function registerOperatorCommand(program: Command): void {
       const { startOperator } = await import('../operator/operator.js');
       const minAnalysisIntervalMs = duration('--min-interval', options.minInterval);
       const acceptanceTimeoutMs = duration('--acceptance-timeout', options.acceptanceTimeout);
+      if (!(TRAFFIC_DATA_PLANES as readonly string[]).includes(options.dataPlane)) {
+        throw new ConfigError('--data-plane', [
+          {
+            path: '--data-plane',
+            message: `expected one of ${TRAFFIC_DATA_PLANES.join(', ')}, got "${options.dataPlane}"`,
+          },
+        ]);
+      }
       const operator = await startOperator({
         namespace: options.namespace,
         stateDir: options.stateDir,
         ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}),
         ...(minAnalysisIntervalMs !== undefined ? { minAnalysisIntervalMs } : {}),
         ...(acceptanceTimeoutMs !== undefined ? { acceptanceTimeoutMs } : {}),
+        ...(options.prometheus !== undefined
+          ? {
+              prometheus: {
+                address: options.prometheus,
+                dataPlane: options.dataPlane as TrafficDataPlane,
+                ...(options.scrapeTargets !== undefined ? { scrapeTargets: options.scrapeTargets } : {}),
+              },
+            }
+          : {}),
       });
       console.log(
         `aviary operator: running the Canaries of namespace ${options.namespace} (${operator.controller.apps().length} now)`,

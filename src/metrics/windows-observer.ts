@@ -20,13 +20,19 @@ export class WindowsObserver implements MetricObserver {
 
   constructor(private readonly windows: TrafficWindows) {}
 
-  /** The check over [now − interval, now), whole seconds; rejects when the windows cannot be read. */
+  /**
+   * The check over the last interval of whole seconds the windows have complete (up to now, or
+   * to `settledUntil` for a delayed data plane); rejects when the windows cannot be read.
+   */
   async observe(
     metric: BuiltinMetricName,
     query: ObservationQuery,
     signal?: AbortSignal,
   ): Promise<MetricObservation> {
-    const toMs = Math.floor(query.nowMs / 1000) * 1000;
+    const settled = this.windows.settledUntil
+      ? Math.min(query.nowMs, await this.windows.settledUntil(signal))
+      : query.nowMs;
+    const toMs = Math.floor(settled / 1000) * 1000;
     const fromMs = toMs - Math.max(1000, Math.floor(query.intervalMs / 1000) * 1000);
     const [bucket] = await this.windows.buckets(
       query.app,

@@ -15,6 +15,7 @@ import type { AppSpec } from '../config/app-schema.js';
 import { ConfigError } from '../config/config-error.js';
 import { trafficSourceOf, type TrafficWindows } from '../analysis/traffic-source.js';
 import { KubeApi } from '../kubernetes/kube-api.js';
+import { PrometheusTraffic, type TrafficDataPlane } from '../metrics/prometheus-traffic.js';
 import { ObjectCacheOf } from '../kubernetes/object-cache.js';
 import { GatewayApiRouter } from '../router/gateway-api/gateway-api-router.js';
 import type { HttpRouteOptions } from '../router/gateway-api/http-route.js';
@@ -36,7 +37,17 @@ export interface OperatorOptions {
   readonly namespace: string;
   /** Local state: manual gates and the judge's evidence between ticks. */
   readonly stateDir: string;
-  /** Per-version traffic from the data plane (Prometheus); without it checks and the judge fail, saying so. */
+  /**
+   * The data plane's Prometheus, for the built-in checks and the judge (docs/adr/0020): its
+   * URL, whose series (`istio` or `envoy-gateway`) and which `up` series say how far it has
+   * scraped. Without it, those checks fail, saying so.
+   */
+  readonly prometheus?: {
+    readonly address: string;
+    readonly dataPlane: TrafficDataPlane;
+    readonly scrapeTargets?: string;
+  };
+  /** Per-version traffic, instead of `prometheus` (tests); without either, checks fail, saying so. */
   readonly traffic?: TrafficWindows;
   /** Shortest `analysis.interval` accepted; default Flagger's. */
   readonly minAnalysisIntervalMs?: number;
@@ -87,7 +98,20 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
       ? { acceptanceTimeoutMs: options.acceptanceTimeoutMs }
       : {}),
   });
-  const traffic = options.traffic ?? NO_TRAFFIC;
+  const prometheus = options.prometheus;
+  const traffic =
+    options.traffic ??
+    (prometheus === undefined
+      ? NO_TRAFFIC
+      : new PrometheusTraffic({
+          address: prometheus.address,
+          dataPlane: prometheus.dataPlane,
+          namespace,
+          // Each role's Service, as the Deployment target names it (<svc>-primary, <svc>-canary).
+          serviceOf: (app, version) => `${routes.get(app)?.name ?? app}-${version}`,
+          ...(prometheus.scrapeTargets !== undefined ? { scrapeTargets: prometheus.scrapeTargets } : {}),
+        }));
+  const settledUntil = traffic.settledUntil?.bind(traffic);
   const gates = await loadGates(options.stateDir);
   const webhooks = new WebhookClient({ gates });
   const late: { controller?: RolloutController } = {};
@@ -95,6 +119,7 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
     traffic: trafficSourceOf(traffic),
     status: (app) => late.controller?.view(app).status,
     store: new StateStore(join(options.stateDir, 'judge')),
+    ...(settledUntil !== undefined ? { settledUntil } : {}),
   });
   const controller = new RolloutController({
     stateDir: options.stateDir,

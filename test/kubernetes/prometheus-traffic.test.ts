@@ -7,9 +7,7 @@
  * test set; the sequential judge must roll back a canary with 10 % errors against 1 %; and a
  * window Prometheus has not scraped past must be refused, not read as silence.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,13 +23,10 @@ import { PrometheusProvider } from '../../src/metrics/prometheus-provider.js';
 import { PrometheusTraffic } from '../../src/metrics/prometheus-traffic.js';
 import { controlPlaneUnavailable } from '../cluster/binaries.js';
 import { startControlPlane, type ControlPlane } from '../cluster/control-plane.js';
-import { freePort } from '../cluster/processes.js';
 import { TrafficExporter } from './traffic-exporter.js';
+import { prometheusUnavailable, startPrometheus } from '../support/prometheus-server.js';
 
-const PROMETHEUS = '/usr/bin/prometheus';
-const unavailable =
-  (await controlPlaneUnavailable()) ??
-  (existsSync(PROMETHEUS) ? undefined : `${PROMETHEUS} not found: install the Debian package "prometheus"`);
+const unavailable = (await controlPlaneUnavailable()) ?? prometheusUnavailable();
 const never = new AbortController().signal;
 const APP = 'web';
 const NAMESPACE = 'default';
@@ -61,55 +56,6 @@ async function eventually<T>(
   throw new Error(
     `${what}: not within ${limitMs} ms${last ? ` (last error: ${last instanceof Error ? last.message : JSON.stringify(last)})` : ''}`,
   );
-}
-
-/** A Prometheus on loopback with a temporary TSDB, scraping `target` every second as job `gateway`. */
-async function startPrometheus(target: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'aviary-prometheus-traffic-'));
-  const config = join(dir, 'prometheus.yml');
-  await writeFile(
-    config,
-    [
-      'global: {scrape_interval: 1s, evaluation_interval: 1s}',
-      'scrape_configs:',
-      `  - job_name: ${JOB}`,
-      `    static_configs: [{targets: ["${target}"]}]`,
-      '',
-    ].join('\n'),
-  );
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    PROMETHEUS,
-    [
-      `--config.file=${config}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-    await rm(dir, { recursive: true, force: true });
-  };
-  const provider = new PrometheusProvider({ address: url, timeoutMs: 2_000 });
-  try {
-    // The first scraped sample is queryable only after about 6 s (REFERENCE §7).
-    await eventually(
-      `the first scrape of ${target} (prometheus stderr: ${stderr})`,
-      async () => (await provider.runQuery('aviary_test_exporter_scrapes_total', never)) || undefined,
-      30_000,
-    );
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { url, stop };
 }
 
 describe.skipIf(unavailable !== undefined)(
@@ -155,7 +101,7 @@ describe.skipIf(unavailable !== undefined)(
       exporter.setVersion('primary', { errorRate: 0.01, latencyMs: 20 });
       exporter.setVersion('canary', { errorRate: 0.1, latencyMs: 40 });
       const { target } = await exporter.start();
-      prometheus = await startPrometheus(target);
+      prometheus = await startPrometheus(target, JOB, 'aviary_test_exporter_scrapes_total');
       provider = new PrometheusProvider({ address: prometheus.url, timeoutMs: 2_000 });
       windows = new PrometheusTraffic({
         address: prometheus.url,

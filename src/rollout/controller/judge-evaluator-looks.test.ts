@@ -148,4 +148,29 @@ describe('JudgeEvaluator at looks between check ticks', () => {
     expect(look?.detail).toMatch(/^no regression/);
     expect((look?.evidence as { harm: object }).harm).not.toHaveProperty('moreCanaryRequestsToPromote');
   });
+
+  it('asks a delayed data plane only up to where its traffic is complete (settledUntil)', async () => {
+    const status = statusIn(spec, 'Progressing', {
+      canaryWeight: 10,
+      lastProgressTime: T0,
+      nextCheckAt: T0 + 60_000,
+    });
+    const t = traffic();
+    t.fill('primary', T0, T0 + 10_000, 20, 200);
+    t.fill('canary', T0, T0 + 10_000, 5, 200);
+    let settled = T0 + 2_400;
+    const evaluator = new JudgeEvaluator({
+      traffic: t.source,
+      status: () => status,
+      settledUntil: () => Promise.resolve(settled),
+    });
+    await evaluator.evaluate(spec, judgeMetric, T0 + 5_300, never, 'look');
+    settled = T0 + 4_000;
+    await evaluator.evaluate(spec, judgeMetric, T0 + 6_300, never, 'look');
+    expect(t.asked).toEqual([
+      [T0, T0 + 2_000],
+      [T0 + 2_000, T0 + 4_000],
+    ]);
+    expect(evaluator.run(spec.name)?.state.canary.requests).toBe(20);
+  });
 });

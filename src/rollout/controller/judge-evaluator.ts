@@ -56,6 +56,11 @@ export interface JudgeEvaluatorOptions {
   readonly status: (app: string) => RolloutStatus | undefined;
   /** Where runs are kept between ticks; default: memory only (lost on restart). */
   readonly store?: JudgeRunStore;
+  /**
+   * How far the traffic is complete (`TrafficWindows.settledUntil`); default now. Windows end
+   * there, so a data plane read after a delay (Prometheus) is asked only what it has.
+   */
+  readonly settledUntil?: (signal: AbortSignal) => Promise<number>;
 }
 
 /** The `judge` check of every app with `analysis.judge`. */
@@ -97,7 +102,10 @@ export class JudgeEvaluator {
     let run = await this.current(app, status, nowMs);
     signal.throwIfAborted();
     // Whole seconds only: the second in progress is still filling and goes in the next window.
-    const to = Math.floor(nowMs / 1000) * 1000;
+    const settled = this.options.settledUntil
+      ? Math.min(nowMs, await this.options.settledUntil(signal))
+      : nowMs;
+    const to = Math.floor(settled / 1000) * 1000;
     let verdict: JudgeVerdict | undefined;
     const options = { project: purpose === 'check' };
     if (run.weight !== undefined && run.weight !== status.canaryWeight) {

@@ -1,0 +1,174 @@
+/**
+ * The operator's end-to-end fixture on the real test control plane: Aviary's CRDs, a
+ * Gateway whose acceptance of routes is played by gateway-controller.ts, a target Deployment
+ * `podinfo` and its Canary, and reads of what a user would look at (the Canary's status, the
+ * HTTPRoute's weights, the Canary's Events).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startOperator, type Operator, type OperatorOptions } from '../../src/operator/operator.js';
+import { startControlPlane, type ControlPlane } from '../cluster/control-plane.js';
+import { kubectl } from '../cluster/kubectl.js';
+import { pollFor } from '../support/poll.js';
+import { startGatewayController, type GatewayController } from './gateway-controller.js';
+
+const CRDS = fileURLToPath(new URL('../../deploy/kubernetes/crds', import.meta.url));
+export const NS = 'default';
+
+const gateway = {
+  apiVersion: 'gateway.networking.k8s.io/v1',
+  kind: 'Gateway',
+  metadata: { name: 'edge', namespace: NS },
+  spec: { gatewayClassName: 'test', listeners: [{ name: 'http', protocol: 'HTTP', port: 80 }] },
+};
+
+/** The target Deployment `podinfo` running `image`. */
+export function targetDeployment(image: string) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'podinfo', namespace: NS },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: 'podinfo' } },
+      template: {
+        metadata: { labels: { app: 'podinfo' } },
+        spec: { containers: [{ name: 'podinfo', image, ports: [{ containerPort: 9898 }] }] },
+      },
+    },
+  };
+}
+
+/** The Canary `podinfo` with `analysis`. */
+export function canaryOf(analysis: Record<string, unknown>) {
+  return {
+    apiVersion: 'aviary.dev/v1alpha1',
+    kind: 'Canary',
+    metadata: { name: 'podinfo', namespace: NS },
+    spec: {
+      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
+      service: { port: 9898, gatewayRefs: [{ name: 'edge' }] },
+      analysis,
+    },
+  };
+}
+
+export interface CanaryStatus {
+  phase?: string;
+  canaryWeight?: number;
+  failedChecks?: number;
+  conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  judge?: { decision?: string; summary?: string };
+}
+
+/** A control plane with a Gateway, the target and its Canary, and an operator over them. */
+export class OperatorFixture {
+  plane!: ControlPlane;
+  operator!: Operator;
+  private dir!: string;
+  private gatewayController!: GatewayController;
+  private last: CanaryStatus = {};
+
+  /** Starts the plane and the gateway, applies the target and the Canary, then `before` (e.g. traffic). */
+  async start(
+    analysis: Record<string, unknown>,
+    operatorOptions: Partial<OperatorOptions> = {},
+    before?: (fixture: OperatorFixture) => Promise<Partial<OperatorOptions>>,
+  ): Promise<void> {
+    this.dir = await mkdtemp(join(tmpdir(), 'aviary-operator-'));
+    this.plane = await startControlPlane({ dir: join(this.dir, 'cluster'), extraCrds: [CRDS] });
+    this.gatewayController = startGatewayController(this.plane.kubeconfig, NS);
+    await this.apply(gateway);
+    await this.apply(targetDeployment('example.invalid/podinfo:1'));
+    await this.apply(canaryOf(analysis));
+    const more = (await before?.(this)) ?? {};
+    this.operator = await startOperator({
+      kubeconfig: this.plane.kubeconfig,
+      namespace: NS,
+      stateDir: join(this.dir, 'state'),
+      minAnalysisIntervalMs: 1_000,
+      acceptanceTimeoutMs: 10_000,
+      maxTickMs: 250,
+      ...operatorOptions,
+      ...more,
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.operator?.close();
+    await this.gatewayController?.stop();
+    await this.plane?.stop();
+    if (this.dir !== undefined) await rm(this.dir, { recursive: true, force: true });
+  }
+
+  run(args: readonly string[], stdin?: string): Promise<string> {
+    return kubectl(this.plane.kubeconfig, args, stdin);
+  }
+
+  apply(document: unknown): Promise<string> {
+    return this.run(['apply', '-f', '-'], JSON.stringify(document));
+  }
+
+  async getJson<T>(args: readonly string[]): Promise<T> {
+    return JSON.parse(await this.run(['get', ...args, '-o', 'json'])) as T;
+  }
+
+  async status(): Promise<CanaryStatus> {
+    return (await this.getJson<{ status?: CanaryStatus }>(['canary', 'podinfo'])).status ?? {};
+  }
+
+  /** The HTTPRoute's default rule: weight per Service. */
+  async weights(): Promise<Record<string, number>> {
+    const route = await this.getJson<{
+      spec: { rules: { backendRefs: { name: string; weight: number }[] }[] };
+    }>(['httproute', 'podinfo']).catch(() => undefined);
+    return Object.fromEntries((route?.spec.rules.at(-1)?.backendRefs ?? []).map((r) => [r.name, r.weight]));
+  }
+
+  /** Reasons of the Kubernetes Events on the Canary, oldest first. */
+  async eventReasons(): Promise<string[]> {
+    const events = await this.getJson<{ items: { reason: string }[] }>([
+      'events',
+      '--field-selector',
+      'involvedObject.name=podinfo,involvedObject.kind=Canary',
+    ]);
+    return events.items.map((e) => e.reason);
+  }
+
+  /** Waits for the Canary's phase, saying where it stands when it never gets there. */
+  phase(want: string, timeoutMs = 120_000): Promise<true> {
+    return pollFor(
+      `Canary phase ${want}`,
+      async () => ((this.last = await this.status()).phase === want ? true : undefined),
+      () =>
+        `status ${JSON.stringify({ ...this.last, aviary: undefined })}; events: ${this.operator.controller
+          .events('podinfo')
+          .map((e) => `${e.reason}: ${e.message}`)
+          .slice(-8)
+          .join(' | ')}`,
+      timeoutMs,
+    );
+  }
+
+  /** Canary weights the HTTPRoute went through while `during` runs, in order, repeats dropped. */
+  async weightsDuring(during: () => Promise<unknown>): Promise<number[]> {
+    const seen: number[] = [];
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const weight = (await this.weights())['podinfo-canary'];
+        if (weight !== undefined && seen.at(-1) !== weight) seen.push(weight);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    try {
+      await during();
+    } finally {
+      watching = false;
+      await watcher;
+    }
+    return seen;
+  }
+}

@@ -50,6 +50,12 @@ export function registerOperatorCommand(program: Command): void {
       'how long a weight change waits for the gateways to accept the route',
       '10s',
     )
+    .option('--prometheus <url>', "the data plane's Prometheus, for the built-in checks and the judge")
+    .option('--data-plane <kind>', 'whose request metrics Prometheus has: istio or envoy-gateway', 'istio')
+    .option(
+      '--scrape-targets <selector>',
+      'the up series of the data plane targets (how far Prometheus has scraped)',
+    )
     .action(async (options: OperatorCommandOptions) => {
       const stop = listenForStop();
       const { startOperator } = await import('../operator/operator.js');

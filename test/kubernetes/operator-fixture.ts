@@ -137,6 +137,28 @@ export class OperatorFixture {
     return events.items.map((e) => e.reason);
   }
 
+  /**
+   * The weights the rollout advanced to, from its `WeightAdvanced` Events in the order they
+   * happened (each Event's name carries its time): the record of every step taken, which a
+   * poll of the route can miss while the API server is down.
+   */
+  async advances(): Promise<number[]> {
+    const events = await this.getJson<{
+      items: { reason: string; message: string; metadata: { name: string } }[];
+    }>([
+      'events',
+      '--field-selector',
+      'involvedObject.name=podinfo,involvedObject.kind=Canary,reason=WeightAdvanced',
+    ]);
+    return events.items
+      .map((e) => ({
+        at: parseInt(e.metadata.name.split('.')[1] ?? '0', 16),
+        weight: Number(/weight (\d+)/.exec(e.message)?.[1]),
+      }))
+      .sort((a, b) => a.at - b.at)
+      .map((e) => e.weight);
+  }
+
   /** Waits for the Canary's phase, saying where it stands when it never gets there. */
   phase(want: string, timeoutMs = 120_000): Promise<true> {
     return pollFor(

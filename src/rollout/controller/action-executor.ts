@@ -144,7 +144,10 @@ export async function executeActions(
   };
   const runRevision = (role: VersionRole, revision: string, replicas: number) =>
     deps.target.ensureVersion(app.name, role, deps.target.withReplicas(specFor(revision), replicas), signal);
-  for (const action of actions) {
+  // Events and alerts go out once every effect has: an event never tells of a step whose
+  // route change or scaling then failed (the controller takes the step again next tick).
+  const told = (a: RolloutAction) => a.kind === 'event' || a.kind === 'alert';
+  for (const action of [...actions.filter((a) => !told(a)), ...actions.filter(told)]) {
     switch (action.kind) {
       case 'start-canary':
         await runRevision('canary', action.revision, action.replicas);

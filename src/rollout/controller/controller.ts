@@ -7,7 +7,8 @@
 import { EventEmitter } from 'node:events';
 import type { AppSpec } from '../../config/app-schema.js';
 import { AviaryError } from '../../errors.js';
-import { executeActions, syncRoutes, type ExecutorDeps, type RolloutEventRecord } from './action-executor.js';
+import { syncRoutes, type ExecutorDeps, type RolloutEventRecord } from './action-executor.js';
+import { executeStep } from './step-execution.js';
 import type { CheckRunnerDeps } from './check-runner.js';
 import { ControllerMetrics } from './controller-metrics.js';
 import type { GateType } from '../../config/app-webhook.js';
@@ -23,7 +24,6 @@ import {
   newAppRecord,
   type IdentifyVersion,
   rememberSpec,
-  specFor,
   viewOf,
   type AppRecord,
   type PersistedRollout,
@@ -189,9 +189,9 @@ export class RolloutController extends EventEmitter {
         this.emit('look', { app: spec.name, at: now, result } satisfies JudgeLook);
       const before = record.status;
       const result = step(record.rollout, record.status, observations, now);
+      await this.execute(record, spec, result, signal);
       record.status = result.status;
       await consumeGates(this.gateDeps, spec.name, before, result.status);
-      await this.execute(record, spec, result, signal);
       await syncRoutes(this.deps, spec, record.routing, signal);
       this.metrics.observeTick(
         spec.name,
@@ -210,10 +210,9 @@ export class RolloutController extends EventEmitter {
     }
   }
 
-  /** Executes a step's actions for `record`, whose spec was `spec` when the step was taken. */
+  /** Executes a step's actions for `record` (step-execution.ts). */
   private execute(record: AppRecord, spec: AppSpec, result: StepResult, signal: AbortSignal): Promise<void> {
-    const specOf = (revision: string) => specFor(record, revision);
-    return executeActions(this.deps, spec, specOf, result.status, result.actions, record.routing, signal);
+    return executeStep(this.deps, record, spec, result, signal);
   }
 
   private recordEvent(event: RolloutEventRecord): void {

@@ -13,6 +13,7 @@ import type { AppSpec } from '../config/app-schema.js';
 import { ConfigError } from '../config/config-error.js';
 import { loadFlaggerCanary, type IgnoredField } from '../config/flagger-canary.js';
 import type { HttpRouteOptions } from '../router/gateway-api/http-route.js';
+import { ignoredFieldsOf } from '../router/gateway-api/ignored-fields.js';
 
 export const CANARY_API_VERSION = 'aviary.dev/v1alpha1';
 
@@ -38,8 +39,100 @@ type Fields = Record<string, unknown>;
 const isRecord = (value: unknown): value is Fields =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
+/** Why the operator leaves out a field the Flagger loader reports (its reasons are `aviary up`'s). */
+const GATEWAY_API =
+  'the operator routes with a Gateway API HTTPRoute attached to spec.service.gatewayRefs; this field configures another mesh or ingress';
+const OPERATOR_REASONS: Readonly<Record<string, string>> = {
+  'spec.provider': GATEWAY_API,
+  'spec.ingressRef': GATEWAY_API,
+  'spec.routeRef': GATEWAY_API,
+  'spec.upstreamRef': GATEWAY_API,
+  'spec.service.gateways': GATEWAY_API,
+  'spec.service.delegation': GATEWAY_API,
+  'spec.service.trafficPolicy': GATEWAY_API,
+  'spec.service.backends': GATEWAY_API,
+  'spec.service.meshName': GATEWAY_API,
+};
+const NOT_READ = 'not read by the operator: it has no effect';
+
+/** Where each field `ignoredFieldsOf` names comes from in a Canary. */
+const ROUTE_FIELD_PATHS: Readonly<Record<string, string>> = {
+  'retries.attempts': 'spec.service.retries.attempts',
+  'retries.retryOn': 'spec.service.retries.retryOn',
+  'retries.perTryTimeoutMs': 'spec.service.retries.perTryTimeout',
+  sessionAffinity: 'spec.analysis.sessionAffinity',
+};
+
+/**
+ * The fields the HTTPRoute cannot carry: the router's list (retries, session persistence) at
+ * their paths in the Canary, and `service.match` and `service.headers`, which no router
+ * reads on the Gateway API (the route matches `path` only; `analysis.match` makes A/B rules).
+ */
+function routeIgnored(name: string, canary: FlaggerCanaryResult['canary']): IgnoredField[] {
+  const { service, analysis } = canary;
+  const retries = service.retries;
+  const affinity = analysis.sessionAffinity;
+  const fromRouter = ignoredFieldsOf({
+    app: name,
+    versions: [],
+    ...(service.timeout !== undefined ? { timeoutMs: service.timeout } : {}),
+    ...(retries !== undefined
+      ? {
+          retries: {
+            attempts: retries.attempts,
+            retryOn: retries.retryOn,
+            ...(retries.perTryTimeout !== undefined ? { perTryTimeoutMs: retries.perTryTimeout } : {}),
+          },
+        }
+      : {}),
+    ...(affinity !== undefined
+      ? { sessionAffinity: { cookieName: affinity.cookieName, maxAgeSeconds: affinity.maxAge } }
+      : {}),
+  }).map((field) => ({ path: ROUTE_FIELD_PATHS[field.path] ?? field.path, reason: field.reason }));
+  const match =
+    'the HTTPRoute matches every request under the path prefix; requests for the canary are matched by spec.analysis.match';
+  const headers = 'header changes are not written to the HTTPRoute';
+  return [
+    ...fromRouter,
+    ...(service.match.length > 0 ? [{ path: 'spec.service.match', reason: match }] : []),
+    ...(service.headers !== undefined ? [{ path: 'spec.service.headers', reason: headers }] : []),
+  ];
+}
+
+type FlaggerCanaryResult = ReturnType<typeof loadFlaggerCanary>;
+
+/**
+ * How many replicas each role runs. The target is scaled to 0 after each promotion and
+ * rollback, so its size then says nothing: as Flagger's ScaleFromZero does without an
+ * autoscaler, the target's own replicas when above 0, else the primary's, else 1. Reading
+ * the 0 would scale the primary to 0 after a promotion and start the next canary with none.
+ */
+function replicasOf(target: V1Deployment, primary: V1Deployment | undefined): number {
+  const own = target.spec?.replicas ?? 1;
+  if (own > 0) return own;
+  const primaryReplicas = primary?.spec?.replicas ?? 0;
+  return primaryReplicas > 0 ? primaryReplicas : 1;
+}
+
 /** The Kubernetes-side `service` fields, taken out before the analysis is loaded. */
 const SERVICE_FIELDS = ['name', 'port', 'targetPort', 'portName', 'gatewayRefs', 'hosts'] as const;
+
+/**
+ * Fields of Flagger's Canary that the CRD accepts (so current Flagger Canaries apply) but the
+ * Flagger loader does not know, since they mean nothing in a file: taken out before it runs
+ * and reported, not refused as misspelt.
+ */
+const KUBERNETES_ONLY: readonly (readonly [parent: 'spec' | 'service', key: string, reason: string])[] = [
+  ['spec', 'metricsServer', 'the operator reads metrics from its own --prometheus address'],
+  [
+    'service',
+    'backendTimeout',
+    'the HTTPRoute timeouts come from spec.service.timeout and spec.service.retries.perTryTimeout',
+  ],
+  ['service', 'headless', 'not applied to the Services the operator creates'],
+  ['service', 'trafficDistribution', 'not applied to the Services the operator creates'],
+  ['service', 'unmanagedMetadata', 'not applied to the Services the operator creates'],
+];
 
 /**
  * The app for `canary`, whose target is `target` (undefined when it does not exist).
@@ -48,7 +141,11 @@ const SERVICE_FIELDS = ['name', 'port', 'targetPort', 'portName', 'gatewayRefs',
 export function canaryApp(
   canary: CanaryObject,
   target: V1Deployment | undefined,
-  options: { readonly minAnalysisIntervalMs?: number } = {},
+  options: {
+    readonly minAnalysisIntervalMs?: number;
+    /** The Canary's `<target>-primary` Deployment, when it exists: its size once the target is at 0. */
+    readonly primary?: V1Deployment;
+  } = {},
 ): CanaryApp {
   const name = canary.metadata?.name ?? '';
   const namespace = canary.metadata?.namespace ?? 'default';
@@ -74,7 +171,8 @@ export function canaryApp(
   if (gatewayRefs.length === 0) {
     issues.push({
       path: 'spec.service.gatewayRefs',
-      message: 'expected at least one Gateway for the HTTPRoute',
+      message:
+        'expected at least one Gateway for the HTTPRoute; the operator routes with the Gateway API, so name the Gateway that serves this app',
     });
   }
 
@@ -84,9 +182,21 @@ export function canaryApp(
     const { enabled, ...settings } = analysis.judge;
     analysis.judge = enabled === false ? false : settings;
   }
-  const rest = Object.fromEntries(
-    Object.entries(service).filter(([k]) => !(SERVICE_FIELDS as readonly string[]).includes(k)),
-  );
+  const kubernetesOnly: IgnoredField[] = [];
+  const without = (fields: Fields, parent: 'spec' | 'service', kept: readonly string[] = []): Fields =>
+    Object.fromEntries(
+      Object.entries(fields).filter(([key]) => {
+        const known = KUBERNETES_ONLY.find(([p, k]) => p === parent && k === key);
+        if (known !== undefined)
+          kubernetesOnly.push({
+            path: parent === 'spec' ? `spec.${key}` : `spec.service.${key}`,
+            reason: known[2],
+          });
+        return known === undefined && !kept.includes(key);
+      }),
+    );
+  const rest = without(service, 'service', SERVICE_FIELDS);
+  const specRest = without(spec, 'spec');
   let loaded: ReturnType<typeof loadFlaggerCanary> | undefined;
   try {
     loaded = loadFlaggerCanary(
@@ -95,7 +205,7 @@ export function canaryApp(
         kind: 'Canary',
         metadata: { name: targetName },
         spec: {
-          ...spec,
+          ...specRest,
           targetRef: { name: targetName },
           service: rest,
           ...(analysis !== undefined ? { analysis } : {}),
@@ -124,7 +234,7 @@ export function canaryApp(
     targetName,
     selector: target.spec?.selector.matchLabels ?? {},
     template,
-    replicas: target.spec?.replicas ?? 1,
+    replicas: replicasOf(target, options.primary),
     service: {
       name: serviceName,
       port,
@@ -146,6 +256,12 @@ export function canaryApp(
       ...(hosts.length > 0 ? { hostnames: hosts } : {}),
       ownerReference,
     },
-    ignored: loaded.ignored.filter((field) => field.path !== 'metadata.name'),
+    ignored: [
+      ...loaded.ignored
+        .filter((field) => field.path !== 'metadata.name')
+        .map((field) => ({ path: field.path, reason: OPERATOR_REASONS[field.path] ?? NOT_READ })),
+      ...routeIgnored(name, loaded.canary),
+      ...kubernetesOnly,
+    ],
   };
 }

@@ -136,13 +136,17 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
 
   /** Canaries whose last reading failed, by name, with the message written to their status. */
   const refused = new Map<string, string>();
+  /** The ignored fields last written to each Canary's `status.ignoredFields`, as JSON. */
+  const reportedIgnored = new Map<string, string>();
   const appsNow = async (): Promise<AppSpec[]> => {
     const apps: AppSpec[] = [];
     for (const canary of canaries.list(namespace)) {
       const name = canary.metadata?.name ?? '';
       const targetName = (canary.spec?.targetRef as { name?: string } | undefined)?.name ?? '';
       try {
+        const primary = target.deployment(namespace, `${targetName}-primary`);
         const read = canaryApp(canary, target.deployment(namespace, targetName), {
+          ...(primary !== undefined ? { primary } : {}),
           ...(options.minAnalysisIntervalMs !== undefined
             ? { minAnalysisIntervalMs: options.minAnalysisIntervalMs }
             : {}),
@@ -151,6 +155,17 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
         apps.push(read.app);
         if (refused.delete(name))
           await writeReady(api, namespace, name, true, 'Ready', 'the operator runs this Canary');
+        const ignored = JSON.stringify(read.ignored);
+        if (reportedIgnored.get(name) !== ignored && (read.ignored.length > 0 || reportedIgnored.has(name))) {
+          reportedIgnored.set(name, ignored);
+          await api
+            .patchStatus(
+              `/apis/${CANARY_API_VERSION}/namespaces/${namespace}/canaries/${name}`,
+              { apiVersion: CANARY_API_VERSION, kind: 'Canary', namespace, name },
+              { ignoredFields: read.ignored },
+            )
+            .catch(() => reportedIgnored.delete(name));
+        }
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         const message = error.issues.map((i) => `${i.path}: ${i.message}`).join('; ');

@@ -75,7 +75,13 @@ describe.skipIf(unavailable !== undefined)('the operator through failures', () =
     let resumed = 0;
     const before = (await fixture.advances()).length;
     await fixture.run(['set', 'image', 'deployment/podinfo', 'podinfo=example.invalid/podinfo:3']);
-    await weightAtLeast(20);
+    // Killed once the Canary's status holds weight 20: what a restarted operator resumes from.
+    await pollFor(
+      'status weight 20',
+      async () => (((await fixture.status()).canaryWeight ?? 0) >= 20 ? true : undefined),
+      undefined,
+      120_000,
+    );
     child.kill('SIGKILL');
     await new Promise((resolve) => child!.once('exit', resolve));
     atKill = (await fixture.status()).canaryWeight ?? -1;

@@ -5,22 +5,18 @@
  * (a pod restart). Counts must equal the script's, window by window; the refusals must name
  * what is wrong.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFreePort } from '../target/process/free-port.js';
 import { PrometheusProvider } from './prometheus-provider.js';
 import { PrometheusTraffic } from './prometheus-traffic.js';
+import {
+  prometheusUnavailable,
+  startPrometheus,
+  type TestPrometheus,
+} from '../../test/support/prometheus-server.js';
 
-const PROMETHEUS = '/usr/bin/prometheus';
-const missing = existsSync(PROMETHEUS)
-  ? undefined
-  : `${PROMETHEUS} not found: install the Debian package "prometheus"`;
+const missing = prometheusUnavailable();
 const never = new AbortController().signal;
 /** Scrape at which the counters restart from zero, and at which the first 5xx appears. */
 const RESET_AT = 9;
@@ -62,8 +58,7 @@ describe.skipIf(missing !== undefined)(
   `PrometheusTraffic on a real Prometheus${missing === undefined ? '' : ` (skipped: ${missing})`}`,
   () => {
     let server: Server;
-    let child: ChildProcess;
-    let dir: string;
+    let prometheus: TestPrometheus | undefined;
     let url: string;
     let provider: PrometheusProvider;
     let traffic: PrometheusTraffic;
@@ -73,23 +68,8 @@ describe.skipIf(missing !== undefined)(
       server = createServer((_req, res) => res.end(exposition(++scrapes)));
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const target = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-      dir = await mkdtemp(join(tmpdir(), 'aviary-prometheus-traffic-unit-'));
-      await writeFile(
-        join(dir, 'prometheus.yml'),
-        `global: {scrape_interval: 1s}\nscrape_configs:\n  - job_name: envoy\n    static_configs: [{targets: ["${target}"]}]\n`,
-      );
-      const port = await findFreePort();
-      child = spawn(
-        PROMETHEUS,
-        [
-          `--config.file=${join(dir, 'prometheus.yml')}`,
-          `--storage.tsdb.path=${join(dir, 'data')}`,
-          `--web.listen-address=127.0.0.1:${port}`,
-          '--log.level=warn',
-        ],
-        { stdio: 'ignore' },
-      );
-      url = `http://127.0.0.1:${port}`;
+      prometheus = await startPrometheus(target, 'envoy', 'count(up{job="envoy"})');
+      url = prometheus.url;
       provider = new PrometheusProvider({ address: url, timeoutMs: 2_000 });
       traffic = new PrometheusTraffic({
         address: url,
@@ -100,13 +80,8 @@ describe.skipIf(missing !== undefined)(
     });
 
     afterAll(async () => {
-      if (child && child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await prometheus?.stop();
       server?.close();
-      if (dir) await rm(dir, { recursive: true, force: true });
     });
 
     /** Polls until `probe` resolves true (a failed query counts as not yet). */

@@ -165,7 +165,13 @@ describe.skipIf(unavailable !== undefined)("The operator's RBAC on a real API se
     ) as { items: { spec: { serviceAccountName: string; containers: { command: string[] }[] } }[] };
     expect(pods.items).toHaveLength(1);
     expect(pods.items[0]?.spec.serviceAccountName).toBe('aviary-operator');
-    expect(pods.items[0]?.spec.containers[0]?.command).toEqual(['node', 'bin/aviary.js', 'operator']);
+    expect(pods.items[0]?.spec.containers[0]?.command).toEqual([
+      'node',
+      'bin/aviary.js',
+      'operator',
+      '--namespace=default',
+      '--state-dir=/var/lib/aviary',
+    ]);
   });
 
   it('works with a real token of the ServiceAccount: Canaries and Deployments yes, Secrets and deletes no', async () => {

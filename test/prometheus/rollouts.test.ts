@@ -4,10 +4,7 @@
  * embedded proxy's metrics on the control API, and the sequential judge rolling a
  * regression back at once, before `threshold` failed checks pile up.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrometheusProvider } from '../../src/metrics/prometheus-provider.js';
@@ -22,89 +19,25 @@ import {
   TrafficLoop,
   waitFor,
 } from '../rollout/support.js';
+import { prometheusUnavailable, startPrometheus, type TestPrometheus } from '../support/prometheus-server.js';
 
-const PROMETHEUS = '/usr/bin/prometheus';
-const missing = existsSync(PROMETHEUS)
-  ? undefined
-  : `${PROMETHEUS} not found: install the Debian package "prometheus" (.ci/run does)`;
+const missing = prometheusUnavailable();
 const never = new AbortController().signal;
-
-/** A Prometheus child process on loopback with a temporary TSDB, scraping one target every second. */
-interface RunningPrometheus {
-  readonly url: string;
-  readonly provider: PrometheusProvider;
-  stop(): Promise<void>;
-}
-
-async function startPrometheus(scrapeTarget: string, port: number): Promise<RunningPrometheus> {
-  const dir = await mkdtemp(join(tmpdir(), 'aviary-prometheus-'));
-  const config = join(dir, 'prometheus.yml');
-  await writeFile(
-    config,
-    [
-      'global: {scrape_interval: 1s, evaluation_interval: 1s}',
-      'scrape_configs:',
-      '  - job_name: aviary',
-      '    metrics_path: /metrics',
-      `    static_configs: [{targets: ["${scrapeTarget}"]}]`,
-      '',
-    ].join('\n'),
-  );
-  const child: ChildProcess = spawn(
-    PROMETHEUS,
-    [
-      `--config.file=${config}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'], shell: false },
-  );
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  const provider = new PrometheusProvider({ address: url, timeoutMs: 2000 });
-  const running: RunningPrometheus = {
-    url,
-    provider,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-  try {
-    const why = () => `prometheus exit=${String(child.exitCode)} stderr: ${stderr}`;
-    await waitFor(
-      'prometheus /-/ready',
-      async () => ((await provider.isOnline(never)) ? true : undefined),
-      why,
-    );
-    // The first scrape lands only after target discovery settles (about 6 s here).
-    await waitFor(
-      'the first scraped sample',
-      () => provider.runQuery('count(up{job="aviary"})', never),
-      why,
-      20_000,
-    );
-  } catch (err) {
-    await running.stop();
-    throw err;
-  }
-  return running;
-}
 
 describe.skipIf(missing !== undefined)(
   `rollouts decided through a real Prometheus${missing === undefined ? '' : ` (skipped: ${missing})`}`,
   () => {
-    let prometheus: RunningPrometheus | undefined;
+    let prometheus: (TestPrometheus & { provider: PrometheusProvider }) | undefined;
     let apiPort = 0;
 
     beforeAll(async () => {
       apiPort = await findFreePort();
-      const port = await findFreePort(new Set([apiPort]));
-      prometheus = await startPrometheus(`127.0.0.1:${apiPort}`, port);
+      // Ready once the first scrape of the (not yet started) control API was attempted.
+      const started = await startPrometheus(`127.0.0.1:${apiPort}`, 'aviary', 'count(up{job="aviary"})');
+      prometheus = {
+        ...started,
+        provider: new PrometheusProvider({ address: started.url, timeoutMs: 2000 }),
+      };
     }, 30_000);
 
     afterAll(async () => {

@@ -190,7 +190,6 @@ export class RolloutController extends EventEmitter {
       const before = record.status;
       const result = step(record.rollout, record.status, observations, now);
       await this.execute(record, spec, result, signal);
-      record.status = result.status;
       await consumeGates(this.gateDeps, spec.name, before, result.status);
       await syncRoutes(this.deps, spec, record.routing, signal);
       this.metrics.observeTick(

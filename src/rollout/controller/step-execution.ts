@@ -9,7 +9,7 @@ import type { StepResult } from '../step/actions.js';
 import { executeActions, type ExecutorDeps } from './action-executor.js';
 import { specFor, type AppRecord } from './app-record.js';
 
-/** Executes `result`'s actions for `record`, whose spec was `spec` when the step was taken. */
+/** Makes `result`'s status the record's and executes its actions; see the module comment. */
 export async function executeStep(
   deps: ExecutorDeps,
   record: AppRecord,
@@ -18,11 +18,15 @@ export async function executeStep(
   signal: AbortSignal,
 ): Promise<void> {
   const specOf = (revision: string) => specFor(record, revision);
-  const routed = record.routing.lastAction;
+  const before = { status: record.status, routed: record.routing.lastAction };
+  // The step's status is the record's while its actions run, so what listeners read with the
+  // step's events is the status they tell of; it is taken back if an action fails.
+  record.status = result.status;
   try {
     await executeActions(deps, spec, specOf, result.status, result.actions, record.routing, signal);
   } catch (err) {
-    record.routing.lastAction = routed;
+    record.status = before.status;
+    record.routing.lastAction = before.routed;
     throw err;
   }
 }

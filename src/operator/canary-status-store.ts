@@ -144,11 +144,11 @@ export class CanaryStatusStore implements RolloutStateStore<PersistedRollout, Ro
       canaryStatusOf(state, kept),
     );
     this.#written.set(app, { json, events: kept });
-    for (const event of events) await this.#recordEvent(app, event);
+    for (const event of events) await this.recordEvent(app, event);
   }
 
   /** One Kubernetes Event on the Canary; a Canary gone meanwhile has nothing to attach it to. */
-  async #recordEvent(app: string, event: RolloutEventRecord): Promise<void> {
+  async recordEvent(app: string, event: RolloutEventRecord): Promise<void> {
     const canary = this.#options.canaryOf(app);
     if (canary?.metadata?.uid === undefined) return;
     const { namespace } = this.#options;
@@ -174,6 +174,11 @@ export class CanaryStatusStore implements RolloutStateStore<PersistedRollout, Ro
       reportingComponent: 'aviary.dev/operator',
       reportingInstance: 'aviary-operator',
     });
+  }
+
+  /** Writes the app's next document even if it equals the last one (its status was changed by someone else). */
+  rewrite(app: string): void {
+    this.#written.delete(app);
   }
 
   /** Forgets the app; its status goes with its Canary. */

@@ -20,6 +20,7 @@ import { ObjectCacheOf } from '../kubernetes/object-cache.js';
 import { GatewayApiRouter } from '../router/gateway-api/gateway-api-router.js';
 import type { HttpRouteOptions } from '../router/gateway-api/http-route.js';
 import { JudgeEvaluator } from '../rollout/controller/judge-evaluator.js';
+import type { RolloutEventRecord } from '../rollout/controller/action-executor.js';
 import { RolloutController } from '../rollout/controller/controller.js';
 import { StateStore } from '../rollout/state/state-store.js';
 import { loadGates } from '../rollout/webhooks/gate-file.js';
@@ -121,15 +122,31 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
     store: new StateStore(join(options.stateDir, 'judge')),
     ...(settledUntil !== undefined ? { settledUntil } : {}),
   });
+  const store = new CanaryStatusStore({ api, namespace, canaryOf: (app) => canaries.get(app, namespace) });
   const controller = new RolloutController({
     stateDir: options.stateDir,
-    store: new CanaryStatusStore({ api, namespace, canaryOf: (app) => canaries.get(app, namespace) }),
+    store,
     executor: { target, router, webhooks, alerts: () => undefined, namespace },
     checks: { webhooks, observer: new WindowsObserver(traffic), extraMetrics: judge.evaluate },
     gates,
     ...(options.maxTickMs !== undefined ? { maxTickMs: options.maxTickMs } : {}),
   });
   late.controller = controller;
+  // A tick that keeps failing saves nothing, so the Canary would show nothing: each new
+  // failure is a Warning Event and Ready=False on it, until a tick succeeds and writes the
+  // status again (e.g. a Gateway that does not accept the HTTPRoute).
+  const lastFailure = new Map<string, string>();
+  controller.on('event', (event: RolloutEventRecord) => {
+    if (event.reason !== 'Error') {
+      lastFailure.delete(event.app);
+      return;
+    }
+    if (lastFailure.get(event.app) === event.message) return;
+    lastFailure.set(event.app, event.message);
+    store.rewrite(event.app);
+    void store.recordEvent(event.app, event).catch(() => undefined);
+    void writeReady(api, namespace, event.app, false, 'Failing', event.message).catch(() => undefined);
+  });
   controller.on('status', (view: { app: string; status: Parameters<JudgeEvaluator['observe']>[1] }) => {
     void judge.observe(view.app, view.status).catch(() => undefined);
   });

@@ -68,7 +68,7 @@ export class OperatorFixture {
   plane!: ControlPlane;
   operator!: Operator;
   private dir!: string;
-  private gatewayController!: GatewayController;
+  private gatewayController: GatewayController | undefined;
   private last: CanaryStatus = {};
 
   /** Starts the plane and the gateway, applies the target and the Canary, then `before` (e.g. traffic). */
@@ -76,10 +76,11 @@ export class OperatorFixture {
     analysis: Record<string, unknown>,
     operatorOptions: Partial<OperatorOptions> = {},
     before?: (fixture: OperatorFixture) => Promise<Partial<OperatorOptions>>,
+    { answerRoutes = true }: { answerRoutes?: boolean } = {},
   ): Promise<void> {
     this.dir = await mkdtemp(join(tmpdir(), 'aviary-operator-'));
     this.plane = await startControlPlane({ dir: join(this.dir, 'cluster'), extraCrds: [CRDS] });
-    this.gatewayController = startGatewayController(this.plane.kubeconfig, NS);
+    if (answerRoutes) this.answerRoutes();
     await this.apply(gateway);
     await this.apply(targetDeployment('example.invalid/podinfo:1'));
     await this.apply(canaryOf(analysis));
@@ -94,6 +95,11 @@ export class OperatorFixture {
       ...operatorOptions,
       ...more,
     });
+  }
+
+  /** Starts the simulated gateway controller: HTTPRoutes get `Accepted` from now on. */
+  answerRoutes(): void {
+    this.gatewayController ??= startGatewayController(this.plane.kubeconfig, NS);
   }
 
   async stop(): Promise<void> {

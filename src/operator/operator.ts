@@ -206,7 +206,17 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
       sync = sync.then(async () => controller.add(await appsNow())).catch(() => undefined);
     }, 200);
   };
-  const stopCanaries = canaries.onChange(resync);
+  // The operator's own status writes change a Canary too; only a new spec (generation) or a
+  // Canary added or deleted changes what runs, so only those are read again.
+  const generations = new Map<string, number | undefined>();
+  const stopCanaries = canaries.onChange((canary, verb) => {
+    const name = canary.metadata?.name ?? '';
+    const generation = canary.metadata?.generation;
+    if (verb === 'update' && generations.get(name) === generation) return;
+    if (verb === 'delete') generations.delete(name);
+    else generations.set(name, generation);
+    resync();
+  });
   const stopDeployments = target.onDeploymentChange((deployment: V1Deployment) => {
     const name = deployment.metadata?.name;
     if (

@@ -50,6 +50,11 @@ export function thresholdVerdict(metric: MetricSpec, value: number): { passed: b
   return { passed: true, detail: bounds === '' ? shown : `${shown} ${bounds}` };
 }
 
+/** A metric whose source could not be read: that check's error, never the tick's. */
+function failedRead(metric: MetricSpec, err: unknown): MetricResult {
+  return { name: metric.name, value: null, passed: false, error: (err as Error).message };
+}
+
 async function runMetric(
   deps: CheckRunnerDeps,
   app: AppSpec,
@@ -65,7 +70,7 @@ async function runMetric(
     // A template's or the judge's source that cannot be read is that check's error, as a
     // built-in metric's is: it must not fail the whole tick (commands, readiness, deadline).
     if (signal.aborted) throw err;
-    return { name: metric.name, value: null, passed: false, error: (err as Error).message };
+    return failedRead(metric, err);
   }
   if (extra) return extra;
   if (metric.templateRef !== undefined) {
@@ -103,30 +108,26 @@ async function runMetric(
     return { name: metric.name, value: obs.value, sampleSize: obs.sampleSize, ...verdict };
   } catch (err) {
     if (signal.aborted) throw err;
-    return { name: metric.name, value: null, passed: false, error: (err as Error).message };
+    return failedRead(metric, err);
   }
 }
 
 /**
  * Runs one look between check ticks (the judge's metric, as `requiredLook` names it) through
  * the same evaluators as a check, so a look and a check tick read the judge alike. A look
- * that cannot read its counts (an admin API out of reach) answers with the error instead of
- * failing the tick: it comes every second, and a failed tick would hold commands, readiness
- * and the deadline too. The look after it reads the seconds this one missed.
+ * that cannot read its counts (an admin API out of reach) answers with the error, as every
+ * metric does (`runMetric`), instead of failing the tick: it comes every second, and a failed
+ * tick would hold commands, readiness and the deadline too. The look after it reads the
+ * seconds this one missed.
  */
-export async function runLook(
+export function runLook(
   deps: CheckRunnerDeps,
   app: AppSpec,
   metric: MetricSpec,
   nowMs: number,
   signal: AbortSignal,
 ): Promise<MetricResult> {
-  try {
-    return await runMetric(deps, app, metric, nowMs, signal, 'look');
-  } catch (err) {
-    if (signal.aborted) throw err;
-    return { name: metric.name, value: null, passed: false, error: (err as Error).message };
-  }
+  return runMetric(deps, app, metric, nowMs, signal, 'look');
 }
 
 /** Runs every required check in order (hooks stop at a stage's first failure, as in Flagger). */

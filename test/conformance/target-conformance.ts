@@ -203,6 +203,7 @@ export function runTargetConformance<Spec extends VersionSpec>(
       await target().ensureVersion(app, 'baseline', target().withReplicas(primarySpec, 1));
       const primary = await readyWith(2, 'primary');
       const baseline = await readyWith(1, 'baseline');
+      await readyWith(1, 'canary');
       expect(baseline).toMatchObject({ role: 'baseline', revision: primary.revision, desiredReplicas: 1 });
       expect(primary.endpoints).not.toContain(baseline.endpoints[0]);
       await target().stop(app, 'baseline');

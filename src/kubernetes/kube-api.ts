@@ -3,7 +3,9 @@
  * kubeconfig loaded from a file, `$KUBECONFIG`/~/.kube/config or the pod's service account,
  * and the calls the operator's edges make — server-side apply with Aviary's field manager,
  * read, list, delete and watch — over `@kubernetes/client-node` 1.x. A 404 reads as
- * undefined, not an error; every other failure is an `AviaryError` naming the object.
+ * undefined, not an error; every other failure is an `AviaryError` naming the object. Each
+ * request is counted by verb and resource (`metricsText`), so an operator's load on the API
+ * server can be read off the operator itself.
  */
 import {
   ApiException,
@@ -80,6 +82,27 @@ export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The verbs counted: `apply` is a server-side apply (an HTTP PATCH), `patch` a merge patch of a status. */
+export type KubeVerb = 'apply' | 'patch' | 'get' | 'list' | 'delete' | 'watch';
+
+/** Verbs that change the cluster; the rest only read it. */
+export const WRITE_VERBS: ReadonlySet<KubeVerb> = new Set(['apply', 'patch', 'delete']);
+
+/** Requests sent for one verb and resource (e.g. `patch`, `canaries/status`). */
+export interface KubeRequestCount {
+  readonly verb: KubeVerb;
+  readonly resource: string;
+  readonly count: number;
+}
+
+/** The API server's resource name of a kind: lower case, plural (Deployment → deployments). */
+function resourceOf(kind: string): string {
+  const lower = kind.toLowerCase();
+  if (lower.endsWith('y')) return `${lower.slice(0, -1)}ies`;
+  if (lower.endsWith('s')) return `${lower}es`;
+  return `${lower}s`;
+}
+
 function failure(action: string, ref: ObjectRef, error: unknown): AviaryError {
   const status = statusOf(error);
   return new AviaryError(
@@ -93,6 +116,7 @@ function failure(action: string, ref: ObjectRef, error: unknown): AviaryError {
 export class KubeApi {
   readonly config: KubeConfig;
   private readonly objects: KubernetesObjectApi;
+  readonly #requests = new Map<string, { verb: KubeVerb; resource: string; count: number }>();
 
   constructor(options: KubeApiOptions | KubeConfig = {}) {
     this.config = options instanceof KubeConfig ? options : loadKubeConfig(options);
@@ -106,6 +130,7 @@ export class KubeApi {
    * sets one field of someone else's object must only ever apply that field.
    */
   async apply<T extends KubernetesObject>(object: T, fieldManager = FIELD_MANAGER): Promise<T> {
+    this.#count('apply', resourceOf(object.kind ?? ''));
     try {
       return await this.objects.patch(
         object,
@@ -122,6 +147,7 @@ export class KubeApi {
 
   /** The object, or undefined when it does not exist. */
   async read<T extends KubernetesObject>(ref: ObjectRef): Promise<T | undefined> {
+    this.#count('get', resourceOf(ref.kind));
     try {
       const header = {
         apiVersion: ref.apiVersion,
@@ -153,6 +179,7 @@ export class KubeApi {
     namespace?: string,
     labelSelector?: string,
   ): Promise<{ items: T[]; resourceVersion: string }> {
+    this.#count('list', resourceOf(kind));
     try {
       const answer = await this.objects.list(
         apiVersion,
@@ -179,6 +206,7 @@ export class KubeApi {
    * (a precondition: never a namesake created meanwhile). Resolves false when there was none.
    */
   async delete(ref: ObjectRef, uid?: string): Promise<boolean> {
+    this.#count('delete', resourceOf(ref.kind));
     try {
       await this.objects.delete(
         {
@@ -197,6 +225,27 @@ export class KubeApi {
     } catch (error) {
       if (statusOf(error) === 404) return false;
       throw failure('delete', ref, error);
+    }
+  }
+
+  /**
+   * A JSON merge patch of the object `patch` names (apiVersion, kind, metadata.name and
+   * namespace): `null` removes a field. With `metadata.resourceVersion` in `patch` it applies
+   * only to that version of the object (HTTP 409 otherwise), e.g. to remove an annotation
+   * the operator has just acted on but not a newer value someone wrote meanwhile.
+   */
+  async mergePatch<T extends KubernetesObject>(patch: T): Promise<T> {
+    try {
+      return await this.objects.patch(
+        patch,
+        undefined,
+        undefined,
+        FIELD_MANAGER,
+        undefined,
+        PatchStrategy.MergePatch,
+      );
+    } catch (error) {
+      throw failure('patch', refOf(patch), error);
     }
   }
 
@@ -226,6 +275,8 @@ export class KubeApi {
         timeout: 30_000,
       };
       await this.config.applyToHTTPSOptions(options);
+      // The resource is the path's segment before the object's name: canaries/status.
+      this.#count('patch', `${path.split('/').at(-2) ?? ''}/status`);
       const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
         const req = request(url, options, (res) => {
           let text = '';
@@ -266,6 +317,37 @@ export class KubeApi {
     onEvent: (type: string, object: KubernetesObject) => void,
     onDone: (error?: unknown) => void,
   ): Promise<AbortController> {
+    this.#count('watch', path.split('/').at(-1) ?? '');
     return new Watch(this.config).watch(path, query, onEvent, onDone);
+  }
+
+  /**
+   * Requests sent through this client since it was made, by verb and resource, retries
+   * included and whatever their answer. The list-and-watch caches' lists are counted; their
+   * long-lived watches, made by the informer itself, are not.
+   */
+  requestCounts(): KubeRequestCount[] {
+    return [...this.#requests.values()]
+      .map((entry) => ({ ...entry }))
+      .sort((a, b) => a.resource.localeCompare(b.resource) || a.verb.localeCompare(b.verb));
+  }
+
+  /** {@link requestCounts} as Prometheus text: `aviary_kube_api_requests_total{verb,resource}`. */
+  metricsText(): string {
+    const lines = [
+      '# HELP aviary_kube_api_requests_total Requests sent to the Kubernetes API server, by verb and resource.',
+      '# TYPE aviary_kube_api_requests_total counter',
+      ...this.requestCounts().map(
+        (c) => `aviary_kube_api_requests_total{verb="${c.verb}",resource="${c.resource}"} ${c.count}`,
+      ),
+    ];
+    return lines.join('\n') + '\n';
+  }
+
+  #count(verb: KubeVerb, resource: string): void {
+    const key = `${verb} ${resource}`;
+    const entry = this.#requests.get(key);
+    if (entry === undefined) this.#requests.set(key, { verb, resource, count: 1 });
+    else entry.count += 1;
   }
 }

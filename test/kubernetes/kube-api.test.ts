@@ -1,6 +1,7 @@
 /**
  * The operator's API client against the real test control plane: server-side apply with
- * Aviary's field manager, reads and lists, 404 as undefined, deletes guarded by uid, watch.
+ * Aviary's field manager, reads and lists, 404 as undefined, deletes guarded by uid, watch,
+ * and the count of requests by verb and resource.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -107,5 +108,47 @@ describe.skipIf(unavailable !== undefined)('KubeApi on a real API server', () =>
     await done;
     watch.abort();
     expect(seen).toContain('ADDED four');
+  });
+
+  it('counts each request it sends by verb and resource, and renders them as Prometheus text', async () => {
+    const counted = new KubeApi({ kubeconfig: plane.kubeconfig });
+    const service = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'counted', namespace: 'default' },
+      spec: { ports: [{ port: 80 }] },
+    };
+    await counted.apply(service);
+    await counted.apply(service);
+    const ref = { apiVersion: 'v1', kind: 'Service', namespace: 'default', name: 'counted' };
+    await counted.read(ref);
+    await counted.patchStatus('/api/v1/namespaces/default/services/counted', ref, {
+      loadBalancer: {},
+    });
+    await counted.list('v1', 'ConfigMap', 'default');
+    await counted.delete(ref);
+    expect(await counted.delete(ref)).toBe(false);
+    const bad = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'bad', namespace: 'default' },
+    };
+    await counted.apply(bad).catch(() => undefined);
+    expect(counted.requestCounts()).toEqual([
+      { verb: 'list', resource: 'configmaps', count: 1 },
+      { verb: 'apply', resource: 'deployments', count: 1 },
+      { verb: 'apply', resource: 'services', count: 2 },
+      { verb: 'delete', resource: 'services', count: 2 },
+      { verb: 'get', resource: 'services', count: 1 },
+      { verb: 'patch', resource: 'services/status', count: 1 },
+    ]);
+    expect(counted.metricsText().split('\n')).toEqual(
+      expect.arrayContaining([
+        '# TYPE aviary_kube_api_requests_total counter',
+        'aviary_kube_api_requests_total{verb="apply",resource="services"} 2',
+        'aviary_kube_api_requests_total{verb="patch",resource="services/status"} 1',
+      ]),
+    );
+    expect(api.requestCounts()).not.toContainEqual(expect.objectContaining({ resource: 'services' }));
   });
 });

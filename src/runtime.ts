@@ -22,6 +22,7 @@ import type { RouterEngine } from './router/router-engine.js';
 import type { RolloutEventRecord } from './rollout/controller/action-executor.js';
 import { RolloutController, type RolloutView } from './rollout/controller/controller.js';
 import type { ExtraMetricEvaluator } from './rollout/controller/check-runner.js';
+import { firstAnswer } from './rollout/controller/first-answer.js';
 import { loadGates } from './rollout/webhooks/gate-file.js';
 import { StateStore } from './rollout/state/state-store.js';
 import { WebhookClient } from './rollout/webhooks/webhook-client.js';
@@ -89,17 +90,6 @@ function alertsFor(config: AviaryConfig): (app: AppSpec) => AlertDispatcher | un
       cache.set(app.name, dispatcher);
     }
     return dispatcher;
-  };
-}
-
-/** The first evaluator that answers a metric, in order; undefined when none does. */
-function firstAnswer(evaluators: readonly (ExtraMetricEvaluator | undefined)[]): ExtraMetricEvaluator {
-  return async (app, metric, nowMs, signal, purpose) => {
-    for (const evaluate of evaluators) {
-      const result = await evaluate?.(app, metric, nowMs, signal, purpose);
-      if (result !== undefined) return result;
-    }
-    return undefined;
   };
 }
 

@@ -29,6 +29,8 @@ import { DeploymentTarget } from '../target/kubernetes/deployment-target.js';
 import { CANARY_API_VERSION, canaryApp, type CanaryObject } from './canary-app.js';
 import { CanaryStatusStore } from './canary-status-store.js';
 import { WindowsObserver } from '../metrics/windows-observer.js';
+import { firstAnswer } from '../rollout/controller/first-answer.js';
+import { startClusterAnalysis } from './cluster-analysis.js';
 
 /** Options of {@link startOperator}. */
 export interface OperatorOptions {
@@ -123,11 +125,24 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
     ...(settledUntil !== undefined ? { settledUntil } : {}),
   });
   const store = new CanaryStatusStore({ api, namespace, canaryOf: (app) => canaries.get(app, namespace) });
+  // A missing or bad MetricTemplate or AlertProvider is a Warning Event on the Canary naming it.
+  const analysis = startClusterAnalysis(api, {
+    namespace,
+    warn: (app, reason, message) => {
+      const event = { at: Date.now(), app, reason, message, severity: 'warning' as const };
+      void store.recordEvent(app, { ...event, phase: '', canaryWeight: 0 }).catch(() => undefined);
+    },
+  });
+  await analysis.synced;
   const controller = new RolloutController({
     stateDir: options.stateDir,
     store,
-    executor: { target, router, webhooks, alerts: () => undefined, namespace },
-    checks: { webhooks, observer: new WindowsObserver(traffic), extraMetrics: judge.evaluate },
+    executor: { target, router, webhooks, alerts: analysis.alerts, namespace },
+    checks: {
+      webhooks,
+      observer: new WindowsObserver(traffic),
+      extraMetrics: firstAnswer([judge.evaluate, analysis.evaluate]),
+    },
     gates,
     ...(options.maxTickMs !== undefined ? { maxTickMs: options.maxTickMs } : {}),
   });
@@ -235,7 +250,7 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
       stopDeployments();
       await sync;
       await controller.stop();
-      await Promise.all([canaries.stop(), target.close()]);
+      await Promise.all([canaries.stop(), target.close(), analysis.stop()]);
     },
   };
 }

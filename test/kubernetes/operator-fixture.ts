@@ -4,7 +4,7 @@
  * `podinfo` and its Canary, and reads of what a user would look at (the Canary's status, the
  * HTTPRoute's weights, the Canary's Events).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,6 +100,32 @@ export class OperatorFixture {
   /** Starts the simulated gateway controller: HTTPRoutes get `Accepted` from now on. */
   answerRoutes(): void {
     this.gatewayController ??= startGatewayController(this.plane.kubeconfig, NS);
+  }
+
+  /**
+   * A kubeconfig whose only credential is a bearer token of the ServiceAccount
+   * `namespace/name`, from the TokenRequest API as a pod's projected token is (no client
+   * certificate, nothing of the admin's): the server URL, its CA and that token.
+   */
+  async serviceAccountKubeconfig(namespace: string, name: string): Promise<string> {
+    const token = (await this.run(['create', 'token', name, '-n', namespace, '--duration=1h'])).trim();
+    const path = join(this.dir, `${namespace}-${name}.kubeconfig`);
+    const config = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: 'aviary-test',
+          cluster: { server: this.plane.server, 'certificate-authority': this.plane.caFile },
+        },
+      ],
+      users: [{ name, user: { token } }],
+      contexts: [{ name, context: { cluster: 'aviary-test', user: name, namespace: NS } }],
+      'current-context': name,
+    };
+    // JSON is YAML, which is what kubectl and @kubernetes/client-node read.
+    await writeFile(path, JSON.stringify(config, null, 2), { mode: 0o600 });
+    return path;
   }
 
   async stop(): Promise<void> {

@@ -295,6 +295,12 @@ export const ERROR_CATALOGUE = {
     exitCode: EXIT.failure,
     action: 'The version is not running on the target: check app and role, and start it before acting on it.',
   },
+  AVIARY_TRAFFIC_SOURCE_MISSING: {
+    httpStatus: 400,
+    exitCode: EXIT.failure,
+    action:
+      "Start the operator with --prometheus URL and --data-plane: the built-in checks, the judge and the dashboard's traffic read the data plane's metrics there.",
+  },
   AVIARY_WAIT_TIMEOUT: {
     httpStatus: 504,
     exitCode: EXIT.failure,

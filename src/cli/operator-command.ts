@@ -9,6 +9,8 @@ import type { Command } from 'commander';
 import { ConfigError } from '../config/config-error.js';
 import { parseDuration } from '../config/duration.js';
 import { TRAFFIC_DATA_PLANES, type TrafficDataPlane } from '../metrics/prometheus-traffic.js';
+import { join } from 'node:path';
+import { resolveToken } from './admin-token.js';
 import { listenForStop, signalExitCode, whenAborted } from './stop-signals.js';
 
 interface OperatorCommandOptions {
@@ -20,6 +22,21 @@ interface OperatorCommandOptions {
   prometheus?: string;
   dataPlane: string;
   scrapeTargets?: string;
+  api: boolean;
+  apiHost: string;
+  apiPort: string;
+  tokenFile?: string;
+}
+
+/** `--api-port`: a port number (0 picks a free one). */
+function apiPort(text: string): number {
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(port >= 0 && port <= 65_535)) {
+    throw new ConfigError('--api-port', [
+      { path: '--api-port', message: `expected a port number from 0 to 65535, got "${text}"` },
+    ]);
+  }
+  return port;
 }
 
 function duration(flag: string, text: string | undefined): number | undefined {
@@ -56,6 +73,17 @@ export function registerOperatorCommand(program: Command): void {
       '--scrape-targets <selector>',
       'the up series of the data plane targets (how far Prometheus has scraped)',
     )
+    .option(
+      '--api-host <host>',
+      "control API address (the CLI's --api; reads open, commands need the token)",
+      '127.0.0.1',
+    )
+    .option('--api-port <port>', 'control API port (0 picks a free one)', '8081')
+    .option('--no-api', 'serve no control API (commands then only through Canary annotations)')
+    .option(
+      '--token-file <file>',
+      'control API token (default AVIARY_TOKEN, else <state-dir>/token, created if absent)',
+    )
     .action(async (options: OperatorCommandOptions) => {
       const stop = listenForStop();
       const { startOperator } = await import('../operator/operator.js');
@@ -69,12 +97,17 @@ export function registerOperatorCommand(program: Command): void {
           },
         ]);
       }
+      const port = apiPort(options.apiPort);
+      const token = options.api
+        ? await resolveToken(options.tokenFile ?? join(options.stateDir, 'token'))
+        : undefined;
       const operator = await startOperator({
         namespace: options.namespace,
         stateDir: options.stateDir,
         ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}),
         ...(minAnalysisIntervalMs !== undefined ? { minAnalysisIntervalMs } : {}),
         ...(acceptanceTimeoutMs !== undefined ? { acceptanceTimeoutMs } : {}),
+        ...(token !== undefined ? { controlApi: { host: options.apiHost, port, token: token.token } } : {}),
         ...(options.prometheus !== undefined
           ? {
               prometheus: {
@@ -88,6 +121,8 @@ export function registerOperatorCommand(program: Command): void {
       console.log(
         `aviary operator: running the Canaries of namespace ${options.namespace} (${operator.controller.apps().length} now)`,
       );
+      if (operator.controlUrl !== undefined && token !== undefined)
+        console.log(`aviary operator: control API on ${operator.controlUrl} (token from ${token.source})`);
       await whenAborted(stop.signal);
       await operator.close();
       stop.dispose();

@@ -235,6 +235,7 @@ export class KubeApi {
    * the operator has just acted on but not a newer value someone wrote meanwhile.
    */
   async mergePatch<T extends KubernetesObject>(patch: T): Promise<T> {
+    this.#count('patch', resourceOf(patch.kind ?? ''));
     try {
       return await this.objects.patch(
         patch,

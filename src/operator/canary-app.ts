@@ -21,7 +21,14 @@ export const CANARY_API_VERSION = 'aviary.dev/v1alpha1';
 export interface CanaryObject {
   readonly apiVersion?: string;
   readonly kind?: string;
-  readonly metadata?: { name?: string; namespace?: string; uid?: string; generation?: number };
+  readonly metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    generation?: number;
+    resourceVersion?: string;
+    annotations?: Record<string, string>;
+  };
   readonly spec?: Record<string, unknown>;
   readonly status?: Record<string, unknown>;
 }

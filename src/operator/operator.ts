@@ -6,19 +6,19 @@
  * each Canary's status subresource with an Event per transition, and traffic for the checks
  * and the judge from the data plane's Prometheus. A Canary the operator cannot run (a missing
  * Deployment, a bad field) gets `Ready=False` with the reason, and is tried again when it or
- * its target changes: never a crash loop.
+ * its target changes: never a crash loop. Commands come as annotations on the Canary
+ * (canary-commands.ts, docs/adr/0021) or through the control API and dashboard of `aviary up`,
+ * served here over the same controller.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { V1Deployment } from '@kubernetes/client-node';
-import type { AppSpec } from '../config/app-schema.js';
-import { ConfigError } from '../config/config-error.js';
+import { AviaryError } from '../errors.js';
 import { trafficSourceOf, type TrafficWindows } from '../analysis/traffic-source.js';
 import { KubeApi } from '../kubernetes/kube-api.js';
 import { PrometheusTraffic, type TrafficDataPlane } from '../metrics/prometheus-traffic.js';
 import { ObjectCacheOf } from '../kubernetes/object-cache.js';
 import { GatewayApiRouter } from '../router/gateway-api/gateway-api-router.js';
-import type { HttpRouteOptions } from '../router/gateway-api/http-route.js';
 import { JudgeEvaluator } from '../rollout/controller/judge-evaluator.js';
 import type { RolloutEventRecord } from '../rollout/controller/action-executor.js';
 import { RolloutController } from '../rollout/controller/controller.js';
@@ -26,8 +26,14 @@ import { StateStore } from '../rollout/state/state-store.js';
 import { loadGates } from '../rollout/webhooks/gate-file.js';
 import { WebhookClient } from '../rollout/webhooks/webhook-client.js';
 import { DeploymentTarget } from '../target/kubernetes/deployment-target.js';
-import { CANARY_API_VERSION, canaryApp, type CanaryObject } from './canary-app.js';
+import { CANARY_API_VERSION, type CanaryObject } from './canary-app.js';
+import { CanaryReader } from './canary-reader.js';
 import { CanaryStatusStore } from './canary-status-store.js';
+import { hasCommands } from './canary-annotations.js';
+import { CanaryCommands } from './canary-commands.js';
+import { ControlServer } from '../api/control-server.js';
+import { listenFor } from '../listen-failure.js';
+import { dashboardRoutes } from '../web/dashboard-routes.js';
 import { WindowsObserver } from '../metrics/windows-observer.js';
 import { firstAnswer } from '../rollout/controller/first-answer.js';
 import { startClusterAnalysis } from './cluster-analysis.js';
@@ -58,12 +64,19 @@ export interface OperatorOptions {
   readonly acceptanceTimeoutMs?: number;
   /** Longest wait between controller ticks; default 1 s. */
   readonly maxTickMs?: number;
+  /**
+   * Serve the control API of `aviary up` over these Canaries (the CLI's `--api`): reads are
+   * open, commands need `token`. Host default 127.0.0.1; port 0 picks a free one.
+   */
+  readonly controlApi?: { readonly host?: string; readonly port: number; readonly token: string };
 }
 
 /** A running operator. */
 export interface Operator {
   readonly controller: RolloutController;
   readonly api: KubeApi;
+  /** The control API's URL, when `controlApi` was given. */
+  readonly controlUrl?: string;
   /** Stops ticking and watching; the cluster's objects stay as they are. */
   close(): Promise<void>;
 }
@@ -73,7 +86,10 @@ const NO_TRAFFIC: TrafficWindows = {
   windowSeconds: 0,
   buckets: () =>
     Promise.reject(
-      new Error('no traffic source: start the operator with --prometheus URL (the data plane metrics)'),
+      new AviaryError(
+        'AVIARY_TRAFFIC_SOURCE_MISSING',
+        'no traffic source: start the operator with --prometheus URL (the data plane metrics)',
+      ),
     ),
 };
 
@@ -90,7 +106,16 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
   });
   await Promise.all([target.synced(), canaries.synced]);
 
-  const routes = new Map<string, HttpRouteOptions>();
+  const reader = new CanaryReader({
+    api,
+    namespace,
+    canaries,
+    target,
+    ...(options.minAnalysisIntervalMs !== undefined
+      ? { minAnalysisIntervalMs: options.minAnalysisIntervalMs }
+      : {}),
+  });
+  const routes = reader.routes;
   const router = new GatewayApiRouter(api, {
     routeOf: (app) => {
       const route = routes.get(app);
@@ -125,13 +150,23 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
     ...(settledUntil !== undefined ? { settledUntil } : {}),
   });
   const store = new CanaryStatusStore({ api, namespace, canaryOf: (app) => canaries.get(app, namespace) });
+  /** A Warning Event on the Canary `app`, with its rollout's phase and weight when it runs. */
+  const warn = (app: string, reason: string, message: string): Promise<void> => {
+    const status = late.controller?.apps().includes(app) ? late.controller.view(app).status : undefined;
+    return store.recordEvent(app, {
+      at: Date.now(),
+      app,
+      reason,
+      message,
+      severity: 'warning',
+      phase: status?.phase ?? 'Unknown',
+      canaryWeight: status?.canaryWeight ?? 0,
+    });
+  };
   // A missing or bad MetricTemplate or AlertProvider is a Warning Event on the Canary naming it.
   const analysis = startClusterAnalysis(api, {
     namespace,
-    warn: (app, reason, message) => {
-      const event = { at: Date.now(), app, reason, message, severity: 'warning' as const };
-      void store.recordEvent(app, { ...event, phase: '', canaryWeight: 0 }).catch(() => undefined);
-    },
+    warn: (app, reason, message) => void warn(app, reason, message).catch(() => undefined),
   });
   await analysis.synced;
   const controller = new RolloutController({
@@ -147,6 +182,15 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
     ...(options.maxTickMs !== undefined ? { maxTickMs: options.maxTickMs } : {}),
   });
   late.controller = controller;
+  const commands = new CanaryCommands({ controller, api, warn });
+  /** Carries out the command annotations of every Canary that has some (after `controller.add`). */
+  const handleCommands = async (names?: readonly string[]): Promise<void> => {
+    for (const canary of canaries.list(namespace)) {
+      const name = canary.metadata?.name ?? '';
+      if ((names === undefined || names.includes(name)) && hasCommands(canary.metadata?.annotations))
+        await commands.handle(canary).catch(() => undefined);
+    }
+  };
   // A tick that keeps failing saves nothing, so the Canary would show nothing: each new
   // failure is a Warning Event and Ready=False on it, until a tick succeeds and writes the
   // status again (e.g. a Gateway that does not accept the HTTPRoute).
@@ -160,57 +204,14 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
     lastFailure.set(event.app, event.message);
     store.rewrite(event.app);
     void store.recordEvent(event.app, event).catch(() => undefined);
-    void writeReady(api, namespace, event.app, false, 'Failing', event.message).catch(() => undefined);
+    void reader.writeReady(event.app, false, 'Failing', event.message).catch(() => undefined);
   });
   controller.on('status', (view: { app: string; status: Parameters<JudgeEvaluator['observe']>[1] }) => {
     void judge.observe(view.app, view.status).catch(() => undefined);
   });
 
-  /** Canaries whose last reading failed, by name, with the message written to their status. */
-  const refused = new Map<string, string>();
-  /** The ignored fields last written to each Canary's `status.ignoredFields`, as JSON. */
-  const reportedIgnored = new Map<string, string>();
-  const appsNow = async (): Promise<AppSpec[]> => {
-    const apps: AppSpec[] = [];
-    for (const canary of canaries.list(namespace)) {
-      const name = canary.metadata?.name ?? '';
-      const targetName = (canary.spec?.targetRef as { name?: string } | undefined)?.name ?? '';
-      try {
-        const primary = target.deployment(namespace, `${targetName}-primary`);
-        const read = canaryApp(canary, target.deployment(namespace, targetName), {
-          ...(primary !== undefined ? { primary } : {}),
-          ...(options.minAnalysisIntervalMs !== undefined
-            ? { minAnalysisIntervalMs: options.minAnalysisIntervalMs }
-            : {}),
-        });
-        routes.set(name, read.route);
-        apps.push(read.app);
-        if (refused.delete(name))
-          await writeReady(api, namespace, name, true, 'Ready', 'the operator runs this Canary');
-        const ignored = JSON.stringify(read.ignored);
-        if (reportedIgnored.get(name) !== ignored && (read.ignored.length > 0 || reportedIgnored.has(name))) {
-          reportedIgnored.set(name, ignored);
-          await api
-            .patchStatus(
-              `/apis/${CANARY_API_VERSION}/namespaces/${namespace}/canaries/${name}`,
-              { apiVersion: CANARY_API_VERSION, kind: 'Canary', namespace, name },
-              { ignoredFields: read.ignored },
-            )
-            .catch(() => reportedIgnored.delete(name));
-        }
-      } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        const message = error.issues.map((i) => `${i.path}: ${i.message}`).join('; ');
-        if (refused.get(name) !== message) {
-          refused.set(name, message);
-          await writeReady(api, namespace, name, false, 'InvalidCanary', message).catch(() => undefined);
-        }
-      }
-    }
-    return apps;
-  };
-
-  await controller.start(await appsNow());
+  await controller.start(await reader.apps());
+  await handleCommands();
   // Changes to Canaries or Deployments are read together once they settle (a rollout of a
   // new image changes the Deployment several times within a second).
   let timer: NodeJS.Timeout | undefined;
@@ -218,7 +219,12 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
   const resync = (): void => {
     clearTimeout(timer);
     timer = setTimeout(() => {
-      sync = sync.then(async () => controller.add(await appsNow())).catch(() => undefined);
+      sync = sync
+        .then(async () => {
+          await controller.add(await reader.apps());
+          await handleCommands();
+        })
+        .catch(() => undefined);
     }, 200);
   };
   // The operator's own status writes change a Canary too; only a new spec (generation) or a
@@ -227,7 +233,12 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
   const stopCanaries = canaries.onChange((canary, verb) => {
     const name = canary.metadata?.name ?? '';
     const generation = canary.metadata?.generation;
-    if (verb === 'update' && generations.get(name) === generation) return;
+    if (verb === 'update' && generations.get(name) === generation) {
+      // Annotations change no generation: a command given with kubectl is carried out now.
+      if (hasCommands(canary.metadata?.annotations))
+        sync = sync.then(() => handleCommands([name])).catch(() => undefined);
+      return;
+    }
     if (verb === 'delete') generations.delete(name);
     else generations.set(name, generation);
     resync();
@@ -241,44 +252,45 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
     )
       resync();
   });
+  const control =
+    options.controlApi === undefined
+      ? undefined
+      : new ControlServer(controller, {
+          host: options.controlApi.host ?? '127.0.0.1',
+          port: options.controlApi.port,
+          token: options.controlApi.token,
+          describe: async (app) => ({
+            deployments: {
+              primary: (await target.status(app, 'primary')) ?? null,
+              canary: (await target.status(app, 'canary')) ?? null,
+            },
+            routes: await router.getRoutes(app).catch(() => null),
+          }),
+          // The operator's requests to the API server, by verb and resource.
+          extraMetrics: () => Promise.resolve(api.metricsText()),
+          // The dashboard, with the per-version traffic the checks and the judge read.
+          extraRoutes: dashboardRoutes({ controller, router: { traffic } }),
+        });
+  const close = async (): Promise<void> => {
+    await control?.close();
+    clearTimeout(timer);
+    stopCanaries();
+    stopDeployments();
+    await sync;
+    await controller.stop();
+    await Promise.all([canaries.stop(), target.close(), analysis.stop()]);
+  };
+  let address: { host: string; port: number } | undefined;
+  try {
+    address = control && (await listenFor('--api-port', () => control.start()));
+  } catch (error) {
+    await close();
+    throw error;
+  }
   return {
     controller,
     api,
-    async close() {
-      clearTimeout(timer);
-      stopCanaries();
-      stopDeployments();
-      await sync;
-      await controller.stop();
-      await Promise.all([canaries.stop(), target.close(), analysis.stop()]);
-    },
+    ...(address !== undefined ? { controlUrl: `http://${address.host}:${address.port}` } : {}),
+    close,
   };
-}
-
-/** `status.conditions[type=Ready]` of a Canary, through the status subresource. */
-async function writeReady(
-  api: KubeApi,
-  namespace: string,
-  name: string,
-  ready: boolean,
-  reason: string,
-  message: string,
-): Promise<void> {
-  const at = new Date().toISOString();
-  await api.patchStatus(
-    `/apis/${CANARY_API_VERSION}/namespaces/${namespace}/canaries/${name}`,
-    { apiVersion: CANARY_API_VERSION, kind: 'Canary', namespace, name },
-    {
-      conditions: [
-        {
-          type: 'Ready',
-          status: ready ? 'True' : 'False',
-          reason,
-          message,
-          lastUpdateTime: at,
-          lastTransitionTime: at,
-        },
-      ],
-    },
-  );
 }

@@ -31,6 +31,8 @@ describe.skipIf(unavailable !== undefined)('the operator through failures', () =
         '--namespace=default',
         `--state-dir=${join(fixture.plane.dir, '..', 'operator-process')}`,
         '--min-interval=1s',
+        // Its control API on a free port: tests run side by side.
+        '--api-port=0',
       ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );

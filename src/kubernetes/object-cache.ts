@@ -12,7 +12,10 @@ import {
   type KubernetesObject,
   type ObjectCache,
 } from '@kubernetes/client-node';
-import type { KubeApi } from './kube-api.js';
+import { statusOf, type KubeApi } from './kube-api.js';
+
+/** First-list answers that another try will not change: unauthenticated, forbidden, no such resource. */
+const REFUSED: ReadonlySet<number> = new Set([401, 403, 404]);
 
 /** A kind to cache: its list path under the API server, e.g. `/apis/apps/v1/namespaces/ns/deployments`. */
 export interface CachedKind {
@@ -50,7 +53,13 @@ export class ObjectCacheOf<T extends KubernetesObject> {
   readonly #listeners = new Set<(object: T, verb: 'add' | 'update' | 'delete') => void>();
   #stopped = false;
   #restartTimer: NodeJS.Timeout | undefined;
-  /** Resolves after the first complete list. */
+  readonly #start: () => Promise<void>;
+  /**
+   * Resolves once the cache holds a complete list. Rejects when the first list is refused for
+   * good (401, 403: the ServiceAccount lacks a verb; 404: the CRD is not installed), naming
+   * the kind and the API server's reason, rather than resolving over an empty cache; other
+   * failures (the API server down) are tried again until a list succeeds.
+   */
   readonly synced: Promise<void>;
 
   constructor(
@@ -59,16 +68,32 @@ export class ObjectCacheOf<T extends KubernetesObject> {
     options: ObjectCacheOptions = {},
   ) {
     const path = collectionPath(what.apiVersion, pluralOf(what.kind), what.namespace);
+    let listed = false;
+    const first: { resolve?: () => void; reject?: (error: unknown) => void } = {};
+    this.synced = new Promise<void>((resolve, reject) => Object.assign(first, { resolve, reject }));
+    // Handled by whoever awaits it; not an unhandled rejection when nobody does yet.
+    this.synced.catch(() => undefined);
     this.#informer = makeInformer<T>(api.config, path, async () => {
       // The informer lists, then watches from the list's resourceVersion: the watch replays
       // nothing older than the list and misses nothing newer.
-      const { items, resourceVersion } = await api.listWithVersion<T>(
-        what.apiVersion,
-        what.kind,
-        what.namespace,
-      );
-      return { apiVersion: what.apiVersion, kind: `${what.kind}List`, metadata: { resourceVersion }, items };
+      try {
+        const { items, resourceVersion } = await api.listWithVersion<T>(
+          what.apiVersion,
+          what.kind,
+          what.namespace,
+        );
+        listed = true;
+        return { apiVersion: what.apiVersion, kind: `${what.kind}List`, metadata: { resourceVersion }, items };
+      } catch (error) {
+        if (!listed && REFUSED.has(statusOf((error as Error).cause) ?? 0)) first.reject?.(error);
+        throw error;
+      }
     });
+    // The informer's start resolves even when its list failed; only a listed cache is synced.
+    this.#start = () =>
+      this.#informer.start().then(() => {
+        if (listed) first.resolve?.();
+      });
     for (const verb of ['add', 'update', 'delete'] as const) {
       this.#informer.on(verb, (object) => {
         for (const listener of this.#listeners) listener(object, verb);
@@ -78,10 +103,10 @@ export class ObjectCacheOf<T extends KubernetesObject> {
       if (this.#stopped) return;
       options.onRestart?.(error);
       this.#restartTimer = setTimeout(() => {
-        if (!this.#stopped) void this.#informer.start().catch(() => undefined);
+        if (!this.#stopped) void this.#start().catch(() => undefined);
       }, options.restartMs ?? 1_000);
     });
-    this.synced = this.#informer.start();
+    void this.#start().catch(() => undefined);
   }
 
   /** The object, from memory. */

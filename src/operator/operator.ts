@@ -104,7 +104,13 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
     kind: 'Canary',
     namespace,
   });
-  await Promise.all([target.synced(), canaries.synced]);
+  // A list refused for good (a verb missing from the ServiceAccount's role, a CRD not
+  // installed) stops the start with the API server's reason, rather than running on an empty
+  // cache that would leave every Canary waiting without a word.
+  await Promise.all([target.synced(), canaries.synced]).catch(async (error: unknown) => {
+    await Promise.all([canaries.stop(), target.close()]);
+    throw error;
+  });
 
   const reader = new CanaryReader({
     api,
@@ -168,7 +174,10 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
     namespace,
     warn: (app, reason, message) => void warn(app, reason, message).catch(() => undefined),
   });
-  await analysis.synced;
+  await analysis.synced.catch(async (error: unknown) => {
+    await Promise.all([canaries.stop(), target.close(), analysis.stop()]);
+    throw error;
+  });
   const controller = new RolloutController({
     stateDir: options.stateDir,
     store,

@@ -1,14 +1,18 @@
 /**
  * The operator's API client against the real test control plane: server-side apply with
  * Aviary's field manager, reads and lists, 404 as undefined, deletes guarded by uid, watch,
- * and the count of requests by verb and resource.
+ * the count of requests by verb and resource, and caches that refuse to sync over a list the
+ * API server refused.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubeConfig } from '@kubernetes/client-node';
 import { FIELD_MANAGER, KubeApi } from '../../src/kubernetes/kube-api.js';
+import { ObjectCacheOf } from '../../src/kubernetes/object-cache.js';
+import { kubectl } from '../cluster/kubectl.js';
 import { AviaryError } from '../../src/errors.js';
 import { controlPlaneUnavailable } from '../cluster/binaries.js';
 import { startControlPlane, type ControlPlane } from '../cluster/control-plane.js';
@@ -86,6 +90,45 @@ describe.skipIf(unavailable !== undefined)('KubeApi on a real API server', () =>
     const error = await api.apply(bad).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AviaryError);
     expect((error as Error).message).toMatch(/^apply Deployment default\/bad: .*selector.*\(HTTP 422\)$/);
+  });
+
+  it('a cache whose first list is refused for good rejects naming the kind and the reason, rather than syncing empty', async () => {
+    // 404: the kind's CRD is not installed.
+    const missing = new ObjectCacheOf(api, {
+      apiVersion: 'example.com/v1',
+      kind: 'Widget',
+      namespace: 'default',
+    });
+    await expect(missing.synced).rejects.toThrow(/list Widget default\/\*: .*\(HTTP 404\)/);
+    await missing.stop();
+    // 403: a ServiceAccount no role grants anything, with a token of its own.
+    await kubectl(plane.kubeconfig, ['create', 'serviceaccount', 'nobody', '-n', 'default']);
+    const token = (await kubectl(plane.kubeconfig, ['create', 'token', 'nobody', '-n', 'default'])).trim();
+    const config = new KubeConfig();
+    config.loadFromOptions({
+      clusters: [{ name: 'test', server: plane.server, caFile: plane.caFile }],
+      users: [{ name: 'nobody', token }],
+      contexts: [{ name: 'nobody', cluster: 'test', user: 'nobody' }],
+      currentContext: 'nobody',
+    });
+    const forbidden = new ObjectCacheOf(new KubeApi(config), {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      namespace: 'default',
+    });
+    await expect(forbidden.synced).rejects.toThrow(
+      /list Pod default\/\*: .*"system:serviceaccount:default:nobody" cannot list resource "pods".*\(HTTP 403\)/,
+    );
+    await forbidden.stop();
+    // And one that may list syncs with what the server holds.
+    const allowed = new ObjectCacheOf(api, {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      namespace: 'default',
+    });
+    await allowed.synced;
+    expect(allowed.get('nobody', 'default')?.metadata?.name).toBe('nobody');
+    await allowed.stop();
   });
 
   it('watches changes as they happen', async () => {

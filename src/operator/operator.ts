@@ -28,12 +28,11 @@ import { WebhookClient } from '../rollout/webhooks/webhook-client.js';
 import { DeploymentTarget } from '../target/kubernetes/deployment-target.js';
 import { CANARY_API_VERSION, type CanaryObject } from './canary-app.js';
 import { CanaryReader } from './canary-reader.js';
+import { operatorControlServer, type ControlApiOptions } from './operator-control.js';
 import { CanaryStatusStore } from './canary-status-store.js';
 import { hasCommands } from './canary-annotations.js';
 import { CanaryCommands } from './canary-commands.js';
-import { ControlServer } from '../api/control-server.js';
 import { listenFor } from '../listen-failure.js';
-import { dashboardRoutes } from '../web/dashboard-routes.js';
 import { WindowsObserver } from '../metrics/windows-observer.js';
 import { firstAnswer } from '../rollout/controller/first-answer.js';
 import { startClusterAnalysis } from './cluster-analysis.js';
@@ -68,7 +67,7 @@ export interface OperatorOptions {
    * Serve the control API of `aviary up` over these Canaries (the CLI's `--api`): reads are
    * open, commands need `token`. Host default 127.0.0.1; port 0 picks a free one.
    */
-  readonly controlApi?: { readonly host?: string; readonly port: number; readonly token: string };
+  readonly controlApi?: ControlApiOptions;
 }
 
 /** A running operator. */
@@ -264,22 +263,7 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
   const control =
     options.controlApi === undefined
       ? undefined
-      : new ControlServer(controller, {
-          host: options.controlApi.host ?? '127.0.0.1',
-          port: options.controlApi.port,
-          token: options.controlApi.token,
-          describe: async (app) => ({
-            deployments: {
-              primary: (await target.status(app, 'primary')) ?? null,
-              canary: (await target.status(app, 'canary')) ?? null,
-            },
-            routes: await router.getRoutes(app).catch(() => null),
-          }),
-          // The operator's requests to the API server, by verb and resource.
-          extraMetrics: () => Promise.resolve(api.metricsText()),
-          // The dashboard, with the per-version traffic the checks and the judge read.
-          extraRoutes: dashboardRoutes({ controller, router: { traffic } }),
-        });
+      : operatorControlServer(options.controlApi, { controller, target, router, traffic, api });
   const close = async (): Promise<void> => {
     await control?.close();
     clearTimeout(timer);

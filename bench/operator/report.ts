@@ -209,7 +209,7 @@ export function reportLines(
     runRow(`N=${main.count}`, figures),
     '',
     'writes/st, reads/st = API requests of the operator from the first image patch until 3 s after the last',
-    'rollout ended, per Canary, per step (a step = one Event the operator wrote on the Canary: median',
+    'rollout ended, per Canary, per step (a step = a transition: a Normal Event but NotReady on the Canary; median',
     `${figures.stepsPerRollout} per rollout). lat = ms from the bench sending a Canary's image patch to its watch`,
     "seeing the operator's first write for it (the target scaled up from 0, or the Canary's status changed,",
     'whichever came first; a target that still runs its replica is not scaled, so then it is the status).',

@@ -74,7 +74,7 @@ export interface FleetRun {
   readonly scaleLatencyMs: readonly number[];
   /** Per member, the earlier of the two: the first write of the operator the bench saw. */
   readonly firstWriteLatencyMs: readonly number[];
-  /** Per member, the operator's Normal Events on its Canary during the rollout: its steps. */
+  /** Per member, the rollout's transitions: the operator's Normal Events on its Canary but NotReady. */
   readonly stepsPerRollout: readonly number[];
   /** The operator's Events on the Canaries during the rollout, by `type/reason`. */
   readonly eventReasons: Readonly<Record<string, number>>;
@@ -261,9 +261,10 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetRun> {
 
 /**
  * The operator's Events on each Canary since the first image patch. A Normal one is a
- * transition of the rollout (NewRevision, each WeightAdvanced, Promoting, ...): a step; a
- * Warning one tells of a failed tick. Each Event's name carries the time of its transition
- * in hex milliseconds (canary-status-store.ts).
+ * transition of the rollout (NewRevision, each WeightAdvanced, Promoting, ...): a step. Not
+ * steps: a Warning (a failed tick, a halt) and `NotReady` (a check tick that waits for pods,
+ * Flagger's "Halt advancement"), though each costs writes too. Each Event's name carries the
+ * time of its transition in hex milliseconds (canary-status-store.ts).
  */
 async function stepsPerCanary(
   api: KubeApi,
@@ -284,7 +285,7 @@ async function stepsPerCanary(
     if (at < since) continue;
     const key = `${event.type ?? ''}/${event.reason ?? ''}`;
     eventReasons[key] = (eventReasons[key] ?? 0) + 1;
-    if (event.type !== 'Warning') steps.set(name, steps.get(name)! + 1);
+    if (event.type !== 'Warning' && event.reason !== 'NotReady') steps.set(name, steps.get(name)! + 1);
   }
   return { stepsPerRollout: names.map((name) => steps.get(name)!), eventReasons };
 }

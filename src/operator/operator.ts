@@ -247,8 +247,14 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
         sync = sync.then(() => handleCommands([name])).catch(() => undefined);
       return;
     }
-    if (verb === 'delete') generations.delete(name);
-    else generations.set(name, generation);
+    if (verb === 'delete') {
+      // Its primary, Services and HTTPRoute go with it (owner references): driving it further
+      // would only create them again for the garbage collector.
+      generations.delete(name);
+      sync = sync.then(() => controller.forget(name)).catch(() => undefined);
+      return;
+    }
+    generations.set(name, generation);
     resync();
   });
   const stopDeployments = target.onDeploymentChange((deployment: V1Deployment) => {

@@ -285,7 +285,16 @@ export class RolloutController extends EventEmitter {
     await this.options.executor.target.stop(app, 'canary');
     await this.options.executor.target.stop(app, 'primary');
     await this.options.executor.router.finalize(app).catch(() => undefined);
+    await this.forget(app);
+  }
+
+  /** Stops driving `app`, touching nothing it ran (a deleted Canary: its objects go with it). */
+  async forget(app: string): Promise<void> {
+    const record = this.records.get(app);
+    if (!record) return;
+    clearTimeout(record.timer);
     this.records.delete(app);
+    await record.running;
     await this.store.remove(app);
   }
 

@@ -5,14 +5,13 @@
  * resumes where the last tick left off. See docs/adr/0006-controller-runtime.md.
  */
 import { EventEmitter } from 'node:events';
+import type { ControllerOptions } from './controller-options.js';
 import type { AppSpec } from '../../config/app-schema.js';
 import { AviaryError } from '../../errors.js';
 import { syncRoutes, type ExecutorDeps, type RolloutEventRecord } from './action-executor.js';
 import { executeStep } from './step-execution.js';
-import type { CheckRunnerDeps } from './check-runner.js';
 import { ControllerMetrics } from './controller-metrics.js';
 import type { GateType } from '../../config/app-webhook.js';
-import type { GateStore } from '../webhooks/gates.js';
 import type { StepResult } from '../step/actions.js';
 import type { OperatorCommand } from '../step/observations.js';
 import type { RolloutStateStore } from '../state/rollout-state-store.js';
@@ -36,29 +35,7 @@ import { step, terminate } from '../step/step.js';
 import { nextTickDelay } from './tick-delay.js';
 import { tickObservations, type JudgeLook, type ObserveDeps } from './tick-observations.js';
 
-/** Options of a {@link RolloutController}. */
-export interface ControllerOptions {
-  readonly stateDir: string;
-  readonly executor: Omit<ExecutorDeps, 'onEvent' | 'onError'>;
-  readonly checks: CheckRunnerDeps;
-  readonly gates: GateStore;
-  /** Longest wait between ticks (readiness and commands are noticed this fast). Default 1 s. */
-  readonly maxTickMs?: number;
-  /**
-   * At start, how long to wait for the versions found running (or restarted) to be ready
-   * before their routes are restored; default 5 s.
-   */
-  readonly restoreReadyTimeoutMs?: number;
-  /**
-   * Where rollout state is kept; default the state journal in `<stateDir>/rollouts`
-   * (ADR 0009).
-   */
-  readonly store?: RolloutStateStore<PersistedRollout, RolloutEventRecord>;
-  /** Journal size at which the default state journal is sealed and folded (ADR 0009); default 16 MiB. */
-  readonly compactStateAtBytes?: number;
-  readonly now?: () => number;
-}
-
+export type { ControllerOptions } from './controller-options.js';
 export type { RolloutView } from './app-record.js';
 export type { JudgeLook } from './tick-observations.js';
 

@@ -140,12 +140,14 @@ export class TemplateEvaluator {
   }
 
   private context(app: AppSpec, metric: MetricSpec): TemplateContext {
+    // The built-in router knows each app by its name: it is the target and the service alike.
+    // A Canary's are Flagger's: `targetRef.name` and the apex Service, in its namespace.
+    const cluster = app.workload.kind === 'deployment' ? app.workload : undefined;
     return {
       name: app.name,
-      namespace: this.namespace,
-      // The router knows each app by its name: it is the target and the service alike.
-      target: app.name,
-      service: app.name,
+      namespace: cluster?.namespace ?? this.namespace,
+      target: cluster?.targetName ?? app.name,
+      service: cluster?.service.name ?? app.name,
       interval: promDuration(metric.interval),
       variables: metric.templateVariables ?? {},
     };

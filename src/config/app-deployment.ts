@@ -10,8 +10,11 @@ export interface DeploymentServicePorts {
   /** Apex Service name (`spec.service.name`, default the target's name). */
   readonly name: string;
   readonly port: number;
-  /** Container port the Services send to (`spec.service.targetPort`, default `port`). */
-  readonly targetPort: number;
+  /**
+   * Container port the Services send to (`spec.service.targetPort`, default `port`): a number,
+   * or the name of a container port, resolved in each pod as Kubernetes does.
+   */
+  readonly targetPort: number | string;
   /** Port name (`spec.service.portName`, default `http`). */
   readonly portName: string;
 }

@@ -229,6 +229,8 @@ export function canaryApp(
     if (!(error instanceof ConfigError)) throw error;
     issues.push(...error.issues);
   }
+  const targetPort = targetPortOf(service.targetPort, port, target);
+  if (typeof targetPort === 'object') issues.push(targetPort);
   if (issues.length > 0 || loaded === undefined || target === undefined || port === undefined) {
     throw new ConfigError(source, issues);
   }
@@ -245,7 +247,7 @@ export function canaryApp(
     service: {
       name: serviceName,
       port,
-      targetPort: typeof service.targetPort === 'number' ? service.targetPort : port,
+      targetPort: typeof targetPort === 'object' ? port : (targetPort ?? port),
       portName: typeof service.portName === 'string' ? service.portName : 'http',
     },
     owner,
@@ -270,5 +272,29 @@ export function canaryApp(
       ...routeIgnored(name, loaded.canary),
       ...kubernetesOnly,
     ],
+  };
+}
+
+/**
+ * `spec.service.targetPort`: a number, or the name of a container port of the target's pod
+ * template (Kubernetes resolves it in each pod); default `port`. A name no container has is an
+ * issue naming the ports there are, as the Service would otherwise send nowhere.
+ */
+function targetPortOf(
+  value: unknown,
+  port: number | undefined,
+  target: V1Deployment | undefined,
+): number | string | undefined | { path: string; message: string } {
+  if (typeof value === 'number') return value;
+  if (typeof value !== 'string') return port;
+  if (/^\d+$/.test(value)) return Number(value);
+  if (target === undefined) return value;
+  const named = (target.spec?.template.spec?.containers ?? [])
+    .flatMap((c) => c.ports ?? [])
+    .flatMap((p) => (p.name !== undefined ? [`${p.name} (${p.containerPort})`] : []));
+  if (named.some((n) => n.startsWith(`${value} (`))) return value;
+  return {
+    path: 'spec.service.targetPort',
+    message: `no container port named "${value}" in the pod template of Deployment ${target.metadata?.namespace ?? ''}/${target.metadata?.name ?? ''}; named ports: ${named.join(', ') || 'none'}`,
   };
 }

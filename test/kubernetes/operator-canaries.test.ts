@@ -128,6 +128,35 @@ describe.skipIf(unavailable !== undefined)('Canaries the operator cannot run as 
     expect((await fixture.status()).phase).toBe('Initialized');
   });
 
+  it('(f) a Canary whose targetPort names no container port is Ready=False naming the ports there are; fixed, it runs', async () => {
+    const ported = deployment('ported');
+    const container = ported.spec.template.spec.containers[0]!;
+    await fixture.apply({
+      ...ported,
+      spec: {
+        ...ported.spec,
+        template: {
+          ...ported.spec.template,
+          spec: { containers: [{ ...container, ports: [{ name: 'web', containerPort: 9898 }] }] },
+        },
+      },
+    });
+    await fixture.apply(
+      canary('ported', 'ported', { gatewayRefs: [{ name: 'edge' }], targetPort: 'metrics' }),
+    );
+    const refused = await statusWhere('ported', 'Ready=False', (s) => ready(s)?.status === 'False');
+    expect(ready(refused)?.message).toMatch(
+      /spec\.service\.targetPort: no container port named "metrics" in the pod template of Deployment default\/ported; named ports: web \(9898\)/,
+    );
+    await fixture.apply(canary('ported', 'ported', { gatewayRefs: [{ name: 'edge' }], targetPort: 'web' }));
+    await statusWhere('ported', 'Initialized', (s) => s.phase === 'Initialized');
+    const service = await fixture.getJson<{ spec: { ports: { targetPort: unknown }[] } }>([
+      'service',
+      'ported-primary',
+    ]);
+    expect(service.spec.ports[0]?.targetPort).toBe('web');
+  });
+
   it('(f) a Canary with no Gateway in service.gatewayRefs applies, and is Ready=False naming that field', async () => {
     await fixture.apply(deployment('lonely'));
     await fixture.apply(canary('lonely', 'lonely', { gatewayRefs: [] }));

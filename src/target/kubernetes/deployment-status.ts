@@ -20,7 +20,19 @@ export interface DeploymentObservation {
   readonly deployment: V1Deployment;
   readonly replicaSets: readonly V1ReplicaSet[];
   readonly pods: readonly V1Pod[];
-  readonly targetPort: number;
+  /** A port number, or a container port's name. */
+  readonly targetPort: number | string;
+}
+
+/** `podIP:port` of a pod, a named port resolved in its own containers; null when it has none. */
+function endpointOf(pod: V1Pod, targetPort: number | string): string | null {
+  const ip = pod.status?.podIP;
+  if (!ip) return null;
+  if (typeof targetPort === 'number') return `${ip}:${targetPort}`;
+  const port = (pod.spec?.containers ?? [])
+    .flatMap((c) => c.ports ?? [])
+    .find((p) => p.name === targetPort)?.containerPort;
+  return port === undefined ? null : `${ip}:${port}`;
 }
 
 const DEPLOYMENT_REVISION = 'deployment.kubernetes.io/revision';
@@ -94,7 +106,7 @@ export function versionStatusOf(observation: DeploymentObservation): VersionStat
           : pod.status?.phase === 'Running'
             ? 'running'
             : 'starting',
-      endpoint: pod.status?.podIP ? `${pod.status.podIP}:${targetPort}` : null,
+      endpoint: endpointOf(pod, targetPort),
       ready: isReady(pod),
       restarts: (pod.status?.containerStatuses ?? []).reduce((sum, c) => sum + c.restartCount, 0),
       adopted: false,
@@ -107,7 +119,10 @@ export function versionStatusOf(observation: DeploymentObservation): VersionStat
     desiredReplicas,
     readyReplicas: Math.min(readyReplicas, desiredReplicas),
     readyPercent: readyPercentOf(Math.min(readyReplicas, desiredReplicas), desiredReplicas),
-    endpoints: readyPods.map((p) => `${p.status!.podIP!}:${targetPort}`).sort(),
+    endpoints: readyPods
+      .map((p) => endpointOf(p, targetPort))
+      .filter((e): e is string => e !== null)
+      .sort(),
     restarts: replicas
       .filter((r) => r.revision === observation.revision)
       .reduce((sum, r) => sum + r.restarts, 0),

@@ -257,8 +257,15 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
     generations.set(name, generation);
     resync();
   });
-  const stopDeployments = target.onDeploymentChange((deployment: V1Deployment) => {
-    const name = deployment.metadata?.name;
+  // Likewise a target's spec (its generation), not the status the Deployment controller keeps
+  // writing while pods come and go: with 200 Canaries, every such write re-read them all.
+  const targetGenerations = new Map<string, number | undefined>();
+  const stopDeployments = target.onDeploymentChange((deployment: V1Deployment, verb) => {
+    const name = deployment.metadata?.name ?? '';
+    const generation = deployment.metadata?.generation;
+    if (verb === 'update' && targetGenerations.get(name) === generation) return;
+    if (verb === 'delete') targetGenerations.delete(name);
+    else targetGenerations.set(name, generation);
     if (
       canaries
         .list(namespace)

@@ -5,6 +5,7 @@
  * resumes where the last tick left off. See docs/adr/0006-controller-runtime.md.
  */
 import { EventEmitter } from 'node:events';
+import { isDeepStrictEqual } from 'node:util';
 import type { ControllerOptions } from './controller-options.js';
 import type { AppSpec } from '../../config/app-schema.js';
 import { AviaryError } from '../../errors.js';
@@ -118,11 +119,14 @@ export class RolloutController extends EventEmitter {
     for (const record of records) this.schedule(record.spec.name, 0);
   }
 
-  /** Applies a new set of app specs: changed specs become new revisions; removed apps terminate. */
+  /**
+   * Applies a new set of app specs: changed specs become new revisions. A spec equal to the one
+   * driven (a file or the Canaries read again) changes nothing: no tick, no route re-applied.
+   */
   updateApps(apps: readonly AppSpec[]): void {
     for (const spec of apps) {
       const record = this.records.get(spec.name);
-      if (record) {
+      if (record && !isDeepStrictEqual(record.spec, spec)) {
         rememberSpec(record, spec, this.identify);
         this.schedule(spec.name, 0);
       }

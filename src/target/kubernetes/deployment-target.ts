@@ -76,8 +76,10 @@ export class DeploymentTarget implements Target<DeploymentSpec> {
   }
 
   /** Calls `listener` when a cached Deployment changes; returns a function that removes it. */
-  onDeploymentChange(listener: (deployment: V1Deployment) => void): () => void {
-    return this.#deployments.onChange((deployment) => listener(deployment));
+  onDeploymentChange(
+    listener: (deployment: V1Deployment, verb: 'add' | 'update' | 'delete') => void,
+  ): () => void {
+    return this.#deployments.onChange(listener);
   }
 
   identify(spec: DeploymentSpec): DesiredVersion {

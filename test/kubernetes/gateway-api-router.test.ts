@@ -287,6 +287,29 @@ describe.skipIf(unavailable !== undefined)('GatewayApiRouter on a real API serve
     });
   });
 
+  it('neither reads, applies nor waits again for a route equal to the one applied and accepted; a change is applied', async () => {
+    // The controller syncs routes whenever the versions' endpoints change, which a route to
+    // Services does not depend on: with 200 Canaries each sync cost 2 applies and 3 reads.
+    const counted = new KubeApi({ kubeconfig: plane.kubeconfig });
+    const router = new GatewayApiRouter(counted, { routeOf, acceptancePollMs: 100 });
+    const spec = specOf('quiet', { timeoutMs: 10_000 });
+    const state: RouteState = { weights: { primary: 90, canary: 10 } };
+    const requests = () => counted.requestCounts().reduce((sum, c) => sum + c.count, 0);
+    await withGateway('quiet', async () => {
+      await router.reconcile(spec);
+      await router.setRoutes('quiet', state);
+      const before = requests();
+      for (let i = 0; i < 3; i++) {
+        await router.reconcile(specOf('quiet', { timeoutMs: 10_000 }));
+        await router.setRoutes('quiet', { weights: { primary: 90, canary: 10 } });
+      }
+      expect(requests()).toBe(before);
+      await router.setRoutes('quiet', { weights: { primary: 50, canary: 50 } });
+      expect(requests()).toBeGreaterThan(before);
+      expect((await router.getRoutes('quiet')).weights).toEqual({ primary: 50, canary: 50 });
+    });
+  });
+
   it('writes A/B rules the API server accepts (its CEL rules included) and reads them back', async () => {
     const spec = specOf('ab', {
       pathPrefix: '/api',

@@ -36,6 +36,8 @@ export interface GatewayApiRouterOptions {
    * session affinity: experimental in Gateway API v1.6); the operator reports them on the Canary.
    */
   readonly onIgnoredFields?: (app: string, fields: readonly IgnoredField[]) => void;
+  /** Monotonic milliseconds (tests); default `performance.now`. */
+  readonly now?: () => number;
 }
 
 interface AppEntry {
@@ -43,6 +45,21 @@ interface AppEntry {
   readonly options: HttpRouteOptions;
   readonly ignored: readonly IgnoredField[];
 }
+
+/** The route as last applied: what was sent, in which state, its generation, whether accepted. */
+interface Applied {
+  readonly json: string;
+  readonly state: RouteState;
+  readonly generation: number;
+  readonly accepted: boolean;
+  readonly at: number;
+}
+
+/**
+ * How long a route applied and accepted is taken to hold without being read back; after that
+ * the next call applies it again (server-side apply puts back anything changed meanwhile).
+ */
+const REAPPLY_AFTER_MS = 5 * 60_000;
 
 const DEFAULT_ACCEPTANCE_TIMEOUT_MS = 10_000;
 const DEFAULT_ACCEPTANCE_POLL_MS = 250;
@@ -62,6 +79,14 @@ export class GatewayApiRouter implements TrafficRouter {
   readonly #apps = new Map<string, AppEntry>();
   /** Calls for one app run one at a time: a step's apply and its wait are not interleaved. */
   readonly #queue = new KeyedQueue();
+  /**
+   * Each app's route as last applied. The controller reconciles and sets routes whenever the
+   * versions' endpoints change (pods starting and stopping), which a route to Services does
+   * not depend on: a route equal to the one applied and accepted is neither read, applied nor
+   * waited for again (with 200 Canaries, that was 3 writes and 5 reads per Canary per step).
+   */
+  readonly #applied = new Map<string, Applied>();
+  readonly #now: () => number;
 
   constructor(api: KubeApi, options: GatewayApiRouterOptions) {
     for (const key of ['acceptanceTimeoutMs', 'acceptancePollMs'] as const) {
@@ -74,6 +99,14 @@ export class GatewayApiRouter implements TrafficRouter {
     }
     this.#api = api;
     this.#options = options;
+    this.#now = options.now ?? (() => performance.now());
+  }
+
+  /** The last apply of `app`'s route, if `route` is what it sent and it is recent enough. */
+  #sameAsApplied(app: string, route: HttpRoute): Applied | undefined {
+    const applied = this.#applied.get(app);
+    if (applied === undefined || this.#now() - applied.at > REAPPLY_AFTER_MS) return undefined;
+    return applied.json === JSON.stringify(route) ? applied : undefined;
   }
 
   /** The fields of the app's spec its route leaves out, as of its last reconcile. */
@@ -89,12 +122,28 @@ export class GatewayApiRouter implements TrafficRouter {
     return this.#queue.run(spec.app, async () => {
       signal?.throwIfAborted();
       const options = this.#options.routeOf(spec.app);
+      const ignored = ignoredFieldsOf(spec);
+      const last = this.#applied.get(spec.app);
+      if (last !== undefined) {
+        const state = reconciledRouteState(last.state, spec);
+        if (this.#sameAsApplied(spec.app, renderHttpRoute(spec, state, options)) !== undefined) {
+          this.#apps.set(spec.app, { spec, options, ignored });
+          return;
+        }
+      }
       const existing = await this.#readOwned(spec.app, options);
       signal?.throwIfAborted();
       const current = existing ? routeStateOfHttpRoute(existing, spec) : undefined;
-      const route = renderHttpRoute(spec, reconciledRouteState(current, spec), options);
-      const ignored = ignoredFieldsOf(spec);
-      await this.#api.apply(route);
+      const state = reconciledRouteState(current, spec);
+      const route = renderHttpRoute(spec, state, options);
+      const applied = await this.#api.apply(route);
+      this.#applied.set(spec.app, {
+        json: JSON.stringify(route),
+        state,
+        generation: applied.metadata?.generation ?? 0,
+        accepted: false,
+        at: this.#now(),
+      });
       this.#apps.set(spec.app, { spec, options, ignored });
       if (ignored.length > 0) this.#options.onIgnoredFields?.(spec.app, ignored);
     });
@@ -112,15 +161,35 @@ export class GatewayApiRouter implements TrafficRouter {
       const entry = this.#apps.get(app);
       if (!entry) throw unknownApp(app);
       const route = renderHttpRoute(entry.spec, state, entry.options);
-      await this.#readOwned(app, entry.options);
-      signal?.throwIfAborted();
-      const applied = await this.#api.apply(route);
+      const same = this.#sameAsApplied(app, route);
+      if (same?.accepted === true) return;
+      let generation = same?.generation;
+      if (same === undefined) {
+        await this.#readOwned(app, entry.options);
+        signal?.throwIfAborted();
+        this.#applied.delete(app);
+        generation = (await this.#api.apply(route)).metadata?.generation ?? 0;
+      }
       const name = `${entry.options.namespace}/${route.metadata!.name!}`;
-      await waitUntilAccepted(name, applied.metadata?.generation ?? 0, {
-        read: () => this.#api.read<HttpRoute>(this.#refOf(app, entry.options)),
-        timeoutMs: this.#options.acceptanceTimeoutMs ?? DEFAULT_ACCEPTANCE_TIMEOUT_MS,
-        intervalMs: this.#options.acceptancePollMs ?? DEFAULT_ACCEPTANCE_POLL_MS,
-        signal,
+      try {
+        await waitUntilAccepted(name, generation ?? 0, {
+          read: () => this.#api.read<HttpRoute>(this.#refOf(app, entry.options)),
+          timeoutMs: this.#options.acceptanceTimeoutMs ?? DEFAULT_ACCEPTANCE_TIMEOUT_MS,
+          intervalMs: this.#options.acceptancePollMs ?? DEFAULT_ACCEPTANCE_POLL_MS,
+          signal,
+        });
+      } catch (error) {
+        // Applied again at the next call: it may have been changed or deleted meanwhile.
+        this.#applied.delete(app);
+        throw error;
+      }
+      const at = same?.at ?? this.#now();
+      this.#applied.set(app, {
+        json: JSON.stringify(route),
+        state,
+        generation: generation ?? 0,
+        accepted: true,
+        at,
       });
     });
   }
@@ -159,6 +228,7 @@ export class GatewayApiRouter implements TrafficRouter {
       if (existing !== undefined && primary !== undefined)
         await this.#api.apply(renderHttpRoute(entry.spec, { weights: { [primary]: 100 } }, entry.options));
       this.#apps.delete(app);
+      this.#applied.delete(app);
     });
   }
 

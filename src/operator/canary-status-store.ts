@@ -101,6 +101,27 @@ export function canaryStatusOf(
   };
 }
 
+/**
+ * `events` less each one that repeats the one before it (same reason and message: "Halt
+ * advancement: canary 0/1 ready" at every interval while pods start). The first of a run is
+ * written as an Event and kept in the status; its repeats would only cost two writes each
+ * (bench:operator: 1.3 per Canary per step with 200 Canaries), and the controller's own
+ * history (`aviary get events`) still has them all.
+ */
+function withoutRepeats(
+  before: RolloutEventRecord | undefined,
+  events: readonly RolloutEventRecord[],
+): RolloutEventRecord[] {
+  const kept: RolloutEventRecord[] = [];
+  let previous = before;
+  for (const event of events) {
+    if (previous === undefined || previous.reason !== event.reason || previous.message !== event.message)
+      kept.push(event);
+    previous = event;
+  }
+  return kept;
+}
+
 /** {@link RolloutStateStore} on Canary status subresources. */
 export class CanaryStatusStore implements RolloutStateStore<PersistedRollout, RolloutEventRecord> {
   readonly #options: CanaryStatusStoreOptions;
@@ -132,9 +153,10 @@ export class CanaryStatusStore implements RolloutStateStore<PersistedRollout, Ro
     return work.finally(() => this.#pending.delete(work));
   }
 
-  async #save(app: string, state: PersistedRollout, events: readonly RolloutEventRecord[]): Promise<void> {
+  async #save(app: string, state: PersistedRollout, all: readonly RolloutEventRecord[]): Promise<void> {
     const json = JSON.stringify(state);
     const last = this.#written.get(app);
+    const events = withoutRepeats(last?.events.at(-1), all);
     if (last !== undefined && last.json === json && events.length === 0) return;
     const kept = [...(last?.events ?? []), ...events].slice(-KEPT_EVENTS);
     const { api, namespace } = this.#options;

@@ -10,6 +10,8 @@
 import type { V1Deployment, V1OwnerReference } from '@kubernetes/client-node';
 import type { DeploymentSpec } from '../config/app-deployment.js';
 import type { AppSpec } from '../config/app-schema.js';
+import { canonicalCopy } from '../config/canonical-json.js';
+import { targetPortOf } from './canary-target-port.js';
 import { ConfigError } from '../config/config-error.js';
 import { loadFlaggerCanary, type IgnoredField } from '../config/flagger-canary.js';
 import type { HttpRouteOptions } from '../router/gateway-api/http-route.js';
@@ -234,7 +236,9 @@ export function canaryApp(
   if (issues.length > 0 || loaded === undefined || target === undefined || port === undefined) {
     throw new ConfigError(source, issues);
   }
-  const template = (target.spec?.template ?? {}) as unknown as Record<string, unknown>;
+  // Plain data with sorted keys: the same template from a list and from a watch event (key
+  // orders differ) must be the same spec, or every tick would write the Canary's status.
+  const template = canonicalCopy((target.spec?.template ?? {}) as unknown as Record<string, unknown>);
   const owner = { apiVersion: CANARY_API_VERSION, kind: 'Canary', name, uid: canary.metadata?.uid ?? '' };
   const serviceName = typeof service.name === 'string' ? service.name : targetName;
   const workload: DeploymentSpec = {
@@ -272,29 +276,5 @@ export function canaryApp(
       ...routeIgnored(name, loaded.canary),
       ...kubernetesOnly,
     ],
-  };
-}
-
-/**
- * `spec.service.targetPort`: a number, or the name of a container port of the target's pod
- * template (Kubernetes resolves it in each pod); default `port`. A name no container has is an
- * issue naming the ports there are, as the Service would otherwise send nowhere.
- */
-function targetPortOf(
-  value: unknown,
-  port: number | undefined,
-  target: V1Deployment | undefined,
-): number | string | undefined | { path: string; message: string } {
-  if (typeof value === 'number') return value;
-  if (typeof value !== 'string') return port;
-  if (/^\d+$/.test(value)) return Number(value);
-  if (target === undefined) return value;
-  const named = (target.spec?.template.spec?.containers ?? [])
-    .flatMap((c) => c.ports ?? [])
-    .flatMap((p) => (p.name !== undefined ? [`${p.name} (${p.containerPort})`] : []));
-  if (named.some((n) => n.startsWith(`${value} (`))) return value;
-  return {
-    path: 'spec.service.targetPort',
-    message: `no container port named "${value}" in the pod template of Deployment ${target.metadata?.namespace ?? ''}/${target.metadata?.name ?? ''}; named ports: ${named.join(', ') || 'none'}`,
   };
 }

@@ -8,6 +8,7 @@
  * by the Canary, so deleting the Canary deletes it and the operator never needs to.
  */
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../../config/canonical-json.js';
 import type { DeploymentSpec } from '../../config/app-deployment.js';
 import type { VersionRole } from '../target.js';
 
@@ -16,21 +17,9 @@ export const REVISION_ANNOTATION = 'aviary.dev/revision';
 /** Label on everything the operator creates: the Canary it belongs to. */
 export const CANARY_LABEL = 'aviary.dev/canary';
 
-/** JSON with object keys sorted, so equal templates hash alike whatever their key order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 /** The revision of a pod template: a short hash of its canonical JSON (Flagger's `lastAppliedSpec`). */
 export function templateRevision(template: Readonly<Record<string, unknown>>): string {
-  return createHash('sha256').update(canonical(template)).digest('hex').slice(0, 16);
+  return createHash('sha256').update(canonicalJson(template)).digest('hex').slice(0, 16);
 }
 
 /** The Deployment that runs `role`: the target itself for the canary. */

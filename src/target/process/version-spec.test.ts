@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, revisionOf, type ProcessSpec } from './version-spec.js';
+import { canonicalJson } from '../../config/canonical-json.js';
+import { revisionOf, type ProcessSpec } from './version-spec.js';
 
 const base: ProcessSpec = {
   command: 'node',

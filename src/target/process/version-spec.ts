@@ -4,6 +4,7 @@
  * template. The spec itself is the configuration's (src/config/app-process.ts).
  */
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../../config/canonical-json.js';
 import type { ProcessSpec } from '../../config/app-process.js';
 import type { DesiredVersion } from '../target.js';
 
@@ -40,18 +41,6 @@ const revisions = new WeakMap<VersionIdentity, string>();
 
 /** The fields of a spec that make up its revision. */
 export type VersionIdentity = Pick<ProcessSpec, 'command' | 'args' | 'cwd' | 'env'>;
-
-/** JSON with object keys sorted at every depth, so equal values always give equal text. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /** What the state machine knows of a process version: its revision and replica count. */
 export function identifyProcess(spec: ProcessSpec): DesiredVersion {

@@ -142,7 +142,10 @@ export class CanaryStatusStore implements RolloutStateStore<PersistedRollout, Ro
       const name = canary.metadata?.name;
       if (name === undefined || stored?.state === undefined) continue;
       loaded.set(name, { state: stored.state, events: stored.events ?? [] });
-      this.#written.set(name, { json: JSON.stringify(stored.state), events: stored.events ?? [] });
+      // What this store wrote stands: the API server's copy lacks the nulls its schema prunes,
+      // so taking it instead would make the next save of every Canary look like a change.
+      if (!this.#written.has(name))
+        this.#written.set(name, { json: JSON.stringify(stored.state), events: stored.events ?? [] });
     }
     return loaded;
   }

@@ -10,6 +10,7 @@ import type { AppRouteSpec } from '../../router/traffic-router.js';
 import { GateStore } from '../webhooks/gates.js';
 import { WebhookClient } from '../webhooks/webhook-client.js';
 import { RolloutController } from './controller.js';
+import { defaultStateStore } from './rollout-persistence.js';
 
 /** A router that counts the route specs it is asked to apply. */
 class CountingRouter extends InMemoryRouter {
@@ -70,5 +71,43 @@ describe('specs read again', () => {
     c.updateApps([app('2')]);
     await c.tick('webapp');
     expect(router.reconciled).toBeGreaterThan(before);
+  });
+
+  it('adding no new app reads no saved state (the operator adds at every Canary change)', async () => {
+    // On the operator the store is the Canaries' status: each read of it made every
+    // Canary's next save a write.
+    dir = await mkdtemp(join(tmpdir(), 'aviary-update-apps-'));
+    const inner = defaultStateStore(dir, undefined);
+    let loads = 0;
+    const store: typeof inner = {
+      loadAll: () => ((loads += 1), inner.loadAll()),
+      save: (app, state, events) => inner.save(app, state, events),
+      remove: (app) => inner.remove(app),
+      settled: () => inner.settled(),
+    };
+    const gates = new GateStore();
+    const webhooks = new WebhookClient({ gates });
+    controller = new RolloutController({
+      stateDir: dir,
+      store,
+      executor: {
+        target: new InMemoryTarget(),
+        router: new CountingRouter(),
+        webhooks,
+        alerts: () => undefined,
+        namespace: 'test',
+      },
+      checks: {
+        webhooks,
+        observer: { kind: 'unused', observe: () => Promise.reject(new Error('no metrics here')) },
+      },
+      gates,
+      maxTickMs: 20,
+    });
+    await controller.start([app('1')]);
+    expect(loads).toBe(1);
+    await controller.add([app('1')]);
+    await controller.add([]);
+    expect(loads).toBe(1);
   });
 });

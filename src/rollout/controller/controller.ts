@@ -101,6 +101,7 @@ export class RolloutController extends EventEmitter {
 
   /** Records `apps` from saved state, restores what they ran (controller-resume.ts), ticks. */
   private async resume(apps: readonly AppSpec[], recovered: RecoveryReport): Promise<void> {
+    if (apps.length === 0) return;
     const saved = await this.store.loadAll();
     const records = apps.map((spec) => {
       const record = newAppRecord(spec, saved.get(spec.name), this.identify);

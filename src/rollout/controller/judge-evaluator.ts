@@ -129,7 +129,10 @@ export class JudgeEvaluator {
       [run, verdict] = await this.feed(app, run, { to, canaryWeight: status.canaryWeight }, config, options);
     }
     verdict ??= assess(run.state, config, options);
-    const result = withProof(this.resultOf(app, status, metric, verdict, purpose), run);
+    const result = withReferenceCount(
+      withProof(this.resultOf(app, status, metric, verdict, purpose), run),
+      run,
+    );
     this.runs.set(app.name, run);
     await this.options.store?.save(app.name, run);
     return result;
@@ -256,6 +259,16 @@ export function referenceOf(app: AppSpec): 'primary' | 'baseline' {
 function withProof(result: MetricResult, run: JudgeRun): MetricResult {
   if (result.rollback !== true || run.from === undefined) return result;
   return { ...result, proof: { canaryRequests: run.state.canary.requests, canaryMs: run.lastTo - run.from } };
+}
+
+/**
+ * A result that counts the canary's requests carries its reference's count over the same
+ * span, so the step can tell a canary silent at low traffic from a stalled one
+ * (src/rollout/step/judge-progress.ts).
+ */
+function withReferenceCount(result: MetricResult, run: JudgeRun): MetricResult {
+  if (result.sampleSize === undefined) return result;
+  return { ...result, referenceSampleSize: run.state.primary.requests };
 }
 
 /** The smallest p-value of the judge's tests: the error test and each quantile's exceedance test. */

@@ -47,6 +47,12 @@ export interface MetricResult {
   readonly value: number | null;
   /** Requests the value is based on; leave out when the provider cannot tell (templated queries). */
   readonly sampleSize?: number;
+  /**
+   * The judge only: requests its reference (the primary, or the fresh baseline) served over
+   * the span `sampleSize` counts the canary's. With the weights it tells the step how many
+   * canary requests were due, so a canary silent at low traffic is not taken for a stall.
+   */
+  readonly referenceSampleSize?: number;
   /** Verdict of the analysis on `value` (threshold range or statistical test). Ignored without a value. */
   readonly passed: boolean;
   /** Set when the query itself failed (provider unreachable, bad query): a failed check, as in Flagger. */

@@ -76,10 +76,17 @@ export interface RolloutStatus {
   /** Start of the progress-deadline clock: the last tick that decided something. */
   readonly lastProgressTime: number;
   /**
-   * The judge's canary requests at the last check tick that held on its evidence, with the
-   * revision they were counted for: a hold on more evidence than this is progress.
+   * The judge's counts at the last check tick its evidence was measured from (a hold on
+   * grown evidence, or another tick that progressed), with the revision they were counted
+   * for: a hold on more canary requests than this is progress, and the reference's requests
+   * since then tell whether the canary's silence is a stall (judge-progress.ts).
    */
-  readonly judgeEvidence?: { readonly revision: string; readonly canaryRequests: number };
+  readonly judgeEvidence?: {
+    readonly revision: string;
+    readonly canaryRequests: number;
+    /** The reference's (primary's or fresh baseline's) requests; absent in statuses stored before it was kept. */
+    readonly referenceRequests?: number;
+  };
   /** Webhooks and metrics are due again at this time (one analysis interval after the last check tick). */
   readonly nextCheckAt: number;
   /** Held by an operator: no check, no step, no deadline until resumed. */

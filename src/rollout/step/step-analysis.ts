@@ -6,7 +6,6 @@
  * strategy's advance happen once per analysis interval (the check tick), with the results
  * the scheduler gathered for it.
  */
-import { JUDGE_METRIC_NAME } from '../../config/app-analysis.js';
 import { formatDuration } from '../../config/duration.js';
 import { isAnalysisStart, nextGate } from './analysis-plan.js';
 import {
@@ -18,6 +17,7 @@ import {
   regressionRequest,
   rollbackRequest,
 } from './check-verdicts.js';
+import { judgeHoldProgressed, recordJudgeCounts } from './judge-progress.js';
 import { NOT_RUNNING } from './observations.js';
 import { rollBackRegression } from './regression-cause.js';
 import type { StepDraft } from './step-draft.js';
@@ -183,24 +183,6 @@ function advanceBlueGreen(d: StepDraft): void {
   promote(d, 'analysis');
 }
 
-/**
- * Whether the judge holds on more canary requests than at the last hold of this revision:
- * gathering evidence on a canary that takes traffic is progress, so the progress deadline
- * ends only a rollout whose evidence stopped growing (no canary traffic), not one that is
- * paying the price of its guarantee at low traffic (docs/adr/0015-harm-bounds.md). Records
- * the count in the status.
- */
-function judgeEvidenceGrew(d: StepDraft): boolean {
-  const judge = d.observations.checks.metrics.find((m) => m.name === JUDGE_METRIC_NAME);
-  const counted = judge?.sampleSize;
-  if (counted === undefined) return false;
-  const s = d.status;
-  const before = s.judgeEvidence?.revision === s.lastAppliedSpec ? s.judgeEvidence.canaryRequests : 0;
-  if (counted <= before) return false;
-  s.judgeEvidence = { revision: s.lastAppliedSpec, canaryRequests: counted };
-  return true;
-}
-
 /** One call in Progressing or WaitingPromotion. */
 export function analyse(d: StepDraft): void {
   const s = d.status;
@@ -256,6 +238,7 @@ export function analyse(d: StepDraft): void {
   if (verdict.kind === 'fail') {
     s.failedChecks += 1;
     d.progressed();
+    recordJudgeCounts(d);
     d.event(
       starting ? 'PreRolloutFailed' : 'ChecksFailed',
       `Halt ${d.name} advancement: ${verdict.message}`,
@@ -267,11 +250,12 @@ export function analyse(d: StepDraft): void {
     return;
   }
   if (verdict.kind === 'hold') {
-    if (judgeEvidenceGrew(d)) d.progressed();
+    if (judgeHoldProgressed(d)) d.progressed();
     d.event('InsufficientData', `Halt ${d.name} advancement: ${verdict.message}`, 'warning');
     return;
   }
   d.progressed();
+  recordJudgeCounts(d);
   switch (strategyOf(a)) {
     case 'canary':
       return advanceCanary(d);

@@ -137,6 +137,16 @@ describe.skipIf(unavailable !== undefined)('DeploymentTarget on a real API serve
     ]);
   });
 
+  it('does not apply an unchanged Service again when a version is ensured again', async () => {
+    // A rollout ensures its versions at every start and step: with 200 Canaries, 3 Service
+    // applies per rollout that changed nothing.
+    const services = () =>
+      api.requestCounts().find((c) => c.verb === 'apply' && c.resource === 'services')?.count ?? 0;
+    const before = services();
+    await target.ensureVersion('web', 'primary', await specOfTarget(2));
+    expect(services()).toBe(before);
+  });
+
   it('scales the target as the canary, and reads a new template as a new revision', async () => {
     await target.ensureVersion('web', 'canary', await specOfTarget(1));
     await readyAt('canary', v1, 1);

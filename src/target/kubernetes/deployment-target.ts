@@ -42,6 +42,9 @@ export interface DeploymentTargetOptions {
   readonly namespace?: string;
 }
 
+/** How long an unchanged Service is not applied again. */
+const SERVICE_REAPPLY_MS = 5 * 60_000;
+
 function aborted(signal: AbortSignal | undefined): void {
   signal?.throwIfAborted();
 }
@@ -56,6 +59,12 @@ export class DeploymentTarget implements Target<DeploymentSpec> {
   /** The last spec of each app's roles (the canary's is the target's current template). */
   readonly #specs = new Map<string, Map<VersionRole, DeploymentSpec>>();
   #closed = false;
+  /**
+   * Each Service as last applied (JSON) and when: a rollout ensures its versions at every
+   * start and step, and an unchanged Service is not applied again within
+   * {@link SERVICE_REAPPLY_MS} (after that it is, putting back any change made behind Aviary).
+   */
+  readonly #services = new Map<string, { json: string; at: number }>();
 
   constructor(options: DeploymentTargetOptions) {
     this.#api = options.api;
@@ -130,8 +139,8 @@ export class DeploymentTarget implements Target<DeploymentSpec> {
     } else {
       await this.#api.apply(ownedDeployment(spec, role, spec.replicas));
     }
-    await this.#api.apply(serviceObject(spec, role));
-    if (role === 'primary') await this.#api.apply(serviceObject(spec, 'apex'));
+    await this.#applyService(serviceObject(spec, role));
+    if (role === 'primary') await this.#applyService(serviceObject(spec, 'apex'));
     this.track(app, role, spec);
     return this.#statusOf(app, role, spec);
   }
@@ -200,6 +209,16 @@ export class DeploymentTarget implements Target<DeploymentSpec> {
   }
 
   /** Sizes the role's Deployment as `spec` says: the target's scale, or the whole owned Deployment. */
+  async #applyService(service: ReturnType<typeof serviceObject>): Promise<void> {
+    const key = `${service.metadata.namespace}/${service.metadata.name}`;
+    const json = JSON.stringify(service);
+    const last = this.#services.get(key);
+    if (last?.json === json && performance.now() - last.at < SERVICE_REAPPLY_MS) return;
+    this.#services.delete(key);
+    await this.#api.apply(service);
+    this.#services.set(key, { json, at: performance.now() });
+  }
+
   async #apply(role: VersionRole, spec: DeploymentSpec): Promise<void> {
     if (role === 'canary') await this.#api.apply(targetScale(spec, spec.replicas), SCALE_FIELD_MANAGER);
     else await this.#api.apply(ownedDeployment(spec, role, spec.replicas));

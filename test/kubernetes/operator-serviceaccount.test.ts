@@ -18,12 +18,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { controlPlaneUnavailable } from '../cluster/binaries.js';
 import { kubectl } from '../cluster/kubectl.js';
+import { expectInitialized, expectRolledOut } from './case-a.js';
 import { OperatorFixture } from './operator-fixture.js';
 
 const unavailable = await controlPlaneUnavailable();
 const OPERATOR = fileURLToPath(new URL('../../deploy/kubernetes/operator', import.meta.url));
 const OPERATOR_USER = 'system:serviceaccount:aviary-system:aviary-operator';
-type Template = { spec: { template: { spec: { containers: { image: string }[] } } } };
 type Managed = { metadata: { managedFields?: { manager: string }[] } };
 
 describe.skipIf(unavailable !== undefined)('the operator with only its ServiceAccount token', () => {
@@ -72,40 +72,11 @@ describe.skipIf(unavailable !== undefined)('the operator with only its ServiceAc
     expect(secrets).toMatch(new RegExp(`User "${OPERATOR_USER}" cannot list resource "secrets"`));
   });
 
-  it('initializes: the primary runs the target template, the apex Service selects it, all traffic on it', async () => {
-    await fixture.phase('Initialized', 60_000);
-    const primary = await fixture.getJson<Template>(['deployment', 'podinfo-primary']);
-    expect(primary.spec.template.spec.containers[0]!.image).toBe('example.invalid/podinfo:1');
-    const apex = await fixture.getJson<{ spec: { selector: Record<string, string> } }>([
-      'service',
-      'podinfo',
-    ]);
-    expect(apex.spec.selector).toEqual({ app: 'podinfo-primary' });
-    expect(await fixture.weights()).toMatchObject({ 'podinfo-primary': 100 });
-    expect((await fixture.status()).conditions).toContainEqual(
-      expect.objectContaining({ type: 'Ready', status: 'True' }),
-    );
-  });
+  it('initializes: the primary runs the target template, the apex Service selects it, all traffic on it', () =>
+    expectInitialized(fixture, 60_000));
 
-  it('rolls out a new image step by step to 50 %, promotes it and scales the target to 0', async () => {
-    const seen = await fixture.weightsDuring(async () => {
-      await fixture.run(['set', 'image', 'deployment/podinfo', 'podinfo=example.invalid/podinfo:2']);
-      await fixture.phase('Progressing', 60_000);
-      await fixture.phase('Succeeded', 150_000);
-    });
-    expect(seen.filter((w) => w > 0)).toEqual([10, 20, 30, 40, 50]);
-    expect(await fixture.weights()).toMatchObject({ 'podinfo-primary': 100, 'podinfo-canary': 0 });
-    const primary = await fixture.getJson<Template>(['deployment', 'podinfo-primary']);
-    expect(primary.spec.template.spec.containers[0]!.image).toBe('example.invalid/podinfo:2');
-    expect(
-      (await fixture.getJson<{ spec: { replicas: number } }>(['deployment', 'podinfo'])).spec.replicas,
-    ).toBe(0);
-    const reasons = await fixture.eventReasons();
-    expect(reasons, reasons.join(' ')).toEqual(
-      expect.arrayContaining(['NewRevision', 'WeightAdvanced', 'Promoting', 'Finalising', 'Succeeded']),
-    );
-    expect(await fixture.run(['get', 'canary', 'podinfo'])).toMatch(/podinfo\s+Succeeded\s+0\s+0/);
-  });
+  it('rolls out a new image step by step to 50 %, promotes it and scales the target to 0', () =>
+    expectRolledOut(fixture));
 
   it("wrote the route and the primary as 'aviary', and was never refused along the way", async () => {
     for (const object of ['httproute/podinfo', 'deployment/podinfo-primary']) {

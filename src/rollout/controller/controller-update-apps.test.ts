@@ -9,7 +9,7 @@ import { pollUntil } from '../../../test/support/poll.js';
 import type { AppRouteSpec } from '../../router/traffic-router.js';
 import { GateStore } from '../webhooks/gates.js';
 import { WebhookClient } from '../webhooks/webhook-client.js';
-import { RolloutController } from './controller.js';
+import { RolloutController, type ControllerOptions } from './controller.js';
 import { defaultStateStore } from './rollout-persistence.js';
 
 /** A router that counts the route specs it is asked to apply. */
@@ -35,15 +35,18 @@ describe('specs read again', () => {
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
-  it('an equal spec (a new object) re-applies no route; a changed one does', async () => {
-    // The operator reads every Canary again when one changes: with 200 of them, a re-read
-    // that re-applied each route cost 6 HTTPRoute writes per Canary per step.
+  /** A controller over an in-memory target and `router`, its state in a fresh directory (or `store`). */
+  async function controllerWith(
+    router: CountingRouter,
+    store?: (dir: string) => ControllerOptions['store'],
+  ): Promise<RolloutController> {
     dir = await mkdtemp(join(tmpdir(), 'aviary-update-apps-'));
-    const router = new CountingRouter();
     const gates = new GateStore();
     const webhooks = new WebhookClient({ gates });
+    const chosen = store?.(dir);
     controller = new RolloutController({
       stateDir: dir,
+      ...(chosen !== undefined ? { store: chosen } : {}),
       executor: {
         target: new InMemoryTarget(),
         router,
@@ -58,7 +61,14 @@ describe('specs read again', () => {
       gates,
       maxTickMs: 20,
     });
-    const c = controller;
+    return controller;
+  }
+
+  it('an equal spec (a new object) re-applies no route; a changed one does', async () => {
+    // The operator reads every Canary again when one changes: with 200 of them, a re-read
+    // that re-applied each route cost 6 HTTPRoute writes per Canary per step.
+    const router = new CountingRouter();
+    const c = await controllerWith(router);
     await c.start([app('1')]);
     await pollUntil(() => (c.view('webapp').status?.phase === 'Initialized' ? true : undefined));
     await c.tick('webapp');
@@ -76,34 +86,17 @@ describe('specs read again', () => {
   it('adding no new app reads no saved state (the operator adds at every Canary change)', async () => {
     // On the operator the store is the Canaries' status: each read of it made every
     // Canary's next save a write.
-    dir = await mkdtemp(join(tmpdir(), 'aviary-update-apps-'));
-    const inner = defaultStateStore(dir, undefined);
     let loads = 0;
-    const store: typeof inner = {
-      loadAll: () => ((loads += 1), inner.loadAll()),
-      save: (app, state, events) => inner.save(app, state, events),
-      remove: (app) => inner.remove(app),
-      settled: () => inner.settled(),
+    const counted = (dir: string) => {
+      const inner = defaultStateStore(dir, undefined);
+      return {
+        loadAll: () => ((loads += 1), inner.loadAll()),
+        save: inner.save.bind(inner),
+        remove: inner.remove.bind(inner),
+        settled: inner.settled.bind(inner),
+      };
     };
-    const gates = new GateStore();
-    const webhooks = new WebhookClient({ gates });
-    controller = new RolloutController({
-      stateDir: dir,
-      store,
-      executor: {
-        target: new InMemoryTarget(),
-        router: new CountingRouter(),
-        webhooks,
-        alerts: () => undefined,
-        namespace: 'test',
-      },
-      checks: {
-        webhooks,
-        observer: { kind: 'unused', observe: () => Promise.reject(new Error('no metrics here')) },
-      },
-      gates,
-      maxTickMs: 20,
-    });
+    const controller = await controllerWith(new CountingRouter(), counted);
     await controller.start([app('1')]);
     expect(loads).toBe(1);
     await controller.add([app('1')]);

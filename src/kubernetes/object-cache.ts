@@ -83,7 +83,12 @@ export class ObjectCacheOf<T extends KubernetesObject> {
           what.namespace,
         );
         listed = true;
-        return { apiVersion: what.apiVersion, kind: `${what.kind}List`, metadata: { resourceVersion }, items };
+        return {
+          apiVersion: what.apiVersion,
+          kind: `${what.kind}List`,
+          metadata: { resourceVersion },
+          items,
+        };
       } catch (error) {
         if (!listed && REFUSED.has(statusOf((error as Error).cause) ?? 0)) first.reject?.(error);
         throw error;

@@ -15,8 +15,12 @@ import {
   Watch,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import { request, type RequestOptions } from 'node:https';
 import { AviaryError } from '../errors.js';
+import { sendMergePatch } from './merge-patch-request.js';
+import { pluralOf } from './kube-names.js';
+import { RequestCounter, type KubeRequestCount, type KubeVerb } from './request-counter.js';
+
+export { WRITE_VERBS, type KubeRequestCount, type KubeVerb } from './request-counter.js';
 
 /** The field manager of every apply Aviary makes; `kubectl get --show-managed-fields` shows it. */
 export const FIELD_MANAGER = 'aviary';
@@ -82,27 +86,6 @@ export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The verbs counted: `apply` is a server-side apply (an HTTP PATCH), `patch` a merge patch of a status. */
-export type KubeVerb = 'apply' | 'patch' | 'get' | 'list' | 'delete' | 'watch';
-
-/** Verbs that change the cluster; the rest only read it. */
-export const WRITE_VERBS: ReadonlySet<KubeVerb> = new Set(['apply', 'patch', 'delete']);
-
-/** Requests sent for one verb and resource (e.g. `patch`, `canaries/status`). */
-export interface KubeRequestCount {
-  readonly verb: KubeVerb;
-  readonly resource: string;
-  readonly count: number;
-}
-
-/** The API server's resource name of a kind: lower case, plural (Deployment → deployments). */
-function resourceOf(kind: string): string {
-  const lower = kind.toLowerCase();
-  if (lower.endsWith('y')) return `${lower.slice(0, -1)}ies`;
-  if (lower.endsWith('s')) return `${lower}es`;
-  return `${lower}s`;
-}
-
 function failure(action: string, ref: ObjectRef, error: unknown): AviaryError {
   const status = statusOf(error);
   return new AviaryError(
@@ -116,7 +99,7 @@ function failure(action: string, ref: ObjectRef, error: unknown): AviaryError {
 export class KubeApi {
   readonly config: KubeConfig;
   private readonly objects: KubernetesObjectApi;
-  readonly #requests = new Map<string, { verb: KubeVerb; resource: string; count: number }>();
+  readonly #requests = new RequestCounter();
 
   constructor(options: KubeApiOptions | KubeConfig = {}) {
     this.config = options instanceof KubeConfig ? options : loadKubeConfig(options);
@@ -130,7 +113,7 @@ export class KubeApi {
    * sets one field of someone else's object must only ever apply that field.
    */
   async apply<T extends KubernetesObject>(object: T, fieldManager = FIELD_MANAGER): Promise<T> {
-    this.#count('apply', resourceOf(object.kind ?? ''));
+    this.#count('apply', pluralOf(object.kind ?? ''));
     try {
       return await this.objects.patch(
         object,
@@ -147,7 +130,7 @@ export class KubeApi {
 
   /** The object, or undefined when it does not exist. */
   async read<T extends KubernetesObject>(ref: ObjectRef): Promise<T | undefined> {
-    this.#count('get', resourceOf(ref.kind));
+    this.#count('get', pluralOf(ref.kind));
     try {
       const header = {
         apiVersion: ref.apiVersion,
@@ -179,7 +162,7 @@ export class KubeApi {
     namespace?: string,
     labelSelector?: string,
   ): Promise<{ items: T[]; resourceVersion: string }> {
-    this.#count('list', resourceOf(kind));
+    this.#count('list', pluralOf(kind));
     try {
       const answer = await this.objects.list(
         apiVersion,
@@ -206,7 +189,7 @@ export class KubeApi {
    * (a precondition: never a namesake created meanwhile). Resolves false when there was none.
    */
   async delete(ref: ObjectRef, uid?: string): Promise<boolean> {
-    this.#count('delete', resourceOf(ref.kind));
+    this.#count('delete', pluralOf(ref.kind));
     try {
       await this.objects.delete(
         {
@@ -235,7 +218,7 @@ export class KubeApi {
    * the operator has just acted on but not a newer value someone wrote meanwhile.
    */
   async mergePatch<T extends KubernetesObject>(patch: T): Promise<T> {
-    this.#count('patch', resourceOf(patch.kind ?? ''));
+    this.#count('patch', pluralOf(patch.kind ?? ''));
     try {
       return await this.objects.patch(
         patch,
@@ -267,31 +250,9 @@ export class KubeApi {
     const url = new URL(`${path}/status`, cluster.server);
     const body = JSON.stringify({ status });
     for (let attempt = 1; ; attempt++) {
-      const options: RequestOptions = {
-        method: 'PATCH',
-        headers: {
-          'content-type': 'application/merge-patch+json',
-          'content-length': Buffer.byteLength(body),
-        },
-        timeout: 30_000,
-      };
-      await this.config.applyToHTTPSOptions(options);
       // The resource is the path's segment before the object's name: canaries/status.
       this.#count('patch', `${path.split('/').at(-2) ?? ''}/status`);
-      const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-        const req = request(url, options, (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => (text += chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-        });
-        req.on('error', reject);
-        req.on('timeout', () => req.destroy(new Error('timed out')));
-        req.end(body);
-      }).catch((error: unknown) => ({
-        status: 0,
-        text: error instanceof Error ? error.message : String(error),
-      }));
+      const answer = await sendMergePatch(this.config, url, body);
       if (answer.status >= 200 && answer.status < 300) return;
       const transient =
         answer.status === 0 || answer.status === 409 || answer.status === 429 || answer.status >= 500;
@@ -328,27 +289,15 @@ export class KubeApi {
    * long-lived watches, made by the informer itself, are not.
    */
   requestCounts(): KubeRequestCount[] {
-    return [...this.#requests.values()]
-      .map((entry) => ({ ...entry }))
-      .sort((a, b) => a.resource.localeCompare(b.resource) || a.verb.localeCompare(b.verb));
+    return this.#requests.counts();
   }
 
   /** {@link requestCounts} as Prometheus text: `aviary_kube_api_requests_total{verb,resource}`. */
   metricsText(): string {
-    const lines = [
-      '# HELP aviary_kube_api_requests_total Requests sent to the Kubernetes API server, by verb and resource.',
-      '# TYPE aviary_kube_api_requests_total counter',
-      ...this.requestCounts().map(
-        (c) => `aviary_kube_api_requests_total{verb="${c.verb}",resource="${c.resource}"} ${c.count}`,
-      ),
-    ];
-    return lines.join('\n') + '\n';
+    return this.#requests.metricsText();
   }
 
   #count(verb: KubeVerb, resource: string): void {
-    const key = `${verb} ${resource}`;
-    const entry = this.#requests.get(key);
-    if (entry === undefined) this.#requests.set(key, { verb, resource, count: 1 });
-    else entry.count += 1;
+    this.#requests.count(verb, resource);
   }
 }

@@ -13,6 +13,7 @@ import {
   type ObjectCache,
 } from '@kubernetes/client-node';
 import { statusOf, type KubeApi } from './kube-api.js';
+import { pluralOf } from './kube-names.js';
 
 /** First-list answers that another try will not change: unauthenticated, forbidden, no such resource. */
 const REFUSED: ReadonlySet<number> = new Set([401, 403, 404]);
@@ -31,13 +32,7 @@ export function collectionPath(apiVersion: string, plural: string, namespace?: s
   return namespace === undefined ? `${root}/${plural}` : `${root}/namespaces/${namespace}/${plural}`;
 }
 
-/** Lower-case plural of a kind as the API server names its resource (Deployment → deployments). */
-export function pluralOf(kind: string): string {
-  const lower = kind.toLowerCase();
-  if (lower.endsWith('y')) return `${lower.slice(0, -1)}ies`;
-  if (lower.endsWith('s')) return `${lower}es`;
-  return `${lower}s`;
-}
+export { pluralOf };
 
 /** Options of an {@link ObjectCacheOf}. */
 export interface ObjectCacheOptions {

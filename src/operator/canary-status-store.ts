@@ -201,6 +201,25 @@ export class CanaryStatusStore implements RolloutStateStore<PersistedRollout, Ro
     });
   }
 
+  /** A Warning Event on the Canary `app`, with its rollout's phase and weight when it runs. */
+  recordWarning(
+    app: string,
+    reason: string,
+    message: string,
+    statusOf: () => Pick<RolloutStatus, 'phase' | 'canaryWeight'> | undefined,
+  ): Promise<void> {
+    const status = statusOf();
+    return this.recordEvent(app, {
+      at: Date.now(),
+      app,
+      reason,
+      message,
+      severity: 'warning',
+      phase: status?.phase ?? 'Unknown',
+      canaryWeight: status?.canaryWeight ?? 0,
+    });
+  }
+
   /** Writes the app's next document even if it equals the last one (its status was changed by someone else). */
   rewrite(app: string): void {
     this.#written.delete(app);

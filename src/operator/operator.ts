@@ -156,18 +156,10 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
   });
   const store = new CanaryStatusStore({ api, namespace, canaryOf: (app) => canaries.get(app, namespace) });
   /** A Warning Event on the Canary `app`, with its rollout's phase and weight when it runs. */
-  const warn = (app: string, reason: string, message: string): Promise<void> => {
-    const status = late.controller?.apps().includes(app) ? late.controller.view(app).status : undefined;
-    return store.recordEvent(app, {
-      at: Date.now(),
-      app,
-      reason,
-      message,
-      severity: 'warning',
-      phase: status?.phase ?? 'Unknown',
-      canaryWeight: status?.canaryWeight ?? 0,
-    });
-  };
+  const warn = (app: string, reason: string, message: string): Promise<void> =>
+    store.recordWarning(app, reason, message, () =>
+      late.controller?.apps().includes(app) ? late.controller.view(app).status : undefined,
+    );
   // A missing or bad MetricTemplate or AlertProvider is a Warning Event on the Canary naming it.
   const analysis = startClusterAnalysis(api, {
     namespace,

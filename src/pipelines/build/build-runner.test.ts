@@ -121,15 +121,20 @@ describe('build runner', () => {
     expect(await isPidAlive(Number(await waitForFile(join(workDir, 'pidfile'))))).toBe(false);
   });
 
+  it('starts no step once cancelled', async () => {
+    const cancel = new AbortController();
+    cancel.abort();
+    const result = await build({ steps: [['touch', 'never']], signal: cancel.signal });
+    expect(result).toEqual({ outcome: 'cancelled', failedStep: 0 });
+    expect(await exists(join(workDir, 'never'))).toBe(false);
+  });
+
   it('masks secret values in the log, a secret split across two writes and the step argv included', async () => {
     const secret = 'hunter2-s3cret';
     const result = await build({
       steps: [
-        [
-          'sh',
-          '-c',
-          'printf "token=%s" "$PART_A"; sleep 0.3; printf "%s\\n" "$PART_B"; echo "$API_TOKEN" >&2',
-        ],
+        ['sh', '-c', 'printf "token=%s" "$PART_A"; sleep 0.3; printf "%s\\n" "$PART_B"'],
+        ['sh', '-c', 'echo "$API_TOKEN" >&2'],
         ['echo', `--password=${secret}`],
       ],
       env: { API_TOKEN: 'tok-987654', PART_A: 'hunter2', PART_B: '-s3cret' },

@@ -122,13 +122,22 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
       const deadline = Date.now() + options.timeoutMs;
       for (const [index, argv] of steps.entries()) {
         const label = `[step ${index + 1}/${steps.length}]`;
+        const remainingMs = deadline - Date.now();
+        if (options.signal?.aborted === true || remainingMs <= 0) {
+          const outcome = remainingMs <= 0 ? 'timed-out' : 'cancelled';
+          log.line(
+            `${label} not started: the build was ${outcome === 'cancelled' ? 'cancelled' : 'out of time'}`,
+          );
+          log.line(`[build] ${outcome}`);
+          return { outcome, failedStep: index };
+        }
         log.line(`${label} $ ${shown(argv)}`);
         const end = await runStep({
           argv,
           cwd: options.workDir,
           env,
           log,
-          remainingMs: deadline - Date.now(),
+          remainingMs,
           killGraceMs,
           ...(options.signal === undefined ? {} : { signal: options.signal }),
         });

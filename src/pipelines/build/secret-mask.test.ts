@@ -34,6 +34,11 @@ describe('secret masking', () => {
     expect(masker.end()).toBe('bcz');
   });
 
+  it('writes a finished line at once unless a secret spans lines', () => {
+    expect(new SecretMasker(['abcd']).push('x\nab\nxa')).toBe('x\nab\n');
+    expect(new SecretMasker(['ab\ncd']).push('x\nab\n')).toBe('x');
+  });
+
   it('never lets a secret through, however the text is chunked (property)', () => {
     const alphabet = fc.constantFrom('a', 'b', 'c', '\n');
     const word = fc.array(alphabet, { minLength: 2, maxLength: 6 }).map((chars) => chars.join(''));

@@ -1,7 +1,8 @@
 /**
  * Masking secret values in a stream of text. Output arrives in chunks that may split a
  * secret anywhere, so the masker holds back the last `longest secret − 1` characters of
- * what it has seen until the next chunk (or the end) shows whether they start a secret.
+ * what it has seen (never a finished line, unless a secret spans lines) until the next
+ * chunk or the end shows whether they start a secret.
  */
 
 /** The text that replaces every secret value. */
@@ -11,6 +12,7 @@ export const MASK = '***';
 export class SecretMasker {
   private readonly secrets: readonly string[];
   private readonly holdBack: number;
+  private readonly multiline: boolean;
   private pending = '';
 
   /** `secrets` are the values to hide; empty strings are ignored. */
@@ -20,6 +22,7 @@ export class SecretMasker {
       (a, b) => b.length - a.length,
     );
     this.holdBack = Math.max(0, (this.secrets[0]?.length ?? 0) - 1);
+    this.multiline = this.secrets.some((secret) => secret.includes('\n'));
   }
 
   /** Takes the next chunk; returns the text that can be written now, secrets masked. */
@@ -33,8 +36,11 @@ export class SecretMasker {
   }
 
   private mask(text: string, final: boolean): string {
-    // A secret starting before `safeEnd` fits entirely in `text`; later ones may continue in the next chunk.
-    const safeEnd = final ? text.length : text.length - this.holdBack;
+    // A secret starting before `safeEnd` fits entirely in `text`; later ones may continue in
+    // the next chunk. When no secret spans lines, none continues past a newline, so whole
+    // lines go out at once instead of waiting for the next chunk.
+    const lineEnd = this.multiline ? 0 : text.lastIndexOf('\n') + 1;
+    const safeEnd = final ? text.length : Math.max(text.length - this.holdBack, lineEnd);
     let out = '';
     let index = 0;
     let copiedFrom = 0;

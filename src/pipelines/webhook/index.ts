@@ -1,0 +1,25 @@
+/**
+ * The webhook receiver of Aviary's git pipelines (docs/adr/0023-git-pipelines.md): what the
+ * wiring imports. It starts the listener and decides nothing about pipelines; the caller's
+ * `onPush` does.
+ */
+export { startWebhookReceiver, type WebhookAnswer, type WebhookReceiver } from './receiver.js';
+export {
+  DEFAULT_WEBHOOK_HOST,
+  type PushDecision,
+  type PushHandler,
+  type WebhookReceiverOptions,
+  type WebhookSource,
+} from './receiver-options.js';
+export { normaliseDelivery, refTarget, type DeliveryOutcome, type PushEvent } from './push-event.js';
+export { FORGES, type Forge } from './forge.js';
+export { DEFAULT_MAX_BODY_BYTES } from './request-body.js';
+export {
+  DEFAULT_DEDUPE_MAX_ENTRIES,
+  DedupeStore,
+  deliveryKey,
+  eventKey,
+  type DedupeClaim,
+  type DedupeStoreOptions,
+} from './dedupe-store.js';
+export { constantTimeEqual, giteaSignature, githubSignature, verifyDelivery } from './verify.js';

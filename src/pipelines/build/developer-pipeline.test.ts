@@ -8,7 +8,7 @@ import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ArtifactError } from '../artifacts/artifact-error.js';
+import type { ArtifactError } from '../artifacts/artifact-error.js';
 import { ArtifactStore } from '../artifacts/artifact-store.js';
 import { fetchRef, openCache, peelToCommit } from '../git/git-cache.js';
 import {

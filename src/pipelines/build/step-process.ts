@@ -65,7 +65,8 @@ export async function runStep(run: StepRun): Promise<StepEnd> {
   run.signal?.removeEventListener('abort', onAbort);
   if (child.pid !== undefined) {
     // Whatever the step left in its group (a background job, a daemon) goes with it.
-    await (stopped?.done ?? terminateGroup(child.pid, run.killGraceMs));
+    const gone = await (stopped?.done ?? terminateGroup(child.pid, run.killGraceMs));
+    if (!gone) run.log.line(`[build] process group ${child.pid} still has members after SIGKILL`);
   }
   await settleOutputs(outputs, [child.stdout, child.stderr], run.killGraceMs);
   return stopped === undefined ? end : { kind: stopped.reason };

@@ -259,7 +259,7 @@ export class ArtifactStore {
   }
 
   private async save(entries: ArtifactEntry[]): Promise<void> {
-    const sorted = entries.sort((a, b) => a.app.localeCompare(b.app) || a.tag.localeCompare(b.tag));
+    const sorted = entries.sort((a, b) => byCodeUnits(a.app, b.app) || byCodeUnits(a.tag, b.tag));
     await writeIndex(join(this.root, INDEX), sorted);
     this.entries = sorted;
   }
@@ -269,6 +269,11 @@ export class ArtifactStore {
     this.queue = result.catch(() => undefined);
     return result;
   }
+}
+
+/** Locale-independent order, so the index file is the same on every machine. */
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 async function syncDirectory(dir: string): Promise<void> {

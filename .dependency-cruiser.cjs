@@ -35,6 +35,7 @@ const LAYERS = [
   { id: 'router', name: 'router', path: 'router/' },
   { id: 'target', name: 'target', path: 'target/' },
   { id: 'rollout', name: 'rollout', path: 'rollout/' },
+  { id: 'pipelines', name: 'pipelines (webhooks, git, builds, artifacts)', path: 'pipelines/' },
   { id: 'api', name: 'api', path: 'api/' },
   { id: 'web', name: 'web', path: 'web/' },
   { id: 'runtime', name: 'runtime.ts', path: 'runtime\\.ts$' },

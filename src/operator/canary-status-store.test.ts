@@ -51,13 +51,8 @@ describe('Canary status writes', () => {
       event(3, 'WeightAdvanced', 'Advance podinfo canary weight 20'),
       event(3, 'NotReady', 'Halt podinfo advancement: canary 0/1 ready'),
     ]);
-    expect(writes).toEqual([
-      'status podinfo',
-      'Event NotReady',
-      'status podinfo',
-      'Event WeightAdvanced',
-      'Event NotReady',
-    ]);
+    // The same document with new events: the Events only; the status waits for a change.
+    expect(writes).toEqual(['status podinfo', 'Event NotReady', 'Event WeightAdvanced', 'Event NotReady']);
   });
 
   it('reading every Canary again (a new one added) does not make the next save of the others a write', async () => {
@@ -70,5 +65,64 @@ describe('Canary status writes', () => {
     await store.loadAll();
     await store.save('podinfo', state);
     expect(writes).toEqual(['status podinfo']);
+  });
+
+  it('a save that only moves the next check on (a hold) is not written; the next change carries it', async () => {
+    const { api, writes } = recordingApi();
+    const patched: unknown[] = [];
+    const recording = {
+      ...api,
+      patchStatus: (path: string, _id: unknown, status: unknown) => {
+        patched.push(status);
+        return api.patchStatus(path, _id as never, status as never);
+      },
+    } as unknown as KubeApi;
+    const store = new CanaryStatusStore({ api: recording, namespace: 'shop', canaryOf: () => undefined });
+    const status = { phase: 'Progressing', canaryWeight: 10, lastTransitionTime: 0, nextCheckAt: 1000 };
+    const at = (nextCheckAt: number, canaryWeight = 10) =>
+      ({ status: { ...status, canaryWeight, nextCheckAt } }) as unknown as PersistedRollout;
+    await store.save('podinfo', at(1000));
+    await store.save('podinfo', at(2000));
+    await store.save('podinfo', at(3000));
+    await store.save('podinfo', at(4000, 20));
+    expect(writes).toEqual(['status podinfo', 'status podinfo']);
+    const last = patched.at(-1) as { aviary: { state: PersistedRollout } };
+    expect(last.aviary.state.status?.nextCheckAt).toBe(4000);
+  });
+
+  it('events of a tick that changes nothing else are Events at once, and in the status with the next change', async () => {
+    const { api, writes } = recordingApi();
+    const patched: Array<{ aviary: { events: RolloutEventRecord[] } }> = [];
+    const recording = {
+      ...api,
+      patchStatus: (path: string, id: unknown, status: { aviary: { events: RolloutEventRecord[] } }) => {
+        patched.push(status);
+        return api.patchStatus(path, id as never, status as never);
+      },
+    } as unknown as KubeApi;
+    const store = new CanaryStatusStore({
+      api: recording,
+      namespace: 'shop',
+      canaryOf: () => ({ metadata: { name: 'podinfo', uid: 'u1' } }),
+    });
+    const at = (canaryWeight: number) =>
+      ({
+        status: { phase: 'Progressing', canaryWeight, lastTransitionTime: 0, nextCheckAt: canaryWeight },
+      }) as unknown as PersistedRollout;
+    await store.save('podinfo', at(0), [event(1, 'NewRevision', 'New revision detected')]);
+    await store.save('podinfo', at(0), [event(2, 'NotReady', 'Halt podinfo advancement: canary 0/1 ready')]);
+    await store.save('podinfo', at(10), [event(3, 'WeightAdvanced', 'Advance podinfo canary weight 10')]);
+    expect(writes).toEqual([
+      'status podinfo',
+      'Event NewRevision',
+      'Event NotReady',
+      'status podinfo',
+      'Event WeightAdvanced',
+    ]);
+    expect(patched.at(-1)?.aviary.events.map((e) => e.reason)).toEqual([
+      'NewRevision',
+      'NotReady',
+      'WeightAdvanced',
+    ]);
   });
 });

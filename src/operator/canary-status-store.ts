@@ -6,7 +6,8 @@
  * `lastPromotedSpec`, `lastTransitionTime`, the `Promoted` condition, a short `judge` summary)
  * are written beside it for `kubectl get canaries`. Each new rollout event is also a Kubernetes
  * `Event` on the Canary. The controller saves at every tick; a document equal to the last one
- * written with no new events writes nothing, so a settled Canary costs no API write.
+ * written writes no status (its new events, if any, are Kubernetes Events at once and join
+ * the status with the next change), so a settled or held Canary costs no status write.
  */
 import type { RolloutStateStore, StoredState } from '../rollout/state/rollout-state-store.js';
 import type { PersistedRollout } from '../rollout/controller/app-record.js';
@@ -122,6 +123,20 @@ function withoutRepeats(
   return kept;
 }
 
+/**
+ * `state` as JSON without `status.nextCheckAt`, for telling whether a save changes anything
+ * worth a write. A tick that only holds (the canary not ready yet, a gate still closed) moves
+ * the next check one interval on and changes nothing else; writing that would cost a status
+ * patch per Canary per interval for as long as the hold lasts (bench:operator: 2.4 patches per
+ * Canary per step with 200 Canaries, against 1.2 with 60). The next write carries the latest
+ * value, and a restarted operator that reads an older one only checks sooner, as it already
+ * does for the judge's looks.
+ */
+function durableJson(state: PersistedRollout): string {
+  if (state.status === undefined) return JSON.stringify(state);
+  return JSON.stringify({ ...state, status: { ...state.status, nextCheckAt: 0 } });
+}
+
 /** {@link RolloutStateStore} on Canary status subresources. */
 export class CanaryStatusStore implements RolloutStateStore<PersistedRollout, RolloutEventRecord> {
   readonly #options: CanaryStatusStoreOptions;
@@ -145,7 +160,7 @@ export class CanaryStatusStore implements RolloutStateStore<PersistedRollout, Ro
       // What this store wrote stands: the API server's copy lacks the nulls its schema prunes,
       // so taking it instead would make the next save of every Canary look like a change.
       if (!this.#written.has(name))
-        this.#written.set(name, { json: JSON.stringify(stored.state), events: stored.events ?? [] });
+        this.#written.set(name, { json: durableJson(stored.state), events: stored.events ?? [] });
     }
     return loaded;
   }
@@ -157,11 +172,18 @@ export class CanaryStatusStore implements RolloutStateStore<PersistedRollout, Ro
   }
 
   async #save(app: string, state: PersistedRollout, all: readonly RolloutEventRecord[]): Promise<void> {
-    const json = JSON.stringify(state);
+    const json = durableJson(state);
     const last = this.#written.get(app);
     const events = withoutRepeats(last?.events.at(-1), all);
     if (last !== undefined && last.json === json && events.length === 0) return;
     const kept = [...(last?.events ?? []), ...events].slice(-KEPT_EVENTS);
+    if (last !== undefined && last.json === json) {
+      // Only new events (a hold: "Halt advancement: canary 0/1 ready"): each is a Kubernetes
+      // Event now, and goes into `status.aviary.events` with the next document that changes.
+      this.#written.set(app, { json, events: kept });
+      for (const event of events) await this.recordEvent(app, event);
+      return;
+    }
     const { api, namespace } = this.#options;
     await api.patchStatus(
       `/apis/${CANARY_API_VERSION}/namespaces/${namespace}/canaries/${app}`,

@@ -135,6 +135,14 @@ describe.skipIf(unavailable !== undefined)('DeploymentTarget on a real API serve
     expect(primarySvc!.spec!.ports).toEqual([
       expect.objectContaining({ port: 80, targetPort: 8080, name: 'http' }),
     ]);
+    // The route names the canary's Service from initialisation (weight 0): it exists already.
+    const canarySvc = await api.read<V1Service>({
+      apiVersion: 'v1',
+      kind: 'Service',
+      namespace: NS,
+      name: 'web-canary',
+    });
+    expect(canarySvc!.spec!.selector).toEqual({ app: 'web' });
   });
 
   it('does not apply an unchanged Service again when a version is ensured again', async () => {

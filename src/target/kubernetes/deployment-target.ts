@@ -140,7 +140,13 @@ export class DeploymentTarget implements Target<DeploymentSpec> {
       await this.#api.apply(ownedDeployment(spec, role, spec.replicas));
     }
     await this.#applyService(serviceObject(spec, role));
-    if (role === 'primary') await this.#applyService(serviceObject(spec, 'apex'));
+    // The apex and the canary's Service are made with the primary, as Flagger makes them at
+    // initialisation: the route names the canary's from its first write (weight 0), and a
+    // backendRef to a missing Service is not resolved (ResolvedRefs False).
+    if (role === 'primary') {
+      await this.#applyService(serviceObject(spec, 'apex'));
+      await this.#applyService(serviceObject(spec, 'canary'));
+    }
     this.track(app, role, spec);
     return this.#statusOf(app, role, spec);
   }

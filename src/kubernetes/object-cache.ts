@@ -40,6 +40,20 @@ export interface ObjectCacheOptions {
   readonly restartMs?: number;
   /** Told each time the watch ended and is started again (for events and tests). */
   readonly onRestart?: (error: unknown) => void;
+  /**
+   * Drops, in place, what the operator never reads of a cached object, before it is stored
+   * (client-go's transform function). `metadata.managedFields` always goes: server-side apply
+   * makes it the largest part of most objects.
+   */
+  readonly trim?: (object: KubernetesObject) => void;
+}
+
+/** Removes `metadata.managedFields` and whatever `trim` removes, in place. */
+function trimmer(trim: ObjectCacheOptions['trim']): (object: KubernetesObject) => void {
+  return (object) => {
+    if (object.metadata !== undefined) delete object.metadata.managedFields;
+    trim?.(object);
+  };
 }
 
 /** An informer over one kind: `get` and `list` answer from memory once `synced`. */
@@ -65,6 +79,7 @@ export class ObjectCacheOf<T extends KubernetesObject> {
     const path = collectionPath(what.apiVersion, pluralOf(what.kind), what.namespace);
     let listed = false;
     const first: { resolve?: () => void; reject?: (error: unknown) => void } = {};
+    const trim = trimmer(options.trim);
     this.synced = new Promise<void>((resolve, reject) => Object.assign(first, { resolve, reject }));
     // Handled by whoever awaits it; not an unhandled rejection when nobody does yet.
     this.synced.catch(() => undefined);
@@ -78,6 +93,7 @@ export class ObjectCacheOf<T extends KubernetesObject> {
           what.namespace,
         );
         listed = true;
+        items.forEach(trim);
         return {
           apiVersion: what.apiVersion,
           kind: `${what.kind}List`,
@@ -94,6 +110,10 @@ export class ObjectCacheOf<T extends KubernetesObject> {
       this.#informer.start().then(() => {
         if (listed) first.resolve?.();
       });
+    // The informer stores the very object it hands its first listener: trimmed here, it is
+    // trimmed in the cache too, before any other listener sees it.
+    this.#informer.on('add', trim);
+    this.#informer.on('update', trim);
     for (const verb of ['add', 'update', 'delete'] as const) {
       this.#informer.on(verb, (object) => {
         for (const listener of this.#listeners) listener(object, verb);

@@ -98,11 +98,13 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
   await mkdir(options.stateDir, { recursive: true });
   const api = new KubeApi(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {});
   const target = new DeploymentTarget({ api, namespace });
-  const canaries = new ObjectCacheOf<CanaryObject>(api, {
-    apiVersion: CANARY_API_VERSION,
-    kind: 'Canary',
-    namespace,
-  });
+  const canaries = new ObjectCacheOf<CanaryObject>(
+    api,
+    { apiVersion: CANARY_API_VERSION, kind: 'Canary', namespace },
+    // The controller's document in `status.aviary` is read once, by the status store's own
+    // list at start; kept in the cache it would be a second copy of every rollout's history.
+    { trim: (canary) => void delete (canary as { status?: { aviary?: unknown } }).status?.aviary },
+  );
   // A list refused for good (a verb missing from the ServiceAccount's role, a CRD not
   // installed) stops the start with the API server's reason, rather than running on an empty
   // cache that would leave every Canary waiting without a word.

@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeConfig } from '@kubernetes/client-node';
 import { FIELD_MANAGER, KubeApi } from '../../src/kubernetes/kube-api.js';
@@ -151,6 +151,45 @@ describe.skipIf(unavailable !== undefined)('KubeApi on a real API server', () =>
     await done;
     watch.abort();
     expect(seen).toContain('ADDED four');
+  });
+
+  it('a cache keeps no managedFields, and trims what its owner asks, in listed and watched objects alike', async () => {
+    await api.apply({
+      ...configMap('listed', {}),
+      metadata: { name: 'listed', namespace: 'default', labels: { suite: 'kube-api-trim' } },
+      data: { keep: 'k', drop: 'd' },
+    });
+    const cache = new ObjectCacheOf<V1ConfigMap>(
+      api,
+      { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default' },
+      { trim: (object) => void delete (object as V1ConfigMap).data?.drop },
+    );
+    await cache.synced;
+    const watched = new Promise<void>((resolve) => {
+      cache.onChange((object) => {
+        if (object.metadata?.name === 'watched') resolve();
+      });
+    });
+    await api.apply({
+      ...configMap('watched', {}),
+      metadata: { name: 'watched', namespace: 'default', labels: { suite: 'kube-api-trim' } },
+      data: { keep: 'k', drop: 'd' },
+    });
+    await watched;
+    // The API server does keep them: server-side apply records its field manager.
+    const live = await api.read<V1ConfigMap>({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: 'default',
+      name: 'watched',
+    });
+    expect(live?.metadata?.managedFields?.length).toBeGreaterThan(0);
+    for (const name of ['listed', 'watched']) {
+      const cached = cache.get(name, 'default');
+      expect(cached?.metadata?.managedFields).toBeUndefined();
+      expect(cached?.data).toEqual({ keep: 'k' });
+    }
+    await cache.stop();
   });
 
   it('counts each request it sends by verb and resource, and renders them as Prometheus text', async () => {

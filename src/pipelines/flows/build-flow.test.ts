@@ -2,10 +2,8 @@
  * The developer pipeline through the run queue, on a real bare repository, with real builds
  * and a fake forge status API on loopback.
  */
-import { spawn } from 'node:child_process';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isPidAlive } from '../../target/process/process-group.js';
 import { ArtifactStore } from '../artifacts/artifact-store.js';
@@ -20,7 +18,12 @@ import type { RunRecord } from '../runs/run-record.js';
 import { RunStore } from '../runs/run-store.js';
 import { buildFlow, type StartCanary } from './build-flow.js';
 import type { BuildSource } from './flow-sources.js';
-import { createBareRepository, startFakeForge, type FakeForge } from './flow-test-support.js';
+import {
+  createBareRepository,
+  pushAnnotatedTag,
+  startFakeForge,
+  type FakeForge,
+} from './flow-test-support.js';
 
 const TOKEN = 'ghp_forgeToken0123456789';
 let dir: string;
@@ -69,17 +72,8 @@ async function open(overrides: Partial<BuildSource> = {}): Promise<void> {
   });
 }
 
-/** Commits VERSION, tags it annotated, pushes the tag; resolves the tag object id and the commit. */
-async function pushTag(
-  tag: string,
-  version: string,
-  force = false,
-): Promise<{ after: string; commit: string }> {
-  const commit = await repo.commit(version, { VERSION: `${version}\n` });
-  await repo.git('tag', '-a', ...(force ? ['--force'] : []), tag, '-m', tag);
-  await repo.git('push', '--quiet', ...(force ? ['--force'] : []), bare, `refs/tags/${tag}`);
-  return { after: await repo.git('rev-parse', `refs/tags/${tag}`), commit };
-}
+const pushTag = (tag: string, version: string, force = false) =>
+  pushAnnotatedTag(repo, bare, tag, version, force);
 
 async function build(tag: string, after: string): Promise<RunRecord> {
   const run = await queue.enqueue({
@@ -242,45 +236,5 @@ describe('build flow', () => {
     expect(log).toContain('[status] aviary/build success not posted: github status aviary/build');
     expect(log).toContain('HTTP 500');
     expect(log).not.toContain(TOKEN);
-  });
-});
-
-describe('build flow after a restart', () => {
-  it('interrupts a run left running, kills its group, re-queues and completes it; no partial artifact is visible', async () => {
-    const { after, commit } = await pushTag('v9.0.0', '9');
-    await queue.close();
-    // The controller that died: its run says running, its step's group is alive, and its publish left a temporary copy.
-    const dead = await RunStore.open(join(dir, 'state', 'runs'));
-    const run = await dead.create({
-      pipeline: 'build',
-      source: 'catalogdetail',
-      ref: 'refs/tags/v9.0.0',
-      after,
-    });
-    const pidFile = join(dir, 'step.pid');
-    const step = spawn('sh', ['-c', `sleep 300 & echo $! > ${pidFile}; wait`], {
-      detached: true,
-      stdio: 'ignore',
-    });
-    step.unref();
-    let grandchild = 0;
-    while (grandchild === 0) {
-      grandchild = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim() || 0);
-      if (grandchild === 0) await sleep(20);
-    }
-    await dead.update(run.id, { state: 'running', processGroups: [{ pgid: step.pid! }] });
-    await mkdir(join(dir, 'state', 'artifacts', 'store', '.tmp-0123456789abcdef'), { recursive: true });
-    await writeFile(join(dir, 'state', 'artifacts', 'store', '.tmp-0123456789abcdef', 'VERSION'), 'half');
-
-    await open();
-    expect(store.require(run.id).state).toBe('interrupted');
-    expect(await isPidAlive(grandchild)).toBe(false);
-    expect(await readdir(join(dir, 'state', 'artifacts', 'store'))).toEqual([]);
-    const [requeued] = await queue.start();
-    expect(requeued).toMatchObject({ requeuedFrom: run.id, attempt: 2 });
-    const done = await store.finished(requeued!.id);
-    expect(done).toMatchObject({ state: 'succeeded', commit });
-    const stored = await readdir(join(dir, 'state', 'artifacts', 'store'));
-    expect(stored).toEqual([`sha256-${done.artifact!.digest}`]);
   });
 });

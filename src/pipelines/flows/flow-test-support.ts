@@ -58,3 +58,26 @@ export async function createBareRepository(parent: string, name: string): Promis
   await promisify(execFile)('git', ['init', '--bare', '--quiet', '--initial-branch=main', bare]);
   return bare;
 }
+
+/** A work repository that can commit, tag and push (see `git-test-support.ts`). */
+interface TaggingRepository {
+  commit(message: string, files: Record<string, string>): Promise<string>;
+  git(...argv: string[]): Promise<string>;
+}
+
+/**
+ * Commits VERSION, tags it annotated (forcing when asked), pushes the tag to `bare`;
+ * resolves the tag object id (a push's `after`) and the commit.
+ */
+export async function pushAnnotatedTag(
+  repo: TaggingRepository,
+  bare: string,
+  tag: string,
+  version: string,
+  force = false,
+): Promise<{ after: string; commit: string }> {
+  const commit = await repo.commit(version, { VERSION: `${version}\n` });
+  await repo.git('tag', '-a', ...(force ? ['--force'] : []), tag, '-m', tag);
+  await repo.git('push', '--quiet', ...(force ? ['--force'] : []), bare, `refs/tags/${tag}`);
+  return { after: await repo.git('rev-parse', `refs/tags/${tag}`), commit };
+}

@@ -21,6 +21,7 @@ export {
   isTerminal,
   nextRunId,
   PIPELINES,
+  RUN_ID,
   RUN_STATES,
   runRecordSchema,
   TERMINAL_STATES,

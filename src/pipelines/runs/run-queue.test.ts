@@ -153,6 +153,25 @@ describe('run queue', () => {
     });
   });
 
+  it('runs the queued runs a previous process left, in order, once started', async () => {
+    const first = await store.create(build('v1'));
+    const second = await store.create(build('v2'));
+    const reopened = await RunStore.open(dir);
+    const order: string[] = [];
+    const queue = new RunQueue({
+      store: reopened,
+      executors: {
+        build: ({ run }) => {
+          order.push(run.id);
+          return Promise.resolve({ state: 'succeeded' });
+        },
+      },
+    });
+    expect(await queue.start()).toEqual([]);
+    await queue.idle();
+    expect(order).toEqual([first.id, second.id]);
+  });
+
   it('refuses a concurrency that is not a positive integer, naming it', () => {
     expect(() => new RunQueue({ store, executors: {}, concurrency: 0 })).toThrow(/^concurrency: /);
   });

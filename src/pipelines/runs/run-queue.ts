@@ -68,6 +68,8 @@ export class RunQueue {
   readonly #concurrency: number;
   readonly #onError: (err: unknown, context: string) => void;
   readonly #active = new Map<string, Active>();
+  /** Runs that could not be marked running (a failed write): not retried until a restart. */
+  readonly #unstartable = new Set<string>();
   #started = false;
   #closed = false;
 
@@ -145,7 +147,7 @@ export class RunQueue {
     return run;
   }
 
-  /** Resolves once no run is queued or running. */
+  /** Resolves once no run is queued or running (call after {@link RunQueue.start}). */
   async idle(): Promise<void> {
     while (this.#active.size > 0 || this.#store.list().some((run) => run.state === 'queued')) {
       await Promise.all([...this.#active.values()].map((active) => active.done));
@@ -167,7 +169,7 @@ export class RunQueue {
     const busy = new Set([...this.#active.values()].map((active) => active.source));
     for (const run of this.#store.list()) {
       if (this.#active.size >= this.#concurrency) return;
-      if (run.state !== 'queued' || busy.has(run.source)) continue;
+      if (run.state !== 'queued' || busy.has(run.source) || this.#unstartable.has(run.id)) continue;
       busy.add(run.source);
       this.#launch(run);
     }
@@ -189,7 +191,12 @@ export class RunQueue {
 
   async #execute(queued: RunRecord, signal: AbortSignal): Promise<void> {
     const store = this.#store;
-    const run = await store.update(queued.id, { state: 'running', startedAt: store.timestamp() });
+    const run = await store
+      .update(queued.id, { state: 'running', startedAt: store.timestamp() })
+      .catch((err: unknown) => {
+        this.#unstartable.add(queued.id);
+        throw err;
+      });
     const log = (text: string): Promise<void> => appendRunLog(store, run.id, text);
     await log(`[run] ${run.id}: ${run.pipeline} of ${run.source} ${run.ref}, attempt ${run.attempt}`);
     const executor = this.#executors[run.pipeline];

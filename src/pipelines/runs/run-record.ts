@@ -39,7 +39,8 @@ export function isTerminal(state: RunState): boolean {
 }
 
 const objectId = z.string().regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/);
-const RUN_ID = /^run-\d{8}T\d{9}Z-\d{4,}$/;
+/** The shape of a run id: `run-<UTC time to the millisecond>-<counter>`. */
+export const RUN_ID = /^run-\d{8}T\d{9}Z-\d{4,}$/;
 
 /** A process group a run's executor started; `startTicks` tells a reused pid apart. */
 export const processGroupSchema = z.object({

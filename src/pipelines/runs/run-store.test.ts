@@ -98,6 +98,9 @@ describe('run store', () => {
   it('answers RUN_NOT_FOUND for an unknown run', async () => {
     const store = await RunStore.open(dir);
     expect(() => store.require('run-nope')).toThrow(expect.objectContaining({ code: 'RUN_NOT_FOUND' }));
+    expect(() => store.logPath('../../etc/passwd')).toThrow(
+      expect.objectContaining({ code: 'RUN_NOT_FOUND' }),
+    );
   });
 });
 

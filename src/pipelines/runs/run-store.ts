@@ -25,6 +25,7 @@ import {
   compareRunIds,
   isTerminal,
   nextRunId,
+  RUN_ID,
   runRecordSchema,
   type RunInput,
   type RunRecord,
@@ -114,8 +115,9 @@ export class RunStore extends EventEmitter<{ run: [RunRecord] }> {
     return [...this.runs.values()].sort((a, b) => compareRunIds(a.id, b.id));
   }
 
-  /** The log file of run `id` (it may not exist yet). */
+  /** The log file of run `id` (it may not exist yet). @throws RunError RUN_NOT_FOUND for a string that is no run id */
   logPath(id: string): string {
+    if (!RUN_ID.test(id)) throw new RunError('RUN_NOT_FOUND', `run ${JSON.stringify(id)}: not a run id`);
     return join(this.dir, `${id}.log`);
   }
 

@@ -15,4 +15,11 @@ export { FlowError, type FlowErrorCode } from './flow-error.js';
 export { buildKeyOf, type BuildSource, type ReleaseSource } from './flow-sources.js';
 export { postCommitStatus, type CommitStatus, type ForgeStatusTarget } from './forge-status.js';
 export { pollSource, type PollResult, type PollSourceOptions } from './poll-source.js';
-export { deployRef, releaseFlow, type ApplyRelease, type ReleaseFlowOptions } from './release-flow.js';
+export {
+  applyThroughReleaseManager,
+  deployRef,
+  releaseFlow,
+  type ApplyRelease,
+  type ReleaseApplier,
+  type ReleaseFlowOptions,
+} from './release-flow.js';

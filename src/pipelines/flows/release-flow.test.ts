@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseReleaseOrThrow, readReleaseText } from '../../config/release-schema.js';
+import { parseReleaseOrThrow } from '../../config/release-schema.js';
 import {
   createTestRepository,
   makeTemporaryDir,
@@ -19,7 +19,7 @@ import { AppliedCommits } from './applied-commits.js';
 import type { ForgeStatusTarget } from './forge-status.js';
 import { createBareRepository, startFakeForge, type FakeForge } from './flow-test-support.js';
 import { pollSource } from './poll-source.js';
-import { releaseFlow, type ApplyRelease } from './release-flow.js';
+import { applyThroughReleaseManager, releaseFlow, type ReleaseApplier } from './release-flow.js';
 import type { ReleaseSource } from './flow-sources.js';
 
 const TOKEN = 'glpat-releaseToken-42';
@@ -35,17 +35,21 @@ let queue: RunQueue;
 let calls: { app: string; by: string; ok: boolean }[];
 let running: [string, number][][];
 
-const applyRelease: ApplyRelease = (app, text, by) => {
-  try {
-    const release = parseReleaseOrThrow(readReleaseText(text, FILE), `release of app ${app}`, { app });
-    running.push(release.entries.map((entry) => [entry.name, entry.weight]));
-    calls.push({ app, by, ok: true });
-    return Promise.resolve();
-  } catch (error) {
-    calls.push({ app, by, ok: false });
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-  }
+/** Validates as `ReleaseManager.apply` does, and records what it was asked and what it applied. */
+const releaseManager: ReleaseApplier = {
+  apply(app, document, by) {
+    try {
+      const release = parseReleaseOrThrow(document, `release of app ${app}`, { app });
+      running.push(release.entries.map((entry) => [entry.name, entry.weight]));
+      calls.push({ app, by, ok: true });
+      return Promise.resolve();
+    } catch (error) {
+      calls.push({ app, by, ok: false });
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  },
 };
+const applyRelease = applyThroughReleaseManager(releaseManager);
 
 function source(status?: ForgeStatusTarget): ReleaseSource {
   return {
@@ -203,6 +207,15 @@ describe('release flow', () => {
     expect(last.body).toMatchObject({ state: 'failed', name: 'aviary/release' });
     expect(last.body.description).toMatch(/^invalid: canaryConfig\[0\]\.weight: /);
     expect(await readFile(store.logPath(run.id), 'utf8')).toContain('[release] canaryConfig[1].weight');
+  });
+
+  it('fails a file that is not YAML at (root), before the release manager is asked', async () => {
+    await open();
+    await queue.start();
+    const run = await store.finished((await enqueue(await pushRelease('canaryConfig: [\n'))).id);
+    expect(run).toMatchObject({ state: 'failed', reason: `${FILE} is invalid` });
+    expect(run.errors![0]).toMatch(/^\(root\): not valid YAML: /);
+    expect(calls).toEqual([]);
   });
 
   it('fails when the release file is missing at the tip', async () => {

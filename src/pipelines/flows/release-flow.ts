@@ -11,6 +11,7 @@
  * See docs/adr/0023-git-pipelines.md.
  */
 import { ConfigError } from '../../config/config-error.js';
+import { readReleaseText } from '../../config/release-schema.js';
 import { fetchRef, openCache, showFile } from '../git/git-cache.js';
 import type { RunExecutor, RunOutcome } from '../runs/run-queue.js';
 import type { AppliedCommits } from './applied-commits.js';
@@ -20,6 +21,20 @@ import type { ReleaseSource } from './flow-sources.js';
 
 /** Applies a release file's text to `app`; rejects with a ConfigError for an invalid file. */
 export type ApplyRelease = (app: string, documentText: string, by: string) => Promise<unknown>;
+
+/** The part of the release manager (`src/rollout/releases/release-manager.ts`) a release run uses. */
+export interface ReleaseApplier {
+  apply(app: string, document: unknown, by: string): Promise<unknown>;
+}
+
+/**
+ * The product's {@link ApplyRelease}: the file's YAML parsed (a syntax error is a ConfigError
+ * at `(root)`), then `ReleaseManager.apply`, which validates before it changes anything.
+ */
+export function applyThroughReleaseManager(manager: ReleaseApplier): ApplyRelease {
+  return (app, documentText, by) =>
+    manager.apply(app, readReleaseText(documentText, `release file of app ${app}`), by);
+}
 
 /** What {@link releaseFlow} needs; every side effect is injected. */
 export interface ReleaseFlowOptions {

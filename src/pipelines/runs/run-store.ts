@@ -121,7 +121,7 @@ export class RunStore extends EventEmitter<{ run: [RunRecord] }> {
     return join(this.dir, `${id}.log`);
   }
 
-  /** Creates a queued run, durably, and prunes the history. */
+  /** Creates a queued run, durably, and prunes the history. @throws RunError RUN_INVALID_INPUT naming the field */
   async create(
     input: RunInput,
     extra: Pick<RunPatch, 'requeuedFrom' | 'rerunOf' | 'attempt'> = {},
@@ -129,7 +129,7 @@ export class RunStore extends EventEmitter<{ run: [RunRecord] }> {
     const now = this.now();
     const id = nextRunId(this.#lastId, now);
     this.#lastId = id;
-    const record = runRecordSchema.parse({
+    const parsed = runRecordSchema.safeParse({
       id,
       pipeline: input.pipeline,
       source: input.source,
@@ -141,6 +141,14 @@ export class RunStore extends EventEmitter<{ run: [RunRecord] }> {
       attempt: 1,
       ...extra,
     });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new RunError(
+        'RUN_INVALID_INPUT',
+        `run input ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+      );
+    }
+    const record = parsed.data;
     await this.#save(record);
     await this.#prune();
     return record;

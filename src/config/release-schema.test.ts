@@ -218,8 +218,12 @@ describe('invalid edits name the entry', () => {
 });
 
 describe('releases settings', () => {
-  it('defaults to no allowed tags and a 30 s readiness timeout', () => {
-    expect(releaseSettingsSchema.parse(undefined)).toEqual({ allowedTags: [], readyTimeout: 30_000 });
+  it('defaults to no allowed tags, a 30 s readiness timeout and no artifacts', () => {
+    expect(releaseSettingsSchema.parse(undefined)).toEqual({
+      allowedTags: [],
+      readyTimeout: 30_000,
+      artifacts: false,
+    });
   });
 
   it('rejects unknown placeholders and the reserved PORT', () => {

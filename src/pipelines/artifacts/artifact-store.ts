@@ -57,6 +57,11 @@ export interface CollectionReport {
   readonly removedDigests: readonly string[];
 }
 
+/** The artifact store's root under Aviary's state directory: `<stateDir>/artifacts`. */
+export function artifactStoreRoot(stateDir: string): string {
+  return join(stateDir, 'artifacts');
+}
+
 const STORE = 'store';
 const INDEX = 'index.json';
 const TEMPORARY = '.tmp-';

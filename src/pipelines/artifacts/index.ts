@@ -2,6 +2,7 @@
 export { ArtifactError, type ArtifactErrorCode } from './artifact-error.js';
 export type { ArtifactEntry } from './artifact-index.js';
 export {
+  artifactStoreRoot,
   ArtifactStore,
   type CollectionReport,
   type Published,

@@ -15,11 +15,14 @@ import { releaseVersionSpec } from './release-spec.js';
 /**
  * The version spec of each entry of `release`, by entry name, built from the app's `process`
  * block. A release file tags versions of a command line, so it needs a `process` workload.
+ * `artifacts` holds each entry's artifact directory when the app runs releases from
+ * artifacts (`release-artifacts.ts`); each such entry runs from its directory.
  */
 export function entrySpecs(
   template: AppSpec,
   release: Release,
   settings: ReleaseSettings,
+  artifacts?: ReadonlyMap<string, string>,
 ): Map<string, ProcessSpec> {
   const workload = template.workload;
   if (workload.kind !== undefined && workload.kind !== 'process') {
@@ -31,7 +34,7 @@ export function entrySpecs(
   return new Map(
     release.entries.map((entry) => [
       entry.name,
-      releaseVersionSpec(workload, template.name, entry, settings),
+      releaseVersionSpec(workload, template.name, entry, settings, artifacts?.get(entry.name)),
     ]),
   );
 }

@@ -9,6 +9,7 @@ import type { AppSpec } from '../../config/app-schema.js';
 import { DEFAULT_RELEASE_SETTINGS, type ReleaseSettings } from '../../config/release-schema.js';
 import type { TrafficRouter } from '../../router/traffic-router.js';
 import type { Target } from '../../target/target.js';
+import type { ArtifactResolver } from './release-artifacts.js';
 import type { ReleaseControllerPort } from './release-handover.js';
 
 /** Options of a `ReleaseManager`. */
@@ -28,6 +29,12 @@ export interface ReleaseManagerOptions {
    * {@link DEFAULT_RELEASE_SETTINGS}.
    */
   readonly settingsFor?: (app: AppSpec) => ReleaseSettings | undefined;
+  /**
+   * Resolves (app, tag) to its published artifact directory, for apps whose
+   * `releases.artifacts` is true (e.g. `(app, tag) => store.resolve(app, tag)` of the
+   * pipelines' `ArtifactStore`). Absent: such apps' release files are refused.
+   */
+  readonly resolveArtifact?: ArtifactResolver;
   /** Time a removed entry stays routed at weight 0 before it leaves routing. Default {@link DEFAULT_DRAIN_MS}. */
   readonly drainMs?: number;
   /** How often ready endpoints are re-read into the routes. Default {@link DEFAULT_SYNC_MS}. */

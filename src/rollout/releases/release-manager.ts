@@ -17,6 +17,7 @@ import type { ProcessSpec } from '../../target/process/version-spec.js';
 import { emptyManagedRelease, ManagedReleases, type ManagedRelease } from './managed-releases.js';
 import { KeyedQueue } from '../../keyed-queue.js';
 import { entrySpecs, revertEntries, startEntries, stopEntries } from './release-entries.js';
+import { entryArtifactsOrThrow, resolveEntryArtifacts } from './release-artifacts.js';
 import { assertNoCollision, assertSettled } from './release-handover.js';
 import {
   releaseSettingsOf,
@@ -123,12 +124,16 @@ export class ReleaseManager extends EventEmitter {
       const template = this.#managed.templateOf(app);
       const settings = releaseSettingsOf(this.#options, template);
       const parsed = parseReleaseDocument(document, { app, settings });
-      if (!parsed.ok) {
-        const paths = parsed.issues.map((issue) => issue.path || '(root)').join(', ');
+      const artifacts = parsed.ok
+        ? await resolveEntryArtifacts(this.#options.resolveArtifact, app, parsed.value, settings, document)
+        : parsed;
+      if (!parsed.ok || !artifacts.ok) {
+        const issues = parsed.ok ? (artifacts.ok ? [] : artifacts.issues) : parsed.issues;
+        const paths = issues.map((issue) => issue.path || '(root)').join(', ');
         this.#event(app, 'ReleaseRejected', `release from ${by} rejected (${paths}); split kept`, 'warning');
-        throw new ConfigError(`release of app ${app}`, parsed.issues);
+        throw new ConfigError(`release of app ${app}`, issues);
       }
-      return this.#applyRelease(template, parsed.value, 'edit', by);
+      return this.#applyRelease(template, parsed.value, 'edit', by, artifacts.value);
     });
   }
 
@@ -192,6 +197,7 @@ export class ReleaseManager extends EventEmitter {
     release: Release,
     mode: 'edit' | 'restore',
     by = 'restart',
+    resolvedArtifacts?: ReadonlyMap<string, string>,
   ): Promise<ReleaseResult> {
     const { target, controller } = this.#options;
     const app = template.name;
@@ -201,7 +207,10 @@ export class ReleaseManager extends EventEmitter {
     const handedOver = previous === undefined && (controller?.apps().includes(app) ?? false);
     if (handedOver && controller) assertSettled(controller, app);
     assertNoCollision(app, release, this.#managed.takenNames(app));
-    const specs = entrySpecs(template, release, settings);
+    const artifacts =
+      resolvedArtifacts ??
+      (await entryArtifactsOrThrow(this.#options.resolveArtifact, app, release, settings));
+    const specs = entrySpecs(template, release, settings, artifacts);
     const running = mode === 'restore' ? new Map<string, ProcessSpec>() : (previous?.specs ?? new Map());
     const changes = releaseChanges(running, specs);
     await startEntries(target, app, specs, changes, signal);

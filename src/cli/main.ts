@@ -19,6 +19,7 @@ import { registerDemoCommand } from './demo-command.js';
 import { registerApplyCommand } from './apply-command.js';
 import { registerOperatorCommand } from './operator-command.js';
 import { registerWaitCommand } from './wait-command.js';
+import { registerPipelinesHookCommand } from './pipelines-hook-command.js';
 
 const program = new Command('aviary')
   .description('Progressive delivery with a built-in HTTP proxy: canary, A/B and blue/green releases.')
@@ -39,6 +40,7 @@ registerValidateCommand(program);
 registerDemoCommand(program);
 registerApplyCommand(program);
 registerOperatorCommand(program);
+registerPipelinesHookCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -6,6 +6,7 @@
 export { startWebhookReceiver, type WebhookAnswer, type WebhookReceiver } from './receiver.js';
 export {
   DEFAULT_WEBHOOK_HOST,
+  DEFAULT_WEBHOOK_PORT,
   type PushDecision,
   type PushHandler,
   type WebhookReceiverOptions,

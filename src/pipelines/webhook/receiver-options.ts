@@ -16,6 +16,9 @@ import { DEFAULT_MAX_BODY_BYTES } from './request-body.js';
 /** Address the receiver listens on by default: loopback only, until the user opens it up. */
 export const DEFAULT_WEBHOOK_HOST = '127.0.0.1';
 
+/** Port the receiver listens on when the configuration names none (`pipelines.webhooks.port`). */
+export const DEFAULT_WEBHOOK_PORT = 9090;
+
 /** One repository whose webhooks are accepted. */
 export interface WebhookSource {
   /** Unique among sources; part of the dedupe key (source, ref, after). */

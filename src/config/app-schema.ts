@@ -20,6 +20,7 @@ import { metricTemplateSchema, templateIssues } from './metric-template.js';
 import { alertProviderSchema } from './alert-providers.js';
 import { appSchema } from './app-entry.js';
 import { listenAddress, routerSchema } from './router-kinds.js';
+import { pipelinesSchema } from './pipelines-schema.js';
 import { ConfigError } from './config-error.js';
 import { formatDuration } from './duration.js';
 import { durationMs } from './proxy-schema.js';
@@ -79,6 +80,8 @@ const configFields = z.strictObject({
    */
   metricsServer: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }).optional(),
   apps: z.array(appSchema).min(1),
+  /** The git pipelines (webhooks, builds, releases from a deploy repository); none when absent. */
+  pipelines: pipelinesSchema.optional(),
 });
 
 function isObject(value: unknown): value is Record<string, unknown> {

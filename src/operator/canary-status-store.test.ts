@@ -97,7 +97,7 @@ describe('Canary status writes', () => {
       ...api,
       patchStatus: (path: string, id: unknown, status: { aviary: { events: RolloutEventRecord[] } }) => {
         patched.push(status);
-        return api.patchStatus(path, id as never, status as never);
+        return api.patchStatus(path, id as never, status);
       },
     } as unknown as KubeApi;
     const store = new CanaryStatusStore({

@@ -1,6 +1,6 @@
 /**
  * `aviary operator` as a user runs it (`node bin/aviary.js operator`, the compiled CLI, with
- * the defaults of its flags), in its
+ * the defaults of its flags and the Node flags of the shipped Deployment), in its
  * own process group so cleanup takes it down even when the bench fails: its memory from
  * /proc/<pid>/status, and its API request counts from its control API's /metrics when the
  * CLI has `--api-port`, else from the API server's /metrics (request-counts.ts).
@@ -11,6 +11,7 @@ import { openSync, closeSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { freePort } from '../../test/cluster/processes.js';
 import {
   apiserverOperatorWrites,
@@ -20,6 +21,25 @@ import {
 } from './request-counts.js';
 
 const CLI = fileURLToPath(new URL('../../bin/aviary.js', import.meta.url));
+const MANIFEST = fileURLToPath(
+  new URL('../../deploy/kubernetes/operator/20-deployment.yaml', import.meta.url),
+);
+
+/**
+ * The Node flags the shipped Deployment gives the operator (between `node` and
+ * `bin/aviary.js` in its container's command, e.g. the heap cap), so the bench runs the
+ * operator as a cluster user gets it.
+ */
+export function manifestNodeFlags(): string[] {
+  const manifest = parseYaml(readFileSync(MANIFEST, 'utf8')) as {
+    spec?: { template?: { spec?: { containers?: Array<{ name?: string; command?: string[] }> } } };
+  };
+  const command = manifest.spec?.template?.spec?.containers?.find((c) => c.name === 'operator')?.command;
+  const cli = command?.indexOf('bin/aviary.js') ?? -1;
+  if (command?.[0] !== 'node' || cli < 0)
+    throw new Error(`${MANIFEST}: expected the operator container's command to run node bin/aviary.js`);
+  return command.slice(1, cli);
+}
 
 /** Where the operator's control plane is. */
 export interface OperatorProcessOptions {
@@ -87,6 +107,7 @@ export class OperatorProcess {
     this.child = spawn(
       process.execPath,
       [
+        ...manifestNodeFlags(),
         CLI,
         'operator',
         `--kubeconfig=${options.kubeconfig}`,

@@ -170,6 +170,7 @@ describe.skipIf(unavailable !== undefined)("The operator's RBAC on a real API se
     expect(pods.items[0]?.spec.serviceAccountName).toBe('aviary-operator');
     expect(pods.items[0]?.spec.containers[0]?.command).toEqual([
       'node',
+      '--max-old-space-size=128',
       'bin/aviary.js',
       'operator',
       '--namespace=default',

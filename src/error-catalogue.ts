@@ -69,6 +69,27 @@ export const ERROR_CATALOGUE = {
     exitCode: EXIT.failure,
     action: 'Start `aviary up`, or point --api (or AVIARY_API) at its control API.',
   },
+  AVIARY_ARTIFACT_INDEX_CORRUPT: {
+    httpStatus: 500,
+    exitCode: EXIT.failure,
+    action:
+      'The artifact index under <state-dir>/artifacts is not what Aviary writes: restore it, or move it aside and publish the tags again.',
+  },
+  AVIARY_ARTIFACT_INVALID_INPUT: {
+    httpStatus: 400,
+    exitCode: EXIT.failure,
+    action: 'Fix the app, tag, commit or directory the message names, then publish again.',
+  },
+  AVIARY_ARTIFACT_TAG_IMMUTABLE: {
+    httpStatus: 409,
+    exitCode: EXIT.failure,
+    action: 'Tags are immutable: push a new tag for the new commit instead of moving the old one.',
+  },
+  AVIARY_ARTIFACT_UNSUPPORTED_FILE: {
+    httpStatus: 400,
+    exitCode: EXIT.failure,
+    action: 'Keep only regular files, directories and symlinks in the build output the message names.',
+  },
   AVIARY_BAD_REQUEST: {
     httpStatus: 400,
     exitCode: EXIT.failure,
@@ -78,6 +99,11 @@ export const ERROR_CATALOGUE = {
     httpStatus: 413,
     exitCode: EXIT.failure,
     action: 'Send a smaller request body; the message gives the limit in bytes.',
+  },
+  AVIARY_BUILD_INVALID_OPTION: {
+    httpStatus: 400,
+    exitCode: EXIT.failure,
+    action: 'Fix the build option the message names (pipelines.sources[].build in aviary.yaml).',
   },
   AVIARY_CONFIG_INVALID: {
     httpStatus: 422,
@@ -96,6 +122,31 @@ export const ERROR_CATALOGUE = {
     exitCode: EXIT.failure,
     action: 'Run Aviary from a checkout or package that includes src/web/static.',
   },
+  AVIARY_FLOW_INVALID_OPTION: {
+    httpStatus: 400,
+    exitCode: EXIT.failure,
+    action: 'Fix the pipeline option or file the message names.',
+  },
+  AVIARY_FLOW_REF_MISMATCH: {
+    httpStatus: 409,
+    exitCode: EXIT.failure,
+    action: 'The ref no longer points at the pushed commit: push again, or let the newer delivery run.',
+  },
+  AVIARY_FLOW_RELEASE_FILE_MISSING: {
+    httpStatus: 404,
+    exitCode: EXIT.failure,
+    action: 'Commit the release file at the path pipelines.sources[].release.path names, or fix that path.',
+  },
+  AVIARY_FLOW_STATUS_FAILED: {
+    httpStatus: 502,
+    exitCode: EXIT.failure,
+    action: 'Check the forge API URL and token of pipelines.sources[].status; the run itself is unaffected.',
+  },
+  AVIARY_FLOW_UNKNOWN_SOURCE: {
+    httpStatus: 404,
+    exitCode: EXIT.failure,
+    action: 'Name a source configured under pipelines.sources in aviary.yaml.',
+  },
   AVIARY_GATE_ACTOR_MISSING: {
     httpStatus: 400,
     exitCode: EXIT.failure,
@@ -105,6 +156,22 @@ export const ERROR_CATALOGUE = {
     httpStatus: 409,
     exitCode: EXIT.refused,
     action: 'The configuration changed meanwhile: read it again, resend with the new If-Match generation.',
+  },
+  AVIARY_GIT_COMMAND_FAILED: {
+    httpStatus: 502,
+    exitCode: EXIT.failure,
+    action:
+      "Read the message git gave in the error; check the source's url and that the repository is reachable.",
+  },
+  AVIARY_GIT_INVALID_ARGUMENT: {
+    httpStatus: 400,
+    exitCode: EXIT.failure,
+    action: 'Use a ref under refs/heads/ or refs/tags/, a full commit id and a path inside the repository.',
+  },
+  AVIARY_GIT_REF_NOT_FOUND: {
+    httpStatus: 404,
+    exitCode: EXIT.failure,
+    action: 'Push the branch or tag the message names, or fix the configured branch.',
   },
   AVIARY_HTTP_OPTION_INVALID: {
     httpStatus: 400,
@@ -255,6 +322,26 @@ export const ERROR_CATALOGUE = {
     exitCode: EXIT.failure,
     action: 'Reconcile the app on the router before setting or reading its routes.',
   },
+  AVIARY_RUN_INVALID_INPUT: {
+    httpStatus: 400,
+    exitCode: EXIT.failure,
+    action: 'Fix the run field the message names.',
+  },
+  AVIARY_RUN_NOT_FOUND: {
+    httpStatus: 404,
+    exitCode: EXIT.failure,
+    action: 'List the runs (aviary pipelines list); older runs are pruned after 500.',
+  },
+  AVIARY_RUN_STATE_CORRUPT: {
+    httpStatus: 500,
+    exitCode: EXIT.failure,
+    action: 'The run file the message names is not what Aviary writes: move it aside and restart.',
+  },
+  AVIARY_RUN_WRONG_STATE: {
+    httpStatus: 409,
+    exitCode: EXIT.failure,
+    action: 'The run has already finished: rerun it instead.',
+  },
   AVIARY_STATE_CORRUPT: {
     httpStatus: 400,
     exitCode: EXIT.failure,
@@ -301,11 +388,6 @@ export const ERROR_CATALOGUE = {
     action:
       "Start the operator with --prometheus URL and --data-plane: the built-in checks, the judge and the dashboard's traffic read the data plane's metrics there.",
   },
-  AVIARY_WAIT_TIMEOUT: {
-    httpStatus: 504,
-    exitCode: EXIT.failure,
-    action: 'The rollout is still going on: wait longer (--timeout), or follow it with `aviary watch APP`.',
-  },
   AVIARY_UNAUTHORIZED: {
     httpStatus: 401,
     exitCode: EXIT.refused,
@@ -315,6 +397,11 @@ export const ERROR_CATALOGUE = {
     httpStatus: 400,
     exitCode: EXIT.usage,
     action: 'Fix the command line as the message says; `aviary <command> --help` lists the options.',
+  },
+  AVIARY_WAIT_TIMEOUT: {
+    httpStatus: 504,
+    exitCode: EXIT.failure,
+    action: 'The rollout is still going on: wait longer (--timeout), or follow it with `aviary watch APP`.',
   },
 } as const satisfies Record<`AVIARY_${string}`, ErrorEntry>;
 

@@ -47,13 +47,13 @@ export async function readIndex(path: string): Promise<ArtifactEntry[]> {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ArtifactError('ARTIFACT_INDEX_CORRUPT', `${path}: not JSON`, { cause: error });
+    throw new ArtifactError('AVIARY_ARTIFACT_INDEX_CORRUPT', `${path}: not JSON`, { cause: error });
   }
   const parsed = indexSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue === undefined ? '' : `${issue.path.join('.') || '(root)'}: ${issue.message}`;
-    throw new ArtifactError('ARTIFACT_INDEX_CORRUPT', `${path}: ${where}; fix or remove the file`);
+    throw new ArtifactError('AVIARY_ARTIFACT_INDEX_CORRUPT', `${path}: ${where}; fix or remove the file`);
   }
   return parsed.data.entries;
 }

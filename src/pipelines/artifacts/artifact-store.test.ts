@@ -95,7 +95,7 @@ describe('artifact store', () => {
       store.publish(request('v1.0.0', COMMIT_2, await output('moved', 'v1-moved'))),
     );
     expect(error).toBeInstanceOf(ArtifactError);
-    expect((error as ArtifactError).code).toBe('ARTIFACT_TAG_IMMUTABLE');
+    expect((error as ArtifactError).code).toBe('AVIARY_ARTIFACT_TAG_IMMUTABLE');
     for (const part of ['catalogdetail', 'v1.0.0', COMMIT_1, COMMIT_2])
       expect((error as ArtifactError).message).toContain(part);
     expect(await readFile(join(root, 'index.json'), 'utf8')).toBe(before);
@@ -107,7 +107,7 @@ describe('artifact store', () => {
     const error = await errorOf(
       store.publish({ ...request('v1.0.0', COMMIT_1, dir), buildKey: 'steps-new' }),
     );
-    expect((error as ArtifactError).code).toBe('ARTIFACT_TAG_IMMUTABLE');
+    expect((error as ArtifactError).code).toBe('AVIARY_ARTIFACT_TAG_IMMUTABLE');
     expect((error as ArtifactError).message).toContain('steps-new');
   });
 
@@ -130,7 +130,7 @@ describe('artifact store', () => {
     expect(store.list().map((entry) => entry.tag)).toEqual(['stable', 'v1.0.0']);
     expect(await storedDirectories()).toHaveLength(1);
     const missing = await errorOf(store.addTag({ ...request('x', COMMIT_1, ''), digest: 'f'.repeat(64) }));
-    expect((missing as ArtifactError).code).toBe('ARTIFACT_INVALID_INPUT');
+    expect((missing as ArtifactError).code).toBe('AVIARY_ARTIFACT_INVALID_INPUT');
   });
 
   it('stores identical outputs of two commits once', async () => {
@@ -157,7 +157,7 @@ describe('artifact store', () => {
     const { execFile } = await import('node:child_process');
     await new Promise((resolve) => execFile('mkfifo', [join(from, 'pipe')], resolve));
     const error = await errorOf(store.publish(request('v1', COMMIT_1, from)));
-    expect((error as ArtifactError).code).toBe('ARTIFACT_UNSUPPORTED_FILE');
+    expect((error as ArtifactError).code).toBe('AVIARY_ARTIFACT_UNSUPPORTED_FILE');
     expect(await storedDirectories()).toEqual([]);
     expect(store.list()).toEqual([]);
   });
@@ -186,7 +186,7 @@ describe('artifact store', () => {
     await store.gc(() => false);
     expect(await storedDirectories()).toEqual([]);
     const moved = await errorOf(store.publish(request('v1', COMMIT_2, await output('b', 'moved'))));
-    expect((moved as ArtifactError).code).toBe('ARTIFACT_TAG_IMMUTABLE');
+    expect((moved as ArtifactError).code).toBe('AVIARY_ARTIFACT_TAG_IMMUTABLE');
     const again = await store.publish(request('v1', COMMIT_1, await output('c', 'one')));
     expect(await store.resolve('catalogdetail', 'v1')).toBe(again.dir);
   });
@@ -202,7 +202,7 @@ describe('artifact store', () => {
   it('refuses a corrupt index, naming the file and the field', async () => {
     await writeFile(join(root, 'index.json'), JSON.stringify({ version: 1, entries: [{ app: 'x' }] }));
     const error = await errorOf(ArtifactStore.open(root));
-    expect((error as ArtifactError).code).toBe('ARTIFACT_INDEX_CORRUPT');
+    expect((error as ArtifactError).code).toBe('AVIARY_ARTIFACT_INDEX_CORRUPT');
     expect((error as ArtifactError).message).toContain(join(root, 'index.json'));
     expect((error as ArtifactError).message).toContain('entries.0.tag');
   });
@@ -215,7 +215,7 @@ describe('artifact store', () => {
     ['buildKey', { buildKey: '' }],
   ])('refuses an invalid %s', async (field, change) => {
     const error = await errorOf(store.publish({ ...request('v1', COMMIT_1, dir), ...change }));
-    expect((error as ArtifactError).code).toBe('ARTIFACT_INVALID_INPUT');
+    expect((error as ArtifactError).code).toBe('AVIARY_ARTIFACT_INVALID_INPUT');
     expect((error as ArtifactError).message.startsWith(field)).toBe(true);
   });
 });

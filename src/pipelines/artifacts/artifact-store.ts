@@ -69,7 +69,7 @@ const TRASH = '.trash-';
 const ARTIFACT_DIR = /^sha256-([0-9a-f]{64})$/;
 
 function invalid(field: string, value: string, why: string): ArtifactError {
-  return new ArtifactError('ARTIFACT_INVALID_INPUT', `${field} ${JSON.stringify(value)}: ${why}`);
+  return new ArtifactError('AVIARY_ARTIFACT_INVALID_INPUT', `${field} ${JSON.stringify(value)}: ${why}`);
 }
 
 function checked<T extends Omit<TagRequest, 'digest'> & { digest?: string }>(request: T): T {
@@ -171,7 +171,7 @@ export class ArtifactStore {
           ? `commit ${existing.commit}; refusing commit ${request.commit}`
           : `build key ${existing.buildKey}; refusing build key ${request.buildKey}`;
       throw new ArtifactError(
-        'ARTIFACT_TAG_IMMUTABLE',
+        'AVIARY_ARTIFACT_TAG_IMMUTABLE',
         `app ${request.app} tag ${request.tag} is already published from ${what}. Tags are immutable: push a new tag`,
       );
     }

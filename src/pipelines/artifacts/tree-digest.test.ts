@@ -80,7 +80,7 @@ describe('tree digest', () => {
     await promisify(execFile)('mkfifo', [join(root, 'pipe')]);
     const error = await digestTree(root).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ArtifactError);
-    expect((error as ArtifactError).code).toBe('ARTIFACT_UNSUPPORTED_FILE');
+    expect((error as ArtifactError).code).toBe('AVIARY_ARTIFACT_UNSUPPORTED_FILE');
     expect((error as ArtifactError).message).toContain('pipe');
   });
 });

@@ -36,7 +36,10 @@ export async function walkTree(root: string, prefix = ''): Promise<TreeEntry[]> 
     } else if (info.isSymbolicLink()) {
       entries.push({ kind: 'symlink', path, target: await readlink(join(root, path)) });
     } else {
-      throw new ArtifactError('ARTIFACT_UNSUPPORTED_FILE', `${path}: not a file, directory or symlink`);
+      throw new ArtifactError(
+        'AVIARY_ARTIFACT_UNSUPPORTED_FILE',
+        `${path}: not a file, directory or symlink`,
+      );
     }
   }
   return entries;

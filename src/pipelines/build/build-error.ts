@@ -2,20 +2,18 @@
  * The error `runBuild` throws for options it cannot run with. A build that runs and fails
  * is not an error: it is a {@link BuildResult} whose outcome says how it ended.
  *
- * The code is not yet a row of `src/error-catalogue.ts`; it moves there, prefixed
- * `AVIARY_`, when the pipelines are wired in.
+ * Its code is a row of `src/error-catalogue.ts`.
  */
+import { AviaryError } from '../../errors.js';
 
 /** Stable codes of {@link BuildError}. */
-export type BuildErrorCode = 'BUILD_INVALID_OPTION';
+export type BuildErrorCode = 'AVIARY_BUILD_INVALID_OPTION';
 
 /** A build option was refused; the message names the option, e.g. `steps[1]`. */
-export class BuildError extends Error {
-  readonly code: BuildErrorCode;
+export class BuildError extends AviaryError {
+  declare readonly code: BuildErrorCode;
 
   constructor(code: BuildErrorCode, message: string) {
-    super(message);
-    this.name = 'BuildError';
-    this.code = code;
+    super(code, message);
   }
 }

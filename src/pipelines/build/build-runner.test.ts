@@ -155,6 +155,6 @@ describe('build runner', () => {
     await expect(build({ steps: [['true']], timeoutMs: 0 })).rejects.toThrow(/^timeoutMs: /);
     const error = await build({ steps: [['true']], env: { 'BAD=NAME': 'x' } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BuildError);
-    expect((error as BuildError).code).toBe('BUILD_INVALID_OPTION');
+    expect((error as BuildError).code).toBe('AVIARY_BUILD_INVALID_OPTION');
   });
 });

@@ -47,13 +47,20 @@ const DEFAULT_KILL_GRACE_MS = 2_000;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function checkedSteps(steps: readonly (readonly string[])[]): (readonly [string, ...string[]])[] {
-  if (steps.length === 0) throw new BuildError('BUILD_INVALID_OPTION', 'steps: expected at least one step');
+  if (steps.length === 0)
+    throw new BuildError('AVIARY_BUILD_INVALID_OPTION', 'steps: expected at least one step');
   return steps.map((argv, index) => {
     const [command, ...args] = argv;
     if (command === undefined || command === '')
-      throw new BuildError('BUILD_INVALID_OPTION', `steps[${index}]: expected an argv array with a command`);
+      throw new BuildError(
+        'AVIARY_BUILD_INVALID_OPTION',
+        `steps[${index}]: expected an argv array with a command`,
+      );
     if (argv.some((arg) => arg.includes('\0')))
-      throw new BuildError('BUILD_INVALID_OPTION', `steps[${index}]: an argument contains a NUL character`);
+      throw new BuildError(
+        'AVIARY_BUILD_INVALID_OPTION',
+        `steps[${index}]: an argument contains a NUL character`,
+      );
     return [command, ...args];
   });
 }
@@ -62,7 +69,7 @@ function stepEnvironment(home: string, env: Readonly<Record<string, string>>): N
   for (const [name, value] of Object.entries(env)) {
     if (!ENV_NAME.test(name) || value.includes('\0'))
       throw new BuildError(
-        'BUILD_INVALID_OPTION',
+        'AVIARY_BUILD_INVALID_OPTION',
         `env.${name}: expected a variable name and a value without NUL`,
       );
   }
@@ -110,7 +117,7 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   const steps = checkedSteps(options.steps);
   if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0)
     throw new BuildError(
-      'BUILD_INVALID_OPTION',
+      'AVIARY_BUILD_INVALID_OPTION',
       `timeoutMs: expected a positive number, got ${options.timeoutMs}`,
     );
   const killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;

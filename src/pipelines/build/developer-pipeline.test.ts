@@ -97,7 +97,7 @@ describe('developer pipeline on a real bare repository', () => {
     const error = await tagPushed('v2.0.0', await repo.git('rev-parse', 'v2.0.0'), DIST, 'run-2').catch(
       (e: unknown) => e,
     );
-    expect((error as ArtifactError).code).toBe('ARTIFACT_TAG_IMMUTABLE');
+    expect((error as ArtifactError).code).toBe('AVIARY_ARTIFACT_TAG_IMMUTABLE');
     expect((error as ArtifactError).message).toContain(moved);
     expect(await readFile(join(first.published!.dir, 'VERSION'), 'utf8')).toBe('2\n');
   });

@@ -28,7 +28,7 @@ export class AppliedCommits {
     private readonly fs: StateFileSystem,
   ) {}
 
-  /** Reads `file` (a missing one is empty). @throws FlowError FLOW_INVALID_OPTION naming a corrupt file */
+  /** Reads `file` (a missing one is empty). @throws FlowError AVIARY_FLOW_INVALID_OPTION naming a corrupt file */
   static async open(file: string, fs: StateFileSystem = nodeStateFileSystem): Promise<AppliedCommits> {
     await fs.makeDirectory(dirname(file));
     const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
@@ -43,7 +43,10 @@ export class AppliedCommits {
       parsed = undefined;
     }
     if (parsed?.success !== true)
-      throw new FlowError('FLOW_INVALID_OPTION', `${file}: not an applied-commits file; fix or remove it`);
+      throw new FlowError(
+        'AVIARY_FLOW_INVALID_OPTION',
+        `${file}: not an applied-commits file; fix or remove it`,
+      );
     return new AppliedCommits(file, new Map(Object.entries(parsed.data.applied)), fs);
   }
 

@@ -75,11 +75,14 @@ export function buildFlow(options: BuildFlowOptions): RunExecutor {
     const { run, signal } = context;
     const source = options.buildSource(run.source);
     if (source === undefined)
-      throw new FlowError('FLOW_UNKNOWN_SOURCE', `source ${run.source}: no build source has this name`);
+      throw new FlowError(
+        'AVIARY_FLOW_UNKNOWN_SOURCE',
+        `source ${run.source}: no build source has this name`,
+      );
     const target = refTarget(run.ref);
     if (target?.kind !== 'tag')
       throw new FlowError(
-        'FLOW_INVALID_OPTION',
+        'AVIARY_FLOW_INVALID_OPTION',
         `ref ${run.ref}: the build pipeline builds tags (refs/tags/…)`,
       );
     const outputDir = assertTreePath(source.outputDir);
@@ -87,12 +90,15 @@ export function buildFlow(options: BuildFlowOptions): RunExecutor {
     const fetched = await fetchRef(cache, source.url, run.ref, { signal });
     if (run.after !== undefined && fetched !== run.after)
       throw new FlowError(
-        'FLOW_REF_MISMATCH',
+        'AVIARY_FLOW_REF_MISMATCH',
         `source ${source.name}: ${run.ref} is ${fetched} on the remote, but the push said ${run.after}; the tag moved`,
       );
     const commit = await peelToCommit(cache, run.ref, { signal });
     if (commit === undefined)
-      throw new FlowError('FLOW_REF_MISMATCH', `source ${source.name}: ${run.ref} does not peel to a commit`);
+      throw new FlowError(
+        'AVIARY_FLOW_REF_MISMATCH',
+        `source ${source.name}: ${run.ref} does not peel to a commit`,
+      );
     await context.reportCommit(commit);
     await context.log(`[build] ${run.ref} is ${fetched}, commit ${commit}`);
 

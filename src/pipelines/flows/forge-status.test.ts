@@ -69,13 +69,13 @@ describe('forge commit status', () => {
     expect((gitlab!.body.description as string).length).toBe(140);
   });
 
-  it('fails with FLOW_STATUS_FAILED on a refusal or an unreachable forge, the token masked', async () => {
+  it('fails with AVIARY_FLOW_STATUS_FAILED on a refusal or an unreachable forge, the token masked', async () => {
     const refused = (await postCommitStatus(target('github', 'acme/refuse'), SHA, {
       state: 'success',
       context: 'aviary/build',
       description: 'ok',
     }).catch((e: unknown) => e)) as FlowError;
-    expect(refused.code).toBe('FLOW_STATUS_FAILED');
+    expect(refused.code).toBe('AVIARY_FLOW_STATUS_FAILED');
     expect(refused.message).toContain('HTTP 401');
     expect(refused.message).toContain('bad credentials ***');
     expect(refused.message).not.toContain(TOKEN);
@@ -86,7 +86,7 @@ describe('forge commit status', () => {
       context: 'aviary/build',
       description: 'ok',
     }).catch((e: unknown) => e)) as FlowError;
-    expect(unreachable.code).toBe('FLOW_STATUS_FAILED');
+    expect(unreachable.code).toBe('AVIARY_FLOW_STATUS_FAILED');
     expect(unreachable.message).not.toContain(TOKEN);
     forge = await startFakeForge();
   });

@@ -60,7 +60,7 @@ function request(target: ForgeStatusTarget, sha: string, status: CommitStatus) {
   const [owner, name, ...rest] = target.repository.split('/');
   if (owner === undefined || name === undefined || rest.length > 0 || owner === '' || name === '')
     throw new FlowError(
-      'FLOW_INVALID_OPTION',
+      'AVIARY_FLOW_INVALID_OPTION',
       `status.repository ${JSON.stringify(target.repository)}: expected owner/name`,
     );
   return {
@@ -71,7 +71,7 @@ function request(target: ForgeStatusTarget, sha: string, status: CommitStatus) {
 }
 
 /**
- * Posts `status` for commit `sha`. Rejects with FlowError `FLOW_STATUS_FAILED` (the forge,
+ * Posts `status` for commit `sha`. Rejects with FlowError `AVIARY_FLOW_STATUS_FAILED` (the forge,
  * the URL and the answer, the token masked) when the forge cannot be reached or answers
  * other than 2xx.
  */
@@ -82,7 +82,10 @@ export async function postCommitStatus(
   options: { signal?: AbortSignal } = {},
 ): Promise<void> {
   if (!/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/.test(sha))
-    throw new FlowError('FLOW_INVALID_OPTION', `sha ${JSON.stringify(sha)}: expected a full commit id`);
+    throw new FlowError(
+      'AVIARY_FLOW_INVALID_OPTION',
+      `sha ${JSON.stringify(sha)}: expected a full commit id`,
+    );
   const { url, headers, body } = request(target, sha, status);
   const hide = (text: string): string => maskSecrets(text, [target.token]);
   const signals = [AbortSignal.timeout(STATUS_TIMEOUT_MS), ...(options.signal ? [options.signal] : [])];
@@ -98,7 +101,7 @@ export async function postCommitStatus(
   } catch (error) {
     const why = error instanceof Error ? `${error.message}${causeOf(error)}` : String(error);
     throw new FlowError(
-      'FLOW_STATUS_FAILED',
+      'AVIARY_FLOW_STATUS_FAILED',
       hide(`${target.forge} status ${status.context} → ${url}: ${why}`),
     );
   }
@@ -108,7 +111,7 @@ export async function postCommitStatus(
   }
   const text = (await answer.text().catch(() => '')).slice(0, 300);
   throw new FlowError(
-    'FLOW_STATUS_FAILED',
+    'AVIARY_FLOW_STATUS_FAILED',
     hide(
       `${target.forge} status ${status.context} → ${url}: HTTP ${answer.status}${text === '' ? '' : `: ${text}`}`,
     ),

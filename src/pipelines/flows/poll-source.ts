@@ -33,7 +33,7 @@ export interface PollSourceOptions {
  * Polls `source`'s deploy branch once. A tip equal to the last applied commit does nothing;
  * so does a release run of the source already queued (it fetches the tip when it starts).
  * Otherwise a release run is queued. Rejects with a GitError when the remote cannot be read or has no such branch
- * (`GIT_REF_NOT_FOUND`).
+ * (`AVIARY_GIT_REF_NOT_FOUND`).
  */
 export async function pollSource(options: PollSourceOptions): Promise<PollResult> {
   const { source } = options;
@@ -42,7 +42,7 @@ export async function pollSource(options: PollSourceOptions): Promise<PollResult
   const ref = deployRef(source);
   const tip = await lsRemote(cache, source.url, ref, signal);
   if (tip === undefined)
-    throw new GitError('GIT_REF_NOT_FOUND', `source ${source.name}: the remote has no ${ref}`, {
+    throw new GitError('AVIARY_GIT_REF_NOT_FOUND', `source ${source.name}: the remote has no ${ref}`, {
       source: source.name,
       ref,
     });

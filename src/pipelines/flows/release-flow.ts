@@ -63,7 +63,10 @@ export function releaseFlow(options: ReleaseFlowOptions): RunExecutor {
     const { run, signal } = context;
     const source = options.releaseSource(run.source);
     if (source === undefined)
-      throw new FlowError('FLOW_UNKNOWN_SOURCE', `source ${run.source}: no release source has this name`);
+      throw new FlowError(
+        'AVIARY_FLOW_UNKNOWN_SOURCE',
+        `source ${run.source}: no release source has this name`,
+      );
     const ref = deployRef(source);
     if (run.ref !== ref) await context.log(`[release] the push named ${run.ref}; reading ${ref}`);
     const cache = await openCache(options.cacheRoot, source.name, { signal });
@@ -116,7 +119,7 @@ async function applyAt(
   const file = await showFile(cache, commit, source.releaseFile);
   if (file === undefined)
     throw new FlowError(
-      'FLOW_RELEASE_FILE_MISSING',
+      'AVIARY_FLOW_RELEASE_FILE_MISSING',
       `source ${source.name}: ${source.releaseFile} is not in commit ${commit}`,
     );
   await options.applyRelease(

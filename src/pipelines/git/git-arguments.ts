@@ -12,7 +12,9 @@ const FORBIDDEN_IN_REF = /[\u0000-\u0020\u007f~^:?*[\\]/;
 const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 function refused(what: string, value: string, why: string): GitError {
-  return new GitError('GIT_INVALID_ARGUMENT', `${what} ${JSON.stringify(value)}: ${why}`, { ref: value });
+  return new GitError('AVIARY_GIT_INVALID_ARGUMENT', `${what} ${JSON.stringify(value)}: ${why}`, {
+    ref: value,
+  });
 }
 
 /**

@@ -79,7 +79,7 @@ describe('git cache', () => {
   it('names the source and ref when the remote has no such ref', async () => {
     const error = await fetchRef(cache, repo.dir, 'refs/tags/v9').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GitError);
-    expect((error as GitError).code).toBe('GIT_REF_NOT_FOUND');
+    expect((error as GitError).code).toBe('AVIARY_GIT_REF_NOT_FOUND');
     expect((error as GitError).message).toContain('catalogdetail');
     expect((error as GitError).message).toContain('refs/tags/v9');
     expect((error as GitError).stderr).toMatch(/remote ref/i);
@@ -87,7 +87,7 @@ describe('git cache', () => {
 
   it("carries git's stderr when the repository does not exist", async () => {
     const error = await fetchRef(cache, join(root, 'missing'), 'refs/heads/main').catch((e: unknown) => e);
-    expect((error as GitError).code).toBe('GIT_COMMAND_FAILED');
+    expect((error as GitError).code).toBe('AVIARY_GIT_COMMAND_FAILED');
     expect((error as GitError).stderr).not.toBe('');
     expect((error as GitError).message).toContain((error as GitError).stderr.split('\n')[0]);
   });
@@ -106,14 +106,14 @@ describe('git cache', () => {
     'refs/remotes/origin/main',
   ])('refuses the ref %j before git runs', async (ref) => {
     const error = await fetchRef(cache, repo.dir, ref).catch((e: unknown) => e);
-    expect((error as GitError).code).toBe('GIT_INVALID_ARGUMENT');
+    expect((error as GitError).code).toBe('AVIARY_GIT_INVALID_ARGUMENT');
   });
 
   it.each(['--upload-pack=touch /tmp/x', 'ext::sh -c touch% /tmp/x', ''])(
     'refuses the URL %j before git runs',
     async (url) => {
       const error = await fetchRef(cache, url, 'refs/heads/main').catch((e: unknown) => e);
-      expect((error as GitError).code).toBe('GIT_INVALID_ARGUMENT');
+      expect((error as GitError).code).toBe('AVIARY_GIT_INVALID_ARGUMENT');
     },
   );
 
@@ -175,7 +175,7 @@ describe('tree export', () => {
     await fetchRef(cache, repo.dir, 'refs/heads/main');
     await expect(exportTree(cache, first, root)).rejects.toThrow(/not empty/);
     const error = await exportTree(cache, 'f'.repeat(40), join(root, 'x')).catch((e: unknown) => e);
-    expect((error as GitError).code).toBe('GIT_COMMAND_FAILED');
+    expect((error as GitError).code).toBe('AVIARY_GIT_COMMAND_FAILED');
     expect((error as GitError).stderr).not.toBe('');
     expect((error as GitError).message).toContain('catalogdetail');
   });

@@ -100,19 +100,27 @@ export async function fetchRef(
     invocation(cache, ref, options),
   ).catch((error: unknown) => {
     if (error instanceof GitError && /couldn't find remote ref/i.test(error.stderr))
-      throw new GitError('GIT_REF_NOT_FOUND', `source ${cache.source}: ref ${ref} is not on the remote`, {
-        source: cache.source,
-        ref,
-        stderr: error.stderr,
-      });
+      throw new GitError(
+        'AVIARY_GIT_REF_NOT_FOUND',
+        `source ${cache.source}: ref ${ref} is not on the remote`,
+        {
+          source: cache.source,
+          ref,
+          stderr: error.stderr,
+        },
+      );
     throw error;
   });
   const id = await resolve(cache, ref, options);
   if (id === undefined)
-    throw new GitError('GIT_REF_NOT_FOUND', `source ${cache.source}: ref ${ref} was fetched but is missing`, {
-      source: cache.source,
-      ref,
-    });
+    throw new GitError(
+      'AVIARY_GIT_REF_NOT_FOUND',
+      `source ${cache.source}: ref ${ref} was fetched but is missing`,
+      {
+        source: cache.source,
+        ref,
+      },
+    );
   return id;
 }
 

@@ -36,14 +36,14 @@ describe('git command', () => {
     const error = await fetchRef(cache, `http://127.0.0.1:${port}/shop.git`, 'refs/heads/main').catch(
       (e: unknown) => e,
     );
-    expect((error as GitError).code).toBe('GIT_COMMAND_FAILED');
+    expect((error as GitError).code).toBe('AVIARY_GIT_COMMAND_FAILED');
     expect((error as GitError).stderr).toMatch(/Authentication failed|could not read Username/i);
   });
 
   it('keeps the credentials of a URL out of the error, whatever git prints', async () => {
     const url = `http://aviary:forge-token-123@127.0.0.1:${port}/shop.git`;
     const error = (await fetchRef(cache, url, 'refs/heads/main').catch((e: unknown) => e)) as GitError;
-    expect(error.code).toBe('GIT_COMMAND_FAILED');
+    expect(error.code).toBe('AVIARY_GIT_COMMAND_FAILED');
     expect(error.message).not.toContain('forge-token-123');
     expect(error.stderr).not.toContain('forge-token-123');
   });

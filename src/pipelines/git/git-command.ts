@@ -116,7 +116,7 @@ function commandFailed(
   const safeStderr = withoutUrlCredentials(stderr);
   const said = safeStderr.trim() === '' ? '' : `: ${safeStderr.trim()}`;
   return new GitError(
-    'GIT_COMMAND_FAILED',
+    'AVIARY_GIT_COMMAND_FAILED',
     `${subject === '' ? '' : `${subject}: `}git ${argv[0]} ${how}${said}`,
     {
       ...(invocation.source === undefined ? {} : { source: invocation.source }),

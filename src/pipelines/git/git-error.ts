@@ -2,22 +2,22 @@
  * The one error the git layer throws: a stable `code`, the source and ref it was working
  * on, and git's own stderr, so a failed run can show the user what git said.
  *
- * The codes are not yet rows of `src/error-catalogue.ts` (and so not `AviaryError` codes);
- * they are stable here and move there, prefixed `AVIARY_`, when the pipelines are wired in.
+ * Its codes are rows of `src/error-catalogue.ts`.
  */
+import { AviaryError } from '../../errors.js';
 
 /** Stable codes of {@link GitError}. */
 export type GitErrorCode =
   /** A ref, URL, commit id or path was refused before git ran. */
-  | 'GIT_INVALID_ARGUMENT'
+  | 'AVIARY_GIT_INVALID_ARGUMENT'
   /** git ran and failed (exit code, signal or spawn failure); `stderr` says why. */
-  | 'GIT_COMMAND_FAILED'
+  | 'AVIARY_GIT_COMMAND_FAILED'
   /** The ref is not in the cache or the remote. */
-  | 'GIT_REF_NOT_FOUND';
+  | 'AVIARY_GIT_REF_NOT_FOUND';
 
 /** A git operation that was refused or failed. */
-export class GitError extends Error {
-  readonly code: GitErrorCode;
+export class GitError extends AviaryError {
+  declare readonly code: GitErrorCode;
   /** The cache's source name, when the operation had one. */
   readonly source: string | undefined;
   /** The ref, commit or path the operation was about. */
@@ -30,9 +30,7 @@ export class GitError extends Error {
     message: string,
     details: { source?: string; ref?: string; stderr?: string; cause?: unknown } = {},
   ) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.name = 'GitError';
-    this.code = code;
+    super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
     this.source = details.source;
     this.ref = details.ref;
     this.stderr = details.stderr?.trim() ?? '';

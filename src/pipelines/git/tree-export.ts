@@ -49,7 +49,7 @@ export async function exportTree(
   assertObjectId(commit);
   await mkdir(destDir, { recursive: true, mode: 0o700 });
   if ((await readdir(destDir)).length > 0)
-    throw new GitError('GIT_INVALID_ARGUMENT', `export of ${commit}: ${destDir} is not empty`, {
+    throw new GitError('AVIARY_GIT_INVALID_ARGUMENT', `export of ${commit}: ${destDir} is not empty`, {
       source: cache.source,
       ref: commit,
     });
@@ -75,7 +75,7 @@ export async function exportTree(
   if (failure !== undefined) {
     const stderr = withoutUrlCredentials(`${archived.stderr}${extracted.stderr}`);
     throw new GitError(
-      'GIT_COMMAND_FAILED',
+      'AVIARY_GIT_COMMAND_FAILED',
       `source ${cache.source}: export of ${commit}: ${failure}${stderr.trim() === '' ? '' : `: ${stderr.trim()}`}`,
       { source: cache.source, ref: commit, stderr },
     );

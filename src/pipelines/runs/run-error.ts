@@ -1,27 +1,25 @@
 /**
- * The one error the runs layer throws, with a stable `code`. The codes are not yet rows of
- * `src/error-catalogue.ts`; they move there, prefixed `AVIARY_`, when the pipelines are
- * wired in (as the git, build and artifact layers' codes do).
+ * The one error the runs layer throws, with a stable `code`. Its codes are rows of
+ * `src/error-catalogue.ts`.
  */
+import { AviaryError } from '../../errors.js';
 
 /** Stable codes of {@link RunError}. */
 export type RunErrorCode =
   /** No run has this id (it never existed, or history pruning removed it). */
-  | 'RUN_NOT_FOUND'
+  | 'AVIARY_RUN_NOT_FOUND'
   /** A run input or queue option was refused; the message names the field. */
-  | 'RUN_INVALID_INPUT'
+  | 'AVIARY_RUN_INVALID_INPUT'
   /** The run cannot do what was asked in its state (e.g. cancel a finished run). */
-  | 'RUN_WRONG_STATE'
+  | 'AVIARY_RUN_WRONG_STATE'
   /** A run file is not what the store writes; the message names the file and the field. */
-  | 'RUN_STATE_CORRUPT';
+  | 'AVIARY_RUN_STATE_CORRUPT';
 
 /** A refused or failed run operation. */
-export class RunError extends Error {
-  readonly code: RunErrorCode;
+export class RunError extends AviaryError {
+  declare readonly code: RunErrorCode;
 
   constructor(code: RunErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'RunError';
-    this.code = code;
+    super(code, message, options);
   }
 }

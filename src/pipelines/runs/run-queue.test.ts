@@ -112,7 +112,7 @@ describe('run queue', () => {
     await expect(queue.cancel(queued.id)).resolves.toMatchObject({ state: 'skipped', reason: 'cancelled' });
     await expect(queue.cancel(running.id)).resolves.toMatchObject({ state: 'failed', reason: 'cancelled' });
     const error = (await queue.cancel(running.id).catch((e: unknown) => e)) as RunError;
-    expect(error.code).toBe('RUN_WRONG_STATE');
+    expect(error.code).toBe('AVIARY_RUN_WRONG_STATE');
     expect(gated.started).toEqual(['refs/tags/v1']);
   });
 

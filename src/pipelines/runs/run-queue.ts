@@ -76,7 +76,10 @@ export class RunQueue {
   constructor(options: RunQueueOptions) {
     const concurrency = options.concurrency ?? 1;
     if (!Number.isInteger(concurrency) || concurrency < 1)
-      throw new RunError('RUN_INVALID_INPUT', `concurrency: expected a positive integer, got ${concurrency}`);
+      throw new RunError(
+        'AVIARY_RUN_INVALID_INPUT',
+        `concurrency: expected a positive integer, got ${concurrency}`,
+      );
     this.#store = options.store;
     this.#executors = options.executors;
     this.#concurrency = concurrency;
@@ -134,7 +137,7 @@ export class RunQueue {
     }
     if (run.state !== 'queued')
       throw new RunError(
-        'RUN_WRONG_STATE',
+        'AVIARY_RUN_WRONG_STATE',
         `run ${id} is ${run.state}; only a queued or running run can be cancelled`,
       );
     return this.#finish(id, { state: 'skipped', reason: 'cancelled' });

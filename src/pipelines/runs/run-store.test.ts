@@ -91,23 +91,25 @@ describe('run store', () => {
     await writeFile(join(dir, 'run-20261203T100000000Z-0000.json'), JSON.stringify({ id: 'x' }));
     const error = (await RunStore.open(dir).catch((e: unknown) => e)) as RunError;
     expect(error).toBeInstanceOf(RunError);
-    expect(error.code).toBe('RUN_STATE_CORRUPT');
+    expect(error.code).toBe('AVIARY_RUN_STATE_CORRUPT');
     expect(error.message).toMatch(/run-20261203T100000000Z-0000\.json: id: /);
   });
 
   it('refuses a run input, naming the field', async () => {
     const store = await RunStore.open(dir);
     const error = (await store.create({ ...BUILD, after: 'HEAD' }).catch((e: unknown) => e)) as RunError;
-    expect(error.code).toBe('RUN_INVALID_INPUT');
+    expect(error.code).toBe('AVIARY_RUN_INVALID_INPUT');
     expect(error.message).toMatch(/^run input after: /);
     expect(store.list()).toEqual([]);
   });
 
-  it('answers RUN_NOT_FOUND for an unknown run', async () => {
+  it('answers AVIARY_RUN_NOT_FOUND for an unknown run', async () => {
     const store = await RunStore.open(dir);
-    expect(() => store.require('run-nope')).toThrow(expect.objectContaining({ code: 'RUN_NOT_FOUND' }));
+    expect(() => store.require('run-nope')).toThrow(
+      expect.objectContaining({ code: 'AVIARY_RUN_NOT_FOUND' }),
+    );
     expect(() => store.logPath('../../etc/passwd')).toThrow(
-      expect.objectContaining({ code: 'RUN_NOT_FOUND' }),
+      expect.objectContaining({ code: 'AVIARY_RUN_NOT_FOUND' }),
     );
   });
 });

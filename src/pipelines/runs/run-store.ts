@@ -69,12 +69,12 @@ export class RunStore extends EventEmitter<{ run: [RunRecord] }> {
   /**
    * Opens the store in `dir` (created when missing), reading every run file; marks runs
    * found `running` as `interrupted` and kills their leftover process groups.
-   * @throws RunError RUN_STATE_CORRUPT naming a run file that does not parse
+   * @throws RunError AVIARY_RUN_STATE_CORRUPT naming a run file that does not parse
    */
   static async open(dir: string, options: RunStoreOptions = {}): Promise<RunStore> {
     const maxRuns = options.maxRuns ?? DEFAULT_MAX_RUNS;
     if (!Number.isInteger(maxRuns) || maxRuns < 1)
-      throw new RunError('RUN_INVALID_INPUT', `maxRuns: expected a positive integer, got ${maxRuns}`);
+      throw new RunError('AVIARY_RUN_INVALID_INPUT', `maxRuns: expected a positive integer, got ${maxRuns}`);
     const fs = options.fileSystem ?? nodeStateFileSystem;
     await fs.makeDirectory(dir);
     const runs = new Map<string, RunRecord>();
@@ -102,11 +102,11 @@ export class RunStore extends EventEmitter<{ run: [RunRecord] }> {
     return this.runs.get(id);
   }
 
-  /** The run with `id`. @throws RunError RUN_NOT_FOUND */
+  /** The run with `id`. @throws RunError AVIARY_RUN_NOT_FOUND */
   require(id: string): RunRecord {
     const run = this.runs.get(id);
     if (run === undefined)
-      throw new RunError('RUN_NOT_FOUND', `run ${id}: no such run (or pruned from history)`);
+      throw new RunError('AVIARY_RUN_NOT_FOUND', `run ${id}: no such run (or pruned from history)`);
     return run;
   }
 
@@ -115,13 +115,14 @@ export class RunStore extends EventEmitter<{ run: [RunRecord] }> {
     return [...this.runs.values()].sort((a, b) => compareRunIds(a.id, b.id));
   }
 
-  /** The log file of run `id` (it may not exist yet). @throws RunError RUN_NOT_FOUND for a string that is no run id */
+  /** The log file of run `id` (it may not exist yet). @throws RunError AVIARY_RUN_NOT_FOUND for a string that is no run id */
   logPath(id: string): string {
-    if (!RUN_ID.test(id)) throw new RunError('RUN_NOT_FOUND', `run ${JSON.stringify(id)}: not a run id`);
+    if (!RUN_ID.test(id))
+      throw new RunError('AVIARY_RUN_NOT_FOUND', `run ${JSON.stringify(id)}: not a run id`);
     return join(this.dir, `${id}.log`);
   }
 
-  /** Creates a queued run, durably, and prunes the history. @throws RunError RUN_INVALID_INPUT naming the field */
+  /** Creates a queued run, durably, and prunes the history. @throws RunError AVIARY_RUN_INVALID_INPUT naming the field */
   async create(
     input: RunInput,
     extra: Pick<RunPatch, 'requeuedFrom' | 'rerunOf' | 'attempt'> = {},
@@ -144,7 +145,7 @@ export class RunStore extends EventEmitter<{ run: [RunRecord] }> {
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new RunError(
-        'RUN_INVALID_INPUT',
+        'AVIARY_RUN_INVALID_INPUT',
         `run input ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
       );
     }
@@ -154,7 +155,7 @@ export class RunStore extends EventEmitter<{ run: [RunRecord] }> {
     return record;
   }
 
-  /** Applies `patch` to run `id`, durably; resolves the new record. @throws RunError RUN_NOT_FOUND */
+  /** Applies `patch` to run `id`, durably; resolves the new record. @throws RunError AVIARY_RUN_NOT_FOUND */
   async update(id: string, patch: RunPatch): Promise<RunRecord> {
     const record = runRecordSchema.parse({ ...this.require(id), ...patch });
     await this.#save(record);
@@ -206,13 +207,15 @@ function parseRunFile(path: string, text: string): RunRecord {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new RunError('RUN_STATE_CORRUPT', `${path}: not JSON; fix or remove the file`, { cause: error });
+    throw new RunError('AVIARY_RUN_STATE_CORRUPT', `${path}: not JSON; fix or remove the file`, {
+      cause: error,
+    });
   }
   const parsed = runRecordSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue === undefined ? '' : `${issue.path.join('.') || '(root)'}: ${issue.message}`;
-    throw new RunError('RUN_STATE_CORRUPT', `${path}: ${where}; fix or remove the file`);
+    throw new RunError('AVIARY_RUN_STATE_CORRUPT', `${path}: ${where}; fix or remove the file`);
   }
   return parsed.data;
 }

@@ -4,7 +4,7 @@
  * process — replicas or the router's own — may outlive the command.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,19 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** A live pid with what it runs and its state (from /proc), so a leftover says what it is. */
+function described(pid: number): string {
+  const read = (file: string): string => {
+    try {
+      return readFileSync(`/proc/${pid}/${file}`, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const state = /\) (\S) (\d+)/.exec(read('stat'));
+  return `${pid} (state ${state?.[1] ?? '?'}, parent ${state?.[2] ?? '?'}): ${read('cmdline').split('\0').join(' ').trim()}`;
 }
 
 describe('aviary demo --fast', () => {
@@ -54,7 +67,7 @@ describe('aviary demo --fast', () => {
         expect(summary.demo).toEqual({ v2: 'Succeeded', v3: 'Failed' });
         // frontend, catalogdetail v1, v2 and v3, and the router's process.
         expect(summary.pids.length).toBeGreaterThanOrEqual(5);
-        expect(summary.pids.filter(alive)).toEqual([]);
+        expect(summary.pids.filter(alive).map(described)).toEqual([]);
         expect(stdout).toContain('WeightAdvanced');
         // v3 is rolled back by the judge, with its evidence, before 5 failed threshold checks.
         expect(stdout).toMatch(

@@ -53,9 +53,9 @@ function fromFileOrEnv<K extends string>(key: K, what: string) {
     } as Record<`${K}File`, z.ZodOptional<z.ZodString>> &
       Record<`${K}Env`, z.ZodOptional<z.ZodString>> &
       Record<K, z.ZodOptional<z.ZodNever>>,
-    check(value: Record<string, unknown>, ctx: z.RefinementCtx, required: boolean): void {
+    check(value: Record<string, unknown>, ctx: z.RefinementCtx): void {
       const given = [value[file], value[env]].filter((v) => v !== undefined).length;
-      if (given > 1 || (required && given === 0)) {
+      if (given !== 1) {
         ctx.addIssue({ code: 'custom', path: [file], message: `expected exactly one of ${file} and ${env}` });
       }
     },
@@ -107,7 +107,7 @@ const statusSchema = z
     api: z.url({ protocol: /^https?$/, message: 'expected the http(s) URL of the forge API' }),
     ...token.fields,
   })
-  .superRefine((value, ctx) => token.check(value, ctx, true));
+  .superRefine((value, ctx) => token.check(value, ctx));
 
 const sourceSchema = z
   .strictObject({
@@ -123,7 +123,7 @@ const sourceSchema = z
     status: statusSchema.optional(),
   })
   .superRefine((source, ctx) => {
-    secret.check(source, ctx, true);
+    secret.check(source, ctx);
     if ((source.build === undefined) === (source.release === undefined)) {
       ctx.addIssue({
         code: 'custom',

@@ -7,9 +7,12 @@ import { CanaryStatusStore } from './canary-status-store.js';
 /** The two writes the store makes, recorded: status patches and Event applies. */
 function recordingApi() {
   const writes: string[] = [];
+  /** The status of each patch, in order. */
+  const patched: Array<{ aviary: { state: PersistedRollout; events: RolloutEventRecord[] } }> = [];
   const api = {
-    patchStatus: (path: string) => {
+    patchStatus: (path: string, _id: unknown, status: (typeof patched)[number]) => {
       writes.push(`status ${path.split('/').at(-1)}`);
+      patched.push(status);
       return Promise.resolve();
     },
     // The API server's copy: its schema prunes nulls.
@@ -22,7 +25,7 @@ function recordingApi() {
       return Promise.resolve(object);
     },
   };
-  return { api: api as unknown as KubeApi, writes };
+  return { api: api as unknown as KubeApi, writes, patched };
 }
 
 const event = (at: number, reason: string, message: string): RolloutEventRecord => ({
@@ -68,16 +71,8 @@ describe('Canary status writes', () => {
   });
 
   it('a save that only moves the next check on (a hold) is not written; the next change carries it', async () => {
-    const { api, writes } = recordingApi();
-    const patched: unknown[] = [];
-    const recording = {
-      ...api,
-      patchStatus: (path: string, _id: unknown, status: unknown) => {
-        patched.push(status);
-        return api.patchStatus(path, _id as never, status as never);
-      },
-    } as unknown as KubeApi;
-    const store = new CanaryStatusStore({ api: recording, namespace: 'shop', canaryOf: () => undefined });
+    const { api, writes, patched } = recordingApi();
+    const store = new CanaryStatusStore({ api, namespace: 'shop', canaryOf: () => undefined });
     const status = { phase: 'Progressing', canaryWeight: 10, lastTransitionTime: 0, nextCheckAt: 1000 };
     const at = (nextCheckAt: number, canaryWeight = 10) =>
       ({ status: { ...status, canaryWeight, nextCheckAt } }) as unknown as PersistedRollout;
@@ -86,22 +81,13 @@ describe('Canary status writes', () => {
     await store.save('podinfo', at(3000));
     await store.save('podinfo', at(4000, 20));
     expect(writes).toEqual(['status podinfo', 'status podinfo']);
-    const last = patched.at(-1) as { aviary: { state: PersistedRollout } };
-    expect(last.aviary.state.status?.nextCheckAt).toBe(4000);
+    expect(patched.at(-1)?.aviary.state.status?.nextCheckAt).toBe(4000);
   });
 
   it('events of a tick that changes nothing else are Events at once, and in the status with the next change', async () => {
-    const { api, writes } = recordingApi();
-    const patched: Array<{ aviary: { events: RolloutEventRecord[] } }> = [];
-    const recording = {
-      ...api,
-      patchStatus: (path: string, id: unknown, status: { aviary: { events: RolloutEventRecord[] } }) => {
-        patched.push(status);
-        return api.patchStatus(path, id as never, status);
-      },
-    } as unknown as KubeApi;
+    const { api, writes, patched } = recordingApi();
     const store = new CanaryStatusStore({
-      api: recording,
+      api,
       namespace: 'shop',
       canaryOf: () => ({ metadata: { name: 'podinfo', uid: 'u1' } }),
     });

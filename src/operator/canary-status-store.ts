@@ -175,21 +175,18 @@ export class CanaryStatusStore implements RolloutStateStore<PersistedRollout, Ro
     const json = durableJson(state);
     const last = this.#written.get(app);
     const events = withoutRepeats(last?.events.at(-1), all);
-    if (last !== undefined && last.json === json && events.length === 0) return;
     const kept = [...(last?.events ?? []), ...events].slice(-KEPT_EVENTS);
-    if (last !== undefined && last.json === json) {
-      // Only new events (a hold: "Halt advancement: canary 0/1 ready"): each is a Kubernetes
-      // Event now, and goes into `status.aviary.events` with the next document that changes.
-      this.#written.set(app, { json, events: kept });
-      for (const event of events) await this.recordEvent(app, event);
-      return;
+    // A document equal to the last one written (a hold: "Halt advancement: canary 0/1 ready")
+    // costs no status patch; its new events are Kubernetes Events now, and go into
+    // `status.aviary.events` with the next document that changes.
+    if (last === undefined || last.json !== json) {
+      const { api, namespace } = this.#options;
+      await api.patchStatus(
+        `/apis/${CANARY_API_VERSION}/namespaces/${namespace}/canaries/${app}`,
+        { apiVersion: CANARY_API_VERSION, kind: 'Canary', namespace, name: app },
+        canaryStatusOf(state, kept),
+      );
     }
-    const { api, namespace } = this.#options;
-    await api.patchStatus(
-      `/apis/${CANARY_API_VERSION}/namespaces/${namespace}/canaries/${app}`,
-      { apiVersion: CANARY_API_VERSION, kind: 'Canary', namespace, name: app },
-      canaryStatusOf(state, kept),
-    );
     this.#written.set(app, { json, events: kept });
     for (const event of events) await this.recordEvent(app, event);
   }

@@ -65,6 +65,9 @@ describe.skipIf(unavailable !== undefined)('DeploymentTarget on a real API serve
     };
   }
 
+  /** The Service `name` in the test namespace, read from the API server. */
+  const service = (name: string) =>
+    api.read<V1Service>({ apiVersion: 'v1', kind: 'Service', namespace: NS, name });
   const readyAt = (role: VersionRole, revision: string, replicas: number) =>
     pollFor(
       `${role} ${revision} ready ${replicas}`,
@@ -124,24 +127,14 @@ describe.skipIf(unavailable !== undefined)('DeploymentTarget on a real API serve
       expect.objectContaining({ uid: owner.uid, controller: true }),
     ]);
     expect(made!.spec!.selector.matchLabels).toEqual({ app: 'web-primary' });
-    const apex = await api.read<V1Service>({ apiVersion: 'v1', kind: 'Service', namespace: NS, name: 'web' });
-    const primarySvc = await api.read<V1Service>({
-      apiVersion: 'v1',
-      kind: 'Service',
-      namespace: NS,
-      name: 'web-primary',
-    });
+    const apex = await service('web');
+    const primarySvc = await service('web-primary');
     expect(apex!.spec!.selector).toEqual({ app: 'web-primary' });
     expect(primarySvc!.spec!.ports).toEqual([
       expect.objectContaining({ port: 80, targetPort: 8080, name: 'http' }),
     ]);
     // The route names the canary's Service from initialisation (weight 0): it exists already.
-    const canarySvc = await api.read<V1Service>({
-      apiVersion: 'v1',
-      kind: 'Service',
-      namespace: NS,
-      name: 'web-canary',
-    });
+    const canarySvc = await service('web-canary');
     expect(canarySvc!.spec!.selector).toEqual({ app: 'web' });
   });
 
@@ -171,12 +164,7 @@ describe.skipIf(unavailable !== undefined)('DeploymentTarget on a real API serve
     expect(canary.endpoints).toHaveLength(2);
     // The primary's pods never match the target's selector.
     expect(canary.endpoints.some((e) => primary.endpoints.includes(e))).toBe(false);
-    const canarySvc = await api.read<V1Service>({
-      apiVersion: 'v1',
-      kind: 'Service',
-      namespace: NS,
-      name: 'web-canary',
-    });
+    const canarySvc = await service('web-canary');
     expect(canarySvc!.spec!.selector).toEqual({ app: 'web' });
   });
 

@@ -30,6 +30,9 @@ export const DASHBOARD_ASSETS: Readonly<Record<string, string>> = {
   'judge-evidence.js': 'text/javascript; charset=utf-8',
   'judge-figures.js': 'text/javascript; charset=utf-8',
   'line-chart.js': 'text/javascript; charset=utf-8',
+  'pipeline-log.js': 'text/javascript; charset=utf-8',
+  'pipeline-runs.js': 'text/javascript; charset=utf-8',
+  'pipelines-view.js': 'text/javascript; charset=utf-8',
   'safe-dom.js': 'text/javascript; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 };

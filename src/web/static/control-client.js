@@ -7,7 +7,7 @@
 const TOKEN_KEY = 'aviary.token';
 
 /** The API's own message from a failed answer (`{error: {code, message}}`), or the status. */
-async function errorMessage(response) {
+export async function errorMessage(response) {
   try {
     const body = await response.json();
     if (body && body.error && typeof body.error.message === 'string') {

@@ -32,6 +32,30 @@ const lineChart = (await import(new URL('./line-chart.js', import.meta.url).href
   timeAgo(ms: number): string;
 };
 
+interface RunFields {
+  id: string;
+  state: string;
+  ref: string;
+  createdAt: string;
+  startedAt?: string;
+  endedAt?: string;
+  reason?: string;
+  errors?: string[];
+}
+const pipelineRuns = (await import(new URL('./pipeline-runs.js', import.meta.url).href)) as {
+  isTerminalState(state: string): boolean;
+  stateBadge(state: string): { text: string; className: string };
+  refName(ref: string): string;
+  shortCommit(commit: string | undefined): string;
+  formatDuration(ms: number): string;
+  runDuration(run: RunFields, now: number): number | undefined;
+  runDetail(run: RunFields): string;
+  newestFirst(a: string, b: string): number;
+};
+const pipelineLog = (await import(new URL('./pipeline-log.js', import.meta.url).href)) as {
+  logPath(run: RunFields): string;
+};
+
 const SPEC: MetricSpec = { minRequests: 10, failOnNoData: false };
 
 describe('checkVerdict', () => {
@@ -94,5 +118,74 @@ describe('timeAgo', () => {
     expect(lineChart.timeAgo(60_000)).toBe('-60s');
     expect(lineChart.timeAgo(150_000)).toBe('-2.5m');
     expect(lineChart.timeAgo(300_000)).toBe('-5m');
+  });
+});
+
+const RUN: RunFields = {
+  id: 'run-20261204T040000000Z-0000',
+  state: 'running',
+  ref: 'refs/tags/v2.0.0',
+  createdAt: '2026-12-04T04:00:00.000Z',
+};
+
+describe('pipeline runs', () => {
+  it('badges each state with its colour class, an unknown state neutral', () => {
+    expect(pipelineRuns.stateBadge('succeeded')).toEqual({ text: 'succeeded', className: 'state passed' });
+    expect(pipelineRuns.stateBadge('timed-out').className).toBe('state failed');
+    expect(pipelineRuns.stateBadge('interrupted').className).toBe('state failed');
+    expect(pipelineRuns.stateBadge('running').className).toBe('state running');
+    expect(pipelineRuns.stateBadge('queued').className).toBe('state pending');
+    expect(pipelineRuns.stateBadge('later').className).toBe('state unknown');
+    expect(['queued', 'running'].map((state) => pipelineRuns.isTerminalState(state))).toEqual([false, false]);
+    expect(pipelineRuns.isTerminalState('skipped')).toBe(true);
+  });
+
+  it('shortens refs and commits', () => {
+    expect(pipelineRuns.refName('refs/tags/v2.0.0')).toBe('v2.0.0');
+    expect(pipelineRuns.refName('refs/heads/release/2')).toBe('release/2');
+    expect(pipelineRuns.refName('refs/notes/x')).toBe('refs/notes/x');
+    expect(pipelineRuns.shortCommit('0123456789abcdef0123456789abcdef01234567')).toBe('0123456');
+    expect(pipelineRuns.shortCommit(undefined)).toBe('–');
+  });
+
+  it('formats durations from milliseconds to hours', () => {
+    expect(pipelineRuns.formatDuration(850)).toBe('850ms');
+    expect(pipelineRuns.formatDuration(12_470)).toBe('12.4s');
+    expect(pipelineRuns.formatDuration(125_000)).toBe('2m 05s');
+    expect(pipelineRuns.formatDuration(3_720_000)).toBe('1h 02m');
+  });
+
+  it('times a run from its start to its end, or to now while it runs', () => {
+    const now = Date.parse('2026-12-04T04:00:30.000Z');
+    expect(pipelineRuns.runDuration(RUN, now)).toBeUndefined();
+    const started = { ...RUN, startedAt: '2026-12-04T04:00:01.000Z' };
+    expect(pipelineRuns.runDuration(started, now)).toBe(29_000);
+    expect(pipelineRuns.runDuration({ ...started, endedAt: '2026-12-04T04:00:06.500Z' }, now)).toBe(5_500);
+  });
+
+  it('says how a run ended: its reason, else its first error and how many more', () => {
+    expect(pipelineRuns.runDetail(RUN)).toBe('');
+    expect(pipelineRuns.runDetail({ ...RUN, reason: 'step 2 exited with code 3' })).toBe(
+      'step 2 exited with code 3',
+    );
+    expect(pipelineRuns.runDetail({ ...RUN, errors: ['ref: expected a tag', 'after: bad'] })).toBe(
+      'ref: expected a tag (+1 more)',
+    );
+  });
+
+  it('orders run ids newest first, the counter as a number', () => {
+    const ids = [
+      'run-20261204T040000000Z-0009',
+      'run-20261204T040000001Z-0000',
+      'run-20261204T040000000Z-10000',
+    ];
+    expect([...ids].sort((a, b) => pipelineRuns.newestFirst(a, b))).toEqual([ids[1], ids[2], ids[0]]);
+  });
+
+  it('follows the log of a run that has not ended, and reads an ended one once', () => {
+    expect(pipelineLog.logPath(RUN)).toBe('/api/v1/pipelines/runs/run-20261204T040000000Z-0000/log?follow=1');
+    expect(pipelineLog.logPath({ ...RUN, state: 'failed' })).toBe(
+      '/api/v1/pipelines/runs/run-20261204T040000000Z-0000/log',
+    );
   });
 });

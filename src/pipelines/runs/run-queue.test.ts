@@ -116,6 +116,26 @@ describe('run queue', () => {
     expect(gated.started).toEqual(['refs/tags/v1']);
   });
 
+  it('interrupts the running run when closed with abort, and the next start re-queues it once', async () => {
+    const gated = gatedExecutor();
+    const queue = new RunQueue({ store, executors: { build: gated.executor } });
+    await queue.start();
+    const running = await queue.enqueue(build('v1'));
+    await gated.whenStarted(1);
+    await queue.close({ abort: true });
+    expect(store.require(running.id)).toMatchObject({
+      state: 'interrupted',
+      reason: 'Aviary stopped while it ran',
+    });
+    const reopened = await RunStore.open(dir, { killLeftovers: () => Promise.resolve() });
+    const next = gatedExecutor();
+    const requeued = await new RunQueue({ store: reopened, executors: { build: next.executor } }).start();
+    expect(requeued).toEqual([expect.objectContaining({ requeuedFrom: running.id, attempt: 2 })]);
+    await next.whenStarted(1);
+    next.release('refs/tags/v1');
+    await expect(reopened.finished(requeued[0]!.id)).resolves.toMatchObject({ state: 'succeeded' });
+  });
+
   it('reruns a run with the same inputs as a new run', async () => {
     const queue = new RunQueue({
       store,

@@ -160,7 +160,10 @@ export class RunQueue {
     }
   }
 
-  /** Starts no more runs; aborts the running ones when `abort` is true; resolves once they have ended. */
+  /**
+   * Starts no more runs; aborts the running ones when `abort` is true (they end `interrupted`,
+   * so the next {@link RunQueue.start} re-queues them); resolves once they have ended.
+   */
   async close(options: { abort?: boolean } = {}): Promise<void> {
     this.#closed = true;
     for (const active of this.#active.values()) if (options.abort === true) active.controller.abort();
@@ -225,7 +228,12 @@ export class RunQueue {
             reason: err instanceof Error ? err.message : String(err),
           }));
     const cancelled = signal.aborted && outcome.state !== 'succeeded';
-    const final: RunOutcome = cancelled ? { ...outcome, state: 'failed', reason: 'cancelled' } : outcome;
+    // Aborted by close() (Aviary stopping), a run is interrupted: the next start re-queues it.
+    const final: Omit<RunOutcome, 'state'> & { state: RunRecord['state'] } = !cancelled
+      ? outcome
+      : this.#closed
+        ? { ...outcome, state: 'interrupted', reason: 'Aviary stopped while it ran' }
+        : { ...outcome, state: 'failed', reason: 'cancelled' };
     await log(`[run] ${final.state}${final.reason === undefined ? '' : `: ${final.reason}`}`);
     await this.#finish(run.id, final);
   }

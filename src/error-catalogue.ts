@@ -122,6 +122,12 @@ export const ERROR_CATALOGUE = {
     exitCode: EXIT.failure,
     action: 'Run Aviary from a checkout or package that includes src/web/static.',
   },
+  AVIARY_FLOW_CANARY_REFUSED: {
+    httpStatus: 409,
+    exitCode: EXIT.failure,
+    action:
+      'onPublish: canary needs the build app in aviary.yaml with a process workload and no release file; publish only, or name the tag in the release file.',
+  },
   AVIARY_FLOW_INVALID_OPTION: {
     httpStatus: 400,
     exitCode: EXIT.failure,

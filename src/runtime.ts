@@ -32,6 +32,10 @@ import { releaseRoutes } from './api/release-routes.js';
 import { ReleaseManager } from './rollout/releases/release-manager.js';
 import { ReleaseRouterGuard } from './rollout/releases/release-router-guard.js';
 import { dashboardRoutes } from './web/dashboard-routes.js';
+import { ArtifactStore, artifactStoreRoot } from './pipelines/artifacts/artifact-store.js';
+import { canaryConfigOf } from './pipelines/flows/canary-from-artifact.js';
+import { applyThroughReleaseManager } from './pipelines/flows/release-flow.js';
+import { runtimePipelines, startPipelines, type RuntimePipelines } from './pipelines/pipelines-service.js';
 
 /** Options of {@link startRuntime}. */
 export interface RuntimeOptions {
@@ -47,6 +51,10 @@ export interface RuntimeOptions {
   readonly extraMetrics?: ExtraMetricEvaluator;
   /** Where `router.kind: aviary-admin` reads its tokens from (environment, base directory). */
   readonly routerContext?: RouterContext;
+  /** The directory of `aviary.yaml`: relative secret files of `pipelines` are read from there. Default the working directory. */
+  readonly baseDir?: string;
+  /** The environment `pipelines` secrets are read from; default `process.env`. */
+  readonly environment?: Readonly<Record<string, string | undefined>>;
 }
 
 /** A running embedded Aviary. */
@@ -61,6 +69,8 @@ export interface Runtime {
   readonly controller: RolloutController;
   /** Apps run from an operator's release file (`aviary apply`). */
   readonly releases: ReleaseManager;
+  /** The git pipelines' runs (when `pipelines` is configured) and the artifact store. */
+  readonly pipelines: RuntimePipelines;
   readonly control: ControlServer;
   /** Where clients send traffic (`router.kind: embedded`), or the admin URLs of the proxies driven. */
   readonly routerUrl: string;
@@ -172,7 +182,10 @@ export async function startRuntime(config: AviaryConfig, options: RuntimeOptions
       })
       .catch(() => undefined);
   });
+  // One store: the build pipeline publishes into it, release entries run from it.
+  const artifacts = await ArtifactStore.open(artifactStoreRoot(config.stateDir));
   const releases = new ReleaseManager({
+    resolveArtifact: (app, tag) => artifacts.resolve(app, tag),
     stateDir: config.stateDir,
     target,
     router,
@@ -189,12 +202,15 @@ export async function startRuntime(config: AviaryConfig, options: RuntimeOptions
     target,
     controller,
     releases,
+    pipelines: runtimePipelines(undefined, artifacts, (app, tag, dir) =>
+      releases.usesArtifact(app, tag, dir),
+    ),
     control: undefined as unknown as ControlServer,
     routerUrl: '',
     controlUrl: '',
     update(next) {
       // The router and the control API are built once; moving them needs a restart.
-      for (const field of ['router', 'api', 'stateDir'] as const) {
+      for (const field of ['router', 'api', 'stateDir', 'pipelines'] as const) {
         if (JSON.stringify(next[field]) !== JSON.stringify(current[field])) {
           throw new ConfigError('the edited configuration', [
             {
@@ -209,6 +225,7 @@ export async function startRuntime(config: AviaryConfig, options: RuntimeOptions
       releases.updateApps(next.apps);
     },
     async close() {
+      await runtime.pipelines.service?.close();
       await controller.stop();
       await releases.close();
       await control.close();
@@ -245,6 +262,23 @@ export async function startRuntime(config: AviaryConfig, options: RuntimeOptions
     await releases.load();
     await controller.start(config.apps.filter((app) => !releases.owns(app.name)));
     await releases.start();
+    if (config.pipelines !== undefined) {
+      const service = await startPipelines({
+        config: config.pipelines,
+        stateDir: config.stateDir,
+        baseDir: options.baseDir ?? process.cwd(),
+        environment: options.environment ?? process.env,
+        artifacts,
+        applyRelease: applyThroughReleaseManager(releases),
+        startCanary: (app, tag, dir) => {
+          runtime.update(canaryConfigOf(current, app, tag, dir, releases.owns(app)));
+          return Promise.resolve();
+        },
+      });
+      Object.assign(runtime, {
+        pipelines: { ...runtime.pipelines, service, runs: service.runs, queue: service.queue },
+      });
+    }
   } catch (err) {
     // A failed start stops what did start: a router port left open would keep the command
     // (and a CI job running it) from ever exiting.

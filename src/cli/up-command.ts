@@ -95,6 +95,7 @@ export async function runUp(options: UpOptions): Promise<void> {
   const { startRuntime } = await import('../runtime.js');
   const runtime = await startRuntime(config, {
     token,
+    baseDir: dirname(options.file),
     routerContext: {
       // Relative token files of `router.kind: aviary-admin` are read next to the configuration.
       baseDir: dirname(options.file),
@@ -103,6 +104,8 @@ export async function runUp(options: UpOptions): Promise<void> {
   });
   console.log(`aviary: router on ${runtime.routerUrl}`);
   console.log(`aviary: control API and dashboard on ${runtime.controlUrl} (token from ${source})`);
+  const webhooks = runtime.pipelines.service?.webhookUrl;
+  if (webhooks !== undefined) console.log(`aviary: git webhooks on ${webhooks}/hooks/{github,gitea,gitlab}`);
   const stopWatching = new AbortController();
   const watching = applyEachSave(options.file, runtime, stopWatching.signal, appliedVersion);
   await untilStopped(runtime, stop);

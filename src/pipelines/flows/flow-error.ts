@@ -15,7 +15,9 @@ export type FlowErrorCode =
   /** The release file is not in the deploy repository at the fetched commit. */
   | 'AVIARY_FLOW_RELEASE_FILE_MISSING'
   /** A commit status could not be posted (never fails a run; logged to it). */
-  | 'AVIARY_FLOW_STATUS_FAILED';
+  | 'AVIARY_FLOW_STATUS_FAILED'
+  /** `onPublish: canary` cannot start a canary of the app (not in aviary.yaml, not a process, run from a release file). */
+  | 'AVIARY_FLOW_CANARY_REFUSED';
 
 /** A refused or failed flow step. */
 export class FlowError extends AviaryError {

@@ -78,6 +78,17 @@ export class ManagedReleases {
     return template;
   }
 
+  /**
+   * True when `app`'s release names `tag`, or an entry of any release runs in `dir`: the
+   * artifact published as (`app`, `tag`) in `dir` is in use and must not be collected.
+   */
+  usesArtifact(app: string, tag: string, dir: string): boolean {
+    if (this.#byApp.get(app)?.release.entries.some((entry) => entry.tag === tag) === true) return true;
+    return [...this.#byApp.values()].some((managed) =>
+      [...managed.specs.values()].some((spec) => spec.cwd === dir),
+    );
+  }
+
   /** Target app names already in use, apart from `app`'s own entries, with what holds each. */
   takenNames(app: string): Map<string, string> {
     const taken = new Map<string, string>();

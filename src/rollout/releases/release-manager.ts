@@ -112,6 +112,11 @@ export class ReleaseManager extends EventEmitter {
     return this.#managed.apps();
   }
 
+  /** True when a running release names (`app`, `tag`) or runs an entry in `dir`: see {@link ManagedReleases.usesArtifact}. */
+  usesArtifact(app: string, tag: string, dir: string): boolean {
+    return this.#managed.usesArtifact(app, tag, dir);
+  }
+
   /**
    * Validates and applies a release document to `app`. An invalid document, a version that
    * does not become ready, or an app in the middle of a canary analysis leaves the running

@@ -133,7 +133,8 @@ export function errorForAnswer(
   );
 }
 
-function unreachable(baseUrl: string, err: unknown, timeoutMs: number): AviaryError {
+/** The error for a request that got no answer: a timeout, or the control API not reachable. */
+export function unreachable(baseUrl: string, err: unknown, timeoutMs: number): AviaryError {
   if ((err as Error).name === 'TimeoutError')
     return new AviaryError(
       'AVIARY_API_TIMEOUT',

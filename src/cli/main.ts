@@ -20,6 +20,8 @@ import { registerApplyCommand } from './apply-command.js';
 import { registerOperatorCommand } from './operator-command.js';
 import { registerWaitCommand } from './wait-command.js';
 import { registerPipelinesHookCommand } from './pipelines-hook-command.js';
+import { registerPipelinesCommands } from './pipelines-command.js';
+import { registerArtifactsCommand } from './artifacts-command.js';
 
 const program = new Command('aviary')
   .description('Progressive delivery with a built-in HTTP proxy: canary, A/B and blue/green releases.')
@@ -40,7 +42,9 @@ registerValidateCommand(program);
 registerDemoCommand(program);
 registerApplyCommand(program);
 registerOperatorCommand(program);
+registerPipelinesCommands(program);
 registerPipelinesHookCommand(program);
+registerArtifactsCommand(program);
 
 try {
   await program.parseAsync(process.argv);

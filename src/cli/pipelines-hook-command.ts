@@ -24,8 +24,8 @@ interface DeliverFlags {
   readonly gitDir?: string;
 }
 
-/** The `pipelines` command, created once whichever file registers first. */
-function pipelinesCommand(program: Command): Command {
+/** The `pipelines` command, created once whichever file registers first (pipelines-command.ts adds the run subcommands). */
+export function pipelinesCommand(program: Command): Command {
   return (
     program.commands.find((command) => command.name() === 'pipelines') ??
     program

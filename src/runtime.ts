@@ -28,6 +28,7 @@ import { StateStore } from './rollout/state/state-store.js';
 import { WebhookClient } from './rollout/webhooks/webhook-client.js';
 import { targetRegistry } from './target/target-registry.js';
 import { WorkloadTargets } from './target/workload-targets.js';
+import { pipelineRoutes } from './api/pipeline-routes.js';
 import { releaseRoutes } from './api/release-routes.js';
 import { ReleaseManager } from './rollout/releases/release-manager.js';
 import { ReleaseRouterGuard } from './rollout/releases/release-router-guard.js';
@@ -248,6 +249,8 @@ export async function startRuntime(config: AviaryConfig, options: RuntimeOptions
     }),
     extraRoutes: [
       releaseRoutes(releases, options.token),
+      // The same object gets its runs once the pipelines start, after the control API.
+      pipelineRoutes(runtime.pipelines, options.token),
       ...dashboardRoutes(runtime),
       ...(options.extraRoutes?.(runtime) ?? []),
     ],
@@ -275,9 +278,7 @@ export async function startRuntime(config: AviaryConfig, options: RuntimeOptions
           return Promise.resolve();
         },
       });
-      Object.assign(runtime, {
-        pipelines: { ...runtime.pipelines, service, runs: service.runs, queue: service.queue },
-      });
+      Object.assign(runtime.pipelines, { service, runs: service.runs, queue: service.queue });
     }
   } catch (err) {
     // A failed start stops what did start: a router port left open would keep the command

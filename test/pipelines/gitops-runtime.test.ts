@@ -108,6 +108,24 @@ describe('the seed story through aviary up', () => {
       expect(await readFile(runtime.pipelines.runs!.logPath(run.id), 'utf8')).not.toContain(FORGE_TOKEN);
   });
 
+  it('lists the runs and serves their logs on the control API', async () => {
+    const runs = (await (await fetch(`${runtime.controlUrl}/api/v1/pipelines/runs`)).json()) as {
+      id: string;
+      pipeline: string;
+      state: string;
+    }[];
+    expect(runs.map((run) => `${run.pipeline} ${run.state}`)).toEqual([
+      'release succeeded',
+      'release succeeded',
+      'release succeeded',
+      'build succeeded',
+      'build succeeded',
+    ]);
+    const build = runs.at(-1)!;
+    const log = await (await fetch(`${runtime.controlUrl}/api/v1/pipelines/runs/${build.id}/log`)).text();
+    expect(log).toContain('built dist/server.js');
+  });
+
   it('fails an invalid release file with its errors, leaves the split and processes as they were, and reports failure', async () => {
     const store = runtime.pipelines.runs!;
     const routes = JSON.stringify(await runtime.router.router.getRoutes('catalogdetail'));

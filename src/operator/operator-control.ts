@@ -2,7 +2,8 @@
  * The control API and dashboard of `aviary up`, served by the operator over its controller
  * (docs/adr/0021-commands-on-kubernetes.md): every CLI command works against it unchanged.
  * An app's description adds its Deployments and HTTPRoute; `/metrics` adds the operator's
- * requests to the API server.
+ * requests to the API server. With `releases`, release files are applied here too
+ * (`aviary apply`, docs/adr/0024-releases-on-kubernetes.md) and listed beside the rollouts.
  */
 import { ControlServer } from '../api/control-server.js';
 import type { TrafficWindows } from '../analysis/traffic-source.js';
@@ -11,6 +12,8 @@ import type { RolloutController } from '../rollout/controller/controller.js';
 import type { TrafficRouter } from '../router/traffic-router.js';
 import type { Target } from '../target/target.js';
 import { dashboardRoutes } from '../web/dashboard-routes.js';
+import { clusterReleaseRoutes } from './cluster-release-routes.js';
+import type { ClusterReleases } from './cluster-releases.js';
 
 /** Where the control API listens and the token its commands need. */
 export interface ControlApiOptions {
@@ -30,9 +33,10 @@ export function operatorControlServer(
     readonly router: Pick<TrafficRouter, 'getRoutes'>;
     readonly traffic: TrafficWindows;
     readonly api: Pick<KubeApi, 'metricsText'>;
+    readonly releases?: ClusterReleases;
   },
 ): ControlServer {
-  const { controller, target, router, traffic, api } = parts;
+  const { controller, target, router, traffic, api, releases } = parts;
   return new ControlServer(controller, {
     host: options.host ?? '127.0.0.1',
     port: options.port,
@@ -46,6 +50,10 @@ export function operatorControlServer(
     }),
     extraMetrics: () => Promise.resolve(api.metricsText()),
     // The dashboard, with the per-version traffic the checks and the judge read.
-    extraRoutes: dashboardRoutes({ controller, router: { traffic } }),
+    extraRoutes: [
+      ...(releases !== undefined ? [clusterReleaseRoutes(releases, options.token)] : []),
+      ...dashboardRoutes({ controller, router: { traffic } }),
+    ],
+    ...(releases !== undefined ? { releases } : {}),
   });
 }

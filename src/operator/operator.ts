@@ -8,7 +8,8 @@
  * Deployment, a bad field) gets `Ready=False` with the reason, and is tried again when it or
  * its target changes: never a crash loop. Commands come as annotations on the Canary
  * (canary-commands.ts, docs/adr/0021) or through the control API and dashboard of `aviary up`,
- * served here over the same controller.
+ * served here over the same controller, which also applies release files (cluster-releases.ts,
+ * docs/adr/0024).
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -36,6 +37,7 @@ import { listenFor } from '../listen-failure.js';
 import { WindowsObserver } from '../metrics/windows-observer.js';
 import { firstAnswer } from '../rollout/controller/first-answer.js';
 import { startClusterAnalysis } from './cluster-analysis.js';
+import { ClusterReleases, type ClusterReleaseOptions } from './cluster-releases.js';
 
 /** Options of {@link startOperator}. */
 export interface OperatorOptions {
@@ -68,12 +70,15 @@ export interface OperatorOptions {
    * open, commands need `token`. Host default 127.0.0.1; port 0 picks a free one.
    */
   readonly controlApi?: ControlApiOptions;
+  /** How release files (`aviary apply` to the control API) run: image repository, Gateways, drain time. */
+  readonly releases?: ClusterReleaseOptions;
 }
 
 /** A running operator. */
 export interface Operator {
   readonly controller: RolloutController;
   readonly api: KubeApi;
+  readonly releases: ClusterReleases;
   /** The control API's URL, when `controlApi` was given. */
   readonly controlUrl?: string;
   /** Stops ticking and watching; the cluster's objects stay as they are. */
@@ -267,12 +272,16 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
     )
       resync();
   });
+  const releases = new ClusterReleases(api, namespace, options.releases);
+  // Without the Gateway API's CRDs there are no releases to resume; an apply says what is missing.
+  await releases.start().catch(() => undefined);
   const control =
     options.controlApi === undefined
       ? undefined
-      : operatorControlServer(options.controlApi, { controller, target, router, traffic, api });
+      : operatorControlServer(options.controlApi, { controller, target, router, traffic, api, releases });
   const close = async (): Promise<void> => {
     await control?.close();
+    await releases.close();
     clearTimeout(timer);
     stopCanaries();
     stopDeployments();
@@ -290,6 +299,7 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
   return {
     controller,
     api,
+    releases,
     ...(address !== undefined ? { controlUrl: `http://${address.host}:${address.port}` } : {}),
     close,
   };

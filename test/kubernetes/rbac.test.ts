@@ -3,7 +3,8 @@
  * its ServiceAccount may and may not do, asked of the API server's RBAC authorizer with
  * `kubectl auth can-i --as`, then shown with a real token of that ServiceAccount through the
  * operator's own API client: it lists Canaries and creates Deployments, and is Forbidden on
- * Secrets and on deleting a Deployment.
+ * Secrets and on deleting a Deployment outside the namespace it runs (where release files may
+ * delete a removed entry's Deployment and Service, ADR 0024).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -63,10 +64,15 @@ const QUESTIONS: readonly Question[] = [
   ['get configmaps', false],
   ['update configmaps', false],
   ['create configmaps', false],
-  ['delete deployments.apps', false],
+  // Release files (ADR 0024): a removed entry's Deployment and Service, in the operator's namespace only.
+  ['delete deployments.apps', true],
+  ['delete services', true],
+  ['delete deployments.apps -n kube-system', false],
+  ['delete services -n aviary-system', false],
+  ['delete deployments.apps --all-namespaces', false],
   ['deletecollection deployments.apps', false],
+  ['deletecollection services', false],
   ['update replicasets.apps', false],
-  ['delete services', false],
   ['delete httproutes.gateway.networking.k8s.io', false],
   ['update gateways.gateway.networking.k8s.io', false],
   ['create canaries.aviary.dev', false],
@@ -138,18 +144,31 @@ describe.skipIf(unavailable !== undefined)("The operator's RBAC on a real API se
     expect({ code, answer }).toEqual(allowed ? { code: 0, answer: 'yes' } : { code: 1, answer: 'no' });
   });
 
-  it('grants no Secrets, no delete and no wildcard in any rule of the manifests', async () => {
-    const documents = (await readFile(join(OPERATOR, '10-rbac.yaml'), 'utf8'))
-      .split(/^---$/m)
-      .map((text) => parse(text) as { kind: string; rules?: { resources: string[]; verbs: string[] }[] });
+  it('grants no Secrets and no wildcard in any rule, and delete only on Deployments and Services in one namespace', async () => {
+    const documents = (await readFile(join(OPERATOR, '10-rbac.yaml'), 'utf8')).split(/^---$/m).map(
+      (text) =>
+        parse(text) as {
+          kind: string;
+          metadata: { name: string; namespace?: string };
+          rules?: { resources: string[]; verbs: string[] }[];
+        },
+    );
     const rules = documents.flatMap((d) => d.rules ?? []);
     expect(rules.length).toBeGreaterThan(0);
     for (const rule of rules) {
       expect(rule.resources).not.toContain('secrets');
       expect(rule.resources).not.toContain('*');
       expect(rule.verbs).not.toContain('*');
-      expect(rule.verbs).not.toContain('delete');
+      expect(rule.verbs).not.toContain('deletecollection');
     }
+    const deleting = documents.filter((d) => (d.rules ?? []).some((rule) => rule.verbs.includes('delete')));
+    expect(deleting.map((d) => [d.kind, d.metadata.name, d.metadata.namespace])).toEqual([
+      ['Role', 'aviary-operator-releases', 'default'],
+    ]);
+    expect(deleting[0]!.rules).toEqual([
+      expect.objectContaining({ resources: ['deployments'], verbs: ['delete'] }),
+      expect.objectContaining({ resources: ['services'], verbs: ['delete'] }),
+    ]);
   });
 
   it('runs the operator Deployment with its ServiceAccount (a KWOK pod; no container runs)', async () => {
@@ -175,10 +194,11 @@ describe.skipIf(unavailable !== undefined)("The operator's RBAC on a real API se
       'operator',
       '--namespace=default',
       '--state-dir=/var/lib/aviary',
+      '--api-host=0.0.0.0',
     ]);
   });
 
-  it('works with a real token of the ServiceAccount: Canaries and Deployments yes, Secrets and deletes no', async () => {
+  it('works with a real token of the ServiceAccount: Canaries and Deployments yes, Secrets and deletes elsewhere no', async () => {
     await run(['apply', '-f', '-'], JSON.stringify(canary('podinfo', BASE_SPEC)));
     await run(['create', 'secret', 'generic', 'db', '-n', 'default', '--from-literal=password=hunter2']);
 
@@ -210,7 +230,8 @@ describe.skipIf(unavailable !== undefined)("The operator's RBAC on a real API se
     const created: KubernetesObject = await api.apply(primary);
     expect(created.metadata?.uid).toBeDefined();
     const ref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'default', name: 'podinfo-primary' };
-    const refused = await api.delete(ref).catch((error: unknown) => error);
+    const elsewhere = { ...ref, namespace: 'kube-system' };
+    const refused = await api.delete(elsewhere).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(AviaryError);
     expect((refused as AviaryError).message).toMatch(/forbidden.*\(HTTP 403\)/i);
     const secret = await api

@@ -1,10 +1,12 @@
 /* global document, window, EventSource, setInterval */
 // Entry point of the dashboard page: loads the rollouts and the event history, follows the
 // control API's SSE stream (`status` redraws a card, `event` fetches the new events), and
-// refreshes each app's traffic charts every few seconds. Every call is same-origin.
+// refreshes each app's traffic charts every few seconds; the Pipelines section follows its
+// own runs stream (pipelines-view.js). Every call is same-origin.
 import { createAppCard } from './app-card.js';
 import { forgetToken, getJson, hasToken, postAction } from './control-client.js';
 import { createTimeline } from './events-timeline.js';
+import { startPipelines } from './pipelines-view.js';
 import { replaceChildren } from './safe-dom.js';
 
 /** Chart span and refresh period. */
@@ -120,6 +122,7 @@ async function start() {
     showTokenState();
   });
   showTokenState();
+  void startPipelines(document.getElementById('pipelines'), { onTokenUsed: showTokenState });
   try {
     const views = await getJson('/api/v1/rollouts');
     for (const view of views) showView(view);

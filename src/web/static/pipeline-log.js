@@ -66,6 +66,8 @@ export function createLogPanel(element) {
     const decoder = new TextDecoder();
     for (;;) {
       const { done, value } = await reader.read();
+      // A read aborted by another selection must not add to that run's log.
+      if (controller.signal.aborted) return;
       if (done) break;
       append(decoder.decode(value, { stream: true }));
     }

@@ -2,8 +2,8 @@
 // The dashboard's Pipelines section: loads the runs (GET /api/v1/pipelines/runs), follows
 // their changes on the runs stream (SSE, `event: run` carrying the changed run), shows the
 // log of the run clicked, and sends Cancel and Rerun with the operator's token. The section
-// stays hidden while there is no run to show, and when the control API has no pipelines
-// (a 404 on the list: no `pipelines` block in aviary.yaml).
+// stays hidden while there is no run to show: without a `pipelines` block in aviary.yaml the
+// list is empty (a control API without the runs API answers 404: hidden too).
 import { errorMessage, postAction } from './control-client.js';
 import { createLogPanel } from './pipeline-log.js';
 import { createRunsTable } from './pipeline-runs.js';

@@ -3,7 +3,6 @@
  * released through an analysed canary and promoted, a faulty v3 caught and rolled back —
  * with live progress, then left running for exploration until Ctrl-C.
  */
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
@@ -22,7 +21,9 @@ import {
   type CatalogRelease,
   type DemoSettings,
 } from './demo-story.js';
+import { portOf } from './demo-ports.js';
 import { EXIT } from './exit-codes.js';
+import { gitopsSucceeded, runGitopsDemo } from './demo-gitops.js';
 import { judgeCheckOf, judgeLines } from './render-judge.js';
 import { TrafficGenerator, trafficSummary } from './traffic-generator.js';
 import {
@@ -41,6 +42,8 @@ interface DemoOptions {
   stateDir: string;
   rate: string;
   inProcessRouter?: boolean;
+  gitops?: boolean;
+  webhookPort: string;
 }
 
 /** The flag of each port the demo's runtime listens on, by the setting it becomes. */
@@ -65,23 +68,6 @@ function pidsOf(runtime: Runtime): Promise<number[]> {
       .flatMap((s) => s?.replicas.flatMap((r) => (typeof r.pid === 'number' ? [r.pid] : [])) ?? [])
       .concat(router === undefined ? [] : [router]),
   );
-}
-
-/** A free loopback port: the frontend must know the router's port before the router starts. */
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-async function portOf(value: string): Promise<number> {
-  const port = Number(value);
-  return port === 0 ? freePort() : port;
 }
 
 /**
@@ -215,14 +201,28 @@ export function registerDemoCommand(program: Command): void {
     .option('--state-dir <dir>', 'where state, logs and the demo config go (wiped at start)', '.aviary/demo')
     .option('--rate <rps>', 'generated requests per second', '40')
     .option('--in-process-router', 'run the router inside the demo process instead of its own supervised one')
+    .option(
+      '--gitops',
+      "the seeds' git story instead: tag → build → publish, deploy-repository pushes → release",
+    )
+    .option('--webhook-port <port>', 'with --gitops: port of the webhook receiver', '9090')
     .addHelpText(
       'after',
       `
 Examples:
   aviary demo                 # about a minute, then stays up until Ctrl-C
-  aviary demo --fast --exit-after-story --router-port 0 --api-port 0`,
+  aviary demo --fast --exit-after-story --router-port 0 --api-port 0
+  aviary demo --gitops        # the git pipelines on local bare repositories (npm run demo:gitops)`,
     )
-    .action(async (options: DemoOptions) => {
+    .action(async (options: DemoOptions, command: Command) => {
+      if (options.gitops === true) {
+        // Its own default directory: the two demos' state must not mix.
+        const defaulted = command.getOptionValueSource('stateDir') === 'default';
+        const stateDir = defaulted ? '.aviary/demo-gitops' : options.stateDir;
+        const story = await runGitopsDemo({ ...options, stateDir });
+        if (options.exitAfterStory && !gitopsSucceeded(story)) process.exitCode = EXIT.failure;
+        return;
+      }
       const outcome = await runDemo(options);
       if (options.exitAfterStory && (outcome.v2 !== 'Succeeded' || outcome.v3 !== 'Failed'))
         process.exitCode = EXIT.failure;

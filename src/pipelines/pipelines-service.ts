@@ -10,6 +10,7 @@
  * receiver's dedupe records) and `applied.json` (the last commit applied per deploy source).
  */
 import { join } from 'node:path';
+import { AviaryError } from '../errors.js';
 import type { PipelinesConfig } from '../config/pipelines-schema.js';
 import type { ArtifactStore } from './artifacts/artifact-store.js';
 import type { PipelinesPort } from './pipelines-port.js';
@@ -52,6 +53,13 @@ export interface PipelinesService {
   close(): Promise<void>;
 }
 
+/** The default of `onError`: Aviary's own errors as one line (their message says it all), others with their stack. */
+function reportToConsole(err: unknown, context: string): void {
+  if (err instanceof AviaryError)
+    console.error(`aviary: pipelines: ${context}: ${err.message} (${err.code})`);
+  else console.error(`aviary: pipelines: ${context}:`, err);
+}
+
 /** The directory of the pipelines' state under Aviary's state directory. */
 export function pipelinesStateDir(stateDir: string): string {
   return join(stateDir, 'pipelines');
@@ -79,7 +87,7 @@ export async function startPipelines(options: PipelinesServiceOptions): Promise<
   const sources: ResolvedSources = await resolveSources(options.config, options);
   const dir = pipelinesStateDir(options.stateDir);
   const cacheRoot = join(dir, 'git');
-  const onError = options.onError ?? ((err, context) => console.error(`aviary: pipelines: ${context}:`, err));
+  const onError = options.onError ?? reportToConsole;
   const runs = await RunStore.open(join(dir, 'runs'));
   const applied = await AppliedCommits.open(join(dir, 'applied.json'));
   const common = {

@@ -123,6 +123,18 @@ describe('build flow', () => {
     expect(await logOf(run)).not.toContain(TOKEN);
   });
 
+  it("publishes the whole exported tree with the default output '.', and no build steps", async () => {
+    await queue.close();
+    await open({ outputDir: '.', steps: [] });
+    await queue.start();
+    const { after } = await pushTag('v3.0.0', '3.0.0');
+    const run = await build('v3.0.0', after);
+    expect(run, await logOf(run)).toMatchObject({ state: 'succeeded' });
+    const artifactDir = (await artifacts.resolve('catalogdetail', 'v3.0.0'))!;
+    expect(await readFile(join(artifactDir, 'VERSION'), 'utf8')).toBe('3.0.0\n');
+    expect(await readdir(artifactDir)).not.toContain('.git');
+  });
+
   it('publishes nothing when a step fails, and reports failure', async () => {
     await queue.close();
     await open({ steps: [DIST, ['sh', '-c', 'exit 2']] });

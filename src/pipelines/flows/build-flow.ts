@@ -85,7 +85,8 @@ export function buildFlow(options: BuildFlowOptions): RunExecutor {
         'AVIARY_FLOW_INVALID_OPTION',
         `ref ${run.ref}: the build pipeline builds tags (refs/tags/…)`,
       );
-    const outputDir = assertTreePath(source.outputDir);
+    // `.` (the schema's default) publishes the whole exported tree.
+    const outputDir = source.outputDir === '.' ? '.' : assertTreePath(source.outputDir);
     const cache = await openCache(options.cacheRoot, source.name, { signal });
     const fetched = await fetchRef(cache, source.url, run.ref, { signal });
     if (run.after !== undefined && fetched !== run.after)
@@ -164,17 +165,22 @@ async function buildTag(
     await exportTree(await openCache(options.cacheRoot, source.name), what.commit, workDir, {
       signal: context.signal,
     });
-    const result = await runBuild({
-      workDir,
-      steps: source.steps,
-      timeoutMs: source.timeoutMs,
-      env: { ...source.env, ...source.secrets, ...context.processMarker },
-      secrets: Object.values(source.secrets ?? {}),
-      logFile: context.logFile,
-      signal: context.signal,
-      ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
-    });
-    if (result.outcome !== 'succeeded') return buildFailure(result);
+    // No steps (the schema's default): the exported tree is published as it is.
+    if (source.steps.length === 0) await context.log('[build] no build steps; publishing the tree as it is');
+    const result =
+      source.steps.length === 0
+        ? undefined
+        : await runBuild({
+            workDir,
+            steps: source.steps,
+            timeoutMs: source.timeoutMs,
+            env: { ...source.env, ...source.secrets, ...context.processMarker },
+            secrets: Object.values(source.secrets ?? {}),
+            logFile: context.logFile,
+            signal: context.signal,
+            ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
+          });
+    if (result !== undefined && result.outcome !== 'succeeded') return buildFailure(result);
     const published = await options.artifacts.publish({ ...request, fromDir: join(workDir, what.outputDir) });
     await context.log(`[build] published ${what.tag} as sha256-${published.entry.digest}`);
     return await afterPublish(options, context, source, what.tag, published.dir, {

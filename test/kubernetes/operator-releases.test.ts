@@ -224,6 +224,37 @@ describe.skipIf(unavailable !== undefined)('release files applied to the operato
     expect(await names('services')).toEqual(['service/catalogdetail-backend-v2']);
   }, 90_000);
 
+  it("rolls a changed tag over in place, and refuses a release whose HTTPRoute is a Canary's", async () => {
+    const result = await apply(valuesFile([{ name: 'backend-v2', tag: 'v2.0.1', weight: 100 }]));
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/updated backend-v2/);
+    const deployment = await fixture.getJson<{
+      spec: { template: { spec: { containers: { image: string }[] } } };
+      status: { readyReplicas?: number; updatedReplicas?: number };
+    }>(['deployment', 'catalogdetail-backend-v2']);
+    expect(deployment.spec.template.spec.containers[0]!.image).toBe('example.invalid/catalog-backend:v2.0.1');
+    expect(deployment.status).toMatchObject({ readyReplicas: 1, updatedReplicas: 1 });
+
+    // The fixture's Canary podinfo owns the HTTPRoute podinfo.
+    await pollFor(
+      'the Canary HTTPRoute podinfo',
+      () => fixture.getJson(['httproute', 'podinfo']).catch(() => undefined),
+      undefined,
+      30_000,
+    );
+    const before = await fixture.getJson<Route>(['httproute', 'podinfo']);
+    const answer = await fetch(`${url()}/api/v1/apps/podinfo/release`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...valuesFile([{ name: 'v1', tag: 'v1.0.0', weight: 100 }]), app: 'podinfo' }),
+    });
+    const body = (await answer.json()) as { error: { code: string; message: string } };
+    expect([answer.status, body.error.code]).toEqual([409, 'AVIARY_RELEASE_CONFLICT']);
+    expect(body.error.message).toMatch(/HTTPRoute default\/podinfo exists and is not part of this release/);
+    expect((await fixture.getJson<Route>(['httproute', 'podinfo'])).spec).toEqual(before.spec);
+    expect(await fixture.run(['get', 'deployments', '-o', 'name'])).not.toMatch(/podinfo-v1/);
+  }, 60_000);
+
   it('a restarted operator knows the release from the HTTPRoute', async () => {
     await fixture.operator.close();
     fixture.operator = await startOperator({
@@ -237,7 +268,7 @@ describe.skipIf(unavailable !== undefined)('release files applied to the operato
       expect.objectContaining({
         app: 'catalogdetail',
         draining: [],
-        versions: [expect.objectContaining({ name: 'backend-v2', tag: 'v2.0.0', weight: 100, share: 100 })],
+        versions: [expect.objectContaining({ name: 'backend-v2', tag: 'v2.0.1', weight: 100, share: 100 })],
       }),
     ]);
     const status = await runCli(['status', '--api', url()]);

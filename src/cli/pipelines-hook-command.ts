@@ -3,10 +3,10 @@
  * `post-receive` hook that sends each push of a bare repository to Aviary's webhook receiver
  * as a signed GitHub push (post-receive-hook.ts installs it, push-delivery.ts delivers).
  */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
+import { readSecretFile } from '../pipelines/pipeline-sources.js';
 import { DEFAULT_HOOK_URL, installPostReceiveHook } from './post-receive-hook.js';
 import { deliverRefUpdates, gitPeeler, parseRefUpdates } from './push-delivery.js';
 
@@ -38,14 +38,6 @@ async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/**
- * The secret in `path`, without the line break an editor or `echo` leaves at its end.
- * Security: the value is only returned, never printed.
- */
-export async function readSecretFile(path: string): Promise<string> {
-  return (await readFile(path, 'utf8')).replace(/[\r\n]+$/, '');
 }
 
 /**

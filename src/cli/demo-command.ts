@@ -21,6 +21,7 @@ import {
   type CatalogRelease,
   type DemoSettings,
 } from './demo-story.js';
+import { DEFAULT_WEBHOOK_PORT } from '../config/pipelines-schema.js';
 import { portOf } from './demo-ports.js';
 import { EXIT } from './exit-codes.js';
 import { gitopsSucceeded, runGitopsDemo } from './demo-gitops.js';
@@ -205,7 +206,11 @@ export function registerDemoCommand(program: Command): void {
       '--gitops',
       "the seeds' git story instead: tag → build → publish, deploy-repository pushes → release",
     )
-    .option('--webhook-port <port>', 'with --gitops: port of the webhook receiver', '9090')
+    .option(
+      '--webhook-port <port>',
+      'with --gitops: port of the webhook receiver',
+      String(DEFAULT_WEBHOOK_PORT),
+    )
     .addHelpText(
       'after',
       `

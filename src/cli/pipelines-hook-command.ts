@@ -96,7 +96,7 @@ export function registerPipelinesHookCommand(program: Command): void {
       `
 Examples:
   aviary pipelines hook install /srv/git/acme/catalogdetail.git --secret-file /etc/aviary/hook-secret
-  aviary pipelines hook install ./deploy.git --repository acme/deploy --secret-file ./hook-secret --url http://127.0.0.1:9090/hooks/github
+  aviary pipelines hook install ./deploy.git --repository acme/deploy --secret-file ./hook-secret --url http://127.0.0.1:8082/hooks/github
 The hook runs this Aviary's bin/aviary.js with this node; reinstall (--force) after moving either.`,
     )
     .action(async (repo: string, flags: InstallFlags) => {
@@ -125,7 +125,7 @@ The hook runs this Aviary's bin/aviary.js with this node; reinstall (--force) af
       'after',
       `
 Examples:
-  echo "$OLD $NEW refs/tags/v2.0.0" | aviary pipelines hook deliver --url http://127.0.0.1:9090/hooks/github --repository acme/catalogdetail --secret-file ./hook-secret --git-dir ./catalogdetail.git`,
+  echo "$OLD $NEW refs/tags/v2.0.0" | aviary pipelines hook deliver --url http://127.0.0.1:8082/hooks/github --repository acme/catalogdetail --secret-file ./hook-secret --git-dir ./catalogdetail.git`,
     )
     .action((flags: DeliverFlags) => deliver(flags));
 }

@@ -67,7 +67,7 @@ export function githubPushPayload(
 
 /** Where and how to deliver. */
 export interface DeliveryOptions {
-  /** The receiver's endpoint, e.g. `http://127.0.0.1:9090/hooks/github`. */
+  /** The receiver's endpoint, e.g. `http://127.0.0.1:8082/hooks/github`. */
   readonly url: string;
   /** `owner/name`, sent as `repository.full_name`. */
   readonly repository: string;

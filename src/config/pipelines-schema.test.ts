@@ -28,7 +28,7 @@ describe('the pipelines block', () => {
       webhooks: {},
       sources: [source({ build: undefined, release: { app: 'catalogdetail' } })],
     });
-    expect(release.webhooks).toEqual({ host: '127.0.0.1', port: 9090, maxBodyBytes: 1024 * 1024 });
+    expect(release.webhooks).toEqual({ host: '127.0.0.1', port: 8082, maxBodyBytes: 1024 * 1024 });
     expect(release.sources[0]?.release).toEqual({
       app: 'catalogdetail',
       branch: 'main',

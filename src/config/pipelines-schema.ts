@@ -6,7 +6,7 @@
  *
  * ```yaml
  * pipelines:
- *   webhooks: {host: 127.0.0.1, port: 9090}   # the receiver; off when absent
+ *   webhooks: {host: 127.0.0.1, port: 8082}   # the receiver; off when absent
  *   sources:
  *     - name: catalogdetail
  *       forge: github
@@ -32,6 +32,12 @@ import { listenAddress } from './router-kinds.js';
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const envName = z.string().regex(ENV_NAME, { message: 'expected an environment variable name' });
+
+/**
+ * The receiver's port when `pipelines.webhooks.port` names none: next to the router's 8080
+ * and the control API's 8081, and clear of Prometheus's 9090, which analysis often runs beside.
+ */
+export const DEFAULT_WEBHOOK_PORT = 8082;
 
 /** The forges whose webhooks the receiver authenticates. */
 export const FORGES = ['github', 'gitea', 'gitlab'] as const;
@@ -140,7 +146,7 @@ export const pipelinesSchema = z
     /** The webhook receiver's own listener (the one port meant to face outside); off when absent. */
     webhooks: z
       .strictObject({
-        ...listenAddress(9090),
+        ...listenAddress(DEFAULT_WEBHOOK_PORT),
         maxBodyBytes: z
           .number()
           .int()

@@ -17,7 +17,7 @@ import { DEFAULT_MAX_BODY_BYTES } from './request-body.js';
 export const DEFAULT_WEBHOOK_HOST = '127.0.0.1';
 
 /** Port the receiver listens on when the configuration names none (`pipelines.webhooks.port`). */
-export const DEFAULT_WEBHOOK_PORT = 9090;
+export { DEFAULT_WEBHOOK_PORT } from '../../config/pipelines-schema.js';
 
 /** One repository whose webhooks are accepted. */
 export interface WebhookSource {

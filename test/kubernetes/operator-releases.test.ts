@@ -5,8 +5,9 @@
  * `aviary apply` to the operator's control API becomes two Deployments and Services and one
  * HTTPRoute with weighted backendRefs, whose pods KWOK makes Ready; removing an entry puts it
  * at weight 0, then takes it off the route, then deletes its Deployment and Service; an
- * invalid document is a 422 naming each bad entry, and nothing changes; a restarted operator
- * knows the release from the HTTPRoute. The operator holds only its ServiceAccount's token
+ * invalid document is a 422 naming each bad entry, and nothing changes; a new tag rolls the
+ * entry's Deployment over; a name a Canary's HTTPRoute holds is refused (409); a restarted
+ * operator knows the release from the HTTPRoute, and finishes a drain it was stopped in. The operator holds only its ServiceAccount's token
  * (deploy/kubernetes/operator as shipped), so the RBAC is what is tested too.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -275,4 +276,55 @@ describe.skipIf(unavailable !== undefined)('release files applied to the operato
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/catalogdetail/);
   }, 60_000);
+
+  it('an operator stopped while draining leaves the entry at weight 0, and the next one finishes the drain', async () => {
+    const both = await apply(
+      valuesFile([
+        { name: 'backend-v2', tag: 'v2.0.1', weight: 50 },
+        { name: 'backend-v3', tag: 'v3.0.0', weight: 50 },
+      ]),
+    );
+    expect(both.code, both.stderr).toBe(0);
+    // This operator drains for the default 10 s: stopped in the middle of it.
+    const pending = fetch(`${url()}/api/v1/apps/catalogdetail/release`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(valuesFile([{ name: 'backend-v3', tag: 'v3.0.0', weight: 100 }])),
+    }).catch((error: unknown) => error);
+    await pollFor(
+      'backend-v2 at weight 0',
+      async () => ((await weights())['catalogdetail-backend-v2'] === 0 ? true : undefined),
+      undefined,
+      30_000,
+    );
+    await fixture.operator.close();
+    await pending;
+    const left = await route();
+    expect(JSON.parse(left.metadata.annotations['aviary.dev/release']!)).toMatchObject({
+      draining: ['backend-v2'],
+    });
+    expect(await names('deployments')).toContain('deployment.apps/catalogdetail-backend-v2');
+
+    fixture.operator = await startOperator({
+      kubeconfig: operatorKubeconfig,
+      namespace: 'default',
+      stateDir: join(dir, 'state-3'),
+      controlApi: { port: 0, token: TOKEN },
+      releases: { drainMs: 500 },
+    });
+    await pollFor(
+      'backend-v2 deleted by the next operator',
+      async () =>
+        (await names('deployments')).join() === 'deployment.apps/catalogdetail-backend-v3' &&
+        (await names('services')).join() === 'service/catalogdetail-backend-v3'
+          ? true
+          : undefined,
+      undefined,
+      30_000,
+    );
+    expect(await weights()).toEqual({ 'catalogdetail-backend-v3': 100 });
+    expect(JSON.parse((await route()).metadata.annotations['aviary.dev/release']!)).toMatchObject({
+      draining: [],
+    });
+  }, 90_000);
 });

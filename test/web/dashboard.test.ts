@@ -4,15 +4,14 @@
  * proxy's traffic, event text stays text, and pressing Abort (with the token prompt) on a
  * running canary rolls it back. Saves screenshots under test-results/.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_CSP } from '../../src/web/static-assets.js';
 import { MIN_SERIES_SECONDS } from '../../src/web/traffic-series.js';
-import { chromiumMissing as missing, launchChromium } from './chromium.js';
+import { chromiumMissing as missing, openBrowserSession, type BrowserSession } from './chromium.js';
 import {
   DEADLINE_MS,
   INSUFFICIENT_MIN_REQUESTS,
@@ -27,33 +26,21 @@ const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
 describe.skipIf(missing !== undefined)(
   `dashboard in Chromium${missing ? ` — skipped: ${missing}` : ''}`,
   () => {
+    let session: BrowserSession<DemoRuntime> | undefined;
     let demo: DemoRuntime | undefined;
-    let context: BrowserContext | undefined;
-    let profile: string | undefined;
     let page: Page;
     let startedAt = 0;
-    const pageErrors: string[] = [];
-    const consoleErrors: string[] = [];
+    let pageErrors: string[] = [];
+    let consoleErrors: string[] = [];
 
     beforeAll(async () => {
-      profile = await mkdtemp(join(tmpdir(), 'aviary-chromium-'));
       startedAt = Date.now();
-      const [started, launched] = await Promise.allSettled([startDemoRuntime(), launchChromium(profile)]);
-      if (started.status === 'fulfilled') demo = started.value;
-      if (launched.status === 'fulfilled') context = launched.value;
-      if (started.status === 'rejected') throw started.reason;
-      if (launched.status === 'rejected') throw launched.reason;
-      page = await context!.newPage();
-      page.on('pageerror', (error) => pageErrors.push(error.message));
-      page.on('console', (message) => {
-        if (message.type() === 'error') consoleErrors.push(message.text());
-      });
+      session = await openBrowserSession(startDemoRuntime, (started) => started.close());
+      ({ started: demo, page, pageErrors, consoleErrors } = session);
     });
 
     afterAll(async () => {
-      await context?.close();
-      await demo?.close();
-      if (profile) await rm(profile, { recursive: true, force: true });
+      await session?.close();
       if (demo) expect(await demo.leaks.leftovers()).toEqual([]);
     });
 

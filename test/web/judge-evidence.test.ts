@@ -8,16 +8,15 @@
  * their α shares, and the harm bounds against maxHarm; so does `aviary get events` on the
  * terminal. Saves a screenshot under test-results/.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BrowserContext, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatNumber, judgeCheckOf } from '../../src/cli/render-judge.js';
 import type { RolloutEventRecord } from '../../src/rollout/controller/action-executor.js';
 import { ensureBuilt, hasAnsi, runCli } from '../cli/cli-support.js';
-import { chromiumMissing, launchChromium } from './chromium.js';
+import { chromiumMissing, openBrowserSession, type BrowserSession } from './chromium.js';
 import { DEADLINE_MS, startDemoRuntime, waitFor, type DemoRuntime } from './demo-runtime.js';
 
 const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
@@ -38,44 +37,36 @@ async function testCells(panel: Locator, test: string): Promise<Record<string, s
 describe.skipIf(chromiumMissing !== undefined)(
   `judge evidence in Chromium${chromiumMissing ? ` — skipped: ${chromiumMissing}` : ''}`,
   () => {
+    let session: BrowserSession<DemoRuntime> | undefined;
     let demo: DemoRuntime | undefined;
-    let context: BrowserContext | undefined;
-    let profile: string | undefined;
     let page: Page;
-    const pageErrors: string[] = [];
+    let pageErrors: string[] = [];
 
     beforeAll(async () => {
-      profile = await mkdtemp(join(tmpdir(), 'aviary-chromium-'));
-      const [started, launched] = await Promise.allSettled([
-        startDemoRuntime({
-          // Only the judge decides; it may judge after 10 canary requests, and its default
-          // maxHarm holds a healthy canary before promotion for thousands of them.
-          analysis: {
-            interval: '2s',
-            threshold: 5,
-            maxWeight: 20,
-            stepWeight: 10,
-            metrics: [],
-            judge: { minCanaryRequests: 10, quantiles: [0.5, 0.9] },
-          },
-          env: (version) => (version === '3' ? FAULTY : {}),
-        }),
-        launchChromium(profile),
-        ensureBuilt(),
-      ]);
-      if (started.status === 'fulfilled') demo = started.value;
-      if (launched.status === 'fulfilled') context = launched.value;
-      if (started.status === 'rejected') throw started.reason;
-      if (launched.status === 'rejected') throw launched.reason;
-      page = await context!.newPage();
-      page.on('pageerror', (error) => pageErrors.push(error.message));
       // ensureBuilt may compile dist/ for the CLI first, on a shared machine.
+      await ensureBuilt();
+      session = await openBrowserSession(
+        () =>
+          startDemoRuntime({
+            // Only the judge decides; it may judge after 10 canary requests, and its default
+            // maxHarm holds a healthy canary before promotion for thousands of them.
+            analysis: {
+              interval: '2s',
+              threshold: 5,
+              maxWeight: 20,
+              stepWeight: 10,
+              metrics: [],
+              judge: { minCanaryRequests: 10, quantiles: [0.5, 0.9] },
+            },
+            env: (version) => (version === '3' ? FAULTY : {}),
+          }),
+        (started) => started.close(),
+      );
+      ({ started: demo, page, pageErrors } = session);
     }, 180_000);
 
     afterAll(async () => {
-      await context?.close();
-      await demo?.close();
-      if (profile) await rm(profile, { recursive: true, force: true });
+      await session?.close();
       if (demo) expect(await demo.leaks.leftovers()).toEqual([]);
     });
 

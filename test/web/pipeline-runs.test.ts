@@ -6,13 +6,12 @@
  * file shows its lines as they are written, selecting another run stops following, and Cancel
  * and Rerun (with the token prompt) end and queue runs. Saves a screenshot under test-results/.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BrowserContext, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumMissing as missing, launchChromium } from './chromium.js';
+import { chromiumMissing as missing, openBrowserSession, type BrowserSession } from './chromium.js';
 import { DEADLINE_MS } from './demo-runtime.js';
 import {
   PIPELINE_TOKEN,
@@ -47,31 +46,19 @@ const timer = setInterval(() => {
 describe.skipIf(missing !== undefined)(
   `dashboard pipelines in Chromium${missing ? ` — skipped: ${missing}` : ''}`,
   () => {
+    let session: BrowserSession<PipelineRuntime> | undefined;
     let pipelines: PipelineRuntime | undefined;
-    let context: BrowserContext | undefined;
-    let profile: string | undefined;
     let page: Page;
-    const pageErrors: string[] = [];
-    const consoleErrors: string[] = [];
+    let pageErrors: string[] = [];
+    let consoleErrors: string[] = [];
 
     beforeAll(async () => {
-      profile = await mkdtemp(join(tmpdir(), 'aviary-chromium-'));
-      const [started, launched] = await Promise.allSettled([startPipelineRuntime(), launchChromium(profile)]);
-      if (started.status === 'fulfilled') pipelines = started.value;
-      if (launched.status === 'fulfilled') context = launched.value;
-      if (started.status === 'rejected') throw started.reason;
-      if (launched.status === 'rejected') throw launched.reason;
-      page = await context!.newPage();
-      page.on('pageerror', (error) => pageErrors.push(error.message));
-      page.on('console', (message) => {
-        if (message.type() === 'error') consoleErrors.push(message.text());
-      });
+      session = await openBrowserSession(startPipelineRuntime, (started) => started.close());
+      ({ started: pipelines, page, pageErrors, consoleErrors } = session);
     });
 
     afterAll(async () => {
-      await context?.close();
-      await pipelines?.close();
-      if (profile) await rm(profile, { recursive: true, force: true });
+      await session?.close();
       if (pipelines) expect(await pipelines.leaks.leftovers()).toEqual([]);
     });
 

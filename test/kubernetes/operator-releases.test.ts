@@ -7,7 +7,8 @@
  * at weight 0, then takes it off the route, then deletes its Deployment and Service; an
  * invalid document is a 422 naming each bad entry, and nothing changes; a new tag rolls the
  * entry's Deployment over; a name a Canary's HTTPRoute holds is refused (409); a restarted
- * operator knows the release from the HTTPRoute, and finishes a drain it was stopped in. The operator holds only its ServiceAccount's token
+ * operator knows the release from the HTTPRoute, and finishes a drain it was stopped in; an
+ * edit whose pods cannot be scheduled (node cordoned) is undone and the split kept. The operator holds only its ServiceAccount's token
  * (deploy/kubernetes/operator as shipped), so the RBAC is what is tested too.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -310,7 +311,7 @@ describe.skipIf(unavailable !== undefined)('release files applied to the operato
       namespace: 'default',
       stateDir: join(dir, 'state-3'),
       controlApi: { port: 0, token: TOKEN },
-      releases: { drainMs: 500 },
+      releases: { drainMs: 500, readyTimeoutMs: 5_000 },
     });
     await pollFor(
       'backend-v2 deleted by the next operator',
@@ -327,4 +328,43 @@ describe.skipIf(unavailable !== undefined)('release files applied to the operato
       draining: [],
     });
   }, 90_000);
+
+  it('undoes an edit whose entries do not roll out: a new one deleted, a changed one put back, the split kept', async () => {
+    const before = await route();
+    // No new pod can be scheduled on the cordoned node, so none becomes Ready.
+    await fixture.run(['cordon', 'kwok-node-0']);
+    try {
+      const answer = await fetch(`${url()}/api/v1/apps/catalogdetail/release`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(
+          valuesFile([
+            { name: 'backend-v3', tag: 'v3.0.1', weight: 50 },
+            { name: 'backend-v4', tag: 'v4.0.0', weight: 50 },
+          ]),
+        ),
+      });
+      const body = (await answer.json()) as { error: { code: string; message: string } };
+      expect([answer.status, body.error.code]).toEqual([422, 'AVIARY_RELEASE_NOT_READY']);
+      expect(body.error.message).toMatch(/entry "backend-v3" .* not rolled out within 5000 ms/);
+    } finally {
+      await fixture.run(['uncordon', 'kwok-node-0']);
+    }
+    expect((await route()).spec).toEqual(before.spec);
+    await pollFor(
+      'backend-v4 deleted',
+      async () =>
+        (await names('deployments')).join() === 'deployment.apps/catalogdetail-backend-v3' &&
+        (await names('services')).join() === 'service/catalogdetail-backend-v3'
+          ? true
+          : undefined,
+      undefined,
+      30_000,
+    );
+    const v3 = await fixture.getJson<{ spec: { template: { spec: { containers: { image: string }[] } } } }>([
+      'deployment',
+      'catalogdetail-backend-v3',
+    ]);
+    expect(v3.spec.template.spec.containers[0]!.image).toBe('example.invalid/catalog-backend:v3.0.0');
+  }, 60_000);
 });

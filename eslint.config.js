@@ -6,6 +6,8 @@ export default tseslint.config(
   {
     ignores: [
       'dist/**',
+      // The demos' state (npm start, npm run demo:gitops), git repositories and builds included.
+      '.aviary/**',
       'dist-bench/**',
       'node_modules/**',
       'test-results/**',

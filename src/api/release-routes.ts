@@ -12,7 +12,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ConfigError } from '../config/config-error.js';
 import { AviaryError } from '../errors.js';
-import type { ReleaseManager } from '../rollout/releases/release-manager.js';
 import type { ExtraRoute } from './control-server.js';
 import { readBody, requireToken, sendError, sendJson } from './http-json.js';
 
@@ -35,20 +34,38 @@ function sendFailure(res: ServerResponse, err: unknown): void {
 }
 
 /**
+ * What runs release files: the embedded `ReleaseManager` (processes) or the operator's
+ * `ClusterReleases` (Deployments, Services and an HTTPRoute).
+ */
+export interface ReleaseApplier {
+  apps(): string[];
+  view(app: string): Promise<object>;
+  events(app: string): readonly unknown[];
+  /** Validates and applies; rejects with a ConfigError naming each bad entry. */
+  apply(app: string, document: unknown, by: string): Promise<unknown>;
+}
+
+/**
  * The release endpoints over `manager`. Security: applying needs `token` (compared in
  * constant time); reads are open, like the rest of the control API.
  */
-export function releaseRoutes(manager: ReleaseManager, token: string): ExtraRoute {
+export function releaseRoutes(manager: ReleaseApplier, token: string): ExtraRoute {
   return async (req, res, url) => {
     const method = req.method ?? 'GET';
     if (method === 'GET' && url.pathname === '/api/v1/releases') {
-      sendJson(res, 200, await Promise.all(manager.apps().map((app) => manager.view(app))));
+      // One app whose view cannot be read (a cluster object gone) leaves the others listed.
+      const views = await Promise.allSettled(manager.apps().map((app) => manager.view(app)));
+      sendJson(
+        res,
+        200,
+        views.flatMap((view) => (view.status === 'fulfilled' ? [view.value] : [])),
+      );
       return true;
     }
     const match = /^\/api\/v1\/apps\/([^/]+)\/release$/.exec(url.pathname);
     if (!match) return false;
-    const app = decodeURIComponent(match[1]!);
     try {
+      const app = decodeURIComponent(match[1]!);
       if (method === 'GET') {
         sendJson(res, 200, { ...(await manager.view(app)), events: manager.events(app) });
       } else if (method === 'POST') {

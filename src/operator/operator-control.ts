@@ -6,13 +6,13 @@
  * (`aviary apply`, docs/adr/0024-releases-on-kubernetes.md) and listed beside the rollouts.
  */
 import { ControlServer } from '../api/control-server.js';
+import { releaseRoutes } from '../api/release-routes.js';
 import type { TrafficWindows } from '../analysis/traffic-source.js';
 import type { KubeApi } from '../kubernetes/kube-api.js';
 import type { RolloutController } from '../rollout/controller/controller.js';
 import type { TrafficRouter } from '../router/traffic-router.js';
 import type { Target } from '../target/target.js';
 import { dashboardRoutes } from '../web/dashboard-routes.js';
-import { clusterReleaseRoutes } from './cluster-release-routes.js';
 import type { ClusterReleases } from './cluster-releases.js';
 
 /** Where the control API listens and the token its commands need. */
@@ -51,7 +51,7 @@ export function operatorControlServer(
     extraMetrics: () => Promise.resolve(api.metricsText()),
     // The dashboard, with the per-version traffic the checks and the judge read.
     extraRoutes: [
-      ...(releases !== undefined ? [clusterReleaseRoutes(releases, options.token)] : []),
+      ...(releases !== undefined ? [releaseRoutes(releases, options.token)] : []),
       ...dashboardRoutes({ controller, router: { traffic } }),
     ],
     ...(releases !== undefined ? { releases } : {}),

@@ -11,9 +11,10 @@ import { parseDuration } from '../config/duration.js';
 import { TRAFFIC_DATA_PLANES, type TrafficDataPlane } from '../metrics/prometheus-traffic.js';
 import { join } from 'node:path';
 import { resolveToken } from './admin-token.js';
+import { addReleaseFlags, releaseOptionsOf, type ReleaseFlags } from './operator-release-flags.js';
 import { listenForStop, signalExitCode, whenAborted } from './stop-signals.js';
 
-interface OperatorCommandOptions {
+interface OperatorCommandOptions extends ReleaseFlags {
   namespace: string;
   kubeconfig?: string;
   stateDir: string;
@@ -52,7 +53,7 @@ function duration(flag: string, text: string | undefined): number | undefined {
 
 /** Registers `aviary operator`. */
 export function registerOperatorCommand(program: Command): void {
-  program
+  const command = program
     .command('operator')
     .description('run as a Kubernetes operator over the Canary objects (aviary.dev/v1alpha1) of a namespace')
     .option('-n, --namespace <name>', 'namespace whose Canaries are run', 'default')
@@ -83,49 +84,52 @@ export function registerOperatorCommand(program: Command): void {
     .option(
       '--token-file <file>',
       'control API token (default AVIARY_TOKEN, else <state-dir>/token, created if absent)',
-    )
-    .action(async (options: OperatorCommandOptions) => {
-      const stop = listenForStop();
-      const { startOperator } = await import('../operator/operator.js');
-      const minAnalysisIntervalMs = duration('--min-interval', options.minInterval);
-      const acceptanceTimeoutMs = duration('--acceptance-timeout', options.acceptanceTimeout);
-      if (!(TRAFFIC_DATA_PLANES as readonly string[]).includes(options.dataPlane)) {
-        throw new ConfigError('--data-plane', [
-          {
-            path: '--data-plane',
-            message: `expected one of ${TRAFFIC_DATA_PLANES.join(', ')}, got "${options.dataPlane}"`,
-          },
-        ]);
-      }
-      const port = apiPort(options.apiPort);
-      const token = options.api
-        ? await resolveToken(options.tokenFile ?? join(options.stateDir, 'token'))
-        : undefined;
-      const operator = await startOperator({
-        namespace: options.namespace,
-        stateDir: options.stateDir,
-        ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}),
-        ...(minAnalysisIntervalMs !== undefined ? { minAnalysisIntervalMs } : {}),
-        ...(acceptanceTimeoutMs !== undefined ? { acceptanceTimeoutMs } : {}),
-        ...(token !== undefined ? { controlApi: { host: options.apiHost, port, token: token.token } } : {}),
-        ...(options.prometheus !== undefined
-          ? {
-              prometheus: {
-                address: options.prometheus,
-                dataPlane: options.dataPlane as TrafficDataPlane,
-                ...(options.scrapeTargets !== undefined ? { scrapeTargets: options.scrapeTargets } : {}),
-              },
-            }
-          : {}),
-      });
-      console.log(
-        `aviary operator: running the Canaries of namespace ${options.namespace} (${operator.controller.apps().length} now)`,
-      );
-      if (operator.controlUrl !== undefined && token !== undefined)
-        console.log(`aviary operator: control API on ${operator.controlUrl} (token from ${token.source})`);
-      await whenAborted(stop.signal);
-      await operator.close();
-      stop.dispose();
-      process.exitCode = signalExitCode(stop.signal);
+    );
+  addReleaseFlags(command);
+  command.action(async (options: OperatorCommandOptions) => {
+    const releases = releaseOptionsOf(options);
+    const stop = listenForStop();
+    const { startOperator } = await import('../operator/operator.js');
+    const minAnalysisIntervalMs = duration('--min-interval', options.minInterval);
+    const acceptanceTimeoutMs = duration('--acceptance-timeout', options.acceptanceTimeout);
+    if (!(TRAFFIC_DATA_PLANES as readonly string[]).includes(options.dataPlane)) {
+      throw new ConfigError('--data-plane', [
+        {
+          path: '--data-plane',
+          message: `expected one of ${TRAFFIC_DATA_PLANES.join(', ')}, got "${options.dataPlane}"`,
+        },
+      ]);
+    }
+    const port = apiPort(options.apiPort);
+    const token = options.api
+      ? await resolveToken(options.tokenFile ?? join(options.stateDir, 'token'))
+      : undefined;
+    const operator = await startOperator({
+      namespace: options.namespace,
+      stateDir: options.stateDir,
+      releases,
+      ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}),
+      ...(minAnalysisIntervalMs !== undefined ? { minAnalysisIntervalMs } : {}),
+      ...(acceptanceTimeoutMs !== undefined ? { acceptanceTimeoutMs } : {}),
+      ...(token !== undefined ? { controlApi: { host: options.apiHost, port, token: token.token } } : {}),
+      ...(options.prometheus !== undefined
+        ? {
+            prometheus: {
+              address: options.prometheus,
+              dataPlane: options.dataPlane as TrafficDataPlane,
+              ...(options.scrapeTargets !== undefined ? { scrapeTargets: options.scrapeTargets } : {}),
+            },
+          }
+        : {}),
     });
+    console.log(
+      `aviary operator: running the Canaries of namespace ${options.namespace} (${operator.controller.apps().length} now)`,
+    );
+    if (operator.controlUrl !== undefined && token !== undefined)
+      console.log(`aviary operator: control API on ${operator.controlUrl} (token from ${token.source})`);
+    await whenAborted(stop.signal);
+    await operator.close();
+    stop.dispose();
+    process.exitCode = signalExitCode(stop.signal);
+  });
 }

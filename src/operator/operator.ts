@@ -14,10 +14,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { V1Deployment } from '@kubernetes/client-node';
-import { AviaryError } from '../errors.js';
 import { trafficSourceOf, type TrafficWindows } from '../analysis/traffic-source.js';
 import { KubeApi } from '../kubernetes/kube-api.js';
-import { PrometheusTraffic, type TrafficDataPlane } from '../metrics/prometheus-traffic.js';
 import { ObjectCacheOf } from '../kubernetes/object-cache.js';
 import { GatewayApiRouter } from '../router/gateway-api/gateway-api-router.js';
 import { JudgeEvaluator } from '../rollout/controller/judge-evaluator.js';
@@ -38,6 +36,7 @@ import { WindowsObserver } from '../metrics/windows-observer.js';
 import { firstAnswer } from '../rollout/controller/first-answer.js';
 import { startClusterAnalysis } from './cluster-analysis.js';
 import { ClusterReleases, type ClusterReleaseOptions } from './cluster-releases.js';
+import { operatorTraffic, type OperatorPrometheus } from './operator-traffic.js';
 
 /** Options of {@link startOperator}. */
 export interface OperatorOptions {
@@ -52,11 +51,7 @@ export interface OperatorOptions {
    * URL, whose series (`istio` or `envoy-gateway`) and which `up` series say how far it has
    * scraped. Without it, those checks fail, saying so.
    */
-  readonly prometheus?: {
-    readonly address: string;
-    readonly dataPlane: TrafficDataPlane;
-    readonly scrapeTargets?: string;
-  };
+  readonly prometheus?: OperatorPrometheus;
   /** Per-version traffic, instead of `prometheus` (tests); without either, checks fail, saying so. */
   readonly traffic?: TrafficWindows;
   /** Shortest `analysis.interval` accepted; default Flagger's. */
@@ -84,18 +79,6 @@ export interface Operator {
   /** Stops ticking and watching; the cluster's objects stay as they are. */
   close(): Promise<void>;
 }
-
-/** Traffic windows that say why there are none, so a check fails with the reason, not silence. */
-const NO_TRAFFIC: TrafficWindows = {
-  windowSeconds: 0,
-  buckets: () =>
-    Promise.reject(
-      new AviaryError(
-        'AVIARY_TRAFFIC_SOURCE_MISSING',
-        'no traffic source: start the operator with --prometheus URL (the data plane metrics)',
-      ),
-    ),
-};
 
 /** Starts the operator; resolves once the caches are synced and the controller runs. */
 export async function startOperator(options: OperatorOptions): Promise<Operator> {
@@ -138,19 +121,9 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
       ? { acceptanceTimeoutMs: options.acceptanceTimeoutMs }
       : {}),
   });
-  const prometheus = options.prometheus;
-  const traffic =
-    options.traffic ??
-    (prometheus === undefined
-      ? NO_TRAFFIC
-      : new PrometheusTraffic({
-          address: prometheus.address,
-          dataPlane: prometheus.dataPlane,
-          namespace,
-          // Each role's Service, as the Deployment target names it (<svc>-primary, <svc>-canary).
-          serviceOf: (app, version) => `${routes.get(app)?.name ?? app}-${version}`,
-          ...(prometheus.scrapeTargets !== undefined ? { scrapeTargets: prometheus.scrapeTargets } : {}),
-        }));
+  // Each role's Service, as the Deployment target names it (<svc>-primary, <svc>-canary).
+  const serviceOf = (app: string, version: string) => `${routes.get(app)?.name ?? app}-${version}`;
+  const traffic = operatorTraffic(namespace, serviceOf, options.prometheus, options.traffic);
   const settledUntil = traffic.settledUntil?.bind(traffic);
   const gates = await loadGates(options.stateDir);
   const webhooks = new WebhookClient({ gates });

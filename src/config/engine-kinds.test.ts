@@ -58,7 +58,7 @@ describe('engine kinds named in aviary.yaml', () => {
 
   it('refuses an unknown router kind, naming the path and the known kinds', () => {
     expect(issuesOf(config({}, { router: { kind: 'istio' } }))).toEqual([
-      'router.kind: expected one of "embedded", "aviary-admin", got "istio"',
+      'router.kind: expected one of "embedded", "aviary-admin", "haproxy", got "istio"',
     ]);
   });
 

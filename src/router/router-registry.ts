@@ -17,6 +17,7 @@ import { ProxyServer } from '../proxy/proxy-server.js';
 import { Registry, type EngineFactory } from '../registry.js';
 import { AdminApiRouter, type AdminEndpoint } from './admin-api-router.js';
 import { EmbeddedRouter } from './embedded-router.js';
+import { createHaproxyEngine } from './haproxy/haproxy-engine.js';
 import { SupervisedProxy } from './proxy-process.js';
 import type { RouterEngine } from './router-engine.js';
 
@@ -162,9 +163,14 @@ const aviaryAdmin: RouterFactory = async (settings, context) => {
   };
 };
 
+/** A real HAProxy on this machine, run by Aviary in its state directory (src/router/haproxy). */
+const haproxy: RouterFactory = (settings, context) =>
+  createHaproxyEngine(settingsOf('haproxy', settings), context.stateDir);
+
 const FACTORIES: Record<RouterKind, RouterFactory> = {
   embedded,
   'aviary-admin': aviaryAdmin,
+  haproxy,
 };
 
 /** The router family. */

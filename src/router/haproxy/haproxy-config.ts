@@ -1,0 +1,210 @@
+/**
+ * Renders the whole haproxy.cfg from the apps' plans (haproxy-plan.ts): one frontend on the
+ * router's address, ACLs for each app's hosts and path prefix and its A/B rules, one backend
+ * per app with its server slots in their current state, and the request log sent to Aviary
+ * through a ring (haproxy-request-log.ts). Pure: the same plans give the same text.
+ * Directives follow the HAProxy 2.6 configuration manual:
+ * https://docs.haproxy.org/2.6/configuration.html
+ */
+import type { AbMatchRule } from '../traffic-router.js';
+import type { AppPlan, BackendPlan, ServerSlot } from './haproxy-plan.js';
+
+/** Where HAProxy runs and what it talks to, fixed for the life of one engine. */
+export interface HaproxyRuntimeSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly threads: number;
+  readonly maxConnections: number;
+  /** Unix socket of the Runtime API (level admin, 0600, `expose-fd listeners` for seamless reloads). */
+  readonly statsSocket: string;
+  /** Unix socket where HAProxy's Prometheus exporter answers `/metrics`. */
+  readonly metricsSocket: string;
+  /** Unix socket where Aviary reads the request log (haproxy-request-log.ts); undefined: no request log. */
+  readonly logSocket?: string;
+}
+
+/** Prefix of every request-log line, so other messages on the ring are told apart. */
+export const REQUEST_LOG_TAG = 'aviary-request';
+
+/** Default server timeout when the app sets none (the built-in proxy's route default). */
+const DEFAULT_TIMEOUT_MS = 15_000;
+
+/** HAProxy's quoting: one double-quoted word, backslash escapes; a control character is refused (RangeError). */
+export function quote(value: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this refuses
+  if (/[\0-\x1f\x7f]/.test(value))
+    throw new RangeError(`control character in HAProxy value ${JSON.stringify(value)}`);
+  return `"${value.replace(/["\\$]/g, (c) => `\\${c}`)}"`;
+}
+
+/** App Mesh / Envoy retry events as HAProxy `retry-on` keywords; events HAProxy has no counterpart for are left out. */
+export function retryOnKeywords(events: readonly string[]): string[] {
+  const keywords = new Set<string>();
+  const add = (...k: string[]) => k.forEach((x) => keywords.add(x));
+  for (const event of events) {
+    if (event === 'connect-failure' || event === 'connection-error' || event === 'refused-stream')
+      add('conn-failure');
+    else if (event === 'gateway-error') add('conn-failure', '502', '503', '504');
+    else if (event === 'server-error' || event === '5xx') add('500', '502', '503', '504');
+    else if (event === 'reset') add('empty-response', 'junk-response');
+    else if (event === 'per-try-timeout') add('response-timeout');
+    else if (['500', '501', '502', '503', '504', '401', '403', '404', '408', '425'].includes(event))
+      add(event);
+  }
+  return [...keywords];
+}
+
+function serverLine(slot: ServerSlot, sticky: boolean): string {
+  const address = slot.address ? `${slot.address.host}:${slot.address.port}` : '127.0.0.1:1';
+  return [
+    `  server ${slot.name} ${address} weight ${slot.weight}`,
+    sticky ? ` cookie ${slot.name}` : '',
+    slot.ready ? '' : ' disabled',
+  ].join('');
+}
+
+function backendLines(plan: AppPlan, backend: BackendPlan, sticky: boolean): string[] {
+  const { spec } = plan;
+  const retries = spec.retries && spec.retries.attempts > 0 ? spec.retries : undefined;
+  const timeout = retries?.perTryTimeoutMs ?? spec.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const retryOn = retries ? retryOnKeywords(retries.retryOn ?? ['gateway-error', 'connect-failure']) : [];
+  const lines = [`backend ${backend.name}`, '  balance roundrobin', `  timeout server ${timeout}ms`];
+  lines.push(`  retries ${retries?.attempts ?? 0}`);
+  if (retryOn.length > 0) lines.push(`  retry-on ${retryOn.join(' ')}`, '  option redispatch 1');
+  if (spec.rewritePrefix !== undefined) {
+    const from = (spec.pathPrefix ?? '/').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    lines.push(`  http-request replace-path ${quote(`^${from}(.*)`)} ${quote(`${spec.rewritePrefix}\\1`)}`);
+  }
+  if (sticky && spec.sessionAffinity) {
+    const { cookieName, maxAgeSeconds } = spec.sessionAffinity;
+    lines.push(`  cookie ${cookieName} insert indirect nocache attr ${quote(`Max-Age=${maxAgeSeconds}`)}`);
+  }
+  lines.push(...backend.servers.map((s) => serverLine(s, sticky && spec.sessionAffinity !== undefined)));
+  return lines;
+}
+
+function matchAcl(kind: 'hdr' | 'cook', m: NonNullable<AbMatchRule['headers']>[number]): string {
+  const name = kind === 'hdr' ? `req.hdr(${m.name.toLowerCase()})` : `req.cook(${m.name})`;
+  if (m.exact !== undefined) return `${name} -m str ${quote(m.exact)}`;
+  if (m.prefix !== undefined) return `${name} -m beg ${quote(m.prefix)}`;
+  if (m.regex !== undefined) return `${name} -m reg ${quote(m.regex)}`;
+  return `${kind === 'hdr' ? `req.hdr_cnt(${m.name.toLowerCase()})` : `req.cook_cnt(${m.name})`} gt 0`;
+}
+
+/** The frontend's lines for one app: its ACLs and `use_backend` rules, A/B first. */
+function routingLines(plan: AppPlan, index: number): string[] {
+  const { spec } = plan;
+  const acl = `app${index}`;
+  const lines: string[] = [];
+  const conditions: string[] = [];
+  const hosts = (spec.hosts ?? []).filter((h) => h !== '*');
+  if (hosts.length > 0) {
+    const exact = hosts.filter((h) => !h.startsWith('*.'));
+    const suffixes = hosts.filter((h) => h.startsWith('*.')).map((h) => h.slice(1));
+    if (exact.length > 0)
+      lines.push(`  acl ${acl}_host req.hdr(host),field(1,:) -i ${exact.map(quote).join(' ')}`);
+    if (suffixes.length > 0)
+      lines.push(`  acl ${acl}_host req.hdr(host),field(1,:) -i -m end ${suffixes.map(quote).join(' ')}`);
+    conditions.push(`${acl}_host`);
+  }
+  const prefix = spec.pathPrefix ?? '/';
+  if (prefix !== '/') {
+    lines.push(`  acl ${acl}_path path_beg ${quote(prefix)}`);
+    conditions.push(`${acl}_path`);
+  }
+  plan.ab?.rules.forEach((rule, r) => {
+    const parts = [
+      ...(rule.headers ?? []).map((m) => ({ m, kind: 'hdr' as const })),
+      ...(rule.cookies ?? []).map((m) => ({ m, kind: 'cook' as const })),
+    ];
+    const names = parts.map(({ m, kind }, p) => {
+      lines.push(`  acl ${acl}_ab${r}_${p} ${matchAcl(kind, m)}`);
+      return `${m.present === false ? '!' : ''}${acl}_ab${r}_${p}`;
+    });
+    lines.push(`  use_backend ${plan.ab!.backend.name} if ${[...conditions, ...names].join(' ') || 'TRUE'}`);
+  });
+  lines.push(`  use_backend ${plan.main.name}${conditions.length > 0 ? ` if ${conditions.join(' ')}` : ''}`);
+  return lines;
+}
+
+/** More specific apps first: named hosts before any host, longer path prefixes first. */
+function routingOrder(plans: readonly AppPlan[]): AppPlan[] {
+  const rank = (p: AppPlan) => [
+    (p.spec.hosts ?? []).some((h) => h !== '*') ? 0 : 1,
+    -(p.spec.pathPrefix ?? '/').length,
+  ];
+  return [...plans].sort((a, b) => {
+    const [ha, pa] = rank(a);
+    const [hb, pb] = rank(b);
+    return ha! - hb! || pa! - pb!;
+  });
+}
+
+/** The whole haproxy.cfg. */
+export function renderHaproxyConfig(settings: HaproxyRuntimeSettings, plans: readonly AppPlan[]): string {
+  const log = settings.logSocket !== undefined;
+  const lines = [
+    '# Rendered by Aviary (router.kind: haproxy); edits are overwritten at the next reload.',
+    'global',
+    '  master-worker',
+    `  nbthread ${settings.threads}`,
+    `  maxconn ${settings.maxConnections}`,
+    `  stats socket ${settings.statsSocket} mode 600 level admin expose-fd listeners`,
+    '',
+  ];
+  if (log) {
+    // A ring forwarded over a stream socket batches many lines per write, where syslog over
+    // UDP costs a datagram (and a wake-up of Aviary) per request.
+    lines.push(
+      'ring aviary-requests',
+      '  format raw',
+      '  maxlen 512',
+      '  size 4194304',
+      '  timeout connect 5s',
+      '  timeout server 1h',
+      `  server aviary unix@${settings.logSocket}`,
+      '',
+    );
+  }
+  lines.push(
+    'defaults',
+    '  mode http',
+    '  option forwardfor',
+    '  option http-keep-alive',
+    '  timeout connect 5s',
+    '  timeout client 60s',
+    '  timeout http-request 10s',
+    '  timeout http-keep-alive 60s',
+    '  timeout queue 10s',
+    `  timeout server ${DEFAULT_TIMEOUT_MS}ms`,
+  );
+  if (log)
+    lines.push(
+      '  log ring@aviary-requests local0 info',
+      // Backend, server slot, status, active time (ms): what the traffic windows record.
+      `  log-format "${REQUEST_LOG_TAG} %b %s %ST %Ta"`,
+    );
+  lines.push(
+    '',
+    'frontend aviary-router',
+    `  bind ${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${settings.port}`,
+    ...(log ? ['  log global'] : ['  no log']),
+    ...routingOrder(plans).flatMap((p) => routingLines(p, plans.indexOf(p))),
+    '  default_backend aviary-no-route',
+    '',
+    'frontend aviary-metrics',
+    `  bind unix@${settings.metricsSocket} mode 600`,
+    '  no log',
+    '  http-request use-service prometheus-exporter if { path /metrics }',
+    '  http-request return status 404',
+    '',
+    'backend aviary-no-route',
+    '  http-request return status 404 content-type text/plain string "no route\\n"',
+    '',
+  );
+  for (const plan of plans) {
+    lines.push(...backendLines(plan, plan.main, true), '');
+    if (plan.ab) lines.push(...backendLines(plan, plan.ab.backend, false), '');
+  }
+  return lines.join('\n');
+}

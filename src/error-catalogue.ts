@@ -126,7 +126,7 @@ export const ERROR_CATALOGUE = {
     httpStatus: 409,
     exitCode: EXIT.failure,
     action:
-      'onPublish: canary needs the build app in aviary.yaml with a process workload and no release file; publish only, or name the tag in the release file.',
+      'Give onPublish: canary a build app in aviary.yaml with a process workload and no release file; publish only, or name the tag in the release file.',
   },
   AVIARY_FLOW_INVALID_OPTION: {
     httpStatus: 400,

@@ -1,7 +1,7 @@
 /**
  * `onPublish: canary`: the configuration in which `app` runs the newly published `tag` from
  * its artifact's directory. Its process spec gets the artifact directory as `cwd` and the tag
- * as `AVIARY_VERSION`, which changes the app's revision, so the controller starts an analysed
+ * as `AVIARY_TAG` (as release entries get it), which changes the app's revision, so the controller starts an analysed
  * canary of it exactly as an edit of `aviary.yaml` would.
  */
 import type { AviaryConfig } from '../../config/app-schema.js';
@@ -9,7 +9,7 @@ import { workloadKindOf } from '../../config/app-schema.js';
 import { FlowError } from './flow-error.js';
 
 /** The environment variable that tells a version which tag it runs. */
-export const VERSION_VARIABLE = 'AVIARY_VERSION';
+export const VERSION_VARIABLE = 'AVIARY_TAG';
 
 /**
  * `config` with `app` running `tag` from `artifactDir`.

@@ -49,9 +49,14 @@ export async function findHaproxy(binary: string, env = process.env): Promise<st
  */
 export function checkHaproxyConfig(binary: string, path: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile(binary, ['-c', '-q', '-f', path], { timeout: READY_TIMEOUT_MS }, (err, stdout, stderr) => {
+    execFile(binary, ['-c', '-f', path], { timeout: READY_TIMEOUT_MS }, (err, stdout, stderr) => {
       if (!err) return resolve();
-      const said = `${stderr}${stdout}`.trim() || err.message;
+      // Its ALERT lines say what is wrong; the NOTICE lines (version, path) do not.
+      const said =
+        `${stderr}${stdout}`
+          .split('\n')
+          .filter((line) => line.trim() !== '' && !line.includes('[NOTICE]'))
+          .join('\n') || err.message;
       reject(
         new AviaryError(
           'AVIARY_ROUTER_CONFIG',

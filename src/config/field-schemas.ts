@@ -38,7 +38,7 @@ export const stringish = z
 
 /**
  * Every named retry event accepted in `retries.retryOn`. Names follow AWS App Mesh's
- * `httpRetryEvents` and `tcpRetryEvents` and Envoy's `retry_on`, which App Mesh exposes:
+ * `httpRetryEvents`, `tcpRetryEvents` and `grpcRetryEvents` and Envoy's `retry_on`, which App Mesh exposes:
  * https://docs.aws.amazon.com/app-mesh/latest/userguide/routes.html and
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/router_filter#x-envoy-retry-on
  */
@@ -54,6 +54,12 @@ export const RETRY_EVENT_NAMES: readonly string[] = [
   'retriable-4xx',
   '5xx',
   'per-try-timeout',
+  // App Mesh grpcRetryEvents: the gRPC status of a call, in its trailers or a trailers-only answer.
+  'cancelled',
+  'deadline-exceeded',
+  'internal',
+  'resource-exhausted',
+  'unavailable',
 ];
 
 /** App Mesh / Envoy retry events as a comma-separated string or a list; status codes (503) and classes (5xx) too. */

@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { durationMs } from './field-schemas.js';
 import { noteUniqueName, proxyNameSchema } from './proxy-name-schema.js';
-import { serviceSchema } from './proxy-service-schema.js';
+import { certificateFilesSchema, serviceSchema } from './proxy-service-schema.js';
 
 export { durationMs };
 
@@ -21,6 +21,17 @@ const listener = z.strictObject({
   /** Bind address. Default 127.0.0.1: exposing beyond loopback is an explicit choice. */
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65_535),
+  /**
+   * `http1` (the default) or `http2`. In clear, `http2` is h2c with prior knowledge only
+   * (gRPC clients speak it; HTTP/1.1 clients need another listener). With `tls`, `http2`
+   * offers h2 and http/1.1 by ALPN on the same port.
+   */
+  protocol: z.enum(['http1', 'http2']).optional(),
+  /**
+   * TLS termination: the listener's default certificate. Services with their own `tls`
+   * answer their hosts with it (SNI). The files are re-read when they change.
+   */
+  tls: certificateFilesSchema.optional(),
 });
 
 const limits = z.strictObject({
@@ -77,6 +88,13 @@ export const proxyConfigSchema = z
     const serviceNames = new Set<string>();
     config.services.forEach((svc, i) => {
       noteUniqueName(serviceNames, svc.name, ['services', i, 'name'], 'service', ctx);
+      if (svc.tls && !config.listeners.some((l) => l.tls && (svc.listeners ?? [l.name]).includes(l.name))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', i, 'tls'],
+          message: 'the service has a certificate but none of its listeners has tls',
+        });
+      }
       svc.listeners?.forEach((l, j) => {
         if (!listenerNames.has(l)) {
           ctx.addIssue({
@@ -109,5 +127,7 @@ export type RetryConfig = NonNullable<RouteConfig['retries']>;
 export type HeaderOpsConfig = NonNullable<RouteConfig['requestHeaders']>;
 /** Validated `limits`, defaults applied. */
 export type LimitsConfig = ProxyConfig['limits'];
+/** Certificate and key files of a TLS listener or service. */
+export type CertificateFiles = NonNullable<ListenerConfig['tls']>;
 /** A validated listener. */
 export type ListenerConfig = ProxyConfig['listeners'][number];

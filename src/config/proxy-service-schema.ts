@@ -40,6 +40,21 @@ const outlierDetection = z.strictObject({
   maxEjectionPercent: z.number().min(0).max(100).default(50),
 });
 
+/** A PEM certificate chain and its private key, as file paths. */
+export const certificateFilesSchema = z.strictObject({
+  /** PEM certificate chain, leaf first. */
+  certFile: z.string().min(1),
+  /** PEM private key of the leaf certificate. */
+  keyFile: z.string().min(1),
+});
+
+const upstreamTls = z.strictObject({
+  /** PEM bundle of the certificate authorities trusted for `https://` endpoints; default Node's bundled roots. */
+  caFile: z.string().min(1).optional(),
+  /** Name checked against the endpoint's certificate (and sent as SNI); default the endpoint's host. */
+  serverName: z.string().min(1).optional(),
+});
+
 const version = z.strictObject({
   name: proxyNameSchema,
   endpoints: z.array(endpoint).min(1).max(1000),
@@ -52,6 +67,14 @@ const version = z.strictObject({
   }),
   /** Upstream connections kept per endpoint. */
   connectionsPerEndpoint: z.number().int().min(1).max(10_000).default(128),
+  /**
+   * `http1` (the default) or `http2` to the endpoints: h2c with prior knowledge for
+   * `http://` endpoints (as gRPC servers speak), h2 by ALPN for `https://` ones. gRPC
+   * versions need `http2`.
+   */
+  protocol: z.enum(['http1', 'http2']).optional(),
+  /** TLS to `https://` endpoints. */
+  tls: upstreamTls.optional(),
 });
 
 const hostPattern = z.string().regex(/^(\*|(\*\.)?[a-zA-Z0-9.-]+)$/, {
@@ -69,6 +92,8 @@ export const serviceSchema = z
     hosts: z.array(hostPattern).min(1).default(['*']),
     /** Names of the listeners this service is reachable on; default all. */
     listeners: z.array(proxyNameSchema).min(1).optional(),
+    /** Certificate served by SNI for the service's hosts on its TLS listeners (not for `*`). */
+    tls: certificateFilesSchema.optional(),
     versions: z.array(version).min(1).max(100),
     routes: z.array(routeSchema).min(1),
   })

@@ -3,41 +3,32 @@
  * request and per-try timeouts, streaming both ways with backpressure, mapping of upstream
  * failures to 502/503/504, and the metrics record when the exchange ends. Each try is an
  * UpstreamTry (upstream-try.ts); failures are classified in upstream-failure.ts.
+ *
+ * gRPC calls (grpc.ts) also get: trailers passed through, their `grpc-status` recorded,
+ * retries on gRPC statuses while no response byte has reached the client (the head is
+ * held until the first message or the status), `grpc-timeout` as a cap on the request
+ * timeout, and failures answered as gRPC statuses.
  */
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
-import type { ProxyMetrics } from './stats/proxy-metrics.js';
 import type { ErrorKind } from './stats/rolling-window.js';
 import type { Endpoint } from './endpoint-set.js';
-import { applyHeaderOps, withoutHopByHop } from './http-headers.js';
-import type { RequestBody } from './request-body.js';
-import type { CompiledRoute, CompiledVersion } from './route-table.js';
-import { classifyUpstreamError, FAILURE_STATUS, FAILURE_TEXT, TryCancelled } from './upstream-failure.js';
+import {
+  GRPC_STATUS,
+  grpcStatusOf,
+  grpcTimeoutMs,
+  httpEquivalent,
+  isGrpcRequest,
+  statusTrailers,
+  takeStatusFields,
+} from './grpc.js';
+import { forwardableTrailers, responseHead } from './http-headers.js';
+import { dispatchOptions, retryDelayMs, type ExchangeInput } from './upstream-request.js';
+import { answerFailure, classifyUpstreamError, TryCancelled } from './upstream-failure.js';
 import { UpstreamTry, type UpstreamTryOwner } from './upstream-try.js';
 
-/** Envoy's retry back-off: fully jittered exponential, 25 ms base. */
-function retryDelayMs(retry: number): number {
-  return Math.random() * 25 * 2 ** Math.min(retry - 1, 6);
-}
-
-/** Everything the forwarder needs to know about one exchange. */
-export interface ExchangeInput {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
-  readonly route: CompiledRoute;
-  readonly version: CompiledVersion;
-  readonly method: string;
-  /** Upstream path with query, after rewrites. */
-  readonly path: string;
-  readonly headers: Record<string, string | string[]>;
-  readonly body: RequestBody;
-  /** `Set-Cookie` value pinning the client to this version, when session affinity asks. */
-  readonly affinityCookie: string | undefined;
-  readonly startedAt: number;
-  readonly metrics: ProxyMetrics;
-  readonly onDone: () => void;
-}
+export type { ExchangeInput } from './upstream-request.js';
 
 /** Forwards one exchange; see the module header. */
 export class Exchange implements UpstreamTryOwner {
@@ -48,12 +39,26 @@ export class Exchange implements UpstreamTryOwner {
   private requestTimer: NodeJS.Timeout | undefined;
   private lastEndpoint: Endpoint | undefined;
   private errorKind: ErrorKind | undefined;
+  /** True for a gRPC call. */
+  private readonly grpc: boolean;
+  /** gRPC status of the call once known (trailers, trailers-only head, or the proxy's own answer). */
+  private grpcStatus: number | undefined;
+  /** A gRPC head held back while a retry on its status is still possible. */
+  private heldHead: { status: number; headers: OutgoingHttpHeaders } | undefined;
+  /** Status fields of a trailers-only upstream answer, sent as trailers (see takeStatusFields). */
+  private headStatusFields: Record<string, string | string[]> = {};
+  /** The request timeout in force: the route's, capped by the call's `grpc-timeout`. */
+  private readonly timeoutMs: number | undefined;
   status = 0;
 
   constructor(private readonly input: ExchangeInput) {
-    const timeout = input.route.config.timeout;
-    if (timeout !== undefined && timeout > 0) {
-      this.requestTimer = setTimeout(() => this.onRequestTimeout(), timeout);
+    this.grpc = isGrpcRequest(input.req.headers);
+    const routeTimeout = input.route.config.timeout;
+    const deadline = this.grpc ? grpcTimeoutMs(input.req.headers) : undefined;
+    const timeouts = [routeTimeout, deadline].filter((t): t is number => t !== undefined && t > 0);
+    this.timeoutMs = timeouts.length > 0 ? Math.min(...timeouts) : undefined;
+    if (this.timeoutMs !== undefined) {
+      this.requestTimer = setTimeout(() => this.onRequestTimeout(), this.timeoutMs);
     }
     input.res.once('close', () => this.onClientClose());
   }
@@ -80,19 +85,9 @@ export class Exchange implements UpstreamTryOwner {
     const attempt = new UpstreamTry(this, endpoint);
     this.current = attempt;
     const { input } = this;
-    const body = input.body;
     endpoint.active++;
     const route = input.route.config;
-    const options: Dispatcher.DispatchOptions = {
-      path: input.path,
-      method: input.method,
-      headers: input.headers,
-      body: body.kind === 'none' ? null : body.kind === 'buffered' ? body.data : body.stream,
-      // "Idle" covers the wait for the response head too (Envoy's route idle_timeout):
-      // undici's headers timer restarts while the request body is still being written.
-      bodyTimeout: route.idleTimeout ?? 0,
-      headersTimeout: route.idleTimeout ?? 0,
-    };
+    const options = dispatchOptions(input);
     const perTry = route.retries?.perTryTimeout;
     if (perTry !== undefined && perTry > 0) attempt.armTimer(perTry);
     endpoint.pool.dispatch(options, attempt);
@@ -104,8 +99,13 @@ export class Exchange implements UpstreamTryOwner {
   }
 
   private canRetry(): boolean {
+    const { body } = this.input;
     return (
-      !this.finished && !this.headSent && this.tries < this.maxTries && this.input.body.kind !== 'stream'
+      !this.finished &&
+      !this.headSent &&
+      this.tries < this.maxTries &&
+      body.kind !== 'stream' &&
+      (body.kind !== 'replayable' || body.body.replayable)
     );
   }
 
@@ -120,30 +120,45 @@ export class Exchange implements UpstreamTryOwner {
     const set = this.input.version.endpoints;
     if (status >= 500) set.onFailure(attempt.endpoint);
     else set.onSuccess(attempt.endpoint);
-    if (this.input.route.retry?.retriesStatus(status) && this.canRetry()) {
+    const retry = this.input.route.retry;
+    if (retry?.retriesStatus(status) && this.canRetry()) {
       this.retryLater();
       return false;
     }
-    const res = this.input.res;
-    const out = withoutHopByHop(headers);
-    const ops = this.input.route.responseHeaders;
-    if (ops) applyHeaderOps(out, ops);
-    if (this.input.affinityCookie !== undefined) {
-      const existing = out['set-cookie'];
-      out['set-cookie'] =
-        existing === undefined
-          ? [this.input.affinityCookie]
-          : [...[existing].flat(), this.input.affinityCookie];
-    }
+    const { input } = this;
+    const out = responseHead(headers, input.route.responseHeaders, input.affinityCookie);
     this.status = status;
+    if (this.grpc) {
+      // A trailers-only answer carries the call's status in its head.
+      this.grpcStatus = grpcStatusOf(headers);
+      this.headStatusFields = takeStatusFields(out);
+      if (this.grpcStatus !== undefined && retry?.retriesGrpc(this.grpcStatus) && this.canRetry()) {
+        this.retryLater();
+        return false;
+      }
+      if (retry?.grpc && this.canRetry()) {
+        this.heldHead = { status, headers: out };
+        return true;
+      }
+    }
     this.headSent = true;
-    if (statusText) res.writeHead(status, statusText, out);
-    else res.writeHead(status, out);
+    // HTTP/2 has no reason phrase (RFC 9113 §8.3.2).
+    if (statusText && input.req.httpVersionMajor < 2) input.res.writeHead(status, statusText, out);
+    else input.res.writeHead(status, out);
     return true;
+  }
+
+  private sendHeldHead(): void {
+    const held = this.heldHead;
+    if (!held) return;
+    this.heldHead = undefined;
+    this.headSent = true;
+    this.input.res.writeHead(held.status, held.headers);
   }
 
   /** Response bytes from the current try; pauses upstream while the client is slow. */
   onData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.sendHeldHead();
     const res = this.input.res;
     if (!res.write(chunk)) {
       controller.pause();
@@ -151,10 +166,24 @@ export class Exchange implements UpstreamTryOwner {
     }
   }
 
-  onEnd(attempt: UpstreamTry): void {
+  onEnd(attempt: UpstreamTry, trailers: Record<string, unknown>): void {
     attempt.endpoint.active--;
     if (attempt !== this.current || this.finished) return;
-    this.input.res.end();
+    if (this.grpc) {
+      // gRPC ends every call with grpc-status in the trailers (or a trailers-only head); a
+      // call without one failed (PROTOCOL-HTTP2.md).
+      this.grpcStatus = grpcStatusOf(trailers) ?? this.grpcStatus ?? GRPC_STATUS.UNKNOWN;
+      if (this.heldHead && this.input.route.retry?.retriesGrpc(this.grpcStatus) && this.canRetry()) {
+        this.heldHead = undefined;
+        this.retryLater();
+        return;
+      }
+    }
+    this.sendHeldHead();
+    const res = this.input.res;
+    const forwarded = { ...this.headStatusFields, ...forwardableTrailers(trailers) };
+    if (Object.keys(forwarded).length > 0) res.addTrailers(forwarded);
+    res.end();
     this.finish(attempt.endpoint);
   }
 
@@ -165,6 +194,11 @@ export class Exchange implements UpstreamTryOwner {
     if (err instanceof TryCancelled && (err.kind === 'client-gone' || err.kind === 'superseded')) return;
     const kind = classifyUpstreamError(err);
     this.input.version.endpoints.onFailure(attempt.endpoint);
+    if (this.heldHead) {
+      // The head never reached the client, so the call can still be answered as a failure.
+      this.heldHead = undefined;
+      this.status = 0;
+    }
     if (this.headSent) {
       // The status line is gone; the only honest signal left is to cut the response short.
       this.errorKind = kind;
@@ -190,16 +224,20 @@ export class Exchange implements UpstreamTryOwner {
     const attempt = this.current;
     this.current = undefined;
     attempt?.cancel(new TryCancelled('timeout'));
-    if (this.headSent) {
+    this.heldHead = undefined;
+    if (this.headSent && this.grpc) {
+      // A gRPC call past its deadline still ends cleanly: its status goes in the trailers.
+      this.errorKind = 'timeout';
+      this.grpcStatus = GRPC_STATUS.DEADLINE_EXCEEDED;
+      this.input.res.addTrailers(statusTrailers(this.grpcStatus, 'deadline exceeded'));
+      this.input.res.end();
+      this.finish(attempt?.endpoint);
+    } else if (this.headSent) {
       this.errorKind = 'timeout';
       this.input.res.destroy(new Error('upstream request timeout'));
       this.finish(attempt?.endpoint);
     } else {
-      this.fail(
-        'timeout',
-        `no complete answer within ${String(this.input.route.config.timeout)} ms`,
-        attempt?.endpoint,
-      );
+      this.fail('timeout', `no complete answer within ${String(this.timeoutMs)} ms`, attempt?.endpoint);
     }
   }
 
@@ -216,17 +254,10 @@ export class Exchange implements UpstreamTryOwner {
   /** Answers the client with a short error body naming what failed. */
   private fail(kind: ErrorKind, detail: string, endpoint?: Endpoint): void {
     this.errorKind = kind;
-    const status = FAILURE_STATUS[kind];
-    this.status = status;
-    const res = this.input.res;
-    if (!res.headersSent && !res.destroyed) {
-      const body = `${FAILURE_TEXT[kind]} (service ${this.input.route.service}, version ${this.input.version.name}${endpoint ? `, endpoint ${endpoint.address}` : ''}): ${detail}\n`;
-      res.writeHead(status, {
-        'content-type': 'text/plain; charset=utf-8',
-        'content-length': Buffer.byteLength(body),
-      });
-      res.end(body);
-    }
+    const text = `(service ${this.input.route.service}, version ${this.input.version.name}${endpoint ? `, endpoint ${endpoint.address}` : ''}): ${detail}`;
+    const answered = answerFailure(this.input.res, kind, text, this.grpc);
+    this.status = answered.status;
+    this.grpcStatus = answered.grpcStatus;
     this.finish(endpoint);
   }
 
@@ -236,14 +267,15 @@ export class Exchange implements UpstreamTryOwner {
     if (this.requestTimer) clearTimeout(this.requestTimer);
     const { input } = this;
     const latencyMs = performance.now() - input.startedAt;
-    input.metrics.recordRequest(
-      this.statsFor(endpoint),
-      input.version.window,
-      Date.now(),
-      this.status,
-      latencyMs,
-      this.errorKind,
-    );
+    const stats = this.statsFor(endpoint);
+    // A gRPC call counts as the HTTP status its gRPC status stands for, so an UNAVAILABLE
+    // answered with HTTP 200 is a server error to the checks and the judge.
+    let status = this.status;
+    if (this.grpc && this.grpcStatus !== undefined && status === 200) {
+      status = httpEquivalent(this.grpcStatus);
+    }
+    if (this.grpc && this.grpcStatus !== undefined) stats.grpcStatus[this.grpcStatus]!++;
+    input.metrics.recordRequest(stats, input.version.window, Date.now(), status, latencyMs, this.errorKind);
     input.onDone();
   }
 }

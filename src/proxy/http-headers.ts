@@ -24,7 +24,11 @@ const HOP_BY_HOP = new Set([
   'http2-settings',
 ]);
 
-/** Copies headers without hop-by-hop fields, including those the Connection field names. */
+/**
+ * Copies headers without hop-by-hop fields, including those the Connection field names, and
+ * without HTTP/2 pseudo-header fields (`:path`, `:authority`…, RFC 9113 §8.3), which the
+ * upstream request carries in its own form.
+ */
 export function withoutHopByHop(
   headers: IncomingHttpHeaders,
   keepUpgrade = false,
@@ -42,7 +46,7 @@ export function withoutHopByHop(
         );
   for (const name in headers) {
     const value = headers[name];
-    if (value === undefined) continue;
+    if (value === undefined || name.startsWith(':')) continue;
     if (HOP_BY_HOP.has(name) && !(keepUpgrade && (name === 'upgrade' || name === 'connection'))) continue;
     if (named?.has(name) && !(keepUpgrade && name === 'upgrade')) continue;
     out[name] = value;
@@ -82,4 +86,36 @@ export function applyHeaderOps(
     else if (Array.isArray(previous)) headers[name] = [...previous, value];
     else headers[name] = [String(previous), value];
   }
+}
+
+/**
+ * The head forwarded to the client: the upstream headers without hop-by-hop fields, the
+ * route's response header changes, and the session-affinity cookie when there is one.
+ */
+export function responseHead(
+  headers: IncomingHttpHeaders,
+  ops: CompiledHeaderOps | undefined,
+  affinityCookie: string | undefined,
+): Record<string, string | string[]> {
+  const out = withoutHopByHop(headers);
+  if (ops) applyHeaderOps(out, ops);
+  if (affinityCookie !== undefined) {
+    const existing = out['set-cookie'];
+    out['set-cookie'] = existing === undefined ? [affinityCookie] : [...[existing].flat(), affinityCookie];
+  }
+  return out;
+}
+
+/**
+ * Trailer fields to pass on (RFC 9110 §6.5): everything but the fields a sender must not put
+ * in trailers, which undici would otherwise hand over from a malformed upstream.
+ */
+export function forwardableTrailers(trailers: Record<string, unknown>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const name in trailers) {
+    const value = trailers[name];
+    if (name.startsWith(':') || HOP_BY_HOP.has(name) || name === 'content-length') continue;
+    if (typeof value === 'string' || Array.isArray(value)) out[name] = value as string | string[];
+  }
+  return out;
 }

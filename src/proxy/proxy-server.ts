@@ -13,13 +13,16 @@ import { ProxyMetrics } from './stats/proxy-metrics.js';
 import { ChangeQueue, setRouteTargets, staleGeneration, type ApplyResult } from './config-changes.js';
 import { Exchange } from './forwarder.js';
 import { addForwardingHeaders, applyHeaderOps, withoutHopByHop } from './http-headers.js';
-import { ListenerSet } from './listener-set.js';
+import { ListenerSet, loadCertificates } from './listener-set.js';
+import { schemeOf } from './listener-server.js';
+import { ConfigError } from '../config/config-error.js';
 import { MirrorLimiter, sendMirror } from './mirror.js';
-import { bufferBody, hasBody, type RequestBody } from './request-body.js';
+import { bufferBody, hasBody, ReplayableBody, type RequestBody } from './request-body.js';
+import { isGrpcRequest } from './grpc.js';
 import { routeRequest, type RoutingDecision } from './request-routing.js';
 import { compileRouteTable, type EndpointMemory, type RouteTable } from './route-table.js';
 import { handleUpgrade } from './upgrade-handler.js';
-import { UpstreamPools } from './upstream-pools.js';
+import { loadCaBundles, UpstreamPools } from './upstream-pools.js';
 
 export type { ApplyResult } from './config-changes.js';
 
@@ -41,7 +44,11 @@ export class ProxyServer {
   private memory: EndpointMemory;
   private readonly pools: UpstreamPools;
   private readonly listeners = new ListenerSet((server, listener) => {
-    server.on('request', (req, res) => this.handleRequest(listener, req, res));
+    // HTTP/2 listeners hand over Node's compatibility objects (Http2ServerRequest and
+    // Http2ServerResponse), which implement every member the request path uses.
+    server.on('request', (req: IncomingMessage, res: ServerResponse) =>
+      this.handleRequest(listener, req, res),
+    );
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       handleUpgrade(this.table, this.metrics, listener, req, socket, head),
     );
@@ -58,6 +65,9 @@ export class ProxyServer {
     this.metrics = options.metrics ?? new ProxyMetrics();
     this.onApplied = options.onApplied;
     this.pools = new UpstreamPools({ keepAliveTimeoutMs: 4_000 });
+    const caBundles = loadCaBundles(config);
+    if ('ok' in caBundles) throw new ConfigError('the router configuration', caBundles.issues);
+    this.pools.setCaBundles(caBundles);
     const compiled = compileRouteTable(config, 1, this.pools, this.metrics, new Map());
     this.table = compiled.table;
     this.memory = compiled.memory;
@@ -79,11 +89,25 @@ export class ProxyServer {
     return this.table.config;
   }
 
-  /** Binds every listener. */
+  /**
+   * Binds every listener. Throws a `ConfigError` (`AVIARY_CONFIG_INVALID`) naming the path
+   * of a certificate or key file that cannot be used.
+   */
   async start(): Promise<void> {
-    for (const listener of this.table.config.listeners) {
-      await this.listeners.open(listener, this.table.config.limits);
+    const config = this.table.config;
+    const certificates = loadCertificates(config);
+    if ('ok' in certificates) throw new ConfigError('the router configuration', certificates.issues);
+    for (const listener of config.listeners) {
+      await this.listeners.open(listener, config.limits, config, certificates);
     }
+  }
+
+  /** Certificate reloads that took effect, and those refused (the old certificates kept serving). */
+  get certificateReloads(): {
+    readonly done: number;
+    readonly refused: readonly { path: string; message: string }[];
+  } {
+    return { done: this.listeners.certificateReloads, refused: this.listeners.certificateReloadErrors };
   }
 
   /** Bound address of a listener (its real port when configured with port 0). */
@@ -106,15 +130,21 @@ export class ProxyServer {
     const parsed = parseWithSchema(proxyConfigSchema, input);
     if (!parsed.ok) return parsed;
     const config = parsed.value;
-    const refused = await this.listeners.openNew(config.listeners, config.limits);
+    const certificates = loadCertificates(config);
+    if ('ok' in certificates) return certificates;
+    const caBundles = loadCaBundles(config);
+    if ('ok' in caBundles) return caBundles;
+    const refused = await this.listeners.openNew(config, certificates);
     if (refused) return refused;
     const generation = this.table.generation + 1;
+    this.pools.setCaBundles(caBundles);
     const compiled = compileRouteTable(config, generation, this.pools, this.metrics, this.memory);
     this.table = compiled.table;
     this.memory = compiled.memory;
     this.metrics.generation = generation;
     this.mirrors.maxInFlight = config.limits.maxMirrorsInFlight;
     this.listeners.applyLimits(config.limits);
+    this.listeners.applyCertificates(config, certificates);
     this.pools.releaseUnused(generation, config.limits.drainTimeout);
     this.listeners.closeUnlisted(config.listeners);
     await this.onApplied?.(config, generation);
@@ -174,7 +204,10 @@ export class ProxyServer {
     this.metrics.inFlight = this.inFlight;
     const { route } = decision;
     const headers = withoutHopByHop(req.headers);
-    addForwardingHeaders(headers, req.socket.remoteAddress, 'http');
+    addForwardingHeaders(headers, req.socket.remoteAddress, schemeOf(req.socket));
+    const grpc = isGrpcRequest(req.headers);
+    // gRPC servers expect `TE: trailers`, the one TE value HTTP/2 allows (RFC 9113 §8.2.2).
+    if (grpc) headers.te = 'trailers';
     if (route.requestHeaders) applyHeaderOps(headers, route.requestHeaders);
     const mirrored = route.mirror !== undefined && Math.random() * 100 < route.mirror.percent;
     const go = (body: RequestBody): void => {
@@ -184,7 +217,13 @@ export class ProxyServer {
     };
     if (!hasBody(req)) go({ kind: 'none' });
     else if (route.retry === undefined && !mirrored) go({ kind: 'stream', stream: req });
-    else {
+    else if (!mirrored && grpc) {
+      // A gRPC stream may never end before its answers come back, so it streams while a copy is kept.
+      go({
+        kind: 'replayable',
+        body: new ReplayableBody(req, route.config.retries?.bufferBytes ?? 64 * 1024),
+      });
+    } else {
       bufferBody(req, route.config.retries?.bufferBytes ?? 64 * 1024).then(go, () => {
         res.destroy();
         this.requestDone();

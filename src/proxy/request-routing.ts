@@ -67,7 +67,8 @@ function chooseTarget(
  */
 function originForm(req: IncomingMessage): { url: string; host: string | undefined } | undefined {
   const target = req.url ?? '/';
-  if (target.startsWith('/')) return { url: target, host: req.headers.host };
+  // HTTP/2 carries the authority in `:authority` (RFC 9113 §8.3.1), HTTP/1.1 in Host.
+  if (target.startsWith('/')) return { url: target, host: req.headers.host ?? authorityOf(req) };
   if (!/^https?:\/\//i.test(target)) return undefined;
   try {
     const url = new URL(target);
@@ -75,6 +76,11 @@ function originForm(req: IncomingMessage): { url: string; host: string | undefin
   } catch {
     return undefined;
   }
+}
+
+function authorityOf(req: IncomingMessage): string | undefined {
+  const authority = req.headers[':authority'];
+  return typeof authority === 'string' ? authority : undefined;
 }
 
 /** Routes one request through a table, or says why it cannot be routed. */

@@ -98,7 +98,7 @@ function compileService(
   for (const v of svc.versions) {
     const endpoints = v.endpoints.map((origin) => {
       const key = `${svc.name}\u0000${v.name}\u0000${origin}`;
-      const pool = pools.acquire(origin, v.connectionsPerEndpoint, generation);
+      const pool = pools.acquire(origin, v, generation);
       const previous = memory.get(key);
       const endpoint =
         previous && previous.pool === pool ? previous : new Endpoint(origin, new URL(origin).host, pool);

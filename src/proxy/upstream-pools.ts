@@ -4,7 +4,38 @@
  * configuration uses any more is closed after a grace period, which lets requests and
  * retries still holding the old configuration finish on it.
  */
+import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
+import type { ProxyConfig, VersionConfig } from '../config/proxy-schema.js';
+import { refusedChange, type RefusedChange } from './config-changes.js';
+
+/** CA bundles read from the `tls.caFile` of versions, by file path. */
+export type CaBundles = ReadonlyMap<string, Buffer>;
+
+/**
+ * Reads every `versions[].tls.caFile` of `config`, or refuses the configuration naming the
+ * path of the first file that cannot be read. Runs before a configuration is swapped in.
+ */
+export function loadCaBundles(config: ProxyConfig): CaBundles | RefusedChange {
+  const bundles = new Map<string, Buffer>();
+  for (const [i, svc] of config.services.entries()) {
+    for (const [j, v] of svc.versions.entries()) {
+      const file = v.tls?.caFile;
+      if (file === undefined || bundles.has(file)) continue;
+      try {
+        const pem = readFileSync(file);
+        if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate in it');
+        bundles.set(file, pem);
+      } catch (err) {
+        return refusedChange(
+          `services[${i}].versions[${j}].tls.caFile`,
+          `cannot use ${file}: ${(err as Error).message}`,
+        );
+      }
+    }
+  }
+  return bundles;
+}
 
 interface Entry {
   pool: Pool;
@@ -24,9 +55,21 @@ export class UpstreamPools {
 
   constructor(private readonly options: { keepAliveTimeoutMs?: number; connectTimeoutMs?: number } = {}) {}
 
-  /** The pool of `origin` with `connections`, created on first use, marked as used by `generation`. */
-  acquire(origin: string, connections: number, generation: number): Pool {
-    const key = `${connections} ${origin}`;
+  private caBundles: CaBundles = new Map();
+
+  /** CA bundles of the configuration being compiled (from {@link loadCaBundles}). */
+  setCaBundles(bundles: CaBundles): void {
+    this.caBundles = bundles;
+  }
+
+  /**
+   * The pool of `origin` for `version` (its connection limit, protocol and TLS settings),
+   * created on first use, marked as used by `generation`.
+   */
+  acquire(origin: string, version: VersionConfig, generation: number): Pool {
+    const connections = version.connectionsPerEndpoint;
+    const http2 = version.protocol === 'http2';
+    const key = `${connections} ${http2 ? 'h2' : 'h1'} ${version.tls?.caFile ?? ''} ${version.tls?.serverName ?? ''} ${origin}`;
     const existing = this.entries.get(key);
     if (existing) {
       existing.lastGeneration = generation;
@@ -35,6 +78,14 @@ export class UpstreamPools {
     const pool = new Pool(origin, {
       connections,
       pipelining: 1,
+      // HTTP/2: h2c with prior knowledge in clear (what gRPC servers speak), h2 by ALPN over TLS.
+      allowH2: http2,
+      // `useH2c` goes to undici's connector, which a Pool builds from `connect` (a Pool
+      // drops a top-level useH2c); it is missing from undici's types.
+      connect: {
+        ...this.tlsOptions(version),
+        ...({ useH2c: http2 && origin.startsWith('http:') } as object),
+      },
       keepAliveTimeout: this.options.keepAliveTimeoutMs ?? 4_000,
       connectTimeout: this.options.connectTimeoutMs ?? 5_000,
       // Timeouts are applied per request by the forwarder; the pool defaults would cut long
@@ -44,6 +95,12 @@ export class UpstreamPools {
     });
     this.entries.set(key, { pool, lastGeneration: generation, connections });
     return pool;
+  }
+
+  private tlsOptions(version: VersionConfig): { ca?: Buffer; servername?: string } {
+    const ca = version.tls?.caFile === undefined ? undefined : this.caBundles.get(version.tls.caFile);
+    const servername = version.tls?.serverName;
+    return { ...(ca ? { ca } : {}), ...(servername === undefined ? {} : { servername }) };
   }
 
   /** Closes, after `graceMs`, every pool not used by `generation`. */

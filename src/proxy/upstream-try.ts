@@ -18,8 +18,8 @@ export interface UpstreamTryOwner {
   ): boolean;
   /** Response bytes from the try being forwarded. */
   onData(controller: Dispatcher.DispatchController, chunk: Buffer): void;
-  /** The upstream response ended. */
-  onEnd(attempt: UpstreamTry): void;
+  /** The upstream response ended, with its trailer fields (empty when there were none). */
+  onEnd(attempt: UpstreamTry, trailers: Record<string, unknown>): void;
   /** The try failed before or during the response. */
   onError(attempt: UpstreamTry, err: Error): void;
 }
@@ -69,8 +69,13 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
     if (this.forwarding) this.exchange.onData(controller, chunk);
   }
 
-  onResponseEnd(): void {
-    this.exchange.onEnd(this);
+  onResponseEnd(controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
+    // undici's HTTP/2 client hands Node's trailer object to a parser that expects HTTP/1's
+    // raw list, so the parsed trailers come out empty; the object is still on the controller.
+    const raw = (controller as { rawTrailers?: unknown }).rawTrailers;
+    const h2Trailers =
+      Object.keys(trailers).length === 0 && raw !== null && typeof raw === 'object' && !Array.isArray(raw);
+    this.exchange.onEnd(this, h2Trailers ? (raw as Record<string, unknown>) : trailers);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {

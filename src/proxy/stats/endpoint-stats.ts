@@ -19,6 +19,8 @@ export class EndpointStats {
   readonly errors: Record<ErrorKind, number> = { connect: 0, timeout: 0, reset: 0, 'no-endpoint': 0 };
   /** Histogram counts; the last slot is +Inf. */
   readonly latencyBuckets = new Float64Array(LATENCY_BUCKETS_MS.length + 1);
+  /** gRPC calls by gRPC status (index = code, 0–16). */
+  readonly grpcStatus = new Float64Array(17);
   latencySumMs = 0;
   latencyCount = 0;
   retries = 0;

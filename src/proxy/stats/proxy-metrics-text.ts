@@ -2,6 +2,7 @@
  * Prometheus text exposition (format 0.0.4) of the proxy's metrics. Latency is exported in
  * seconds, the Prometheus base unit. See https://prometheus.io/docs/instrumenting/exposition_formats/
  */
+import { GRPC_STATUS_NAMES } from '../grpc.js';
 import { LATENCY_BUCKETS_MS, type EndpointStats, type MirrorStats } from './endpoint-stats.js';
 
 /** What the exposition reads of the proxy's metrics (`ProxyMetrics` is one). */
@@ -29,7 +30,9 @@ function labels(pairs: Record<string, string>): string {
 /** Renders every router metric. */
 export function renderProxyMetrics(metrics: ExposedProxyMetrics): string {
   const out: string[] = [];
-  out.push('# HELP aviary_proxy_requests_total Requests answered, by status code.');
+  out.push(
+    '# HELP aviary_proxy_requests_total Requests answered, by status code (for gRPC calls, the HTTP status their grpc-status stands for).',
+  );
   out.push('# TYPE aviary_proxy_requests_total counter');
   for (const s of metrics.allEndpointStats()) {
     const base = { service: s.service, route: s.route, version: s.version, endpoint: s.endpoint };
@@ -53,6 +56,17 @@ export function renderProxyMetrics(metrics: ExposedProxyMetrics): string {
       const base = { service: s.service, route: s.route, version: s.version, endpoint: s.endpoint };
       out.push(`aviary_proxy_retries_total{${labels(base)}} ${s.retries}`);
     }
+  }
+  out.push('# HELP aviary_proxy_grpc_responses_total gRPC calls answered, by gRPC status.');
+  out.push('# TYPE aviary_proxy_grpc_responses_total counter');
+  for (const s of metrics.allEndpointStats()) {
+    const base = { service: s.service, route: s.route, version: s.version, endpoint: s.endpoint };
+    s.grpcStatus.forEach((n, code) => {
+      if (n > 0) {
+        const grpc = { grpc_code: GRPC_STATUS_NAMES[code] ?? String(code), grpc_status: String(code) };
+        out.push(`aviary_proxy_grpc_responses_total{${labels({ ...base, ...grpc })}} ${n}`);
+      }
+    });
   }
   out.push(
     '# HELP aviary_proxy_request_duration_seconds Time from request arrival to the end of the response.',

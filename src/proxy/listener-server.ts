@@ -1,0 +1,77 @@
+/**
+ * The server behind one listener, by protocol and TLS: HTTP/1.1 (`node:http`), h2c with
+ * prior knowledge (`http2.createServer`), HTTPS (`node:https`), or h2 and http/1.1 by ALPN
+ * on one TLS port (`http2.createSecureServer` with `allowHTTP1`). Node's HTTP/2 server
+ * cannot also speak HTTP/1.1 in clear, so an h2c listener serves HTTP/2 only.
+ */
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createSecureServer, createServer as createH2cServer, type Http2Server } from 'node:http2';
+import type { SecureContext, TLSSocket } from 'node:tls';
+import type { LimitsConfig, ListenerConfig } from '../config/proxy-schema.js';
+import type { ListenerCertificates } from './listener-tls.js';
+
+/** Any of the servers a listener runs; each emits `request` with Node's HTTP/1 or HTTP/2 compatibility objects. */
+export type ListenerServer = HttpServer | Http2Server;
+
+/** TLS state a TLS listener's server reads on every handshake, so a reload needs no restart. */
+export interface ListenerTlsState {
+  certificates: ListenerCertificates;
+}
+
+/**
+ * Creates (does not bind) the server of `listener`. `tls` is required when the listener
+ * has `tls`; its certificates may be replaced later (`setSecureContext` for the default).
+ */
+export function createListenerServer(
+  listener: ListenerConfig,
+  limits: LimitsConfig,
+  tls: ListenerTlsState | undefined,
+): ListenerServer {
+  const http2 = listener.protocol === 'http2';
+  const settings = { maxHeaderListSize: limits.maxHeaderBytes };
+  if (!tls) {
+    if (http2) return createH2cServer({ settings });
+    return createHttpServer({
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeout,
+      requestTimeout: limits.requestBodyTimeout,
+      keepAliveTimeout: limits.keepAliveTimeout,
+      noDelay: true,
+    });
+  }
+  const secure = {
+    ...tls.certificates.defaultPair,
+    SNICallback: (servername: string, done: (err: Error | null, context?: SecureContext) => void) =>
+      done(null, tls.certificates.contextFor(servername)),
+  };
+  if (http2) {
+    // ALPN picks h2 or http/1.1 per connection (RFC 7301); Node offers both with allowHTTP1.
+    return createSecureServer({ ...secure, allowHTTP1: true, settings });
+  }
+  return createHttpsServer({
+    ...secure,
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout: limits.headersTimeout,
+    requestTimeout: limits.requestBodyTimeout,
+    keepAliveTimeout: limits.keepAliveTimeout,
+    noDelay: true,
+  });
+}
+
+/** Installs a reloaded default certificate on a TLS listener's server; new handshakes use it. */
+export function setDefaultCertificate(server: ListenerServer, tls: ListenerTlsState): void {
+  (server as unknown as { setSecureContext(options: object): void }).setSecureContext(
+    tls.certificates.defaultPair,
+  );
+}
+
+/** True when the server is Node's HTTP/1 server (which has the client limits as properties). */
+export function isHttp1Server(server: ListenerServer): server is HttpServer {
+  return 'headersTimeout' in server;
+}
+
+/** The scheme a request arrived with, for X-Forwarded-Proto. */
+export function schemeOf(socket: unknown): 'http' | 'https' {
+  return (socket as TLSSocket | undefined)?.encrypted === true ? 'https' : 'http';
+}

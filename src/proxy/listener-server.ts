@@ -66,9 +66,13 @@ export function setDefaultCertificate(server: ListenerServer, tls: ListenerTlsSt
   );
 }
 
-/** True when the server is Node's HTTP/1 server (which has the client limits as properties). */
+/**
+ * True for Node's HTTP/1 servers (`node:http` and `node:https`), which have the client
+ * limits as properties and close their own idle connections. HTTP/2 servers (even with
+ * allowHTTP1) have neither.
+ */
 export function isHttp1Server(server: ListenerServer): server is HttpServer {
-  return 'headersTimeout' in server;
+  return typeof (server as Partial<HttpServer>).closeAllConnections === 'function';
 }
 
 /** The scheme a request arrived with, for X-Forwarded-Proto. */

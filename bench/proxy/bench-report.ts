@@ -36,13 +36,21 @@ export interface RunFigures {
 }
 
 /** Targets of issue 2 ("Performance"). */
-export const TARGETS = { minAviaryOverBare: 0.9, minAviaryOverHaproxy: 0.35, p99Factor: 2, p99SlackMs: 2 };
+export const TARGETS = {
+  minAviaryOverBare: 0.9,
+  minAviaryOverHaproxy: 0.35,
+  p99Factor: 2,
+  p99SlackMs: 2,
+  /** Issue 15: Aviary's HAProxy router against plain HAProxy with the same split. */
+  minAviaryHaproxyOverHaproxy: 0.9,
+  maxAviaryHaproxyP99ExtraMs: 1,
+};
 
 const round = (value: number, digits: number): number => Number(value.toFixed(digits));
 
 /** Ratios of one round (null when a run is missing). */
 export function roundRatios(runs: Partial<Record<RunName, RunFigures>>) {
-  const { aviary, bareUndici, haproxy } = runs;
+  const { aviary, bareUndici, haproxy, aviaryHaproxy } = runs;
   const ratio = (a: number | undefined, b: number | undefined): number | null =>
     a === undefined || b === undefined || b === 0 ? null : round(a / b, 3);
   const p99BoundMs = haproxy ? round(TARGETS.p99Factor * haproxy.p99Ms + TARGETS.p99SlackMs, 3) : null;
@@ -54,6 +62,10 @@ export function roundRatios(runs: Partial<Record<RunName, RunFigures>>) {
     p99BoundMs,
     aviaryOverBareCpuBoundRps: ratio(cpuBound(aviary), cpuBound(bareUndici)),
     aviaryOverHaproxyCpuBoundRps: ratio(cpuBound(aviary), cpuBound(haproxy)),
+    aviaryHaproxyOverHaproxyRps: ratio(aviaryHaproxy?.rps, haproxy?.rps),
+    aviaryHaproxyP99MinusHaproxyP99Ms:
+      aviaryHaproxy && haproxy ? round(aviaryHaproxy.p99Ms - haproxy.p99Ms, 3) : null,
+    aviaryHaproxyOverHaproxyCpuBoundRps: ratio(cpuBound(aviaryHaproxy), cpuBound(haproxy)),
   };
 }
 
@@ -78,12 +90,15 @@ export function judgeRounds(rounds: readonly Partial<Record<RunName, RunFigures>
   ) as Record<keyof Ratios, number[]>;
   const ratios = Object.fromEntries(keys.map((key) => [key, median(series[key])])) as Ratios;
   const { aviaryOverBareRps, aviaryOverHaproxyRps, aviaryP99OverHaproxyP99Bound } = ratios;
+  const { aviaryHaproxyOverHaproxyRps, aviaryHaproxyP99MinusHaproxyP99Ms } = ratios;
   return {
     ratios,
     perRound: {
       aviaryOverBareRps: series.aviaryOverBareRps,
       aviaryOverHaproxyRps: series.aviaryOverHaproxyRps,
       aviaryP99OverHaproxyP99Bound: series.aviaryP99OverHaproxyP99Bound,
+      aviaryHaproxyOverHaproxyRps: series.aviaryHaproxyOverHaproxyRps,
+      aviaryHaproxyP99MinusHaproxyP99Ms: series.aviaryHaproxyP99MinusHaproxyP99Ms,
     },
     targets: {
       aviaryAtLeast0_9xBare:
@@ -92,6 +107,14 @@ export function judgeRounds(rounds: readonly Partial<Record<RunName, RunFigures>
         aviaryOverHaproxyRps === null ? null : aviaryOverHaproxyRps >= TARGETS.minAviaryOverHaproxy,
       aviaryP99AtMost2xHaproxyPlus2ms:
         aviaryP99OverHaproxyP99Bound === null ? null : aviaryP99OverHaproxyP99Bound <= 1,
+      aviaryHaproxyAtLeast0_9xHaproxy:
+        aviaryHaproxyOverHaproxyRps === null
+          ? null
+          : aviaryHaproxyOverHaproxyRps >= TARGETS.minAviaryHaproxyOverHaproxy,
+      aviaryHaproxyP99AtMostHaproxyPlus1ms:
+        aviaryHaproxyP99MinusHaproxyP99Ms === null
+          ? null
+          : aviaryHaproxyP99MinusHaproxyP99Ms <= TARGETS.maxAviaryHaproxyP99ExtraMs,
     },
   };
 }
@@ -142,12 +165,13 @@ const LABELS: Record<RunName, string> = {
   bareUndici: 'bare undici proxy',
   aviary: 'aviary proxy (CLI)',
   haproxy: 'haproxy 1 thread',
+  aviaryHaproxy: 'aviary haproxy router',
 };
 
 /** One line of the table. */
 export function formatRun(name: RunName, run: RunFigures | null | undefined): string {
-  if (run === undefined) return `${LABELS[name].padEnd(20)} not run`;
-  if (run === null) return `${LABELS[name].padEnd(20)} skipped (not installed)`;
+  if (run === undefined) return `${LABELS[name].padEnd(22)} not run`;
+  if (run === null) return `${LABELS[name].padEnd(22)} skipped (not installed)`;
   const cpu =
     run.proxyCpuUsPerRequest === null ? '' : `  cpu ${run.proxyCpuUsPerRequest} us/req (${run.proxyCpuPct}%)`;
   const other =
@@ -157,7 +181,7 @@ export function formatRun(name: RunName, run: RunFigures | null | undefined): st
   const errors = run.errorFree
     ? ''
     : `  ERRORS: non-2xx/3xx ${run.non2xx3xx}, socket connect ${s.connect} read ${s.read} write ${s.write} timeout ${s.timeout}`;
-  return `${LABELS[name].padEnd(20)} ${String(run.rps).padStart(7)} rps  p50 ${run.p50Ms.toFixed(2).padStart(6)} ms  p99 ${run.p99Ms.toFixed(2).padStart(7)} ms${cpu}${other}${loadCore}${errors}`;
+  return `${LABELS[name].padEnd(22)} ${String(run.rps).padStart(7)} rps  p50 ${run.p50Ms.toFixed(2).padStart(6)} ms  p99 ${run.p99Ms.toFixed(2).padStart(7)} ms${cpu}${other}${loadCore}${errors}`;
 }
 
 /** The last line: one JSON object with every figure. */
@@ -181,6 +205,7 @@ export function summaryJson(
     bareUndici: runs.bareUndici ?? null,
     aviary: runs.aviary ?? null,
     haproxy: runs.haproxy ?? null,
+    aviaryHaproxy: runs.aviaryHaproxy ?? null,
     ...verdict,
     allErrorFree: present.every((r) => r.errorFree),
   });

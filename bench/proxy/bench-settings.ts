@@ -4,7 +4,7 @@
  */
 
 /** Every run the bench knows, in the order a round runs them. */
-export const RUN_NAMES = ['direct', 'bareUndici', 'aviary', 'haproxy'] as const;
+export const RUN_NAMES = ['direct', 'bareUndici', 'aviary', 'haproxy', 'aviaryHaproxy'] as const;
 export type RunName = (typeof RUN_NAMES)[number];
 
 /** Parsed settings. */

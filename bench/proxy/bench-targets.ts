@@ -20,6 +20,8 @@ export interface BenchTarget {
   readonly url: string;
   /** Process whose CPU time is the cost of the thing under test (undefined for backends). */
   readonly pid: number | undefined;
+  /** More processes whose CPU time is part of that cost (HAProxy's worker beside Aviary's log reader). */
+  readonly morePids?: readonly number[];
   readonly processes: readonly PinnedProcess[];
 }
 
@@ -140,4 +142,15 @@ export async function startHaproxy(
   const proc = startPinned('haproxy', placement, 'haproxy', ['-f', file]);
   await waitForPort(port, START_TIMEOUT_MS);
   return { url: `http://127.0.0.1:${port}/`, pid: proc.pid, processes: [proc] };
+}
+
+/**
+ * Aviary's HAProxy router: bench/proxy/aviary-haproxy.ts, which runs the product's `haproxy`
+ * engine (HAProxy plus Aviary's request-log reader) on the proxy core. Its cost is both
+ * processes' CPU time.
+ */
+export async function startAviaryHaproxy(backends: Backends, placement: Placement): Promise<BenchTarget> {
+  const proc = tsxChild('aviary haproxy router', placement, 'aviary-haproxy.ts', [backends.v1, backends.v2]);
+  const [, port, worker] = await proc.waitForLine(/^listening (\d+) worker (\d+)$/, START_TIMEOUT_MS);
+  return { url: `http://127.0.0.1:${port}/`, pid: proc.pid, morePids: [Number(worker)], processes: [proc] };
 }

@@ -32,6 +32,7 @@ import { formatRun, judgeRounds, runFigures, summaryJson, type RunFigures } from
 import { readSettings, type BenchSettings, type RunName } from './bench-settings.js';
 import {
   startAviary,
+  startAviaryHaproxy,
   startBackends,
   startBareProxy,
   startHaproxy,
@@ -59,6 +60,18 @@ function proxyPlacement(settings: BenchSettings): Placement {
   return { core: settings.proxyCore, nice: settings.nice };
 }
 
+/** CPU time of the thing under test: its process and any helper processes (HAProxy's worker). */
+function targetCpuMs(target: BenchTarget): number | undefined {
+  if (target.pid === undefined) return undefined;
+  let total = 0;
+  for (const pid of [target.pid, ...(target.morePids ?? [])]) {
+    const ms = cpuTimeMs(pid);
+    if (ms === undefined) return undefined;
+    total += ms;
+  }
+  return total;
+}
+
 interface Sample {
   readonly result: LoadResult;
   readonly figures: RunFigures;
@@ -73,13 +86,13 @@ async function measure(
   const base = { url: target.url, connections: settings.connections, placement: loadPlacement(settings) };
   if (settings.warmupSeconds > 0)
     await load.run({ ...base, durationSeconds: settings.warmupSeconds }, signal);
-  const cpuBefore = target.pid === undefined ? undefined : cpuTimeMs(target.pid);
+  const cpuBefore = targetCpuMs(target);
   const coreBefore = coreTimesMs(settings.proxyCore);
   const loadCoreBefore = coreTimesMs(settings.loadCore);
   const started = performance.now();
   const result = await load.run({ ...base, durationSeconds: settings.durationSeconds }, signal);
   const windowMs = performance.now() - started;
-  const cpuAfter = target.pid === undefined ? undefined : cpuTimeMs(target.pid);
+  const cpuAfter = targetCpuMs(target);
   const coreAfter = coreTimesMs(settings.proxyCore);
   const loadCoreAfter = coreTimesMs(settings.loadCore);
   const delta = (a: number | undefined, b: number | undefined): number | undefined =>
@@ -178,6 +191,8 @@ async function main(): Promise<void> {
       );
     if (wanted.has('haproxy') && haproxyInstalled)
       targets.haproxy = await startHaproxy(backends, proxyPlacement(settings), upstream, dir);
+    if (wanted.has('aviaryHaproxy') && haproxyInstalled)
+      targets.aviaryHaproxy = await startAviaryHaproxy(backends, proxyPlacement(settings));
 
     if (settings.primeSeconds > 0) {
       for (const name of settings.only) {
@@ -234,6 +249,15 @@ async function main(): Promise<void> {
     );
     console.log(
       `aviary p99 / (2 x haproxy p99 + 2 ms = ${ratios.p99BoundMs ?? 'n/a'} ms) ${ratios.aviaryP99OverHaproxyP99Bound ?? 'n/a'} (target <= 1: ${show(met.aviaryP99AtMost2xHaproxyPlus2ms)}; rounds ${perRound.aviaryP99OverHaproxyP99Bound.join(' ')})`,
+    );
+    console.log(
+      `aviary haproxy router/haproxy rps ${ratios.aviaryHaproxyOverHaproxyRps ?? 'n/a'} (target >= 0.9: ${show(met.aviaryHaproxyAtLeast0_9xHaproxy)}; rounds ${perRound.aviaryHaproxyOverHaproxyRps.join(' ')})`,
+    );
+    console.log(
+      `aviary haproxy router p99 - haproxy p99 ${ratios.aviaryHaproxyP99MinusHaproxyP99Ms ?? 'n/a'} ms (target <= 1 ms: ${show(met.aviaryHaproxyP99AtMostHaproxyPlus1ms)}; rounds ${perRound.aviaryHaproxyP99MinusHaproxyP99Ms.join(' ')})`,
+    );
+    console.log(
+      `CPU-bound rps (1e6 / CPU us per request), informational: aviary haproxy router/haproxy ${ratios.aviaryHaproxyOverHaproxyCpuBoundRps ?? 'n/a'},`,
     );
     console.log(
       `CPU-bound rps (1e6 / CPU us per request), informational: aviary/bare ${ratios.aviaryOverBareCpuBoundRps ?? 'n/a'}, aviary/haproxy ${ratios.aviaryOverHaproxyCpuBoundRps ?? 'n/a'}`,

@@ -18,6 +18,12 @@ const port = z.number().int().min(1).max(65_535);
 export const serviceSchema = z.strictObject({
   port: port.optional(),
   targetPort: port.optional(),
+  /**
+   * Flagger's `appProtocol`: what the app's versions speak. `http` (the default) is
+   * HTTP/1.1; `http2` and `grpc` make the built-in router speak HTTP/2 to them (h2c in
+   * clear), as gRPC servers need. Clients reach a gRPC app on an HTTP/2 listener.
+   */
+  appProtocol: z.enum(['http', 'http2', 'grpc']).optional(),
   /** Whole exchange, request start to end of response. */
   timeout: durationMs.optional(),
   retries: z

@@ -94,7 +94,11 @@ export function serviceConfigFor(spec: AppRouteSpec, state: RouteState): Record<
   return {
     name: spec.app,
     hosts: spec.hosts && spec.hosts.length > 0 ? [...spec.hosts] : ['*'],
-    versions: routable.map((v) => ({ name: v.name, endpoints: [...addressesOf(v, spec.app)] })),
+    versions: routable.map((v) => ({
+      name: v.name,
+      endpoints: [...addressesOf(v, spec.app)],
+      ...(spec.http2 ? { protocol: 'http2' } : {}),
+    })),
     routes,
   };
 }

@@ -78,6 +78,8 @@ export interface AppRouteSpec {
     readonly retryOn?: readonly string[];
   };
   readonly sessionAffinity?: { readonly cookieName: string; readonly maxAgeSeconds: number };
+  /** The versions speak HTTP/2 (h2c in clear), as gRPC servers do; default HTTP/1.1. */
+  readonly http2?: boolean;
 }
 
 /** Where traffic goes now; the state a rollout sets at every step. */

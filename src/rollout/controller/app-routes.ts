@@ -60,6 +60,7 @@ export function appRouteSpec(app: AppSpec, endpoints: RoleEndpoints): AppRouteSp
     ...(affinity
       ? { sessionAffinity: { cookieName: affinity.cookieName, maxAgeSeconds: affinity.maxAge } }
       : {}),
+    ...(service.appProtocol === 'http2' || service.appProtocol === 'grpc' ? { http2: true } : {}),
   };
 }
 

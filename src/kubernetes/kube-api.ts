@@ -113,18 +113,22 @@ export class KubeApi {
    * sets one field of someone else's object must only ever apply that field.
    */
   async apply<T extends KubernetesObject>(object: T, fieldManager = FIELD_MANAGER): Promise<T> {
-    this.#count('apply', pluralOf(object.kind ?? ''));
+    return this.#patch('apply', object, PatchStrategy.ServerSideApply, fieldManager, true);
+  }
+
+  /** One counted patch of `object` with `strategy`; a refusal names the verb and the object. */
+  async #patch<T extends KubernetesObject>(
+    verb: 'apply' | 'patch',
+    object: T,
+    strategy: PatchStrategy,
+    fieldManager: string,
+    force: boolean | undefined,
+  ): Promise<T> {
+    this.#count(verb, pluralOf(object.kind ?? ''));
     try {
-      return await this.objects.patch(
-        object,
-        undefined,
-        undefined,
-        fieldManager,
-        true,
-        PatchStrategy.ServerSideApply,
-      );
+      return await this.objects.patch(object, undefined, undefined, fieldManager, force, strategy);
     } catch (error) {
-      throw failure('apply', refOf(object), error);
+      throw failure(verb, refOf(object), error);
     }
   }
 
@@ -218,19 +222,7 @@ export class KubeApi {
    * the operator has just acted on but not a newer value someone wrote meanwhile.
    */
   async mergePatch<T extends KubernetesObject>(patch: T): Promise<T> {
-    this.#count('patch', pluralOf(patch.kind ?? ''));
-    try {
-      return await this.objects.patch(
-        patch,
-        undefined,
-        undefined,
-        FIELD_MANAGER,
-        undefined,
-        PatchStrategy.MergePatch,
-      );
-    } catch (error) {
-      throw failure('patch', refOf(patch), error);
-    }
+    return this.#patch('patch', patch, PatchStrategy.MergePatch, FIELD_MANAGER, undefined);
   }
 
   /**

@@ -16,11 +16,7 @@ import { removeTree } from '../../src/pipelines/artifacts/tree-files.js';
 import type { PipelinesPort } from '../../src/pipelines/pipelines-port.js';
 import { RunQueue, type RunContext, type RunOutcome } from '../../src/pipelines/runs/run-queue.js';
 import { RunStore } from '../../src/pipelines/runs/run-store.js';
-import { RolloutController } from '../../src/rollout/controller/controller.js';
-import { GateStore } from '../../src/rollout/webhooks/gates.js';
-import { WebhookClient } from '../../src/rollout/webhooks/webhook-client.js';
-import { InMemoryRouter } from '../fakes/in-memory-router.js';
-import { InMemoryTarget } from '../fakes/in-memory-target.js';
+import { inMemoryController } from '../fakes/in-memory-controller.js';
 
 /** The token the mutations need. */
 export const PIPELINES_TOKEN = 'pipelines-token-0123456789';
@@ -102,23 +98,7 @@ export async function startPipelinesControlServer(
     referenced: (entry: ArtifactEntry) => entry.app === 'catalogdetail' && referencedTags.has(entry.tag),
   };
 
-  const gates = new GateStore();
-  const webhooks = new WebhookClient({ gates });
-  const controller = new RolloutController({
-    stateDir: join(dir, 'state'),
-    executor: {
-      target: new InMemoryTarget(),
-      router: new InMemoryRouter(),
-      webhooks,
-      alerts: () => undefined,
-      namespace: 'test',
-    },
-    checks: {
-      webhooks,
-      observer: { kind: 'unused', observe: () => Promise.reject(new Error('no metrics here')) },
-    },
-    gates,
-  });
+  const controller = inMemoryController({ stateDir: join(dir, 'state') });
   const server = new ControlServer(controller, {
     port: 0,
     token: PIPELINES_TOKEN,

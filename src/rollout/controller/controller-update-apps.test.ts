@@ -3,13 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InMemoryRouter } from '../../../test/fakes/in-memory-router.js';
-import { InMemoryTarget } from '../../../test/fakes/in-memory-target.js';
+import { inMemoryController } from '../../../test/fakes/in-memory-controller.js';
 import { appSpec } from '../../../test/support/rollout-scenario.js';
 import { pollUntil } from '../../../test/support/poll.js';
 import type { AppRouteSpec } from '../../router/traffic-router.js';
-import { GateStore } from '../webhooks/gates.js';
-import { WebhookClient } from '../webhooks/webhook-client.js';
-import { RolloutController, type ControllerOptions } from './controller.js';
+import type { RolloutController } from './controller.js';
+import { type ControllerOptions } from './controller.js';
 import { defaultStateStore } from './rollout-persistence.js';
 
 /** A router that counts the route specs it is asked to apply. */
@@ -41,24 +40,11 @@ describe('specs read again', () => {
     store?: (dir: string) => ControllerOptions['store'],
   ): Promise<RolloutController> {
     dir = await mkdtemp(join(tmpdir(), 'aviary-update-apps-'));
-    const gates = new GateStore();
-    const webhooks = new WebhookClient({ gates });
     const chosen = store?.(dir);
-    controller = new RolloutController({
+    controller = inMemoryController({
       stateDir: dir,
+      router,
       ...(chosen !== undefined ? { store: chosen } : {}),
-      executor: {
-        target: new InMemoryTarget(),
-        router,
-        webhooks,
-        alerts: () => undefined,
-        namespace: 'test',
-      },
-      checks: {
-        webhooks,
-        observer: { kind: 'unused', observe: () => Promise.reject(new Error('no metrics here')) },
-      },
-      gates,
       maxTickMs: 20,
     });
     return controller;

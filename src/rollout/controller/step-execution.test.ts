@@ -3,15 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InMemoryRouter } from '../../../test/fakes/in-memory-router.js';
-import { InMemoryTarget } from '../../../test/fakes/in-memory-target.js';
+import { inMemoryController } from '../../../test/fakes/in-memory-controller.js';
 import { appSpec } from '../../../test/support/rollout-scenario.js';
 import { pollUntil } from '../../../test/support/poll.js';
-import type { BuiltinMetricName, MetricObserver } from '../../metrics/metric-observer.js';
 import type { RouteState } from '../../router/traffic-router.js';
-import { GateStore } from '../webhooks/gates.js';
-import { WebhookClient } from '../webhooks/webhook-client.js';
 import type { RolloutEventRecord } from './action-executor.js';
-import { RolloutController } from './controller.js';
+import type { RolloutController } from './controller.js';
 
 /** A router whose route changes fail while `failing` is set, as a cluster router's do while its API server is down. */
 class FlakyRouter extends InMemoryRouter {
@@ -21,11 +18,6 @@ class FlakyRouter extends InMemoryRouter {
     return super.setRoutes(app, state, signal);
   }
 }
-
-const unused: MetricObserver = {
-  kind: 'unused',
-  observe: (metric: BuiltinMetricName) => Promise.reject(new Error(`${metric} is not asked in this test`)),
-};
 
 const app = (version: string) =>
   appSpec({
@@ -44,21 +36,7 @@ describe('a step whose route change fails', () => {
   it('is taken again once the router answers: the status does not advance and no event tells of it meanwhile', async () => {
     dir = await mkdtemp(join(tmpdir(), 'aviary-step-execution-'));
     const router = new FlakyRouter();
-    const gates = new GateStore();
-    const webhooks = new WebhookClient({ gates });
-    controller = new RolloutController({
-      stateDir: dir,
-      executor: {
-        target: new InMemoryTarget(),
-        router,
-        webhooks,
-        alerts: () => undefined,
-        namespace: 'test',
-      },
-      checks: { webhooks, observer: unused },
-      gates,
-      maxTickMs: 20,
-    });
+    controller = inMemoryController({ stateDir: dir, router, maxTickMs: 20 });
     const events: RolloutEventRecord[] = [];
     controller.on('event', (event: RolloutEventRecord) => events.push(event));
     const c = controller;

@@ -178,6 +178,35 @@ describe('gRPC through the built-in router (h2c)', () => {
     expect(sampleSum(text, 'aviary_proxy_grpc_responses_total', { version: 'v1', grpc_code: 'OK' })).toBe(1);
   });
 
+  it('replays a client stream to the next try when the first answers UNAVAILABLE', async () => {
+    const v1 = await startEchoServer('v1', undefined, undefined, 1);
+    fixtures.defer(() => v1.close());
+    const { client } = await routerClient(
+      grpcConfig({ v1: [v1.address] }, { retries: { attempts: 2, retryOn: ['unavailable'] } }),
+    );
+    expect(await clientStream(client, ['a', 'b', 'c'])).toEqual({ text: 'a,b,c', version: 'v1' });
+    // Both tries read the whole stream: the second got the bytes the first had consumed.
+    expect(v1.clientStreams()).toEqual([
+      ['a', 'b', 'c'],
+      ['a', 'b', 'c'],
+    ]);
+  });
+
+  it('does not replay a stream longer than retries.bufferBytes', async () => {
+    const v1 = await startEchoServer('v1', undefined, undefined, 1);
+    fixtures.defer(() => v1.close());
+    const { client } = await routerClient(
+      grpcConfig(
+        { v1: [v1.address] },
+        { retries: { attempts: 2, retryOn: ['unavailable'], bufferBytes: 16 } },
+      ),
+    );
+    await expect(clientStream(client, ['a long enough note', 'and another one'])).rejects.toMatchObject({
+      code: grpc.status.UNAVAILABLE,
+    });
+    expect(v1.clientStreams()).toHaveLength(1);
+  });
+
   it('does not retry statuses retryOn does not name', async () => {
     const v1 = await echoServer('v1', () => ({ code: grpc.status.INTERNAL, message: 'bug' }));
     const { client } = await routerClient(

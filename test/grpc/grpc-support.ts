@@ -26,6 +26,8 @@ export interface EchoServer {
   readonly address: string;
   /** Unary calls received so far. */
   readonly unaryCalls: () => number;
+  /** Client-streaming calls received so far, with the notes each one read. */
+  readonly clientStreams: () => readonly (readonly string[])[];
   close(): Promise<void>;
 }
 
@@ -42,9 +44,12 @@ export async function startEchoServer(
   name: string,
   unary: UnaryScript = (_n, request) => ({ note: { text: request.text, version: name } }),
   credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure(),
+  /** Client-streaming calls answered UNAVAILABLE (after reading the whole stream) before the others succeed. */
+  clientStreamFailures = 0,
 ): Promise<EchoServer> {
   const server = new grpc.Server();
   let unaryCalls = 0;
+  const clientStreams: string[][] = [];
   server.addService(EchoClient.service, {
     Unary: (call: grpc.ServerUnaryCall<Note, Note>, done: grpc.sendUnaryData<Note>) => {
       const outcome = unary(++unaryCalls, call.request);
@@ -59,8 +64,13 @@ export async function startEchoServer(
     },
     ClientStream: (call: grpc.ServerReadableStream<Note, Note>, done: grpc.sendUnaryData<Note>) => {
       const texts: string[] = [];
+      clientStreams.push(texts);
       call.on('data', (note: Note) => texts.push(note.text));
-      call.on('end', () => done(null, { text: texts.join(','), version: name }));
+      call.on('end', () =>
+        clientStreams.length <= clientStreamFailures
+          ? done({ code: grpc.status.UNAVAILABLE, details: 'not yet' })
+          : done(null, { text: texts.join(','), version: name }),
+      );
     },
     Bidi: (call: grpc.ServerDuplexStream<Note, Note>) => {
       call.on('data', (note: Note) => call.write({ text: `echo:${note.text}`, version: name }));
@@ -74,6 +84,7 @@ export async function startEchoServer(
     name,
     address: `127.0.0.1:${port}`,
     unaryCalls: () => unaryCalls,
+    clientStreams: () => clientStreams,
     close: () =>
       new Promise<void>((resolve) => {
         server.forceShutdown();

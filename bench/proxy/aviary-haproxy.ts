@@ -1,9 +1,11 @@
 /**
  * Aviary's HAProxy router as the bench runs it: the product's `haproxy` engine with its
  * defaults (request log on, one thread) started from `router: {kind: haproxy}`, the app
- * reconciled and split as bench/proxy/target-configs.ts splits the other proxies (a header
- * route `x-canary: insider` to v2, then v1/v2 at 90/10, 15 s timeout, 3 retries). HAProxy
- * inherits this process's core. Prints `listening <port> worker <pid>`; stops HAProxy on
+ * reconciled and split as the plain HAProxy run of bench/proxy/target-configs.ts (a header
+ * route `x-canary: insider` to v2, then v1/v2 at 90/10). Like that reference it has no
+ * retries: `retry-on` with status codes makes HAProxy keep each request for replay, which
+ * cost 2–4 µs of CPU per request here (bench/proxy/README.md). HAProxy inherits this
+ * process's core. Prints `listening <port> worker <pid>`; stops HAProxy on
  * SIGTERM or SIGINT.
  *
  * Usage: node --import tsx bench/proxy/aviary-haproxy.ts <v1 host:port> <v2 host:port>

@@ -24,7 +24,7 @@ export const EXIT = {
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** The HTTP statuses Aviary's APIs answer errors with. */
-export type HttpStatus = 400 | 401 | 404 | 405 | 409 | 413 | 422 | 500 | 502 | 504;
+export type HttpStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 422 | 500 | 502 | 504;
 
 /** One row of the catalogue. */
 export interface ErrorEntry {
@@ -116,6 +116,12 @@ export const ERROR_CATALOGUE = {
     httpStatus: 409,
     exitCode: EXIT.refused,
     action: 'The rollout refused the call in its current state (e.g. suspended); change it, then retry.',
+  },
+  AVIARY_CROSS_ORIGIN: {
+    httpStatus: 403,
+    exitCode: EXIT.failure,
+    action:
+      'Send the change from the dashboard of this API or from the CLI: a browser page of another origin cannot drive the control or admin API.',
   },
   AVIARY_DASHBOARD_MISSING: {
     httpStatus: 500,
@@ -357,6 +363,12 @@ export const ERROR_CATALOGUE = {
     httpStatus: 400,
     exitCode: EXIT.failure,
     action: 'Name the app with a lowercase RFC 1123 label: a-z, 0-9 and "-", at most 63 characters.',
+  },
+  AVIARY_STATE_NOT_OWNED: {
+    httpStatus: 500,
+    exitCode: EXIT.failure,
+    action:
+      'Run Aviary as the user who owns the state directory, or point stateDir at a directory of your own: it holds the token and every rollout.',
   },
   AVIARY_TARGET_CLOSED: {
     httpStatus: 400,

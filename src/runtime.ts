@@ -25,6 +25,7 @@ import type { ExtraMetricEvaluator } from './rollout/controller/check-runner.js'
 import { firstAnswer } from './rollout/controller/first-answer.js';
 import { loadGates } from './rollout/webhooks/gate-file.js';
 import { StateStore } from './rollout/state/state-store.js';
+import { prepareStateDirectory } from './rollout/state/state-directory.js';
 import { WebhookClient } from './rollout/webhooks/webhook-client.js';
 import { targetRegistry } from './target/target-registry.js';
 import { WorkloadTargets } from './target/workload-targets.js';
@@ -111,6 +112,7 @@ function targetStateDir(stateDir: string, kind: WorkloadKind): string {
 
 /** Starts the runtime for a validated `aviary.yaml`. */
 export async function startRuntime(config: AviaryConfig, options: RuntimeOptions): Promise<Runtime> {
+  await prepareStateDirectory(config.stateDir);
   const engine = await createRouterEngine(config.router, {
     stateDir: config.stateDir,
     token: options.token,

@@ -3,10 +3,16 @@
  * token written to a file only the owner can read. The token is never printed.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-/** Resolves the token; creates `file` with a random token when neither source has one. */
+/**
+ * Resolves the token; creates `file` with a random token when neither source has one.
+ * Security: a new file is mode 0600 in a directory created 0700, and it is created
+ * exclusively (`wx`, O_EXCL), so a symbolic link or a file someone else planted at its path
+ * is neither followed nor reused with its own mode: an empty one is removed first, and any
+ * file that appears in between makes this fail rather than write the token into it.
+ */
 export async function resolveToken(file: string): Promise<{ token: string; source: string }> {
   const fromEnv = process.env.AVIARY_TOKEN;
   if (fromEnv && fromEnv.trim() !== '') return { token: fromEnv.trim(), source: 'AVIARY_TOKEN' };
@@ -17,7 +23,8 @@ export async function resolveToken(file: string): Promise<{ token: string; sourc
     // No file yet: create one below.
   }
   const token = randomBytes(24).toString('base64url');
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, token + '\n', { mode: 0o600 });
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await rm(file, { force: true });
+  await writeFile(file, token + '\n', { mode: 0o600, flag: 'wx' });
   return { token, source: file };
 }

@@ -140,7 +140,7 @@ export function storyMinimumSeconds(settings: DemoSettings): number {
 export async function prepareDemoDir(settings: DemoSettings, release: CatalogRelease): Promise<string> {
   await stopEarlierDemo(settings.stateDir);
   await rm(settings.stateDir, { recursive: true, force: true });
-  await mkdir(settings.stateDir, { recursive: true });
+  await mkdir(settings.stateDir, { recursive: true, mode: 0o700 });
   const file = join(settings.stateDir, 'aviary.yaml');
   await writeDemoConfig(file, settings, release);
   return file;

@@ -15,6 +15,7 @@ import { AviaryError } from '../errors.js';
 import { parseOrThrow } from '../config/schema-issues.js';
 import type { RouterContext } from '../router/router-registry.js';
 import type { Runtime } from '../runtime.js';
+import { prepareStateDirectory } from '../rollout/state/state-directory.js';
 import { resolveToken } from './admin-token.js';
 import { listenForStop, untilStopped } from './stop-signals.js';
 import { fileVersion, watchFile } from './file-watch.js';
@@ -90,6 +91,8 @@ export async function runUp(options: UpOptions): Promise<void> {
   // Read before the file: a save while the runtime starts is applied once it has started.
   const appliedVersion = await fileVersion(options.file);
   const config = await readAviaryConfig(options.file);
+  // Before the token is read from it or written into it: created 0700, refused when not ours.
+  await prepareStateDirectory(config.stateDir);
   const { token, source } = await resolveToken(join(config.stateDir, 'token'));
   // Loaded on use: the runtime pulls in every part of Aviary, which other commands do not need.
   const { startRuntime } = await import('../runtime.js');

@@ -7,6 +7,7 @@
  * See docs/adr/0006-controller-runtime.md and docs/adr/0009-rollout-state-journal.md.
  */
 import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AviaryError } from '../../errors.js';
@@ -26,8 +27,19 @@ export interface StateFileSystem {
   makeDirectory(dir: string): Promise<void>;
 }
 
+/**
+ * Open flags of the two writes. Neither follows a symbolic link at `path` (O_NOFOLLOW fails
+ * with ELOOP), so a link planted in the state directory cannot redirect a write to a file
+ * elsewhere. Renames replace a link at the destination rather than follow it (rename(2)).
+ * See docs/security.md.
+ */
+const WRITE_FLAGS = {
+  create: fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_TRUNC | fsConstants.O_NOFOLLOW,
+  append: fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_APPEND | fsConstants.O_NOFOLLOW,
+} as const;
+
 /** Writes `data` to `path` opened with `flags` (created 0600 when missing), then fsyncs it. */
-async function writeSynced(path: string, flags: 'w' | 'a', data: string): Promise<void> {
+async function writeSynced(path: string, flags: number, data: string): Promise<void> {
   const file = await open(path, flags, 0o600);
   try {
     await file.writeFile(data);
@@ -39,8 +51,8 @@ async function writeSynced(path: string, flags: 'w' | 'a', data: string): Promis
 
 /** The real file system, through `node:fs/promises`. */
 export const nodeStateFileSystem: StateFileSystem = {
-  writeDurably: (path, data) => writeSynced(path, 'w', data),
-  append: (path, data) => writeSynced(path, 'a', data),
+  writeDurably: (path, data) => writeSynced(path, WRITE_FLAGS.create, data),
+  append: (path, data) => writeSynced(path, WRITE_FLAGS.append, data),
   rename,
   async remove(path) {
     await rm(path, { force: true });

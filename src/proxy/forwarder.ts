@@ -119,7 +119,9 @@ export class Exchange implements UpstreamTryOwner {
     if (attempt !== this.current || this.finished) return false;
     const set = this.input.version.endpoints;
     if (status >= 500) set.onFailure(attempt.endpoint);
-    else set.onSuccess(attempt.endpoint);
+    // A gRPC call's health verdict waits for its status (onEnd), as Envoy's outlier
+    // detection counts the HTTP status a gRPC status stands for.
+    else if (!this.grpc || status !== 200) set.onSuccess(attempt.endpoint);
     const retry = this.input.route.retry;
     if (retry?.retriesStatus(status) && this.canRetry()) {
       this.retryLater();
@@ -173,6 +175,11 @@ export class Exchange implements UpstreamTryOwner {
       // gRPC ends every call with grpc-status in the trailers (or a trailers-only head); a
       // call without one failed (PROTOCOL-HTTP2.md).
       this.grpcStatus = grpcStatusOf(trailers) ?? this.grpcStatus ?? GRPC_STATUS.UNKNOWN;
+      const endpoints = this.input.version.endpoints;
+      if (this.status === 200) {
+        if (httpEquivalent(this.grpcStatus) >= 500) endpoints.onFailure(attempt.endpoint);
+        else endpoints.onSuccess(attempt.endpoint);
+      }
       if (this.heldHead && this.input.route.retry?.retriesGrpc(this.grpcStatus) && this.canRetry()) {
         this.heldHead = undefined;
         this.retryLater();

@@ -15,6 +15,7 @@ import { pollFor } from '../support/poll.js';
 import { startGatewayController, type GatewayController } from './gateway-controller.js';
 
 const CRDS = fileURLToPath(new URL('../../deploy/kubernetes/crds', import.meta.url));
+const SHIPPED_OPERATOR = fileURLToPath(new URL('../../deploy/kubernetes/operator', import.meta.url));
 export const NS = 'default';
 
 const gateway = {
@@ -67,6 +68,8 @@ export interface CanaryStatus {
 export class OperatorFixture {
   plane!: ControlPlane;
   operator!: Operator;
+  /** The shipped ServiceAccount's kubeconfig, once {@link asShippedServiceAccount} made it. */
+  shippedKubeconfig = '';
   private dir!: string;
   private gatewayController: GatewayController | undefined;
   private last: CanaryStatus = {};
@@ -100,6 +103,21 @@ export class OperatorFixture {
   /** Starts the simulated gateway controller: HTTPRoutes get `Accepted` from now on. */
   answerRoutes(): void {
     this.gatewayController ??= startGatewayController(this.plane.kubeconfig, NS);
+  }
+
+  /**
+   * Installs the shipped namespace and RBAC (deploy/kubernetes/operator) and resolves the
+   * operator options that run it as the shipped ServiceAccount, with nothing but its token;
+   * for `start`'s `before`. The kubeconfig's path is kept in {@link shippedKubeconfig}.
+   */
+  async asShippedServiceAccount(): Promise<Partial<OperatorOptions>> {
+    const files = ['00-namespace.yaml', '10-rbac.yaml'].flatMap((file) => [
+      '-f',
+      join(SHIPPED_OPERATOR, file),
+    ]);
+    await this.run(['apply', ...files]);
+    this.shippedKubeconfig = await this.serviceAccountKubeconfig('aviary-system', 'aviary-operator');
+    return { kubeconfig: this.shippedKubeconfig };
   }
 
   /**

@@ -14,7 +14,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { startOperator } from '../../src/operator/operator.js';
@@ -24,7 +23,6 @@ import { pollFor } from '../support/poll.js';
 import { OperatorFixture } from './operator-fixture.js';
 
 const unavailable = await controlPlaneUnavailable();
-const OPERATOR = fileURLToPath(new URL('../../deploy/kubernetes/operator', import.meta.url));
 const TOKEN = 'operator-releases-test-token';
 const DRAIN_MS = 3_000;
 
@@ -72,18 +70,9 @@ describe.skipIf(unavailable !== undefined)('release files applied to the operato
     await fixture.start(
       { interval: '10s', threshold: 2, maxWeight: 50, stepWeight: 10, judge: { enabled: false } },
       { controlApi: { port: 0, token: TOKEN }, releases: { drainMs: DRAIN_MS, readyTimeoutMs: 60_000 } },
-      async (f) => {
-        await f.run([
-          'apply',
-          '-f',
-          join(OPERATOR, '00-namespace.yaml'),
-          '-f',
-          join(OPERATOR, '10-rbac.yaml'),
-        ]);
-        operatorKubeconfig = await f.serviceAccountKubeconfig('aviary-system', 'aviary-operator');
-        return { kubeconfig: operatorKubeconfig };
-      },
+      (f) => f.asShippedServiceAccount(),
     );
+    operatorKubeconfig = fixture.shippedKubeconfig;
   }, 240_000);
   afterAll(async () => {
     await fixture.stop();

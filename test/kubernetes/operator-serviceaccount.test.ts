@@ -12,8 +12,6 @@
  * ReplicaSets could not be watched).
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { controlPlaneUnavailable } from '../cluster/binaries.js';
@@ -22,44 +20,33 @@ import { expectInitialized, expectRolledOut } from './case-a.js';
 import { OperatorFixture } from './operator-fixture.js';
 
 const unavailable = await controlPlaneUnavailable();
-const OPERATOR = fileURLToPath(new URL('../../deploy/kubernetes/operator', import.meta.url));
 const OPERATOR_USER = 'system:serviceaccount:aviary-system:aviary-operator';
 type Managed = { metadata: { managedFields?: { manager: string }[] } };
 
 describe.skipIf(unavailable !== undefined)('the operator with only its ServiceAccount token', () => {
   const fixture = new OperatorFixture();
-  let operatorKubeconfig = '';
+  const operatorKubeconfig = () => fixture.shippedKubeconfig;
 
   beforeAll(
     () =>
       fixture.start(
         { interval: '10s', threshold: 2, maxWeight: 50, stepWeight: 10, judge: { enabled: false } },
         {},
-        async (f) => {
-          await f.run([
-            'apply',
-            '-f',
-            join(OPERATOR, '00-namespace.yaml'),
-            '-f',
-            join(OPERATOR, '10-rbac.yaml'),
-          ]);
-          operatorKubeconfig = await f.serviceAccountKubeconfig('aviary-system', 'aviary-operator');
-          return { kubeconfig: operatorKubeconfig };
-        },
+        (f) => f.asShippedServiceAccount(),
       ),
     180_000,
   );
   afterAll(() => fixture.stop(), 60_000);
 
   it('runs as the ServiceAccount: its kubeconfig holds one bearer token, and the API server names it', async () => {
-    const config = parse(await readFile(operatorKubeconfig, 'utf8')) as {
+    const config = parse(await readFile(operatorKubeconfig(), 'utf8')) as {
       users: { user: Record<string, unknown> }[];
     };
     expect(config.users).toHaveLength(1);
     expect(Object.keys(config.users[0]!.user)).toEqual(['token']);
     expect(config.users[0]!.user.token).not.toBe(fixture.plane.token);
 
-    const review = JSON.parse(await kubectl(operatorKubeconfig, ['auth', 'whoami', '-o', 'json'])) as {
+    const review = JSON.parse(await kubectl(operatorKubeconfig(), ['auth', 'whoami', '-o', 'json'])) as {
       status: { userInfo: { username: string; groups: string[] } };
     };
     expect(review.status.userInfo.username).toBe(OPERATOR_USER);

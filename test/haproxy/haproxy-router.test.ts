@@ -36,6 +36,34 @@ async function until(check: () => boolean | Promise<boolean>, what: string): Pro
   }
 }
 
+/** 20 keep-alive clients sending GETs back to back until stopped; an answer not from `bodies` is a failure. */
+function loadOf(url: string, bodies: readonly string[]) {
+  const pool = new Pool(url, { connections: 20, pipelining: 1 });
+  let done = false;
+  const seen = { ok: 0, failed: [] as string[] };
+  const client = async () => {
+    while (!done) {
+      try {
+        const res = await pool.request({ path: '/', method: 'GET' });
+        const body = await res.body.text();
+        if (res.statusCode === 200 && bodies.includes(body)) seen.ok++;
+        else seen.failed.push(`${res.statusCode} ${body}`);
+      } catch (err) {
+        seen.failed.push((err as Error).message);
+      }
+    }
+  };
+  const clients = Array.from({ length: 20 }, client);
+  return {
+    seen,
+    stop: async () => {
+      done = true;
+      await Promise.all(clients);
+      await pool.close();
+    },
+  };
+}
+
 describe('haproxy router', () => {
   let dir: string;
   let engine: HaproxyEngine;
@@ -70,22 +98,8 @@ describe('haproxy router', () => {
     await engine.router.reconcile(spec);
     const reloads = engine.router.reloads;
     const workerPid = engine.haproxy.workerPid;
-    const pool = new Pool(engine.address, { connections: 20, pipelining: 1 });
-    let done = false;
-    const seen = { ok: 0, failed: [] as string[] };
-    const client = async () => {
-      while (!done) {
-        try {
-          const res = await pool.request({ path: '/', method: 'GET' });
-          const body = await res.body.text();
-          if (res.statusCode === 200 && (body === 'v1' || body === 'v2')) seen.ok++;
-          else seen.failed.push(`${res.statusCode} ${body}`);
-        } catch (err) {
-          seen.failed.push((err as Error).message);
-        }
-      }
-    };
-    const clients = Array.from({ length: 20 }, client);
+    const load = loadOf(engine.address, ['v1', 'v2']);
+    const seen = load.seen;
     try {
       await until(() => seen.ok > 100, 'load to flow');
       for (let i = 0; i < 200; i++) {
@@ -95,9 +109,7 @@ describe('haproxy router', () => {
       const atEnd = seen.ok;
       await until(() => seen.ok > atEnd + 100, 'load after the last change');
     } finally {
-      done = true;
-      await Promise.all(clients);
-      await pool.close();
+      await load.stop();
     }
     expect(seen.failed).toEqual([]);
     expect(seen.ok).toBeGreaterThan(200);
@@ -107,6 +119,29 @@ describe('haproxy router', () => {
       v1: 100 - ((199 * 37) % 101),
       v2: (199 * 37) % 101,
     });
+  });
+
+  it('reloads seamlessly: 10 structure changes under 20 keep-alive clients with no failed request', async () => {
+    await engine.router.reconcile(spec);
+    await engine.router.setRoutes('shop', { weights: { v1: 50, v2: 50 } });
+    const reloads = engine.router.reloads;
+    const load = loadOf(engine.address, ['v1', 'v2']);
+    try {
+      await until(() => load.seen.ok > 100, 'load to flow');
+      for (let i = 0; i < 10; i++) {
+        const rules = i % 2 === 0 ? [{ headers: [{ name: 'x-canary', exact: `r${i}` }] }] : [];
+        await engine.router.setRoutes('shop', {
+          weights: { v1: 50, v2: 50 },
+          ...(rules.length > 0 ? { abTesting: { version: 'v2', rules } } : {}),
+        });
+        const atChange = load.seen.ok;
+        await until(() => load.seen.ok > atChange + 50, 'load after a reload');
+      }
+    } finally {
+      await load.stop();
+    }
+    expect(load.seen.failed).toEqual([]);
+    expect(engine.router.reloads).toBe(reloads + 10);
   });
 
   it('moves an endpoint through the Runtime API and reloads only when the slots run out', async () => {

@@ -87,6 +87,11 @@ export class Exchange implements UpstreamTryOwner {
     const { input } = this;
     endpoint.active++;
     const route = input.route.config;
+    if (this.grpc && input.headers['grpc-timeout'] !== undefined && this.timeoutMs !== undefined) {
+      // The upstream gets what is left of the call's deadline, as gRPC proxies pass it on.
+      const left = this.timeoutMs - (performance.now() - input.startedAt);
+      input.headers['grpc-timeout'] = `${Math.max(1, Math.ceil(left))}m`;
+    }
     const options = dispatchOptions(input);
     const perTry = route.retries?.perTryTimeout;
     if (perTry !== undefined && perTry > 0) attempt.armTimer(perTry);

@@ -70,7 +70,7 @@ export function loadCertificates(config: ProxyConfig): LoadedCertificates | Refu
 export class ListenerSet {
   private readonly running = new Map<string, RunningListener>();
 
-  /** Certificate reloads refused because a changed file could not be used (the old ones keep serving). */
+  /** The last 20 certificate reloads refused because a changed file could not be used (the old ones keep serving). */
   certificateReloadErrors: { path: string; message: string }[] = [];
   /** Certificate reloads that took effect. */
   certificateReloads = 0;
@@ -122,7 +122,11 @@ export class ListenerSet {
       this.certificateReloads++;
     } catch (err) {
       if (!(err instanceof CertificateFileError)) throw err;
-      this.certificateReloadErrors.push({ path: err.path, message: err.message });
+      // The last few are kept: a file rewritten in a loop must not grow memory.
+      this.certificateReloadErrors = [
+        ...this.certificateReloadErrors.slice(-19),
+        { path: err.path, message: err.message },
+      ];
     }
   }
 

@@ -1,6 +1,7 @@
 /**
- * Aviary's built-in HTTP proxy (the data plane): live configuration swaps with generation numbers, the
- * HTTP request entry point, and graceful shutdown. Listeners live in listener-set.ts, change
+ * Aviary's built-in HTTP proxy (the data plane): live configuration swaps with generation numbers
+ * (certificate and CA files read before a swap), the request entry point for HTTP/1.1 and
+ * HTTP/2 alike, and graceful shutdown. Listeners live in listener-set.ts, change
  * checks in config-changes.ts, routing decisions in request-routing.ts, the upstream
  * exchange in forwarder.ts, upgrades in upgrade-handler.ts. See docs/adr/0001-data-plane.md.
  */

@@ -1,7 +1,8 @@
 /**
  * Request bodies kept for replay. A body up to the route's buffer size is read into memory
  * so a retry or a mirror can send it again; a larger one streams straight through and is
- * never replayed (the bytes already sent upstream are gone).
+ * never replayed (the bytes already sent upstream are gone). A gRPC call's body streams
+ * while a copy is kept (`ReplayableBody`), since a stream may not end before its answers.
  */
 import type { IncomingMessage } from 'node:http';
 import { PassThrough, Readable } from 'node:stream';

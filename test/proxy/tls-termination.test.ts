@@ -126,26 +126,29 @@ describe('TLS termination on the built-in router', () => {
     expect((c as Error).message).toMatch(/c\.test/);
   });
 
-  it('reloads a certificate when its files change, without dropping an open keep-alive connection', async () => {
-    const { port, ca, dir, certs, proxy } = await sniSetup();
-    const agent = new HttpsAgent({ keepAlive: true, maxSockets: 1 });
-    fixtures.defer(() => agent.destroy());
-    const before = await httpsGet(port, 'a.test', ca, agent);
-    expect(before.status).toBe(200);
+  it.each(['http1', 'http2'] as const)(
+    'reloads a certificate when its files change, without dropping an open keep-alive connection (%s listener)',
+    async (protocol) => {
+      const { port, ca, dir, certs, proxy } = await sniSetup(protocol);
+      const agent = new HttpsAgent({ keepAlive: true, maxSockets: 1 });
+      fixtures.defer(() => agent.destroy());
+      const before = await httpsGet(port, 'a.test', ca, agent);
+      expect(before.status).toBe(200);
 
-    const next = await makeCertificate(dir, 'a.test', 'a-next');
-    await rename(next.keyFile, certs.a.keyFile);
-    await rename(next.certFile, certs.a.certFile);
-    await waitFor('the new certificate', async () => {
-      const fresh = await httpsGet(port, 'a.test', [...ca, next.pem]);
-      return fresh.fingerprint !== before.fingerprint;
-    });
-    expect(proxy.certificateReloads.done).toBeGreaterThanOrEqual(1);
+      const next = await makeCertificate(dir, 'a.test', 'a-next');
+      await rename(next.keyFile, certs.a.keyFile);
+      await rename(next.certFile, certs.a.certFile);
+      await waitFor('the new certificate', async () => {
+        const fresh = await httpsGet(port, 'a.test', [...ca, next.pem]);
+        return fresh.fingerprint !== before.fingerprint;
+      });
+      expect(proxy.certificateReloads.done).toBeGreaterThanOrEqual(1);
 
-    // The connection opened before the reload still carries requests, with its old certificate.
-    const again = await httpsGet(port, 'a.test', ca, agent);
-    expect(again).toMatchObject({ status: 200, body: 'a', reused: true, fingerprint: before.fingerprint });
-  });
+      // The connection opened before the reload still carries requests, with its old certificate.
+      const again = await httpsGet(port, 'a.test', ca, agent);
+      expect(again).toMatchObject({ status: 200, body: 'a', reused: true, fingerprint: before.fingerprint });
+    },
+  );
 
   it('keeps the old certificate when a changed file is not a usable certificate', async () => {
     const { port, ca, certs, proxy } = await sniSetup();

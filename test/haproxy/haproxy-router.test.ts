@@ -220,6 +220,19 @@ describe('haproxy router', () => {
     expect((await get()).body).toBe('v2');
   });
 
+  it('starts HAProxy again on the current routes when its master is killed', async () => {
+    await engine.router.reconcile(spec);
+    await engine.router.setRoutes('shop', { weights: { v1: 0, v2: 100 } });
+    const killed = engine.pid!;
+    process.kill(killed, 'SIGKILL');
+    await until(async () => {
+      if (engine.pid === killed) return false;
+      return (await get().catch(() => ({ body: '' }))).body === 'v2';
+    }, 'HAProxy started again with v2 at 100 %');
+    await engine.router.setRoutes('shop', { weights: { v1: 100, v2: 0 } });
+    expect((await get()).body).toBe('v1');
+  });
+
   it('refuses mirroring, which HAProxy 2.6 cannot do without an SPOE agent', async () => {
     await engine.router.reconcile(spec);
     await expect(

@@ -1,12 +1,14 @@
 /**
  * Builds the `haproxy` router engine: finds the executable, starts the request-log receiver,
  * starts HAProxy in master-worker mode on an empty configuration (every request answered 404
- * until an app is reconciled), and bundles the router with its traffic windows, observer and
+ * until an app is reconciled), starts it again on the router's current configuration if it
+ * dies, and bundles the router with its traffic windows, observer and
  * metrics. Files and sockets live in `<state dir>/haproxy`, mode 0700/0600.
  */
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import type { RouterSettings } from '../../config/router-kinds.js';
@@ -16,7 +18,7 @@ import type { RouterEngine } from '../router-engine.js';
 import { renderHaproxyConfig, type HaproxyRuntimeSettings } from './haproxy-config.js';
 import { findHaproxy, HaproxyProcess } from './haproxy-process.js';
 import { HaproxyRequestLog } from './haproxy-request-log.js';
-import { HaproxyRouter } from './haproxy-router.js';
+import { HaproxyRouter, type HaproxyControl } from './haproxy-router.js';
 
 type HaproxySettings = Extract<RouterSettings, { kind: 'haproxy' }>;
 
@@ -63,19 +65,46 @@ export async function createHaproxyEngine(
     metricsSocket: join(dir, 'metrics.sock'),
     logSocket: requestLog.socketPath,
   };
-  const haproxy = await HaproxyProcess.start(binary, dir, renderHaproxyConfig(runtime, [])).catch(
+  let haproxy = await HaproxyProcess.start(binary, dir, renderHaproxyConfig(runtime, [])).catch(
     async (err: unknown) => {
       await requestLog.close();
       throw err;
     },
   );
-  const router = new HaproxyRouter(haproxy, runtime, settings.slotsPerVersion);
+  let closed = false;
+  const control: HaproxyControl = {
+    get workerPid() {
+      return haproxy.workerPid;
+    },
+    get masterSocket() {
+      return haproxy.masterSocket;
+    },
+    reload: (config, signal) => haproxy.reload(config, signal),
+  };
+  const router = new HaproxyRouter(control, runtime, settings.slotsPerVersion);
   routing.router = router;
+  // A master that dies (crash, kill) is started again on what the router holds, backing off
+  // while its orphaned worker still holds the port.
+  const restart = async (): Promise<void> => {
+    for (let delay = 100; !closed; delay = Math.min(delay * 2, 5000)) {
+      await sleep(delay);
+      if (closed) return;
+      const next = await HaproxyProcess.start(binary, dir, router.currentConfig()).catch(() => undefined);
+      if (!next) continue;
+      if (closed) return void (await next.close());
+      haproxy = next;
+      next.onUnexpectedExit(() => void restart());
+      return;
+    }
+  };
+  haproxy.onUnexpectedExit(() => void restart());
   const traffic = requestLog.trafficWindows();
   const metricsAgent = new Agent({ connect: { socketPath: runtime.metricsSocket } });
   return {
     router,
-    haproxy,
+    get haproxy() {
+      return haproxy;
+    },
     requestLog,
     observer: new WindowsObserver(traffic),
     traffic,
@@ -92,6 +121,7 @@ export async function createHaproxyEngine(
       }
     },
     close: async () => {
+      closed = true;
       await haproxy.close();
       await requestLog.close();
       await metricsAgent.close();

@@ -85,6 +85,8 @@ export class HaproxyProcess {
   #workerPid: number;
   readonly #output: string[] = [];
   #exited = false;
+  #closing = false;
+  #onUnexpectedExit: (() => void) | undefined;
 
   private constructor(
     private readonly binary: string,
@@ -153,7 +155,10 @@ export class HaproxyProcess {
         haproxy.#output.push(...output);
         child.stdout.off('data', keep).on('data', (c: Buffer) => haproxy.#keep(c));
         child.stderr.off('data', keep).on('data', (c: Buffer) => haproxy.#keep(c));
-        child.once('exit', () => (haproxy.#exited = true));
+        child.once('exit', () => {
+          haproxy.#exited = true;
+          if (!haproxy.#closing) haproxy.#onUnexpectedExit?.();
+        });
         return haproxy;
       }
       if (exited || Date.now() > deadline) {
@@ -207,8 +212,14 @@ export class HaproxyProcess {
     }
   }
 
+  /** Calls `listener` when the master exits without {@link close} (a crash, a kill). */
+  onUnexpectedExit(listener: () => void): void {
+    this.#onUnexpectedExit = listener;
+  }
+
   /** Stops HAProxy (master and workers); idempotent. */
   async close(): Promise<void> {
+    this.#closing = true;
     if (this.#exited) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill('SIGTERM');

@@ -49,6 +49,14 @@ export class HaproxyRouter implements TrafficRouter {
     private readonly slotsPerVersion: number,
   ) {}
 
+  /** The whole configuration of what the router holds now, to start HAProxy again on it. */
+  currentConfig(): string {
+    return renderHaproxyConfig(
+      this.settings,
+      [...this.#apps.values()].map((e) => e.plan),
+    );
+  }
+
   /** Which app and version a log line's backend and server slot belong to. */
   readonly resolveSlot = (backend: string, server: string): { app: string; version: string } | undefined => {
     const app = backend.replace(/^(app|ab)\./, '');

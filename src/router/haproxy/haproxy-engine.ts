@@ -5,7 +5,7 @@
  * dies, and bundles the router with its traffic windows, observer and
  * metrics. Files and sockets live in `<state dir>/haproxy`, mode 0700/0600.
  */
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -50,6 +50,7 @@ export async function createHaproxyEngine(
   const dir =
     stateDir !== undefined ? join(stateDir, 'haproxy') : await mkdtemp(join(tmpdir(), 'aviary-haproxy-'));
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
   const port = await listenFor('router.port', () => freePort(settings.host, settings.port));
   // The log receiver starts before HAProxy (which connects to it), the router after.
   const routing: { router?: HaproxyRouter } = {};

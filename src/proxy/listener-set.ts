@@ -50,6 +50,18 @@ export type AttachHandlers = (server: ListenerServer, listener: string) => void;
 export type LoadedCertificates = ReadonlyMap<string, ListenerCertificates>;
 
 /**
+ * What the certificates of a configuration are made from: each listener's `tls`, and each
+ * service's `tls`, hosts and listeners. Two configurations that agree on it (a weight change)
+ * need no certificate reading; the file watchers keep the contents current.
+ */
+export function certificateSources(config: ProxyConfig): string {
+  return JSON.stringify([
+    config.listeners.map((l) => [l.name, l.tls]),
+    config.services.filter((s) => s.tls).map((s) => [s.tls, s.hosts, s.listeners]),
+  ]);
+}
+
+/**
  * Loads the certificates of every TLS listener of `config`, or refuses the configuration
  * naming the path of the first file that cannot be used.
  */
@@ -138,8 +150,9 @@ export class ListenerSet {
   }
 
   /**
-   * Installs the certificates of a newly applied configuration on the running TLS
-   * listeners (new handshakes use them; open connections keep theirs).
+   * Installs the certificates loaded for a newly applied configuration on the running TLS
+   * listeners (new handshakes use them; open connections keep theirs), none when its
+   * certificate sources did not change, and keeps the configuration for later reloads.
    */
   applyCertificates(source: ProxyConfig, certificates: LoadedCertificates): void {
     for (const running of this.running.values()) {

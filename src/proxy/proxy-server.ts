@@ -14,7 +14,7 @@ import { ProxyMetrics } from './stats/proxy-metrics.js';
 import { ChangeQueue, setRouteTargets, staleGeneration, type ApplyResult } from './config-changes.js';
 import { Exchange } from './forwarder.js';
 import { addForwardingHeaders, applyHeaderOps, withoutHopByHop } from './http-headers.js';
-import { ListenerSet, loadCertificates } from './listener-set.js';
+import { certificateSources, ListenerSet, loadCertificates } from './listener-set.js';
 import { schemeOf } from './listener-server.js';
 import { ConfigError } from '../config/config-error.js';
 import { MirrorLimiter, sendMirror } from './mirror.js';
@@ -131,7 +131,9 @@ export class ProxyServer {
     const parsed = parseWithSchema(proxyConfigSchema, input);
     if (!parsed.ok) return parsed;
     const config = parsed.value;
-    const certificates = loadCertificates(config);
+    // A change that leaves the certificates' sources alone (a weight change) reads no file.
+    const sameCertificates = certificateSources(config) === certificateSources(this.table.config);
+    const certificates = sameCertificates ? new Map<string, never>() : loadCertificates(config);
     if ('ok' in certificates) return certificates;
     const caBundles = loadCaBundles(config);
     if ('ok' in caBundles) return caBundles;

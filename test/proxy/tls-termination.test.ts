@@ -160,6 +160,19 @@ describe('TLS termination on the built-in router', () => {
     expect(after).toMatchObject({ status: 200, body: 'b', fingerprint: before.fingerprint });
   });
 
+  it('still applies a weight change while a certificate file is unusable, reading no file', async () => {
+    const { port, ca, certs, proxy } = await sniSetup();
+    const before = await httpsGet(port, 'a.test', ca);
+    await writeFile(certs.a.keyFile, '');
+    await waitFor('the refused reload', () => proxy.certificateReloads.refused.length > 0);
+    const result = await proxy.setRouteWeights('a', 'all', { v1: 5 });
+    expect(result.ok).toBe(true);
+    expect(await httpsGet(port, 'a.test', ca)).toMatchObject({
+      status: 200,
+      fingerprint: before.fingerprint,
+    });
+  });
+
   it('refuses a configuration whose certificate file is missing, naming its path, and keeps serving the old one', async () => {
     const { port, ca, config, proxy } = await sniSetup();
     const generation = proxy.generation;

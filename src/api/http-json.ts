@@ -1,11 +1,12 @@
 /**
- * Shared plumbing of Aviary's JSON-over-HTTP APIs: bounded body reading, JSON answers, and
+ * Shared plumbing of Aviary's JSON-over-HTTP APIs: bounded body reading, JSON answers,
  * bearer-token checks for mutations (constant-time, so the token cannot be guessed byte by
- * byte from response timings).
+ * byte from response timings), the refusal of changes sent by a page of another origin, and
+ * the warning when an API listens beyond loopback. See docs/security.md.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import { httpStatusOf, type ErrorCode, type HttpApi, type HttpStatus } from '../error-catalogue.js';
 import { AviaryError } from '../errors.js';
 
@@ -92,21 +93,76 @@ export function requireToken(req: IncomingMessage, res: ServerResponse, token: s
   return false;
 }
 
+/** Methods that never change state (RFC 9110 §9.2.1 "safe methods"); every other one is a change. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * True when a browser sent this change from a page of another origin: `Sec-Fetch-Site` says
+ * `cross-site` or `same-site` (Fetch Metadata, w3c.github.io/webappsec-fetch-metadata), or
+ * `Origin` is present and is not this API's own (`null`, or a host other than `Host`;
+ * RFC 6454 §7). Requests without either header (the CLI, the routers, curl) are not
+ * browsers' and pass; they still need the token. Reads are never refused here: a page of
+ * another origin cannot read the answers without CORS headers, which these APIs never send.
+ */
+export function isCrossOriginChange(req: IncomingMessage): boolean {
+  if (SAFE_METHODS.has(req.method ?? 'GET')) return false;
+  const site = req.headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') return true;
+  const origin = req.headers.origin;
+  if (origin === undefined) return false;
+  try {
+    return new URL(origin).host !== (req.headers.host ?? '');
+  } catch {
+    // `null` (a sandboxed frame, a file: page) or garbage: not this API's origin.
+    return true;
+  }
+}
+
+/** True for 127.0.0.0/8, ::1, their IPv4-mapped form, and `localhost`. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (bare === 'localhost' || bare === '::1') return true;
+  const v4 = bare.startsWith('::ffff:') ? bare.slice('::ffff:'.length) : bare;
+  return isIP(v4) === 4 && v4.startsWith('127.');
+}
+
+/**
+ * The warning for an API bound beyond loopback, or undefined on loopback. These APIs speak
+ * plain HTTP, so their bearer token would cross the network unencrypted.
+ */
+export function exposureWarning(api: string, host: string, port: number): string | undefined {
+  if (isLoopbackHost(host)) return undefined;
+  return `aviary: warning: the ${api} API listens on ${host}:${port}, beyond loopback, over plain HTTP without TLS; its bearer token would cross the network unencrypted. Bind it to 127.0.0.1 or put a TLS-terminating proxy in front of it (docs/security.md).`;
+}
+
 /** Handles one request; a rejection becomes a JSON error answer. */
 export type JsonHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 /**
  * Starts an HTTP server for a JSON API on `host` (default 127.0.0.1). An {@link AviaryError}
  * thrown by `handle` is answered with its code's status for `api` in the error catalogue;
- * anything else is a 500 `AVIARY_INTERNAL`.
+ * anything else is a 500 `AVIARY_INTERNAL`. A change sent by a page of another origin is
+ * refused with 403 `AVIARY_CROSS_ORIGIN` before `handle` sees it ({@link isCrossOriginChange}).
+ * Security: bound beyond loopback, it writes {@link exposureWarning} to `warn` (default stderr).
  */
 export async function listenJson(
   handle: JsonHandler,
   port: number,
   host = '127.0.0.1',
   api: HttpApi = 'control',
+  warn: (line: string) => void = (line) => console.warn(line),
 ): Promise<{ server: Server; host: string; port: number }> {
   const server = createServer((req, res) => {
+    if (isCrossOriginChange(req)) {
+      // The body is not read; close the connection rather than parse what follows it.
+      res.setHeader('connection', 'close');
+      sendError(
+        res,
+        'AVIARY_CROSS_ORIGIN',
+        `${req.method ?? ''} from a page of another origin (${String(req.headers.origin ?? req.headers['sec-fetch-site'])}) is refused: only this API's own dashboard and non-browser clients may change state`,
+      );
+      return;
+    }
     handle(req, res).catch((err: unknown) => {
       if (res.headersSent) return;
       if (err instanceof AviaryError) sendError(res, err.code, err.message, {}, httpStatusOf(err.code, api));
@@ -118,6 +174,8 @@ export async function listenJson(
     server.listen(port, host, () => resolve());
   });
   const info = server.address() as AddressInfo;
+  const warning = exposureWarning(api, info.address, info.port);
+  if (warning !== undefined) warn(warning);
   return { server, host: info.address, port: info.port };
 }
 

@@ -47,7 +47,9 @@ export function createListenerServer(
   };
   if (http2) {
     // ALPN picks h2 or http/1.1 per connection (RFC 7301); Node offers both with allowHTTP1.
-    return createSecureServer({ ...secure, allowHTTP1: true, settings });
+    const server = createSecureServer({ ...secure, allowHTTP1: true, settings });
+    applyHttp1FallbackLimits(server, limits);
+    return server;
   }
   return createHttpsServer({
     ...secure,
@@ -57,6 +59,18 @@ export function createListenerServer(
     keepAliveTimeout: limits.keepAliveTimeout,
     noDelay: true,
   });
+}
+
+/**
+ * The slowloris guards of the HTTP/1.1 connections an h2 TLS port takes by ALPN: Node's
+ * HTTP/2 server with allowHTTP1 hands them to its HTTP/1 parser, which reads these two
+ * properties from the server (keep-alive idle timeout it does not take).
+ */
+export function applyHttp1FallbackLimits(server: ListenerServer, limits: LimitsConfig): void {
+  const fallback = server as { headersTimeout?: number; requestTimeout?: number };
+  if (fallback.headersTimeout === undefined) return;
+  fallback.headersTimeout = limits.headersTimeout;
+  fallback.requestTimeout = limits.requestBodyTimeout;
 }
 
 /** Installs a reloaded default certificate on a TLS listener's server; new handshakes use it. */

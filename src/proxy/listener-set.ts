@@ -10,6 +10,7 @@ import { AviaryError } from '../errors.js';
 import type { LimitsConfig, ListenerConfig, ProxyConfig } from '../config/proxy-schema.js';
 import { refusedChange, type RefusedChange } from './config-changes.js';
 import {
+  applyHttp1FallbackLimits,
   createListenerServer,
   isHttp1Server,
   setDefaultCertificate,
@@ -218,7 +219,10 @@ export class ListenerSet {
    */
   applyLimits(limits: LimitsConfig): void {
     for (const { server } of this.running.values()) {
-      if (!isHttp1Server(server)) continue;
+      if (!isHttp1Server(server)) {
+        applyHttp1FallbackLimits(server, limits);
+        continue;
+      }
       server.headersTimeout = limits.headersTimeout;
       server.requestTimeout = limits.requestBodyTimeout;
       server.keepAliveTimeout = limits.keepAliveTimeout;

@@ -9,6 +9,12 @@
 import type { Pool } from 'undici';
 import type { VersionConfig } from '../config/proxy-schema.js';
 
+/** The CA bundle and server name a version's `tls` sets for `https://` endpoints. */
+export interface UpstreamTlsOptions {
+  readonly ca?: Buffer;
+  readonly servername?: string;
+}
+
 /** One upstream address of a version. */
 export class Endpoint {
   /** Requests in flight, for least-request balancing. */
@@ -22,6 +28,8 @@ export class Endpoint {
     /** `host:port`, the label used in metrics. */
     readonly address: string,
     readonly pool: Pool,
+    /** TLS options for connections made outside the pool (upgrades) to an `https://` origin. */
+    readonly tls: UpstreamTlsOptions = {},
   ) {}
 }
 

@@ -101,7 +101,9 @@ function compileService(
       const pool = pools.acquire(origin, v, generation);
       const previous = memory.get(key);
       const endpoint =
-        previous && previous.pool === pool ? previous : new Endpoint(origin, new URL(origin).host, pool);
+        previous && previous.pool === pool
+          ? previous
+          : new Endpoint(origin, new URL(origin).host, pool, pools.tlsOptions(v));
       nextMemory.set(key, endpoint);
       return endpoint;
     });

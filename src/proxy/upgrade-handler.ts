@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { ProxyMetrics } from './stats/proxy-metrics.js';
 import { addForwardingHeaders, withoutHopByHop } from './http-headers.js';
+import { schemeOf } from './listener-server.js';
 import { routeRequest } from './request-routing.js';
 import type { RouteTable } from './route-table.js';
 import { proxyUpgrade } from './upgrade.js';
@@ -33,7 +34,7 @@ export function handleUpgrade(
     return;
   }
   const headers = withoutHopByHop(req.headers, true);
-  addForwardingHeaders(headers, req.socket.remoteAddress, 'http');
+  addForwardingHeaders(headers, req.socket.remoteAddress, schemeOf(req.socket));
   const startedAt = performance.now();
   proxyUpgrade(req, socket, head, endpoint, decision.path, headers, (status) => {
     const stats = version.stats.get(endpoint.address) ?? version.stats.get('none')!;

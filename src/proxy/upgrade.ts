@@ -3,6 +3,7 @@
  * to one endpoint of the chosen version and, on 101, bytes are piped both ways untouched.
  */
 import { request, type IncomingMessage } from 'node:http';
+import { request as requestTls } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Endpoint } from './endpoint-set.js';
 
@@ -23,13 +24,9 @@ export function proxyUpgrade(
   onDone: (status: number) => void,
 ): void {
   const url = new URL(endpoint.origin);
-  const upstream = request({
-    host: url.hostname,
-    port: Number(url.port),
-    method: req.method,
-    path,
-    headers,
-  });
+  const options = { host: url.hostname, port: Number(url.port), method: req.method, path, headers };
+  const upstream =
+    url.protocol === 'https:' ? requestTls({ ...options, ...endpoint.tls, agent: false }) : request(options);
   let settled = false;
   const settle = (status: number): void => {
     if (settled) return;

@@ -97,7 +97,8 @@ export class UpstreamPools {
     return pool;
   }
 
-  private tlsOptions(version: VersionConfig): { ca?: Buffer; servername?: string } {
+  /** The TLS options of `version`'s `https://` endpoints (CA bundle, server name). */
+  tlsOptions(version: VersionConfig): { ca?: Buffer; servername?: string } {
     const ca = version.tls?.caFile === undefined ? undefined : this.caBundles.get(version.tls.caFile);
     const servername = version.tls?.serverName;
     return { ...(ca ? { ca } : {}), ...(servername === undefined ? {} : { servername }) };

@@ -6,7 +6,7 @@
  * before router kinds existed.
  */
 import { z } from 'zod';
-import { haproxyRouterSchema } from './router-haproxy.js';
+import { haproxySettingsSchema } from './router-haproxy.js';
 
 /** A listening address. Default host 127.0.0.1: exposing beyond loopback is an explicit choice. */
 export function listenAddress(defaultPort: number) {
@@ -60,7 +60,7 @@ export const ROUTER_SCHEMAS = {
     instances: z.array(adminInstanceSchema).min(1),
   }),
   /** A real HAProxy on this machine, run and driven by Aviary (src/config/router-haproxy.ts). */
-  haproxy: haproxyRouterSchema(listenAddress(8080)),
+  haproxy: haproxySettingsSchema.extend(listenAddress(8080)),
 } as const;
 
 /** A router kind. */

@@ -5,6 +5,7 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { connect as connectHttp2, createServer as createHttp2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -231,6 +232,36 @@ describe('haproxy router', () => {
     }, 'HAProxy started again with v2 at 100 %');
     await engine.router.setRoutes('shop', { weights: { v1: 100, v2: 0 } });
     expect((await get()).body).toBe('v1');
+  });
+
+  it('speaks HTTP/2 (h2c) to versions of an http2 app, HTTP/1.1 or h2c to clients', async () => {
+    const h2 = createHttp2Server((req, res) => res.end(`h2 ${req.httpVersion}`));
+    await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = `127.0.0.1:${(h2.address() as AddressInfo).port}`;
+      await engine.router.reconcile({
+        app: 'grpc',
+        http2: true,
+        versions: [{ name: 'v1', endpoints: [address] }],
+      });
+      expect((await get()).body).toBe('h2 2.0');
+      const session = connectHttp2(engine.address);
+      try {
+        const body = await new Promise<string>((resolve, reject) => {
+          const stream = session.request({ ':path': '/' });
+          let text = '';
+          stream.setEncoding('utf8');
+          stream.on('data', (chunk: string) => (text += chunk));
+          stream.on('end', () => resolve(text));
+          stream.on('error', reject);
+        });
+        expect(body).toBe('h2 2.0');
+      } finally {
+        session.close();
+      }
+    } finally {
+      h2.close();
+    }
   });
 
   it('refuses mirroring, which HAProxy 2.6 cannot do without an SPOE agent', async () => {

@@ -54,10 +54,12 @@ export function retryOnKeywords(events: readonly string[]): string[] {
   return [...keywords];
 }
 
-function serverLine(slot: ServerSlot, sticky: boolean): string {
+function serverLine(slot: ServerSlot, sticky: boolean, http2: boolean): string {
   const address = slot.address ? `${slot.address.host}:${slot.address.port}` : '127.0.0.1:1';
   return [
     `  server ${slot.name} ${address} weight ${slot.weight}`,
+    // h2c with prior knowledge to the versions, as gRPC servers speak it.
+    http2 ? ' proto h2' : '',
     sticky ? ` cookie ${slot.name}` : '',
     slot.ready ? '' : ' disabled',
   ].join('');
@@ -79,7 +81,11 @@ function backendLines(plan: AppPlan, backend: BackendPlan, sticky: boolean): str
     const { cookieName, maxAgeSeconds } = spec.sessionAffinity;
     lines.push(`  cookie ${cookieName} insert indirect nocache attr ${quote(`Max-Age=${maxAgeSeconds}`)}`);
   }
-  lines.push(...backend.servers.map((s) => serverLine(s, sticky && spec.sessionAffinity !== undefined)));
+  lines.push(
+    ...backend.servers.map((s) =>
+      serverLine(s, sticky && spec.sessionAffinity !== undefined, spec.http2 === true),
+    ),
+  );
   return lines;
 }
 

@@ -185,6 +185,12 @@ export const ERROR_CATALOGUE = {
     exitCode: EXIT.failure,
     action: 'Push the branch or tag the message names, or fix the configured branch.',
   },
+  AVIARY_HOST_REFUSED: {
+    httpStatus: 403,
+    exitCode: EXIT.failure,
+    action:
+      'Address the API as 127.0.0.1, [::1] or localhost: on loopback it refuses other host names, which only a DNS-rebinding page would send.',
+  },
   AVIARY_HTTP_OPTION_INVALID: {
     httpStatus: 400,
     exitCode: EXIT.failure,

@@ -118,6 +118,26 @@ export function isCrossOriginChange(req: IncomingMessage): boolean {
   }
 }
 
+/**
+ * True when an API bound to loopback is asked under a name that is not loopback's. Only a
+ * page using DNS rebinding (its own name made to resolve to 127.0.0.1) sends such a `Host`
+ * to a loopback port; refusing it keeps that page from reading the open routes, which the
+ * browser would otherwise treat as its own origin. An API bound beyond loopback is reached
+ * by names Aviary cannot know, so it is not checked.
+ */
+export function isRebindingRequest(req: IncomingMessage, boundHost: string): boolean {
+  if (!isLoopbackHost(boundHost)) return false;
+  const host = req.headers.host;
+  if (host === undefined) return false;
+  let hostname: string;
+  try {
+    hostname = new URL(`http://${host}`).hostname;
+  } catch {
+    return true;
+  }
+  return !isLoopbackHost(hostname) && !hostname.endsWith('.localhost');
+}
+
 /** True for 127.0.0.0/8, ::1, their IPv4-mapped form, and `localhost`. */
 export function isLoopbackHost(host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
@@ -142,7 +162,9 @@ export type JsonHandler = (req: IncomingMessage, res: ServerResponse) => Promise
  * Starts an HTTP server for a JSON API on `host` (default 127.0.0.1). An {@link AviaryError}
  * thrown by `handle` is answered with its code's status for `api` in the error catalogue;
  * anything else is a 500 `AVIARY_INTERNAL`. A change sent by a page of another origin is
- * refused with 403 `AVIARY_CROSS_ORIGIN` before `handle` sees it ({@link isCrossOriginChange}).
+ * refused with 403 `AVIARY_CROSS_ORIGIN` before `handle` sees it ({@link isCrossOriginChange}),
+ * and on loopback a request under another host name with 403 `AVIARY_HOST_REFUSED`
+ * ({@link isRebindingRequest}).
  * Security: bound beyond loopback, it writes {@link exposureWarning} to `warn` (default stderr).
  */
 export async function listenJson(
@@ -152,7 +174,17 @@ export async function listenJson(
   api: HttpApi = 'control',
   warn: (line: string) => void = (line) => console.warn(line),
 ): Promise<{ server: Server; host: string; port: number }> {
+  let boundHost = host;
   const server = createServer((req, res) => {
+    if (isRebindingRequest(req, boundHost)) {
+      res.setHeader('connection', 'close');
+      sendError(
+        res,
+        'AVIARY_HOST_REFUSED',
+        `Host ${JSON.stringify(req.headers.host)} is not a loopback name: this API listens on ${boundHost} and answers only to 127.0.0.1, [::1] or localhost`,
+      );
+      return;
+    }
     if (isCrossOriginChange(req)) {
       // The body is not read; close the connection rather than parse what follows it.
       res.setHeader('connection', 'close');
@@ -174,6 +206,7 @@ export async function listenJson(
     server.listen(port, host, () => resolve());
   });
   const info = server.address() as AddressInfo;
+  boundHost = info.address;
   const warning = exposureWarning(api, info.address, info.port);
   if (warning !== undefined) warn(warning);
   return { server, host: info.address, port: info.port };

@@ -6,6 +6,7 @@
  * runtime (embedded router, one process app, control API on port 0) started in this process.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
@@ -163,6 +164,43 @@ describe('a page of another origin cannot drive the API, even with the token', (
     const answer = await call('GET', '/api/v1/rollouts', { origin: 'https://evil.example' });
     expect(answer.status).toBe(200);
     expect(answer.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+/** A GET with a chosen Host header (fetch does not let one set it). */
+function getWithHost(path: string, host: string): Promise<{ status: number; text: string }> {
+  const { port } = new URL(api);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        answers.push(`${res.statusCode} ${JSON.stringify(res.headers)} ${text}`);
+        resolve({ status: res.statusCode ?? 0, text });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('a DNS-rebinding page cannot read the API bound to loopback', () => {
+  it.each(['/api/v1/rollouts', '/api/v1/events', '/metrics', '/'])(
+    'GET %s under Host: evil.example: 403 AVIARY_HOST_REFUSED',
+    async (path) => {
+      const port = new URL(api).port;
+      for (const host of [`evil.example:${port}`, 'evil.example', `127.0.0.1.evil.example:${port}`]) {
+        const answer = await getWithHost(path, host);
+        expect(answer.status, host).toBe(403);
+        expect(JSON.parse(answer.text)).toMatchObject({ error: { code: 'AVIARY_HOST_REFUSED' } });
+      }
+    },
+  );
+
+  it.each(['127.0.0.1', 'localhost', '[::1]', 'app.localhost'])('answers under Host: %s', async (name) => {
+    const answer = await getWithHost('/api/v1/rollouts', `${name}:${new URL(api).port}`);
+    expect(answer.status).toBe(200);
   });
 });
 

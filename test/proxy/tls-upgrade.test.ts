@@ -8,7 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer, type ClientOptions } from 'ws';
 import { useFixtures, waitFor } from './support.js';
 import { certificateDirectory, makeCertificate } from './test-certificates.js';
 
@@ -48,7 +48,9 @@ describe('WebSocket over TLS', () => {
         },
       ],
     });
-    const client = new WebSocket(`wss://127.0.0.1:${port}/chat`, { ca: front.pem, servername: 'chat.test' });
+    // ws hands its options to tls.connect, which takes the SNI name its types leave out.
+    const options: ClientOptions & { servername: string } = { ca: front.pem, servername: 'chat.test' };
+    const client = new WebSocket(`wss://127.0.0.1:${port}/chat`, options);
     fixtures.defer(() => client.terminate());
     const received: string[] = [];
     client.on('message', (data) => received.push((data as Buffer).toString()));

@@ -3,7 +3,18 @@
  * when another user owns it; a symbolic link planted where a state file goes is not followed,
  * so the controller cannot be made to write over a file elsewhere; the token file is 0600.
  */
-import { chown, lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -47,6 +58,27 @@ describe('the state directory', () => {
       expect(await modeOf(file)).toBe(0o600);
       expect(await modeOf(join(root, 'fresh'))).toBe(0o700);
       expect((await readFile(file, 'utf8')).trim()).toBe(token);
+    } finally {
+      if (saved !== undefined) process.env.AVIARY_TOKEN = saved;
+    }
+  });
+
+  it('warns, without the token, when an existing token file is readable by others', async () => {
+    const saved = process.env.AVIARY_TOKEN;
+    delete process.env.AVIARY_TOKEN;
+    try {
+      const file = join(root, 'loose-token');
+      await writeFile(file, 'loose-secret-value\n', { mode: 0o644 });
+      const lines: string[] = [];
+      const { token } = await resolveToken(file, (line) => lines.push(line));
+      expect(token).toBe('loose-secret-value');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('mode 0644');
+      expect(lines[0]).not.toContain(token);
+      const quiet: string[] = [];
+      await chmod(file, 0o600);
+      await resolveToken(file, (line) => quiet.push(line));
+      expect(quiet).toEqual([]);
     } finally {
       if (saved !== undefined) process.env.AVIARY_TOKEN = saved;
     }

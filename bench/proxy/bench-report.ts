@@ -50,7 +50,7 @@ const round = (value: number, digits: number): number => Number(value.toFixed(di
 
 /** Ratios of one round (null when a run is missing). */
 export function roundRatios(runs: Partial<Record<RunName, RunFigures>>) {
-  const { aviary, bareUndici, haproxy, aviaryHaproxy } = runs;
+  const { aviary, bareUndici, haproxy, aviaryHaproxy, aviaryHttp2 } = runs;
   const ratio = (a: number | undefined, b: number | undefined): number | null =>
     a === undefined || b === undefined || b === 0 ? null : round(a / b, 3);
   const p99BoundMs = haproxy ? round(TARGETS.p99Factor * haproxy.p99Ms + TARGETS.p99SlackMs, 3) : null;
@@ -66,6 +66,9 @@ export function roundRatios(runs: Partial<Record<RunName, RunFigures>>) {
     aviaryHaproxyP99MinusHaproxyP99Ms:
       aviaryHaproxy && haproxy ? round(aviaryHaproxy.p99Ms - haproxy.p99Ms, 3) : null,
     aviaryHaproxyOverHaproxyCpuBoundRps: ratio(cpuBound(aviaryHaproxy), cpuBound(haproxy)),
+    /** Informational (issue 15 sets no target): Aviary's listener on h2c against HTTP/1.1. */
+    aviaryHttp2OverAviaryRps: ratio(aviaryHttp2?.rps, aviary?.rps),
+    aviaryHttp2OverAviaryCpuBoundRps: ratio(cpuBound(aviaryHttp2), cpuBound(aviary)),
   };
 }
 
@@ -166,6 +169,7 @@ const LABELS: Record<RunName, string> = {
   aviary: 'aviary proxy (CLI)',
   haproxy: 'haproxy 1 thread',
   aviaryHaproxy: 'aviary haproxy router',
+  aviaryHttp2: 'aviary proxy h2c',
 };
 
 /** One line of the table. */
@@ -206,6 +210,7 @@ export function summaryJson(
     aviary: runs.aviary ?? null,
     haproxy: runs.haproxy ?? null,
     aviaryHaproxy: runs.aviaryHaproxy ?? null,
+    aviaryHttp2: runs.aviaryHttp2 ?? null,
     ...verdict,
     allErrorFree: present.every((r) => r.errorFree),
   });

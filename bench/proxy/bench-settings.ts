@@ -4,7 +4,14 @@
  */
 
 /** Every run the bench knows, in the order a round runs them. */
-export const RUN_NAMES = ['direct', 'bareUndici', 'aviary', 'haproxy', 'aviaryHaproxy'] as const;
+export const RUN_NAMES = [
+  'direct',
+  'bareUndici',
+  'aviary',
+  'haproxy',
+  'aviaryHaproxy',
+  'aviaryHttp2',
+] as const;
 export type RunName = (typeof RUN_NAMES)[number];
 
 /** Parsed settings. */

@@ -1,6 +1,7 @@
 /**
- * `npm run bench:proxy`: Aviary's proxy against a bare undici proxy and HAProxy, on
- * loopback, at 64 connections (issue 2 "Performance"; the method is in bench/proxy/README.md).
+ * `npm run bench:proxy`: Aviary's proxy against a bare undici proxy and HAProxy, Aviary's
+ * HAProxy router against plain HAProxy, and Aviary's proxy on an h2c listener, on loopback, at
+ * 64 connections (issues 2 and 15; the method is in bench/proxy/README.md).
  *
  * Layout: the proxy under test runs alone on core 0 (BENCH_PROXY_CORE); the load generator
  * and the static backends share core 1 (BENCH_LOAD_CORE). The backends are HAProxy answering
@@ -40,6 +41,7 @@ import {
 } from './bench-targets.js';
 import { errorCount, type LoadGenerator, type LoadResult } from './load-result.js';
 import { undiciLoad } from './undici-load.js';
+import { http2Load, startAviaryHttp2 } from './aviary-http2.js';
 import { wrkLoad } from './wrk-load.js';
 
 const LOAD_GENERATORS: Record<LoadGenerator['kind'], LoadGenerator> = { wrk: wrkLoad, undici: undiciLoad };
@@ -79,7 +81,7 @@ interface Sample {
 
 async function measure(
   settings: BenchSettings,
-  load: LoadGenerator,
+  load: Pick<LoadGenerator, 'run'>,
   target: BenchTarget,
   signal: AbortSignal,
 ): Promise<Sample> {
@@ -191,6 +193,10 @@ async function main(): Promise<void> {
       );
     if (wanted.has('haproxy') && haproxyInstalled)
       targets.haproxy = await startHaproxy(backends, proxyPlacement(settings), upstream, dir);
+    if (wanted.has('aviaryHttp2'))
+      targets.aviaryHttp2 = await startAviaryHttp2(backends, proxyPlacement(settings), upstream, dir, {
+        nodeArgs: settings.aviaryNodeArgs,
+      });
     if (wanted.has('aviaryHaproxy') && haproxyInstalled)
       targets.aviaryHaproxy = await startAviaryHaproxy(backends, proxyPlacement(settings));
 
@@ -217,7 +223,9 @@ async function main(): Promise<void> {
       for (const name of rotated(settings.only, round - 1)) {
         const target = targets[name];
         if (!target) continue;
-        const sample = await measure(settings, load, target, abort.signal);
+        // The h2c listener needs an HTTP/2 client: the h2c generator of aviary-http2.ts.
+        const generator = name === 'aviaryHttp2' ? http2Load : load;
+        const sample = await measure(settings, generator, target, abort.signal);
         (samples[name] ??= []).push(sample);
         figures[name] = sample.figures;
         const prefix = settings.rounds > 1 ? `round ${round}: ` : '';
@@ -255,6 +263,9 @@ async function main(): Promise<void> {
     );
     console.log(
       `aviary haproxy router p99 - haproxy p99 ${ratios.aviaryHaproxyP99MinusHaproxyP99Ms ?? 'n/a'} ms (target <= 1 ms: ${show(met.aviaryHaproxyP99AtMostHaproxyPlus1ms)}; rounds ${perRound.aviaryHaproxyP99MinusHaproxyP99Ms.join(' ')})`,
+    );
+    console.log(
+      `aviary h2c/aviary HTTP/1.1 rps, informational ${ratios.aviaryHttp2OverAviaryRps ?? 'n/a'} (h2c loaded by a Node h2c generator, HTTP/1.1 by ${load.kind}); CPU-bound ${ratios.aviaryHttp2OverAviaryCpuBoundRps ?? 'n/a'}`,
     );
     console.log(
       `CPU-bound rps (1e6 / CPU us per request), informational: aviary haproxy router/haproxy ${ratios.aviaryHaproxyOverHaproxyCpuBoundRps ?? 'n/a'},`,

@@ -85,8 +85,15 @@ export async function runProxy(options: ProxyOptions): Promise<void> {
   const listeners: Record<string, string> = {};
   for (const listener of config.listeners) {
     const { host, port } = proxy.address(listener.name);
-    listeners[listener.name] = `http://${host}:${port}`;
-    console.log(`aviary proxy: listener ${listener.name} on http://${host}:${port}`);
+    const scheme = listener.tls === undefined ? 'http' : 'https';
+    listeners[listener.name] = `${scheme}://${host}:${port}`;
+    const h2 =
+      listener.protocol === 'http2'
+        ? listener.tls === undefined
+          ? ' (h2c)'
+          : ' (h2 and http/1.1 by ALPN)'
+        : '';
+    console.log(`aviary proxy: listener ${listener.name} on ${scheme}://${host}:${port}${h2}`);
   }
   const adminUrl = `http://${adminAddress.host}:${adminAddress.port}`;
   console.log(`aviary proxy: admin API on ${adminUrl} (token from ${source}; configuration from ${from})`);

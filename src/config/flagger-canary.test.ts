@@ -71,6 +71,14 @@ describe('loadFlaggerCanary: an App Mesh Canary (test/fixtures/flagger-canary-se
     expect(service.rewrite).toEqual({ uri: '/' });
   });
 
+  it('reads service.appProtocol (grpc: the router speaks HTTP/2 to the versions), and names a value it cannot use', () => {
+    const grpc = loadFlaggerCanary(withSpec((spec) => ((spec.service as Doc).appProtocol = 'grpc')));
+    expect(grpc.canary.service.appProtocol).toBe('grpc');
+    expect(grpc.ignored.map((field) => field.path)).not.toContain('spec.service.appProtocol');
+    const issues = issuesOf(withSpec((spec) => ((spec.service as Doc).appProtocol = 'tcp')));
+    expect(issues.map((issue) => issue.path)).toContain('spec.service.appProtocol');
+  });
+
   it('lists every field it leaves out, with a reason', () => {
     expect(loaded.ignored.map((field) => field.path)).toEqual([
       'metadata.namespace',

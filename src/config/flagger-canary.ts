@@ -76,7 +76,6 @@ const IGNORED: readonly (readonly [path: readonly string[], reason: string])[] =
   [['spec', 'service', 'targetPort'], PORTS],
   [['spec', 'service', 'portName'], PORTS],
   [['spec', 'service', 'portDiscovery'], PORTS],
-  [['spec', 'service', 'appProtocol'], PORTS],
   [['spec', 'service', 'name'], 'the app name is spec.targetRef.name'],
   [['spec', 'service', 'hosts'], 'set hosts on the app in aviary.yaml'],
   [['spec', 'service', 'gateways'], MESH],

@@ -13,6 +13,8 @@ import { ensureBuilt, spawnCli, type CliProcess } from '../cli/cli-support.js';
 
 let dir: string;
 const running: CliProcess[] = [];
+/** Settles once a process has exited and its stdout and stderr are read to the end ('close', not 'exit'). */
+const closed = new WeakMap<CliProcess, Promise<void>>();
 
 function aviaryYaml(stateDir: string, apiHost?: string): string {
   return `apiVersion: aviary.dev/v1alpha1
@@ -35,6 +37,7 @@ async function startUp(
   const file = join(dir, `${name}.yaml`);
   await writeFile(file, aviaryYaml(stateDir, apiHost));
   const up = spawnCli(['up', '-f', file]);
+  closed.set(up, new Promise((resolve) => up.child.once('close', () => resolve())));
   running.push(up);
   const out = await up.waitForStdout(
     (text) => /control API and dashboard on \S+/.test(text),
@@ -47,6 +50,7 @@ async function startUp(
 async function stop(up: CliProcess): Promise<void> {
   up.child.kill('SIGTERM');
   await up.exited;
+  await closed.get(up);
 }
 
 beforeAll(async () => {

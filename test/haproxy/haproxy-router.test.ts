@@ -200,7 +200,9 @@ describe('haproxy router', () => {
       nowMs: Date.now() + 1000,
     });
     expect(rate).toMatchObject({ value: 0, sampleSize: 10 });
-    expect(await engine.metricsText()).toContain('haproxy_server_http_responses_total');
+    const metrics = await engine.metricsText();
+    expect(metrics).toContain('haproxy_server_http_responses_total');
+    expect(metrics).toContain('aviary_haproxy_request_log_lines_total 20');
   });
 
   it('refuses a configuration HAProxy refuses, with its message, and keeps serving the last good one', async () => {

@@ -116,9 +116,10 @@ export async function createHaproxyEngine(
     metricsText: async () => {
       try {
         const res = await request('http://haproxy/metrics', { dispatcher: metricsAgent });
-        return await res.body.text();
+        return (await res.body.text()) + requestLog.metricsText();
       } catch (err) {
-        return `# haproxy metrics unavailable: ${(err as Error).message.replaceAll('\n', ' ')}\n`;
+        const reason = (err as Error).message.replaceAll('\n', ' ');
+        return `# haproxy metrics unavailable: ${reason}\n${requestLog.metricsText()}`;
       }
     },
     close: async () => {

@@ -20,6 +20,8 @@ export type SlotResolver = (backend: string, server: string) => { app: string; v
 export class HaproxyRequestLog {
   readonly #windows = new Map<string, RollingWindow>();
   readonly #sockets = new Set<Socket>();
+  /** Request lines read. */
+  lines = 0;
   /** Lines read that named no known slot (HAProxy's own answers, a removed app). */
   unattributed = 0;
 
@@ -64,6 +66,7 @@ export class HaproxyRequestLog {
   record(line: string): void {
     const [tag, backend, server, status, activeMs] = line.trim().split(' ');
     if (tag !== REQUEST_LOG_TAG || backend === undefined || server === undefined) return;
+    this.lines++;
     const slot = this.resolve(backend, server);
     if (!slot) {
       this.unattributed++;
@@ -104,6 +107,22 @@ export class HaproxyRequestLog {
         return Promise.resolve(buckets);
       },
     };
+  }
+
+  /**
+   * Prometheus text of the reader's own counters: set beside HAProxy's
+   * `haproxy_frontend_http_requests_total`, a shortfall is lines the ring dropped.
+   */
+  metricsText(): string {
+    return [
+      '# HELP aviary_haproxy_request_log_lines_total Request-log lines Aviary read from HAProxy.',
+      '# TYPE aviary_haproxy_request_log_lines_total counter',
+      `aviary_haproxy_request_log_lines_total ${this.lines}`,
+      '# HELP aviary_haproxy_request_log_unattributed_total Lines that named no version (no server, a removed app).',
+      '# TYPE aviary_haproxy_request_log_unattributed_total counter',
+      `aviary_haproxy_request_log_unattributed_total ${this.unattributed}`,
+      '',
+    ].join('\n');
   }
 
   /** Stops listening and drops HAProxy's connections. */

@@ -1,11 +1,13 @@
 /**
  * Rollouts of catalogdetail (process targets) through a real HAProxy driven by the `haproxy`
  * router: a good version promoted step by step, and a version answering 30 % 500s rolled
- * back on the success rate HAProxy's request log gives. The same scenarios as
+ * back on the success rate HAProxy's request log gives, and one rolled back by the sequential
+ * judge on the same counts. The first two are the scenarios of
  * test/rollout/canary-promotion and canary-rollback, on `router.kind: haproxy`.
  */
 import { describe, expect, it } from 'vitest';
 import {
+  APP,
   catalogProcess,
   countByVersion,
   failures,
@@ -81,6 +83,30 @@ describe('rollouts through HAProxy', { timeout: TEST_TIMEOUT_MS }, () => {
     const after = traffic.between(failedAt + 1);
     expect(countByVersion(after)).toEqual({ '1': after.length });
     expect(failures(after)).toEqual([]);
+    await traffic.stop();
+  });
+
+  it('rolls back a canary answering 500s on the sequential judge, reading the request log', async () => {
+    const test = await startTestRuntime(
+      catalogProcess('1'),
+      {
+        progressDeadlineSeconds: 600,
+        analysis: { interval: '1m', threshold: 5, stepWeight: 10, maxWeight: 30, judge: {} },
+      },
+      HAPROXY,
+    );
+    await test.waitForPhase('Initialized');
+    const traffic = TrafficLoop.start(test.runtime.routerUrl);
+    test.deploy(catalogProcess('3', { FAIL_RATE: '1' }));
+    await test.waitForPhase('Progressing');
+    // A 1m interval's first step is a minute away: the operator routes 20 % to the canary now.
+    test.runtime.controller.command(APP, { kind: 'set-weights', canaryWeight: 20 }, 'test');
+    await test.waitForPhase('Failed');
+    const [detected] = test.events('RegressionDetected');
+    expect(detected!.message).toMatch(
+      /^Rolling back catalogdetail: regression detected \(metric judge: regression/,
+    );
+    expect(detected!.evidence).toMatchObject({ metrics: [{ name: 'judge', rollback: true }] });
     await traffic.stop();
   });
 });

@@ -6,6 +6,7 @@
  * before router kinds existed.
  */
 import { z } from 'zod';
+import { certificateFilesSchema } from './proxy-service-schema.js';
 import { haproxySettingsSchema } from './router-haproxy.js';
 
 /** A listening address. Default host 127.0.0.1: exposing beyond loopback is an explicit choice. */
@@ -50,6 +51,13 @@ export const ROUTER_SCHEMAS = {
     kind: z.literal('embedded').default('embedded'),
     ...listenAddress(8080),
     process: z.enum(['in-process', 'separate']).optional(),
+    /**
+     * `http1` (default) or `http2`: h2c with prior knowledge in clear, h2 and HTTP/1.1 by
+     * ALPN with `tls` (docs/adr/0026-http2-grpc-tls.md).
+     */
+    protocol: z.enum(['http1', 'http2']).optional(),
+    /** TLS termination on the router's listener; relative paths are read next to aviary.yaml, and re-read when they change. */
+    tls: certificateFilesSchema.optional(),
   }),
   /**
    * One or more `aviary proxy` instances elsewhere (behind a load balancer): every change

@@ -14,6 +14,7 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { CertificateFiles } from '../config/proxy-schema.js';
 import { AviaryError } from '../errors.js';
 import { PERSISTED_CONFIG_FILE } from '../proxy/persisted-config.js';
 import {
@@ -23,13 +24,21 @@ import {
   type ProxyInstanceRecord,
 } from './proxy-instance.js';
 
+/** The proxy's listener `router`, as `router.kind: embedded` configures it. */
+export interface RouterListener {
+  readonly name: 'router';
+  readonly host: string;
+  readonly port: number;
+  readonly protocol?: 'http1' | 'http2';
+  readonly tls?: CertificateFiles;
+}
+
 /** Options of {@link SupervisedProxy.startOrAdopt}. */
 export interface SupervisedProxyOptions {
   /** The proxy's own state directory (`<stateDir>/proxy`): persisted config, record, output. */
   readonly dir: string;
-  /** Where the proxy takes client traffic (`router.host`/`router.port`). */
-  readonly host: string;
-  readonly port: number;
+  /** Where and how the proxy takes client traffic (`router.host`/`port`/`protocol`/`tls`), as listener `router`. */
+  readonly listener: RouterListener;
   /** Admin token. Security: handed to the child in its environment, never on its command line. */
   readonly token: string;
   /** argv that runs the `aviary` CLI: `[node, ...execArgv, script]`. */
@@ -185,11 +194,7 @@ async function startProxy(
 ): Promise<ProxyInstanceRecord> {
   const { dir } = options;
   const bootstrap = join(dir, 'bootstrap.json');
-  await writeFile(
-    bootstrap,
-    JSON.stringify({ listeners: [{ name: 'router', host: options.host, port: options.port }] }),
-    { mode: 0o600 },
-  );
+  await writeFile(bootstrap, JSON.stringify({ listeners: [options.listener] }), { mode: 0o600 });
   await rm(join(dir, INSTANCE_FILE), { force: true });
   const [executable, ...prefix] = options.command;
   if (executable === undefined) throw new Error('SupervisedProxy: empty command');

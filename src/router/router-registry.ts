@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { RouterKind, RouterSettings } from '../config/router-kinds.js';
-import { proxyConfigSchema } from '../config/proxy-schema.js';
+import { proxyConfigSchema, type CertificateFiles } from '../config/proxy-schema.js';
 import { AviaryError } from '../errors.js';
 import { listenFor } from '../listen-failure.js';
 import { AdminApiObserver } from '../metrics/admin-api-observer.js';
@@ -18,7 +18,7 @@ import { Registry, type EngineFactory } from '../registry.js';
 import { AdminApiRouter, type AdminEndpoint } from './admin-api-router.js';
 import { EmbeddedRouter } from './embedded-router.js';
 import { createHaproxyEngine } from './haproxy/haproxy-engine.js';
-import { SupervisedProxy } from './proxy-process.js';
+import { SupervisedProxy, type RouterListener } from './proxy-process.js';
 import type { RouterEngine } from './router-engine.js';
 
 /** What a router factory may need from the composition root. */
@@ -55,7 +55,30 @@ function settingsOf<K extends RouterKind>(
  * The built-in proxy as its own supervised process, driven and observed through its admin
  * API as `aviary-admin` drives remote ones; adopted when a previous controller left it running.
  */
-async function separateProxy(host: string, port: number, context: RouterContext): Promise<RouterEngine> {
+/** The proxy listener `router` of the embedded kind: its address, protocol and certificate files (resolved next to aviary.yaml). */
+function routerListener(
+  settings: {
+    host: string;
+    port: number;
+    protocol?: 'http1' | 'http2' | undefined;
+    tls?: CertificateFiles | undefined;
+  },
+  baseDir: string,
+): RouterListener {
+  const { host, port, protocol, tls } = settings;
+  return {
+    name: 'router',
+    host,
+    port,
+    ...(protocol !== undefined && { protocol }),
+    ...(tls !== undefined && {
+      tls: { certFile: resolve(baseDir, tls.certFile), keyFile: resolve(baseDir, tls.keyFile) },
+    }),
+  };
+}
+
+async function separateProxy(listener: RouterListener, context: RouterContext): Promise<RouterEngine> {
+  const { host, port } = listener;
   const { stateDir, token, command } = context;
   if (stateDir === undefined || token === undefined || command === undefined)
     throw new AviaryError(
@@ -66,8 +89,7 @@ async function separateProxy(host: string, port: number, context: RouterContext)
     // A port someone else holds is named by its setting here, not found in the child's log.
     beforeStart: () => listenFor('router.port', () => probeBind(host, port)),
     dir: join(stateDir, 'proxy'),
-    host,
-    port,
+    listener,
     token,
     command,
   });
@@ -100,17 +122,20 @@ function probeBind(host: string, port: number): Promise<void> {
 
 /** The built-in proxy, listening where `router.host`/`router.port` say: in this process, or supervised. */
 const embedded: RouterFactory = async (settings, context) => {
-  const { host, port, process: configured } = settingsOf('embedded', settings);
-  if ((context.placement ?? configured) === 'separate') return separateProxy(host, port, context);
-  const proxy = new ProxyServer(proxyConfigSchema.parse({ listeners: [{ name: 'router', host, port }] }));
+  const embeddedSettings = settingsOf('embedded', settings);
+  const { process: configured } = embeddedSettings;
+  const listener = routerListener(embeddedSettings, context.baseDir ?? '.');
+  if ((context.placement ?? configured) === 'separate') return separateProxy(listener, context);
+  const proxy = new ProxyServer(proxyConfigSchema.parse({ listeners: [listener] }));
   await listenFor('router.port', () => proxy.start());
   const bound = proxy.address();
+  const scheme = listener.tls === undefined ? 'http' : 'https';
   return {
     router: new EmbeddedRouter(proxy),
     proxy,
     observer: new EmbeddedObserver(proxy.metrics),
     traffic: proxy.metrics.trafficWindows(),
-    address: `http://${bound.host}:${bound.port}`,
+    address: `${scheme}://${bound.host}:${bound.port}`,
     metricsText: () => Promise.resolve(proxy.metrics.render()),
     close: () => proxy.close(),
   };

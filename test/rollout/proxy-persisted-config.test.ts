@@ -105,8 +105,7 @@ describe('aviary proxy --state', { timeout: TEST_TIMEOUT_MS }, () => {
     const command = [process.execPath, '--import', 'tsx', join(REPO, 'src/cli/main.ts')];
     const proxy = await SupervisedProxy.startOrAdopt({
       dir,
-      host: '127.0.0.1',
-      port: 0,
+      listener: { name: 'router', host: '127.0.0.1', port: 0 },
       token: TOKEN,
       command,
     });

@@ -13,20 +13,17 @@
  * Run as a child (`node --import tsx aviary-http2.ts URL SESSIONS STREAMS DURATION_S`), this
  * file is the h2c generator and prints its LoadResult as one JSON line.
  */
-import { randomBytes } from 'node:crypto';
 import { connect, constants, type ClientHttp2Session } from 'node:http2';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuTimeMs, hasCommand, startPinned, stopAll, type Placement } from './child-processes.js';
 import { startAviary, startBackends, type Backends, type BenchTarget } from './bench-targets.js';
 import type { LoadOptions, LoadResult } from './load-result.js';
-import { aviaryRouterYaml } from './target-configs.js';
 import { undiciLoad } from './undici-load.js';
 
 const REPO_DIR = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
-const START_TIMEOUT_MS = 15_000;
 
 function percentile(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return 0;
@@ -119,39 +116,14 @@ export interface AviaryCli {
 }
 
 /** Aviary as users run it (`aviary proxy --config FILE`), its listener on h2c, the same 90/10 split. */
-export async function startAviaryHttp2(
+export function startAviaryHttp2(
   backends: Backends,
   placement: Placement,
   connections: number,
   dir: string,
   { cli = join(REPO_DIR, 'bin', 'aviary.js'), nodeArgs = [] }: AviaryCli = {},
 ): Promise<BenchTarget> {
-  const config = join(dir, 'router-h2c.yaml');
-  const yaml = aviaryRouterYaml(backends.v1, backends.v2, connections).replace(
-    /(\n {4}port: 0\n)/,
-    '$1    protocol: http2\n',
-  );
-  if (!yaml.includes('protocol: http2')) throw new Error('bench: could not set the listener protocol');
-  await writeFile(config, yaml);
-  const proc = startPinned(
-    'aviary h2c',
-    placement,
-    process.execPath,
-    [
-      ...nodeArgs,
-      cli,
-      'proxy',
-      '--config',
-      config,
-      '--admin',
-      '127.0.0.1:0',
-      '--token-file',
-      join(dir, 'token'),
-    ],
-    { ...process.env, AVIARY_TOKEN: randomBytes(18).toString('base64url') },
-  );
-  const [, port] = await proc.waitForLine(/listener main on http:\/\/127\.0\.0\.1:(\d+)/, START_TIMEOUT_MS);
-  return { url: `http://127.0.0.1:${port}/`, pid: proc.pid, processes: [proc] };
+  return startAviary(backends, placement, connections, dir, nodeArgs, cli, 'http2');
 }
 
 /** One measured window of one protocol. */

@@ -103,13 +103,19 @@ export async function startAviary(
   dir: string,
   nodeArgs: readonly string[],
   cli = join(REPO_DIR, 'bin', 'aviary.js'),
+  protocol: 'http1' | 'http2' = 'http1',
 ): Promise<BenchTarget> {
   if (!existsSync(join(REPO_DIR, 'dist', 'cli', 'main.js')) && cli === join(REPO_DIR, 'bin', 'aviary.js'))
     throw new Error('dist/cli/main.js is missing: run `npm run build` first');
-  const config = join(dir, 'router.yaml');
-  await writeFile(config, aviaryRouterYaml(backends.v1, backends.v2, connections));
+  const config = join(dir, protocol === 'http2' ? 'router-h2c.yaml' : 'router.yaml');
+  let yaml = aviaryRouterYaml(backends.v1, backends.v2, connections);
+  if (protocol === 'http2') {
+    yaml = yaml.replace(/(\n {4}port: 0\n)/, '$1    protocol: http2\n');
+    if (!yaml.includes('protocol: http2')) throw new Error('bench: could not set the listener protocol');
+  }
+  await writeFile(config, yaml);
   const proc = startPinned(
-    'aviary',
+    protocol === 'http2' ? 'aviary h2c' : 'aviary',
     placement,
     process.execPath,
     [

@@ -1,14 +1,15 @@
 // The pipeline routes on a real control API over loopback: a real RunStore and RunQueue in a
 // temporary directory (the executor is a seam the test drives), a real ArtifactStore.
-import { lstat } from 'node:fs/promises';
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appendRunLog } from '../pipelines/runs/run-log.js';
 import type { RunRecord } from '../pipelines/runs/run-record.js';
 import {
+  callApi,
   commitOf,
   PIPELINES_TOKEN,
   startPipelinesControlServer,
+  type CallOptions,
   type PipelinesControlServer,
 } from '../../test/support/pipelines-control-server.js';
 import { readServerSentEvents } from '../cli/control-event-stream.js';
@@ -25,22 +26,7 @@ afterEach(async () => {
 
 const auth = { authorization: `Bearer ${PIPELINES_TOKEN}` };
 
-async function call(
-  path: string,
-  options: { method?: 'GET' | 'POST'; headers?: Record<string, string> } = {},
-): Promise<{ status: number; body: any; type: string }> {
-  const res = await request(new URL(path, server.url), {
-    method: options.method ?? 'GET',
-    headers: options.headers ?? {},
-  });
-  const text = await res.body.text();
-  const type = String(res.headers['content-type'] ?? '');
-  return {
-    status: res.statusCode,
-    type,
-    body: type.startsWith('application/json') ? JSON.parse(text) : text,
-  };
-}
+const call = (path: string, options?: CallOptions) => callApi(server.url, path, options);
 
 /** Two finished build runs of `app` and a release run of `deploy` left running. */
 async function someRuns(): Promise<{ built: RunRecord; failed: RunRecord; running: RunRecord }> {
@@ -264,43 +250,5 @@ describe('GET /api/v1/pipelines/runs/stream', () => {
     });
     expect(server.store.listenerCount('run')).toBe(before);
     (await server.nextHeld()).finish({ state: 'succeeded' });
-  });
-});
-
-describe('artifacts', () => {
-  it('lists every entry with referenced', async () => {
-    const answer = await call('/api/v1/artifacts');
-    expect(answer.status).toBe(200);
-    expect(answer.body.map((e: any) => [e.tag, e.referenced, e.commit])).toEqual([
-      ['v1.0.0', true, commitOf('1')],
-      ['v2.0.0', false, commitOf('2')],
-    ]);
-    expect(answer.body[0].digest).toMatch(/^[0-9a-f]{64}$/);
-  });
-
-  it('gc needs the token and removes only unreferenced artifacts', async () => {
-    const kept = server.artifacts.entry('catalogdetail', 'v1.0.0')!;
-    const removed = server.artifacts.entry('catalogdetail', 'v2.0.0')!;
-    expect((await call('/api/v1/artifacts/gc', { method: 'POST' })).status).toBe(401);
-    expect(await server.artifacts.resolve('catalogdetail', 'v2.0.0')).toBeDefined();
-
-    const answer = await call('/api/v1/artifacts/gc', { method: 'POST', headers: auth });
-    expect(answer.status).toBe(200);
-    expect(answer.body).toEqual({
-      collected: [{ app: 'catalogdetail', tag: 'v2.0.0' }],
-      removedDigests: [removed.digest],
-    });
-    expect(await lstat(server.artifacts.directoryOf(kept.digest))).toBeDefined();
-    await expect(lstat(server.artifacts.directoryOf(removed.digest))).rejects.toThrow();
-    const listed = (await call('/api/v1/artifacts')).body;
-    expect(listed.find((e: any) => e.tag === 'v2.0.0').collectedAt).toBeDefined();
-  });
-});
-
-describe('routing', () => {
-  it('leaves other paths to the control API', async () => {
-    expect((await call('/healthz')).status).toBe(200);
-    expect((await call('/api/v1/pipelines/nothing')).status).toBe(404);
-    expect((await call('/api/v1/artifacts/v1/extra')).status).toBe(404);
   });
 });

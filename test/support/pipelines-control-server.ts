@@ -8,6 +8,7 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request } from 'undici';
 import { ControlServer } from '../../src/api/control-server.js';
 import { pipelineRoutes } from '../../src/api/pipeline-routes.js';
 import { ArtifactStore } from '../../src/pipelines/artifacts/artifact-store.js';
@@ -121,5 +122,30 @@ export async function startPipelinesControlServer(
       // Published artifacts are read-only: removeTree makes them writable first.
       await removeTree(dir);
     },
+  };
+}
+
+/** How {@link callApi} sends a request. */
+export interface CallOptions {
+  readonly method?: 'GET' | 'POST';
+  readonly headers?: Record<string, string>;
+}
+
+/** One request to the API at `baseUrl`: its status, content type, and body (parsed when JSON). */
+export async function callApi(
+  baseUrl: string,
+  path: string,
+  options: CallOptions = {},
+): Promise<{ status: number; body: any; type: string }> {
+  const res = await request(new URL(path, baseUrl), {
+    method: options.method ?? 'GET',
+    headers: options.headers ?? {},
+  });
+  const text = await res.body.text();
+  const type = String(res.headers['content-type'] ?? '');
+  return {
+    status: res.statusCode,
+    type,
+    body: type.startsWith('application/json') ? JSON.parse(text) : text,
   };
 }

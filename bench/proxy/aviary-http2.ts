@@ -20,15 +20,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuTimeMs, hasCommand, startPinned, stopAll, type Placement } from './child-processes.js';
 import { startAviary, startBackends, type Backends, type BenchTarget } from './bench-targets.js';
-import type { LoadOptions, LoadResult } from './load-result.js';
+import { loadResultOf, type LoadOptions, type LoadResult } from './load-result.js';
 import { undiciLoad } from './undici-load.js';
 
 const REPO_DIR = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
-
-function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
-}
 
 /** `sessions` h2c connections with `streams` closed loops each, for `durationS` seconds. */
 async function generate(
@@ -68,16 +63,7 @@ async function generate(
   await Promise.all(opened.flatMap((s) => Array.from({ length: streams }, () => loop(s))));
   const elapsed = (performance.now() - startedAt) / 1000;
   opened.forEach((s) => s.close());
-  const sorted = Float64Array.from(latencies).sort();
-  return {
-    requests: sorted.length,
-    durationSeconds: elapsed,
-    rps: sorted.length / elapsed,
-    p50Ms: percentile(sorted, 0.5),
-    p99Ms: percentile(sorted, 0.99),
-    non2xx3xx,
-    socketErrors: { connect: 0, read: failures, write: 0, timeout: 0 },
-  };
+  return loadResultOf(latencies, elapsed, non2xx3xx, failures);
 }
 
 /**

@@ -39,3 +39,27 @@ export interface LoadGenerator {
   /** Loads `url` for `durationSeconds`, then reports; the caller runs warm-ups as separate runs. */
   run(options: LoadOptions, signal: AbortSignal): Promise<LoadResult>;
 }
+
+/**
+ * What a Node load generator measured: `latencies` (ms, one per answered request) over
+ * `elapsedS` seconds, as a {@link LoadResult} with nearest-rank p50 and p99.
+ */
+export function loadResultOf(
+  latencies: readonly number[],
+  elapsedS: number,
+  non2xx3xx: number,
+  readErrors: number,
+): LoadResult {
+  const sorted = Float64Array.from(latencies).sort();
+  const percentile = (q: number): number =>
+    sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0);
+  return {
+    requests: sorted.length,
+    durationSeconds: elapsedS,
+    rps: sorted.length / elapsedS,
+    p50Ms: percentile(0.5),
+    p99Ms: percentile(0.99),
+    non2xx3xx,
+    socketErrors: { connect: 0, read: readErrors, write: 0, timeout: 0 },
+  };
+}

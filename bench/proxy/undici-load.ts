@@ -10,12 +10,7 @@
 import { fileURLToPath } from 'node:url';
 import { Client } from 'undici';
 import { startPinned } from './child-processes.js';
-import type { LoadGenerator, LoadResult } from './load-result.js';
-
-function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
-}
+import { loadResultOf, type LoadGenerator, type LoadResult } from './load-result.js';
 
 async function generate(
   url: string,
@@ -51,16 +46,7 @@ async function generate(
   await Promise.all(clients.map(loop));
   const elapsed = (performance.now() - startedAt) / 1000;
   await Promise.all(clients.map((c) => c.close()));
-  const sorted = Float64Array.from(latencies).sort();
-  return {
-    requests: sorted.length,
-    durationSeconds: elapsed,
-    rps: sorted.length / elapsed,
-    p50Ms: percentile(sorted, 0.5),
-    p99Ms: percentile(sorted, 0.99),
-    non2xx3xx,
-    socketErrors: { connect: 0, read: socketErrors, write: 0, timeout: 0 },
-  };
+  return loadResultOf(latencies, elapsed, non2xx3xx, socketErrors);
 }
 
 /** The undici fallback generator, run as a pinned child. */

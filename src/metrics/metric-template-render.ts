@@ -13,10 +13,57 @@ export interface TemplateContext extends Readonly<Record<TemplateVariable, strin
 }
 
 /**
- * Substitutes `context` into `query`. Values are inserted verbatim, as Flagger does: they
- * come from aviary.yaml, which is trusted like the query itself.
- * @throws AviaryError `AVIARY_METRIC_TEMPLATE_INVALID` for an unsupported expression or a
- * `variables.X` the metric does not define.
+ * A Kubernetes object name (DNS-1123 subdomain, at most 253 characters): what `name`,
+ * `namespace`, `target` and `service` must be. It cannot leave a PromQL string literal.
+ * https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-subdomain-names
+ */
+const OBJECT_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+/** A PromQL duration (`1m30s`, `500ms`); https://prometheus.io/docs/prometheus/latest/querying/basics/#float-literals-and-time-durations */
+const PROM_DURATION = /^(?:\d{1,12}(?:ms|[smhdwy]))+$/;
+
+/**
+ * Why a value cannot be inserted into a query, or undefined when it can. Security: the
+ * built-in variables come from object names (an operator's Canary, a CLI flag), so they are
+ * held to the name and duration grammars; a `variables.X` value (a regex such as `5..` is
+ * usual) is inserted verbatim, as Flagger does, but may not contain what ends a PromQL
+ * string literal (a quote, a backtick, a line break, or a trailing backslash that would
+ * escape the closing quote), so it cannot add selectors or operators to the query.
+ * https://prometheus.io/docs/prometheus/latest/querying/basics/#string-literals
+ */
+function unsafeValue(part: { kind: 'variable' | 'custom'; name: string }, value: string): string | undefined {
+  if (part.kind === 'variable') {
+    if (part.name === 'interval') {
+      return PROM_DURATION.test(value) ? undefined : 'expected a PromQL duration such as 1m or 30s';
+    }
+    return OBJECT_NAME.test(value)
+      ? undefined
+      : 'expected a Kubernetes object name (lower-case letters, digits, "-" and ".")';
+  }
+  if (/["'`\r\n]/.test(value)) return 'may not contain quotes, backticks or line breaks';
+  if (/(?:^|[^\\])(?:\\\\)*\\$/.test(value)) return 'may not end with an unpaired backslash';
+  return undefined;
+}
+
+function checkedValue(
+  part: { kind: 'variable' | 'custom'; name: string },
+  value: string,
+  label: string,
+): string {
+  const problem = unsafeValue(part, value);
+  if (problem === undefined) return value;
+  const shown = part.kind === 'variable' ? part.name : `variables.${part.name}`;
+  throw new AviaryError(
+    'AVIARY_METRIC_TEMPLATE_INVALID',
+    `${label}: {{ ${shown} }} is ${JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)}: ${problem}; it would change the query, not fill it`,
+  );
+}
+
+/**
+ * Substitutes `context` into `query`. Values are checked, not escaped (see
+ * {@link unsafeValue}): a value that could change the query's structure is refused.
+ * @throws AviaryError `AVIARY_METRIC_TEMPLATE_INVALID` for an unsupported expression, a
+ * `variables.X` the metric does not define, or a value that could inject PromQL.
  */
 export function renderQuery(query: string, context: TemplateContext, label = 'query'): string {
   const parsed = parseTemplate(query);
@@ -27,7 +74,7 @@ export function renderQuery(query: string, context: TemplateContext, label = 'qu
         case 'text':
           return part.text;
         case 'variable':
-          return context[part.name];
+          return checkedValue(part, context[part.name], label);
         case 'custom': {
           const value = context.variables[part.name];
           if (value === undefined) {
@@ -36,7 +83,7 @@ export function renderQuery(query: string, context: TemplateContext, label = 'qu
               `${label}: {{ variables.${part.name} }} is not set; add it to the metric's templateVariables`,
             );
           }
-          return value;
+          return checkedValue(part, value, label);
         }
       }
     })

@@ -62,12 +62,28 @@ export function requestTarget(
   req: IncomingMessage,
   base: string,
 ): { url: URL; method: string; parts: string[] } {
-  const url = new URL(req.url ?? '/', base);
+  const url = targetUrl(req.url ?? '/', base);
   const parts = url.pathname
     .split('/')
     .filter((p) => p !== '')
     .map(decodeURIComponent);
   return { url, method: req.method ?? 'GET', parts };
+}
+
+/**
+ * The URL of a request target. An origin-form target (RFC 9112 §3.2.1) is a path, so `//x`
+ * is the path `//x` and not a network-path reference to host `x` (which `new URL('//', base)`
+ * rejects); a target that is no URL at all is the client's error, AVIARY_BAD_REQUEST.
+ */
+function targetUrl(target: string, base: string): URL {
+  try {
+    return target.startsWith('/') ? new URL(`${base}${target}`) : new URL(target, base);
+  } catch {
+    throw new AviaryError(
+      'AVIARY_BAD_REQUEST',
+      `request target ${JSON.stringify(target.slice(0, 200))}: not a URL`,
+    );
+  }
 }
 
 function digest(value: string): Buffer {
@@ -198,6 +214,16 @@ export async function listenJson(
     handle(req, res).catch((err: unknown) => {
       if (res.headersSent) return;
       if (err instanceof AviaryError) sendError(res, err.code, err.message, {}, httpStatusOf(err.code, api));
+      // A malformed percent-encoding in the path (requestTarget's decodeURIComponent) is the
+      // client's error, not the server's: RFC 9110 §15.5.1.
+      else if (err instanceof URIError)
+        sendError(
+          res,
+          'AVIARY_BAD_REQUEST',
+          `request path: ${err.message}`,
+          {},
+          httpStatusOf('AVIARY_BAD_REQUEST', api),
+        );
       else sendError(res, 'AVIARY_INTERNAL', (err as Error).message);
     });
   });

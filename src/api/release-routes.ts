@@ -30,6 +30,7 @@ async function documentOf(req: IncomingMessage): Promise<unknown> {
 function sendFailure(res: ServerResponse, err: unknown): void {
   if (err instanceof ConfigError) sendError(res, err.code, err.message, { issues: err.issues });
   else if (err instanceof AviaryError) sendError(res, err.code, err.message);
+  else if (err instanceof URIError) sendError(res, 'AVIARY_BAD_REQUEST', `request path: ${err.message}`);
   else sendError(res, 'AVIARY_INTERNAL', (err as Error).message);
 }
 

@@ -81,8 +81,14 @@ function sameRepository(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
 }
 
+/** The request's path; `//` is a path here (RFC 9112 §3.2.1), and a target that is no URL has none. */
 function pathOf(req: IncomingMessage): string {
-  return new URL(req.url ?? '/', 'http://receiver').pathname;
+  const target = req.url ?? '/';
+  try {
+    return new URL(target.startsWith('/') ? `http://receiver${target}` : target, 'http://receiver').pathname;
+  } catch {
+    return '';
+  }
 }
 
 function routeOf(req: IncomingMessage): Forge | undefined {

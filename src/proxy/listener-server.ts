@@ -20,6 +20,13 @@ export interface ListenerTlsState {
 }
 
 /**
+ * How often Node checks headersTimeout and requestTimeout. Its default, 30 s, let a slowloris
+ * client hold a connection up to 30 s past `limits.headersTimeout` (10 s by default); a
+ * one-second sweep over the open connections keeps the limit within a second of its value.
+ */
+const CONNECTIONS_CHECKING_INTERVAL = 1_000;
+
+/**
  * Creates (does not bind) the server of `listener`. `tls` is required when the listener
  * has `tls`; its certificates may be replaced later (`setSecureContext` for the default).
  */
@@ -37,6 +44,7 @@ export function createListenerServer(
       headersTimeout: limits.headersTimeout,
       requestTimeout: limits.requestBodyTimeout,
       keepAliveTimeout: limits.keepAliveTimeout,
+      connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL,
       noDelay: true,
     });
   }
@@ -57,6 +65,7 @@ export function createListenerServer(
     headersTimeout: limits.headersTimeout,
     requestTimeout: limits.requestBodyTimeout,
     keepAliveTimeout: limits.keepAliveTimeout,
+    connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL,
     noDelay: true,
   });
 }

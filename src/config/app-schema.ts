@@ -109,6 +109,8 @@ function exposureOf(app: unknown): { name: string; hosts?: string[]; path?: stri
  * other fields are invalid, hence the guards.
  */
 function crossFieldChecks(config: z.output<typeof configFields>, ctx: z.RefinementCtx): void {
+  // An empty file reads as null: the object check has reported it, and there is nothing to cross-check.
+  if (!isObject(config)) return;
   const { router, api } = config;
   if (
     isObject(router) &&

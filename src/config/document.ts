@@ -30,7 +30,13 @@ export function parseDocumentsText(text: string, source: string): unknown[] {
         message: `${pos ? `line ${pos.line}, column ${pos.col}: ` : ''}${err.message.split('\n')[0] ?? ''}`,
       });
     }
-    if (doc.errors.length === 0) values.push(doc.toJS({ maxAliasCount: 100 }));
+    if (doc.errors.length > 0) continue;
+    try {
+      values.push(doc.toJS({ maxAliasCount: 100 }));
+    } catch (err) {
+      // The yaml library refuses alias bombs ("billion laughs") with a ReferenceError.
+      issues.push({ path: '', message: `not valid YAML: ${(err as Error).message}` });
+    }
   }
   if (issues.length > 0) throw new ConfigError(source, issues);
   return values;

@@ -116,8 +116,8 @@ export const nastyValue: fc.Arbitrary<unknown> = fc.oneof(
   ),
   fc.constantFrom(...PROTOTYPE_KEYS).map((key) => ownKeyObject(key, { polluted: 'yes' })),
   fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.integer({ min: 1, max: 200_000 }).map((n) => 'x'.repeat(n)),
-  fc.integer({ min: 1, max: 2000 }).map((depth) => nested(depth, 'leaf')),
+  fc.integer({ min: 1, max: 20_000 }).map((n) => 'x'.repeat(n)),
+  fc.integer({ min: 1, max: 300 }).map((depth) => nested(depth, 'leaf')),
   fc.double(),
   fc.bigInt().map((n) => n.toString()),
   fc.jsonValue({ maxDepth: 3 }),
@@ -236,8 +236,8 @@ export const hostileYamlText: fc.Arbitrary<string> = fc.oneof(
   fc.constant('? [a, b]\n: c\n? {x: 1}\n: d\n'),
   fc.constant('--- a\n--- b\n'),
   fc.constant('&a [*a]\n'),
-  fc.integer({ min: 1, max: 5000 }).map((n) => '['.repeat(n) + ']'.repeat(n)),
-  fc.integer({ min: 1, max: 5000 }).map((n) => '{a: '.repeat(n) + '1' + '}'.repeat(n)),
+  fc.integer({ min: 1, max: 1000 }).map((n) => '['.repeat(n) + ']'.repeat(n)),
+  fc.integer({ min: 1, max: 1000 }).map((n) => '{a: '.repeat(n) + '1' + '}'.repeat(n)),
   fc.string({ unit: 'binary', maxLength: 200 }),
   fc.string({ unit: fc.constantFrom(...':-[]{}&*!|>\'"%@`#, ?\n\t a0'.split('')), maxLength: 200 }),
 );
@@ -310,12 +310,12 @@ export function withinTimeBound<T>(input: unknown, run: () => T): T {
  */
 export function silenceYamlWarnings(): () => void {
   const original = process.emitWarning.bind(process);
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  process.emitWarning = (warning: string | Error, ...rest: unknown[]) => {
     const name = typeof warning === 'string' ? '' : warning.name;
     const text = typeof warning === 'string' ? warning : warning.message;
     if (name === 'YAMLWarning' || text.startsWith('Keys with collection values')) return;
     (original as (w: string | Error, ...r: unknown[]) => void)(warning, ...rest);
-  });
+  };
   return () => {
     process.emitWarning = original;
   };

@@ -131,9 +131,12 @@ describe('admin API', () => {
     for (let i = 0; i < 5; i++) await (await request(dataUrl)).body.text();
     const metrics = await request(`${adminUrl}/metrics`);
     expect(metrics.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
-    expect(await metrics.body.text()).toMatch(
+    const text = await metrics.body.text();
+    expect(text).toMatch(
       /aviary_proxy_requests_total\{service="shop",route="main",version="v1",endpoint="[^"]+",code="200"\} 5/,
     );
+    // The proxy process's own event-loop delay, under a name of its own (see event-loop-delay.ts).
+    expect(text).toMatch(/^aviary_proxy_event_loop_delay_seconds\{quantile="0\.99"\} \d/m);
     const traffic = await call('GET', '/services/shop/versions/v1/traffic?seconds=60');
     expect(traffic.json).toMatchObject({ requests: 5, errors5xx: 0 });
     expect(traffic.json.p99).toBeGreaterThan(0);

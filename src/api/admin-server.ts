@@ -4,7 +4,7 @@
  * atomic and answer with the new generation, or with every issue and its path.
  *
  *   GET  /healthz                                   liveness
- *   GET  /metrics                                   Prometheus text format
+ *   GET  /metrics                                   Prometheus text format (with this process's event-loop delay)
  *   GET  /config                                    {generation, config}
  *   PUT  /config                                    replace the whole config (JSON or YAML); If-Match: <generation>
  *   PUT  /services/{service}/routes/{route}/weights {"weights": {"v1": 90, "v2": 10}}; If-Match: <generation>
@@ -18,6 +18,7 @@ import { ConfigError } from '../config/config-error.js';
 import { parseDocumentText } from '../config/document.js';
 import { httpStatusOf, type ErrorCode } from '../error-catalogue.js';
 import type { ApplyResult, ProxyServer } from '../proxy/proxy-server.js';
+import { EventLoopDelay } from './event-loop-delay.js';
 import {
   closeServer,
   listenJson,
@@ -107,6 +108,7 @@ function sendApplyResult(res: ServerResponse, result: ApplyResult): void {
 /** Admin API bound to one {@link ProxyServer}. */
 export class AdminServer {
   private server: Server | undefined;
+  private readonly eventLoop = new EventLoopDelay({ prefix: 'aviary_proxy' });
 
   constructor(
     private readonly proxy: ProxyServer,
@@ -121,6 +123,7 @@ export class AdminServer {
       'admin',
     );
     this.server = server;
+    this.eventLoop.start();
     return { host, port };
   }
 
@@ -129,7 +132,7 @@ export class AdminServer {
     if (method === 'GET' && url.pathname === '/healthz')
       return sendJson(res, 200, { status: 'ok', generation: this.proxy.generation });
     if (method === 'GET' && url.pathname === '/metrics') {
-      const text = this.proxy.metrics.render();
+      const text = this.proxy.metrics.render() + this.eventLoop.render();
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
       res.end(text);
       return;
@@ -234,6 +237,7 @@ export class AdminServer {
   }
 
   async close(): Promise<void> {
+    this.eventLoop.stop();
     await closeServer(this.server);
   }
 }

@@ -2,7 +2,7 @@
  * The control API of `aviary up`: JSON over HTTP on loopback. Reads are open; every
  * mutation needs the bearer token and becomes an event with a time and a reason.
  *
- *   GET  /healthz, /metrics (controller and router metrics)
+ *   GET  /healthz, /metrics (controller and router metrics, this process's event-loop delay)
  *   GET  /api/v1/rollouts                       every app with its status: the controller's
  *                                               rollouts, and apps run from release files
  *                                               (`kind: "release"`, their versions and weights)
@@ -18,6 +18,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AviaryError } from '../errors.js';
 import type { RolloutController } from '../rollout/controller/controller.js';
 import { isGateType } from '../config/app-webhook.js';
+import { EventLoopDelay } from './event-loop-delay.js';
 import type { OperatorCommand } from '../rollout/step/observations.js';
 import {
   closeServer,
@@ -66,6 +67,7 @@ export interface ControlServerOptions {
 export class ControlServer {
   private server: Server | undefined;
   private readonly streams = new Set<ServerResponse>();
+  private readonly eventLoop = new EventLoopDelay({ prefix: 'aviary_controller' });
 
   constructor(
     private readonly controller: RolloutController,
@@ -87,6 +89,7 @@ export class ControlServer {
       this.options.host,
     );
     this.server = server;
+    this.eventLoop.start();
     return { host, port };
   }
 
@@ -111,7 +114,7 @@ export class ControlServer {
     if (method === 'GET' && url.pathname === '/metrics') {
       const extra = (await this.options.extraMetrics?.()) ?? '';
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      res.end(this.controller.metrics.render() + extra);
+      res.end(this.controller.metrics.render() + this.eventLoop.render() + extra);
       return;
     }
     if (parts[0] !== 'api' || parts[1] !== 'v1')
@@ -224,6 +227,7 @@ export class ControlServer {
   }
 
   async close(): Promise<void> {
+    this.eventLoop.stop();
     for (const stream of this.streams) stream.end();
     this.streams.clear();
     await closeServer(this.server);

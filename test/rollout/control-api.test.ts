@@ -199,6 +199,10 @@ describe('control API', { timeout: TEST_TIMEOUT_MS }, () => {
       const metrics = (await call(test, 'GET', '/metrics')).body as string;
       return metrics.includes('aviary_rollout_canary_weight{app="catalogdetail"} 30') ? true : undefined;
     });
+    // The controller process's event-loop delay (src/api/event-loop-delay.ts).
+    expect((await call(test, 'GET', '/metrics')).body).toMatch(
+      /^aviary_controller_event_loop_delay_seconds\{quantile="0\.99"\} \d/m,
+    );
 
     await command(test, 'resume', 'Resumed');
     await command(test, 'promote', 'OperatorPromoted');

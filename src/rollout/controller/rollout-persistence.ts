@@ -12,7 +12,8 @@ import { EVENT_HISTORY, persistedOf, type AppRecord, type PersistedRollout } fro
 /**
  * The default store: the state journal in `<stateDir>/rollouts`, keeping {@link EVENT_HISTORY}
  * events per app, sealed and folded at `compactAtBytes` (the journal's default when absent). A
- * failed background compaction is a process warning; it is tried again after the next save.
+ * failed background compaction is a process warning; it is tried again after the next save. A
+ * torn last journal line (a crash mid-append) is skipped with a process warning.
  */
 export function defaultStateStore(
   stateDir: string,
@@ -23,6 +24,10 @@ export function defaultStateStore(
     ...(compactAtBytes !== undefined ? { compactAtBytes } : {}),
     onCompactionError: (err) =>
       process.emitWarning(`state journal compaction failed, retried after the next save: ${String(err)}`),
+    onTornTail: (path, bytes) =>
+      process.emitWarning(
+        `state journal ${path}: its last line is torn (${bytes} bytes without a newline: a crash cut the write); skipped, the state saved before it is used`,
+      ),
   });
 }
 

@@ -195,17 +195,27 @@ async function snapshotApps(dir: string): Promise<string[]> {
   }
 }
 
+/** Told of a journal whose last line is torn: its path and the bytes of that line. */
+export type TornTailListener = (path: string, bytes: number) => void;
+
 /**
  * Every app in `apps` (or every app with a snapshot or a journal line, for `'all'`), folded
  * from its snapshot and the journals up to generation `upTo`. The journals are opened
  * before any snapshot is read, so a compaction running meanwhile cannot hide lines: a
  * snapshot it rewrote covers the generation, and a journal it deleted is still open here.
+ *
+ * A line is whole only with its newline: a last line without one is torn (a crash cut the
+ * append, which was never acknowledged) and is skipped, as compaction skips it
+ * (`state-journal-index.ts`), so a state read at a restart is the state the snapshots keep.
+ * Each journal is read up to its size when opened, so an append under way is not read half.
+ * `onTornTail` is told of each journal whose last line was skipped.
  */
 export async function foldFromDisk(
   dir: string,
   apps: ReadonlySet<string> | 'all',
   eventLimit: number,
   upTo = Infinity,
+  onTornTail?: TornTailListener,
 ): Promise<Map<string, FoldedApp>> {
   const journals: { generation: number; handle: FileHandle }[] = [];
   try {
@@ -227,23 +237,36 @@ export async function foldFromDisk(
     }
     for (const { generation, handle } of journals) {
       const path = journalPath(dir, generation);
+      const { size } = await handle.stat();
+      if (size === 0) continue;
+      const lastByte = Buffer.alloc(1);
+      await handle.read(lastByte, 0, 1, size - 1);
       const lines = createInterface({
-        input: handle.createReadStream({ encoding: 'utf8', autoClose: false }),
+        input: handle.createReadStream({ encoding: 'utf8', autoClose: false, start: 0, end: size - 1 }),
         crlfDelay: Infinity,
       });
       let header = true;
-      for await (const line of lines) {
+      const take = (line: string): void => {
         if (header) {
           assertJournalHeader(path, line, generation);
           header = false;
-          continue;
+          return;
         }
         const app = appOfLine(line);
         if (app === undefined || (apps !== 'all' && !apps.has(app)) || (covers.get(app) ?? -1) >= generation)
-          continue;
+          return;
         const entry = parseJournalLine(line);
         if (entry) folded.set(app, applyLine(folded.get(app), entry, eventLimit, path));
+      };
+      // One line behind: the last one is taken only if the file ends with its newline.
+      let previous: string | undefined;
+      for await (const line of lines) {
+        if (previous !== undefined) take(previous);
+        previous = line;
       }
+      if (previous === undefined) continue;
+      if (lastByte[0] === 0x0a) take(previous);
+      else onTornTail?.(path, Buffer.byteLength(previous));
     }
     return folded;
   } finally {

@@ -164,6 +164,26 @@ describe('StateJournal', () => {
       expect(() => JSON.parse(line) as unknown).not.toThrow();
   });
 
+  it('reads a last line without its newline as torn, as compaction does, and reports it once', async () => {
+    const store = journal<Doc, string>(dir);
+    await store.save('shop', { n: 1 }, ['a']);
+    await store.save('shop', { n: 2 }, ['b']);
+    await store.settled();
+    // A power cut between the line and its newline: the append was never acknowledged.
+    const path = await newestJournal(dir);
+    await writeFile(path, (await readFile(path, 'utf8')).slice(0, -1));
+    const torn: [string, number][] = [];
+    const restarted = journal<Doc, string>(dir, { onTornTail: (p, bytes) => torn.push([p, bytes]) });
+    expect(await restarted.load('shop')).toEqual({ state: { n: 1 }, events: ['a'] });
+    expect(await restarted.loadAll()).toEqual(new Map([['shop', { state: { n: 1 }, events: ['a'] }]]));
+    expect(torn).toEqual([[path, (await linesOf(path)).at(-1)!.length]]);
+    // The restart seals that journal and folds it: the state read before the fold stays.
+    await restarted.save('cart', { n: 9 });
+    await restarted.settled();
+    expect(await journals(dir)).toHaveLength(1);
+    expect(await journal<Doc, string>(dir).load('shop')).toEqual({ state: { n: 1 }, events: ['a'] });
+  });
+
   it('a removed app stays removed once every journal is folded', async () => {
     // Snapshot writes wait until the removal is journaled: the fold of the older journals
     // then writes shop.json after its removal deleted it.

@@ -16,6 +16,7 @@ import {
   newestSnapshotGeneration,
   snapshotPath,
   trimTo,
+  type TornTailListener,
 } from './state-journal-read.js';
 import {
   assertAppName,
@@ -48,6 +49,11 @@ export interface StateJournalOptions {
   readonly compactionChunkBytes?: number;
   /** Told when a background compaction fails (it is tried again after the next batch). */
   readonly onCompactionError?: (err: unknown) => void;
+  /**
+   * Told once per journal whose torn last line a load skipped (a crash cut an append); the
+   * state before that line is used. Default: nothing.
+   */
+  readonly onTornTail?: TornTailListener;
 }
 
 /** A save waiting for the next batch: the app's newest state and every event not yet written. */
@@ -84,6 +90,9 @@ export class StateJournal<S, E> {
   private readonly compactionChunk: number;
   private readonly compactionChunkBytes: number;
   private readonly onCompactionError: (err: unknown) => void;
+  private readonly onTornTail: TornTailListener | undefined;
+  /** Journals whose torn tail was reported already. */
+  private readonly reportedTornTails = new Set<string>();
   /**
    * The newest state saved per app (written or queued), so an unchanged one is not written
    * again. The caller's own object, compared structurally: no text or digest per save,
@@ -125,6 +134,7 @@ export class StateJournal<S, E> {
     this.compactionChunk = options.compactionChunk ?? 50;
     this.compactionChunkBytes = options.compactionChunkBytes ?? 1024 * 1024;
     this.onCompactionError = options.onCompactionError ?? (() => undefined);
+    this.onTornTail = options.onTornTail;
   }
 
   private snapshotPath(app: string): string {
@@ -289,7 +299,12 @@ export class StateJournal<S, E> {
     // Saves of this process that are under way first: a load sees what was saved before it.
     await this.batches.running;
     const loaded = new Map<string, StoredState<S, E>>();
-    for (const [app, folded] of await foldFromDisk(this.dir, apps, this.eventLimit)) {
+    const onTornTail = (path: string, bytes: number): void => {
+      if (this.reportedTornTails.has(path)) return;
+      this.reportedTornTails.add(path);
+      this.onTornTail?.(path, bytes);
+    };
+    for (const [app, folded] of await foldFromDisk(this.dir, apps, this.eventLimit, Infinity, onTornTail)) {
       if (!folded.removed) loaded.set(app, { state: folded.state as S, events: folded.events as E[] });
     }
     return loaded;

@@ -18,7 +18,6 @@ import { RunStore } from '../runs/run-store.js';
 import { AppliedCommits } from './applied-commits.js';
 import type { ForgeStatusTarget } from './forge-status.js';
 import { createBareRepository, startFakeForge, type FakeForge } from './flow-test-support.js';
-import { pollSource } from './poll-source.js';
 import { applyThroughReleaseManager, releaseFlow, type ReleaseApplier } from './release-flow.js';
 import type { ReleaseSource } from './flow-sources.js';
 
@@ -243,33 +242,5 @@ describe('release flow', () => {
     expect(log).toContain('HTTP 403');
     expect(log).not.toContain(TOKEN);
     expect(JSON.stringify(store.require(run.id))).not.toContain(TOKEN);
-  });
-});
-
-describe('deploy branch poll', () => {
-  it('queues a release run when the tip is not the last applied, once, and nothing when it is', async () => {
-    await open();
-    const options = () => ({ source: source(), cacheRoot: join(dir, 'state', 'git'), applied, queue, store });
-    const first = await pushRelease(split([['v1', 'v1.0.0', 100]]));
-    const polled = await pollSource(options());
-    expect(polled).toMatchObject({ kind: 'queued', run: { pipeline: 'release', after: first } });
-    expect(await pollSource(options())).toMatchObject({ kind: 'already-queued' });
-    await queue.start();
-    await queue.idle();
-    expect(await pollSource(options())).toEqual({ kind: 'up-to-date', commit: first });
-    const second = await pushRelease(
-      split([
-        ['v1', 'v1.0.0', 60],
-        ['v2', 'v2.0.0', 40],
-      ]),
-    );
-    const next = await pollSource(options());
-    expect(next).toMatchObject({ kind: 'queued' });
-    await queue.idle();
-    expect(applied.get('deploy')).toBe(second);
-    expect(running.at(-1)).toEqual([
-      ['v1', 60],
-      ['v2', 40],
-    ]);
   });
 });

@@ -25,6 +25,7 @@ import { ensureBuilt } from '../cli/cli-support.js';
 
 const TOKEN_ENV = 'GITOPS_TEST_FORGE_TOKEN';
 const FORGE_TOKEN = 'forge-token-never-logged-7f3a';
+const API_TOKEN = 'gitops-test-token';
 
 let dir: string;
 let forge: FakeForge;
@@ -46,7 +47,7 @@ beforeAll(async () => {
     status: { api: forge.url, tokenEnv: TOKEN_ENV },
   });
   runtime = await startRuntime(workspace.config, {
-    token: 'gitops-test-token',
+    token: API_TOKEN,
     drainMs: 200,
     environment: { ...process.env, [TOKEN_ENV]: FORGE_TOKEN },
   });
@@ -58,6 +59,46 @@ afterAll(async () => {
   await forge?.close();
   if (dir !== undefined) await removeTemporaryDir(dir);
 });
+
+/**
+ * Pushes `entries` as the deploy repository's release file and resolves its run once ended,
+ * with `unchanged()` (the router's routes and generation and v2's pid are as before the
+ * push) and the failure status the forge received for it.
+ */
+async function pushInvalidRelease(entries: { name: string; tag: string; weight: number }[]) {
+  const store = runtime.pipelines.runs!;
+  const routes = JSON.stringify(await runtime.router.router.getRoutes('catalogdetail'));
+  const generation = runtime.proxy?.generation;
+  const pid = (await runtime.target.status('catalogdetail-v2', 'primary'))?.replicas[0]?.pid;
+  const before = store.list().at(-1)?.id;
+  const sent = forge.requests.length;
+  // Asynchronous: the receiver answering the hook runs in this process.
+  const git = (...args: string[]) =>
+    promisify(execFile)('git', ['-c', 'user.name=t', '-c', 'user.email=t@t.invalid', ...args], {
+      cwd: workspace.deployClone,
+    });
+  await writeFile(join(workspace.deployClone, 'release.yaml'), stringify({ canaryConfig: entries }));
+  await git('commit', '--quiet', '-am', 'a bad edit');
+  await git('push', '--quiet', 'origin', 'main');
+  const run = await new Promise<NonNullable<ReturnType<typeof store.get>>>((resolve) => {
+    const look = () => {
+      const found = store
+        .list()
+        .find((r) => r.source === 'deploy' && (before === undefined || r.id > before));
+      if (found !== undefined && ['failed', 'succeeded'].includes(found.state)) resolve(found);
+      else store.once('run', look);
+    };
+    look();
+  });
+  const unchanged = async () => {
+    expect(JSON.stringify(await runtime.router.router.getRoutes('catalogdetail'))).toBe(routes);
+    expect(generation).toBeGreaterThan(0);
+    expect(runtime.proxy?.generation).toBe(generation);
+    expect((await runtime.target.status('catalogdetail-v2', 'primary'))?.replicas[0]?.pid).toBe(pid);
+  };
+  const failure = forge.requests.slice(sent).find((r) => r.body.state === 'failure');
+  return { run, unchanged, failure };
+}
 
 describe('the seed story through aviary up', () => {
   it('builds each pushed tag and indexes it under the peeled commit, read-only', async () => {
@@ -85,10 +126,17 @@ describe('the seed story through aviary up', () => {
     expect((outcome.split.v1 ?? 0) + (outcome.split.v2 ?? 0)).toBe(1);
   });
 
-  it('drains and stops a removed version', () => {
+  it('drains and stops a removed version: weight 0, out of routing, then its process stopped', () => {
     expect(outcome.v1Pid).toBeGreaterThan(0);
     expect(outcome.v1AliveAfterRemoval).toBe(false);
     expect(outcome.afterRemoval).toEqual({ v2: 1 });
+    const events = runtime.releases.events('catalogdetail').map((e) => `${e.reason} ${e.message}`);
+    const removal = events.slice(events.findIndex((line) => line.startsWith('Draining ')));
+    expect(removal).toEqual([
+      'Draining v1: weight 0, requests in flight finish',
+      'RemovedFromRouting v1: out of routing',
+      'VersionsStopped v1: processes stopped',
+    ]);
   });
 
   it('reports pending then success for each release to the forge, with the token and never in a log', async () => {
@@ -127,39 +175,45 @@ describe('the seed story through aviary up', () => {
   });
 
   it('fails an invalid release file with its errors, leaves the split and processes as they were, and reports failure', async () => {
-    const store = runtime.pipelines.runs!;
-    const routes = JSON.stringify(await runtime.router.router.getRoutes('catalogdetail'));
-    const pid = (await runtime.target.status('catalogdetail-v2', 'primary'))?.replicas[0]?.pid;
-    const before = store.list().at(-1)?.id;
-    const sent = forge.requests.length;
-    const bad = [
-      { name: 'v2', tag: 'v2.0.0', weight: 105 },
-      { name: 'v2', tag: 'v2.0.0', weight: -5 },
-      { name: 'v9', tag: 'v9.0.0', weight: 0 },
-    ];
-    // Asynchronous: the receiver answering the hook runs in this process.
-    const git = (...args: string[]) =>
-      promisify(execFile)('git', ['-c', 'user.name=t', '-c', 'user.email=t@t.invalid', ...args], {
-        cwd: workspace.deployClone,
-      });
-    await writeFile(join(workspace.deployClone, 'release.yaml'), stringify({ canaryConfig: bad }));
-    await git('commit', '--quiet', '-am', 'a bad edit');
-    await git('push', '--quiet', 'origin', 'main');
-    const run = await new Promise<NonNullable<ReturnType<typeof store.get>>>((resolve) => {
-      const look = () => {
-        const found = store
-          .list()
-          .find((r) => r.source === 'deploy' && (before === undefined || r.id > before));
-        if (found !== undefined && ['failed', 'succeeded'].includes(found.state)) resolve(found);
-        else store.once('run', look);
-      };
-      look();
-    });
+    const { run, unchanged, failure } = await pushInvalidRelease([
+      { name: 'v2', tag: 'v2.0.0', weight: 50 },
+      { name: 'v2', tag: 'v2.0.0', weight: 50 },
+      { name: 'v3', tag: 'v2.0.0', weight: -5 },
+    ]);
     expect(run.state).toBe('failed');
-    expect(run.errors?.join('\n')).toMatch(/canaryConfig\[1\]/);
-    expect(JSON.stringify(await runtime.router.router.getRoutes('catalogdetail'))).toBe(routes);
-    expect((await runtime.target.status('catalogdetail-v2', 'primary'))?.replicas[0]?.pid).toBe(pid);
-    const failure = forge.requests.slice(sent).find((r) => r.body.state === 'failure');
-    expect(failure?.body.description).toMatch(/canaryConfig/);
+    expect(run.errors).toEqual([
+      'canaryConfig[1].name: entry "v2": duplicate name (also canaryConfig[0])',
+      'canaryConfig[2].weight: entry "v3": expected a number >= 0, got -5',
+    ]);
+    await unchanged();
+    expect(failure?.body.description).toBe(`invalid: ${run.errors![0]}`);
+  });
+
+  it('fails a release naming a tag with no artifact, naming the entry, and changes nothing', async () => {
+    const { run, unchanged, failure } = await pushInvalidRelease([
+      { name: 'v2', tag: 'v2.0.0', weight: 50 },
+      { name: 'v9', tag: 'v9.0.0', weight: 50 },
+    ]);
+    expect(run.state).toBe('failed');
+    expect(run.errors).toEqual([
+      'canaryConfig[1].tag: entry "v9": no artifact published for catalogdetail v9.0.0; publish it with a tag push (aviary artifacts list shows what is published), or name a published tag',
+    ]);
+    await unchanged();
+    expect(failure?.body.description).toMatch(/^invalid: canaryConfig\[1\]\.tag: /);
+  });
+
+  it('collects through the control API only the artifact no running release uses', async () => {
+    const gc = await fetch(`${runtime.controlUrl}/api/v1/artifacts/gc`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+    });
+    expect(gc.status).toBe(200);
+    const store = runtime.pipelines.artifacts;
+    expect(await store.resolve('catalogdetail', 'v1.0.0')).toBeUndefined();
+    const v2 = await store.resolve('catalogdetail', 'v2.0.0');
+    expect(v2).toBeDefined();
+    await expect(stat(join(v2!, 'server.js'))).resolves.toBeDefined();
+    const answer = await fetch(`${runtime.routerUrl}/catalogDetail`);
+    expect(((await answer.json()) as { version?: string }).version).toBe('2');
   });
 });

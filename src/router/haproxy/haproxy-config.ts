@@ -1,13 +1,15 @@
 /**
  * Renders the whole haproxy.cfg from the apps' plans (haproxy-plan.ts): one frontend on the
- * router's address, ACLs for each app's hosts and path prefix and its A/B rules, one backend
- * per app with its server slots in their current state, and the request log sent to Aviary
+ * router's address with the routing rules of haproxy-frontend-rules.ts, one backend per app
+ * (and one for its A/B version) with its server slots in their current state, retries,
+ * timeouts and prefix rewrite, and the request log sent to Aviary
  * through a ring (haproxy-request-log.ts). Pure: the same plans give the same text.
  * Directives follow the HAProxy 2.6 configuration manual:
  * https://docs.haproxy.org/2.6/configuration.html
  */
-import type { AbMatchRule } from '../traffic-router.js';
+import { frontendRoutingLines, NO_ROUTE_BACKEND } from './haproxy-frontend-rules.js';
 import type { AppPlan, BackendPlan, ServerSlot } from './haproxy-plan.js';
+import { quote } from './haproxy-quote.js';
 
 /** Where HAProxy runs and what it talks to, fixed for the life of one engine. */
 export interface HaproxyRuntimeSettings {
@@ -28,14 +30,6 @@ export const REQUEST_LOG_TAG = 'aviary-request';
 
 /** Default server timeout when the app sets none (the built-in proxy's route default). */
 const DEFAULT_TIMEOUT_MS = 15_000;
-
-/** HAProxy's quoting: one double-quoted word, backslash escapes; a control character is refused (RangeError). */
-export function quote(value: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are what this refuses
-  if (/[\0-\x1f\x7f]/.test(value))
-    throw new RangeError(`control character in HAProxy value ${JSON.stringify(value)}`);
-  return `"${value.replace(/["\\$]/g, (c) => `\\${c}`)}"`;
-}
 
 /** App Mesh / Envoy retry events as HAProxy `retry-on` keywords; events HAProxy has no counterpart for are left out. */
 export function retryOnKeywords(events: readonly string[]): string[] {
@@ -65,6 +59,25 @@ function serverLine(slot: ServerSlot, sticky: boolean, http2: boolean): string {
   ].join('');
 }
 
+/**
+ * The prefix rewrite as the built-in proxy does it (src/proxy/request-routing.ts): the matched
+ * prefix is replaced, with one `/` between the new prefix and the rest, never two. The
+ * replacement is a log-format string, so a `%` in it is doubled.
+ */
+function rewriteLines(pathPrefix: string, rewritePrefix: string): string[] {
+  const from = `^${pathPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`;
+  const to = (separator: string) => quote(`${rewritePrefix.replace(/%/g, '%%')}${separator}\\1`);
+  if (rewritePrefix.endsWith('/')) return [`  http-request replace-path ${quote(`${from}/?(.*)`)} ${to('')}`];
+  // A rest that does not start with "/" (`/v1x` under `/v1`) gets one; the flag is set before
+  // either rewrite, so the second rule never sees the first one's result.
+  const bare = '{ var(txn.aviary_bare_rest) -m bool }';
+  return [
+    `  http-request set-var(txn.aviary_bare_rest) bool(true) if { path_reg ${quote(`${from}[^/]`)} }`,
+    `  http-request replace-path ${quote(`${from}(.*)`)} ${to('/')} if ${bare}`,
+    `  http-request replace-path ${quote(`${from}(.*)`)} ${to('')} unless ${bare}`,
+  ];
+}
+
 function backendLines(plan: AppPlan, backend: BackendPlan, sticky: boolean): string[] {
   const { spec } = plan;
   const retries = spec.retries && spec.retries.attempts > 0 ? spec.retries : undefined;
@@ -73,10 +86,8 @@ function backendLines(plan: AppPlan, backend: BackendPlan, sticky: boolean): str
   const lines = [`backend ${backend.name}`, '  balance roundrobin', `  timeout server ${timeout}ms`];
   lines.push(`  retries ${retries?.attempts ?? 0}`);
   if (retryOn.length > 0) lines.push(`  retry-on ${retryOn.join(' ')}`, '  option redispatch 1');
-  if (spec.rewritePrefix !== undefined) {
-    const from = (spec.pathPrefix ?? '/').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    lines.push(`  http-request replace-path ${quote(`^${from}(.*)`)} ${quote(`${spec.rewritePrefix}\\1`)}`);
-  }
+  if (spec.rewritePrefix !== undefined)
+    lines.push(...rewriteLines(spec.pathPrefix ?? '/', spec.rewritePrefix));
   if (sticky && spec.sessionAffinity) {
     const { cookieName, maxAgeSeconds } = spec.sessionAffinity;
     lines.push(`  cookie ${cookieName} insert indirect nocache attr ${quote(`Max-Age=${maxAgeSeconds}`)}`);
@@ -87,63 +98,6 @@ function backendLines(plan: AppPlan, backend: BackendPlan, sticky: boolean): str
     ),
   );
   return lines;
-}
-
-function matchAcl(kind: 'hdr' | 'cook', m: NonNullable<AbMatchRule['headers']>[number]): string {
-  const name = kind === 'hdr' ? `req.hdr(${m.name.toLowerCase()})` : `req.cook(${m.name})`;
-  if (m.exact !== undefined) return `${name} -m str ${quote(m.exact)}`;
-  if (m.prefix !== undefined) return `${name} -m beg ${quote(m.prefix)}`;
-  if (m.regex !== undefined) return `${name} -m reg ${quote(m.regex)}`;
-  return `${kind === 'hdr' ? `req.hdr_cnt(${m.name.toLowerCase()})` : `req.cook_cnt(${m.name})`} gt 0`;
-}
-
-/** The frontend's lines for one app: its ACLs and `use_backend` rules, A/B first. */
-function routingLines(plan: AppPlan, index: number): string[] {
-  const { spec } = plan;
-  const acl = `app${index}`;
-  const lines: string[] = [];
-  const conditions: string[] = [];
-  const hosts = (spec.hosts ?? []).filter((h) => h !== '*');
-  if (hosts.length > 0) {
-    const exact = hosts.filter((h) => !h.startsWith('*.'));
-    const suffixes = hosts.filter((h) => h.startsWith('*.')).map((h) => h.slice(1));
-    if (exact.length > 0)
-      lines.push(`  acl ${acl}_host req.hdr(host),field(1,:) -i ${exact.map(quote).join(' ')}`);
-    if (suffixes.length > 0)
-      lines.push(`  acl ${acl}_host req.hdr(host),field(1,:) -i -m end ${suffixes.map(quote).join(' ')}`);
-    conditions.push(`${acl}_host`);
-  }
-  const prefix = spec.pathPrefix ?? '/';
-  if (prefix !== '/') {
-    lines.push(`  acl ${acl}_path path_beg ${quote(prefix)}`);
-    conditions.push(`${acl}_path`);
-  }
-  plan.ab?.rules.forEach((rule, r) => {
-    const parts = [
-      ...(rule.headers ?? []).map((m) => ({ m, kind: 'hdr' as const })),
-      ...(rule.cookies ?? []).map((m) => ({ m, kind: 'cook' as const })),
-    ];
-    const names = parts.map(({ m, kind }, p) => {
-      lines.push(`  acl ${acl}_ab${r}_${p} ${matchAcl(kind, m)}`);
-      return `${m.present === false ? '!' : ''}${acl}_ab${r}_${p}`;
-    });
-    lines.push(`  use_backend ${plan.ab!.backend.name} if ${[...conditions, ...names].join(' ') || 'TRUE'}`);
-  });
-  lines.push(`  use_backend ${plan.main.name}${conditions.length > 0 ? ` if ${conditions.join(' ')}` : ''}`);
-  return lines;
-}
-
-/** More specific apps first: named hosts before any host, longer path prefixes first. */
-function routingOrder(plans: readonly AppPlan[]): AppPlan[] {
-  const rank = (p: AppPlan) => [
-    (p.spec.hosts ?? []).some((h) => h !== '*') ? 0 : 1,
-    -(p.spec.pathPrefix ?? '/').length,
-  ];
-  return [...plans].sort((a, b) => {
-    const [ha, pa] = rank(a);
-    const [hb, pb] = rank(b);
-    return ha! - hb! || pa! - pb!;
-  });
 }
 
 /** The whole haproxy.cfg. */
@@ -203,8 +157,8 @@ export function renderHaproxyConfig(settings: HaproxyRuntimeSettings, plans: rea
     'frontend aviary-router',
     `  bind ${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${settings.port}`,
     ...(log ? ['  log global'] : ['  no log']),
-    ...routingOrder(plans).flatMap((p) => routingLines(p, plans.indexOf(p))),
-    '  default_backend aviary-no-route',
+    ...frontendRoutingLines(plans),
+    `  default_backend ${NO_ROUTE_BACKEND}`,
     '',
     'frontend aviary-metrics',
     `  bind unix@${settings.metricsSocket} mode 600`,
@@ -212,7 +166,7 @@ export function renderHaproxyConfig(settings: HaproxyRuntimeSettings, plans: rea
     '  http-request use-service prometheus-exporter if { path /metrics }',
     '  http-request return status 404',
     '',
-    'backend aviary-no-route',
+    `backend ${NO_ROUTE_BACKEND}`,
     '  http-request return status 404 content-type text/plain string "no route\\n"',
     '',
   );

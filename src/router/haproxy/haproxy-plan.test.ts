@@ -133,10 +133,13 @@ describe('haproxy config', () => {
       slotCountsFor(s, undefined, 1),
     );
     const text = renderHaproxyConfig(SETTINGS, [plan]);
-    expect(text).toContain('  acl app0_host req.hdr(host),field(1,:) -i "shop.example.com"');
-    expect(text).toContain('  acl app0_ab0_0 req.hdr(x-canary) -m str "yes \\"q\\""');
-    expect(text.indexOf('use_backend ab.shop if app0_host app0_path app0_ab0_0')).toBeLessThan(
-      text.indexOf('use_backend app.shop if app0_host app0_path'),
+    expect(text).toContain('  acl host0 req.hdr(host),regsub(:[0-9]+$,) -i "shop.example.com"');
+    expect(text).toContain('  acl app0_ab0_0 req.fhdr(x-canary) -m str "yes \\"q\\""');
+    expect(text.indexOf('use_backend ab.shop if host0 app0_path app0_ab0_0')).toBeLessThan(
+      text.indexOf('use_backend app.shop if host0 app0_path'),
+    );
+    expect(text.indexOf('use_backend app.shop if host0 app0_path')).toBeLessThan(
+      text.indexOf('use_backend aviary-no-route if host0'),
     );
     expect(text).toContain('  cookie shop-v insert indirect nocache attr "Max-Age=60"');
     expect(text).toContain('  server v1:0 127.0.0.1:4001 weight 256 cookie v1:0');

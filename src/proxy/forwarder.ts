@@ -138,7 +138,7 @@ export class Exchange implements UpstreamTryOwner {
     if (this.grpc) {
       // A trailers-only answer carries the call's status in its head.
       this.grpcStatus = grpcStatusOf(headers);
-      this.headStatusFields = takeStatusFields(out);
+      this.headStatusFields = takeStatusFields(out, headers);
       if (this.grpcStatus !== undefined && retry?.retriesGrpc(this.grpcStatus) && this.canRetry()) {
         this.retryLater();
         return false;

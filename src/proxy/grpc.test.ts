@@ -59,6 +59,30 @@ describe('gRPC protocol rules', () => {
     expect(head).toEqual({ 'content-type': 'application/grpc' });
   });
 
+  it('moves the metadata of a trailers-only answer into trailers, and leaves the route’s headers in the head', () => {
+    const upstream = {
+      'content-type': 'application/grpc',
+      date: 'Thu, 01 Jan 2026 00:00:00 GMT',
+      'grpc-status': '8',
+      'x-cost': 'error',
+      'x-trace-bin': 'AAEC/w==',
+    };
+    const head: Record<string, string> = { ...upstream, 'x-served-by': 'aviary' };
+    expect(takeStatusFields(head, upstream)).toEqual({
+      'grpc-status': '8',
+      'x-cost': 'error',
+      'x-trace-bin': 'AAEC/w==',
+    });
+    expect(head).toEqual({
+      'content-type': 'application/grpc',
+      date: upstream.date,
+      'x-served-by': 'aviary',
+    });
+    const answer: Record<string, string> = { 'content-type': 'application/grpc', 'x-cost': 'ok' };
+    expect(takeStatusFields(answer, { ...answer })).toEqual({});
+    expect(answer).toEqual({ 'content-type': 'application/grpc', 'x-cost': 'ok' });
+  });
+
   it('retries exactly the gRPC statuses that retryOn names', () => {
     const events = retryOnSchema.parse(
       'unavailable, resource-exhausted, cancelled, deadline-exceeded, internal',

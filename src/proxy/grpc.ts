@@ -84,15 +84,29 @@ export function grpcTimeoutMs(headers: IncomingHttpHeaders): number | undefined 
 /** Fields that carry a gRPC call's status: in the trailers, or in the head of a trailers-only answer. */
 const STATUS_FIELDS = ['grpc-status', 'grpc-message', 'grpc-status-details-bin'];
 
+/** Fields of a trailers-only answer that stay in the proxy's head: HTTP's, not the call's metadata. */
+const HEAD_FIELDS = new Set(['content-type', 'date', 'set-cookie']);
+
 /**
- * Moves the status fields of a trailers-only head into trailers of their own. The proxy
- * always answers headers, then trailers: Node's compatibility API cannot end a stream with
- * its HEADERS frame, and a head followed by an empty body and no trailers is a call
- * without a status to gRPC clients.
+ * Moves the trailers of a trailers-only answer out of the head the proxy will send, into
+ * trailers of their own. The proxy always answers headers, then trailers: Node's
+ * compatibility API cannot end a stream with its HEADERS frame, and a head followed by an
+ * empty body and no trailers is a call without a status to gRPC clients. A trailers-only
+ * answer is `HTTP-Status Content-Type Trailers` (gRPC PROTOCOL-HTTP2.md), so every field the
+ * upstream sent in it but its content type is trailing metadata (`grpc-status` and the
+ * server's own, such as an error's details); headers the route added stay in the head.
+ * Without `grpc-status` in `upstream`, only stray status fields move.
  */
-export function takeStatusFields(head: Record<string, string | string[]>): Record<string, string | string[]> {
+export function takeStatusFields(
+  head: Record<string, string | string[]>,
+  upstream: IncomingHttpHeaders = head,
+): Record<string, string | string[]> {
+  const names =
+    upstream['grpc-status'] === undefined
+      ? STATUS_FIELDS
+      : Object.keys(upstream).filter((name) => !HEAD_FIELDS.has(name) && !name.startsWith(':'));
   const trailers: Record<string, string | string[]> = {};
-  for (const name of STATUS_FIELDS) {
+  for (const name of names) {
     const value = head[name];
     if (value === undefined) continue;
     trailers[name] = value;

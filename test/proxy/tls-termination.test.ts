@@ -187,6 +187,17 @@ describe('TLS termination on the built-in router', () => {
     expect(await httpsGet(port, 'a.test', ca)).toMatchObject({ status: 200, body: 'a' });
   });
 
+  it('refuses a configuration whose certificate files are present but unusable, and keeps serving the old one', async () => {
+    const { port, ca, certs, config, proxy } = await sniSetup();
+    const generation = proxy.generation;
+    const mismatched = structuredClone(config);
+    mismatched.services![1]!.tls = { certFile: certs.b.certFile, keyFile: certs.a.keyFile };
+    const result = await proxy.applyConfig(mismatched);
+    expect(result).toMatchObject({ ok: false, issues: [{ path: 'services[1].tls.certFile' }] });
+    expect(proxy.generation).toBe(generation);
+    expect(await httpsGet(port, 'b.test', ca)).toMatchObject({ status: 200, body: 'b', cn: 'b.test' });
+  });
+
   it('refuses to start with a missing certificate file, naming its path', async () => {
     const proxy = new ProxyServer(
       proxyConfigSchema.parse({

@@ -1,0 +1,60 @@
+/**
+ * Options of `npm run chaos`, read from argv. Each wrong option is named in the error.
+ */
+import { parseArgs } from 'node:util';
+
+/** What `npm run chaos -- ...` asks for. */
+export interface ChaosCommandOptions {
+  /** Seed of every random choice; default 16. */
+  readonly seed: number;
+  /** Scenario names to run; default all. */
+  readonly only: readonly string[];
+  /** Runs per scenario; default each scenario's own (the report's N). */
+  readonly runs: number | undefined;
+  /** Write docs/reliability.md from this run. */
+  readonly report: boolean;
+  /** Faults injected into the scenarios (for the runner's own test). */
+  readonly inject: readonly string[];
+  /** Print every run's progress. */
+  readonly verbose: boolean;
+  /** Bound of the whole run, s; default 3,600. */
+  readonly maxSeconds: number;
+}
+
+/** The usage line. */
+export const USAGE =
+  'usage: npm run chaos -- [--seed N] [--only NAME]... [--runs N] [--report] [--verbose] [--max-seconds S] [--inject FAULT]...';
+
+/** Reads the options from `argv` (without node and the script). */
+export function readChaosOptions(argv: readonly string[]): ChaosCommandOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      seed: { type: 'string' },
+      only: { type: 'string', multiple: true },
+      runs: { type: 'string' },
+      report: { type: 'boolean' },
+      inject: { type: 'string', multiple: true },
+      verbose: { type: 'boolean' },
+      'max-seconds': { type: 'string' },
+    },
+    strict: true,
+  });
+  return {
+    seed: integer('--seed', values.seed, 16, 0),
+    only: (values.only ?? []).flatMap((name) => name.split(',')).filter((name) => name !== ''),
+    runs: values.runs === undefined ? undefined : integer('--runs', values.runs, 1, 1),
+    report: values.report ?? false,
+    inject: values.inject ?? [],
+    verbose: values.verbose ?? false,
+    maxSeconds: integer('--max-seconds', values['max-seconds'], 3600, 1),
+  };
+}
+
+function integer(option: string, text: string | undefined, fallback: number, min: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < min)
+    throw new Error(`${option}: expected an integer >= ${min}, got ${JSON.stringify(text)}\n${USAGE}`);
+  return value;
+}

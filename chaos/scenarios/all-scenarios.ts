@@ -1,0 +1,29 @@
+/**
+ * Every chaos scenario, in the order of issue 16's priorities; `--only` picks by name.
+ */
+import type { Scenario } from '../scenario.js';
+import { controllerKillScenario } from './controller-kill.js';
+import { releaseFileKillScenario } from './release-file-kill.js';
+import { tornJournalScenario } from './torn-journal.js';
+
+/** Every scenario the runner knows. */
+export const ALL_SCENARIOS: readonly Scenario[] = [
+  controllerKillScenario('canary'),
+  controllerKillScenario('ab'),
+  controllerKillScenario('blue-green'),
+  releaseFileKillScenario,
+  tornJournalScenario,
+];
+
+/** The scenarios named in `names` (all when empty); an unknown name is an error listing the known ones. */
+export function scenariosNamed(names: readonly string[]): Scenario[] {
+  if (names.length === 0) return [...ALL_SCENARIOS];
+  return names.map((name) => {
+    const found = ALL_SCENARIOS.find((s) => s.name === name);
+    if (!found)
+      throw new Error(
+        `--only: unknown scenario ${JSON.stringify(name)}; known: ${ALL_SCENARIOS.map((s) => s.name).join(', ')}`,
+      );
+    return found;
+  });
+}

@@ -1,0 +1,105 @@
+/**
+ * The chaos runner of issue 16 (`npm run chaos`) at N = 1: every scenario runs once against
+ * the built product and must pass, and each fault the runner can inject makes its scenario
+ * fail, so the checks can fail. Also the runner's own pure parts: options, seeds, report.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readChaosOptions } from '../../chaos/chaos-options.js';
+import { formatTable, reliabilityMarkdown, summaryOf } from '../../chaos/chaos-report.js';
+import { runChaos } from '../../chaos/chaos-runner.js';
+import { ALL_SCENARIOS, scenariosNamed } from '../../chaos/scenarios/all-scenarios.js';
+import type { ScenarioResult } from '../../chaos/scenario.js';
+import { SeededRandom } from '../../chaos/seeded-random.js';
+import { ensureBuilt } from '../cli/cli-support.js';
+
+beforeAll(async () => {
+  await ensureBuilt();
+}, 240_000);
+
+/** The violations of every failed run, for a readable failure. */
+const violations = (results: readonly ScenarioResult[]) =>
+  results.flatMap((r) =>
+    r.runs.filter((run) => !run.passed).map((run) => `${r.name}: ${run.violations.join('; ')}`),
+  );
+
+describe('npm run chaos', () => {
+  for (const scenario of ALL_SCENARIOS) {
+    it(`${scenario.name} passes once`, { timeout: scenario.runTimeoutMs + 30_000 }, async () => {
+      const results = await runChaos({ scenarios: [scenario], seed: 16, runs: 1 });
+      expect(violations(results)).toEqual([]);
+      expect(results[0]!.passes).toBe(1);
+    });
+  }
+
+  /** The check each fault must break. */
+  const broken: Record<string, RegExp> = {
+    'orphan-replica': /leaves nothing behind|left behind/,
+    'cut-complete-line': /every cut reads all complete state/,
+  };
+  // Each fault once, on the first scenario that honours it.
+  const faults = new Map<string, { scenario: (typeof ALL_SCENARIOS)[number]; what: string }>();
+  for (const scenario of ALL_SCENARIOS)
+    for (const [fault, what] of Object.entries(scenario.injections ?? {}))
+      if (!faults.has(fault)) faults.set(fault, { scenario, what });
+  for (const [fault, { scenario, what }] of faults) {
+    it(
+      `${scenario.name} fails with the injected fault ${fault} (${what})`,
+      { timeout: scenario.runTimeoutMs + 30_000 },
+      async () => {
+        const results = await runChaos({ scenarios: [scenario], seed: 16, runs: 1, inject: [fault] });
+        expect(results[0]!.passes).toBe(0);
+        expect(violations(results).join('\n')).toMatch(
+          broken[fault] ?? /a pattern for this fault in the test/,
+        );
+        expect(summaryOf(results, 16).passed).toBe(false);
+      },
+    );
+  }
+});
+
+describe('the chaos runner', () => {
+  it('reads its options and names a wrong one', () => {
+    expect(
+      readChaosOptions(['--seed', '7', '--only', 'a,b', '--only', 'c', '--runs', '3', '--report']),
+    ).toMatchObject({
+      seed: 7,
+      only: ['a', 'b', 'c'],
+      runs: 3,
+      report: true,
+    });
+    expect(() => readChaosOptions(['--runs', '0'])).toThrow(/--runs: expected an integer >= 1, got "0"/);
+    expect(() => scenariosNamed(['nope'])).toThrow(/unknown scenario "nope"; known: controller-kill-canary/);
+  });
+
+  it('draws the same numbers for the same seed, scenario and run, and others for another run', () => {
+    const draw = (run: number) => {
+      const random = SeededRandom.forRun(16, 'torn-journal', run);
+      return [random.int(0, 1000), random.int(0, 1000), random.next()];
+    };
+    expect(draw(1)).toEqual(draw(1));
+    expect(draw(2)).not.toEqual(draw(1));
+  });
+
+  it('counts a scenario as passed only when every run passed, in the table, the JSON line and the report', () => {
+    const run = (passed: boolean) => ({
+      run: 1,
+      passed,
+      violations: passed ? [] : ['no request fails: 2 failed'],
+      figures: {},
+      durationMs: 1,
+    });
+    const results: ScenarioResult[] = [
+      { name: 'good', summary: 'a | b', runs: [run(true)], passes: 1, keyFigure: '0 failed' },
+      { name: 'bad', summary: 'c', runs: [run(true), run(false)], passes: 1, keyFigure: '2 failed' },
+    ];
+    expect(formatTable(results).split('\n')).toEqual([
+      'SCENARIO  N  PASSES  KEY FIGURE',
+      'good      1  1       0 failed',
+      'bad       2  1       2 failed',
+    ]);
+    expect(summaryOf(results, 3)).toMatchObject({ seed: 3, passed: false });
+    const markdown = reliabilityMarkdown(results, { seed: 3, date: 'd', machine: 'm', durationS: 1 });
+    expect(markdown).toContain('| `good` | a \\| b | 1 | 1 | 0 failed |');
+    expect(markdown).toContain('- `bad` run 1: no request fails: 2 failed');
+  });
+});

@@ -15,6 +15,8 @@ export interface ChaosCommandOptions {
   readonly report: boolean;
   /** Faults injected into the scenarios (for the runner's own test). */
   readonly inject: readonly string[];
+  /** Smaller runs for CI (see RunContext.quick); refused with --report. */
+  readonly quick: boolean;
   /** Print every run's progress. */
   readonly verbose: boolean;
   /** Bound of the whole run, s; default 3,600. */
@@ -23,7 +25,7 @@ export interface ChaosCommandOptions {
 
 /** The usage line. */
 export const USAGE =
-  'usage: npm run chaos -- [--seed N] [--only NAME]... [--runs N] [--report] [--verbose] [--max-seconds S] [--inject FAULT]...';
+  'usage: npm run chaos -- [--seed N] [--only NAME]... [--runs N] [--report] [--quick] [--verbose] [--max-seconds S] [--inject FAULT]...';
 
 /** Reads the options from `argv` (without node and the script). */
 export function readChaosOptions(argv: readonly string[]): ChaosCommandOptions {
@@ -36,16 +38,20 @@ export function readChaosOptions(argv: readonly string[]): ChaosCommandOptions {
       report: { type: 'boolean' },
       inject: { type: 'string', multiple: true },
       verbose: { type: 'boolean' },
+      quick: { type: 'boolean' },
       'max-seconds': { type: 'string' },
     },
     strict: true,
   });
+  if (values.quick && values.report)
+    throw new Error(`--quick: the report needs full runs; drop --quick or --report\n${USAGE}`);
   return {
     seed: integer('--seed', values.seed, 16, 0),
     only: (values.only ?? []).flatMap((name) => name.split(',')).filter((name) => name !== ''),
     runs: values.runs === undefined ? undefined : integer('--runs', values.runs, 1, 1),
     report: values.report ?? false,
     inject: values.inject ?? [],
+    quick: values.quick ?? false,
     verbose: values.verbose ?? false,
     maxSeconds: integer('--max-seconds', values['max-seconds'], 3600, 1),
   };

@@ -16,6 +16,8 @@ export interface ChaosOptions {
   readonly runs?: number;
   /** Fault names passed to the scenarios (see {@link RunContext.inject}). */
   readonly inject?: readonly string[];
+  /** See {@link RunContext.quick}; default false. */
+  readonly quick?: boolean;
   /** Where progress lines go; default nowhere. */
   readonly log?: (line: string) => void;
   /** Aborts the runs left (the current run is ended as timed out). */
@@ -60,6 +62,7 @@ async function runOnce(scenario: Scenario, run: number, options: ChaosOptions): 
     scope,
     signal,
     inject: new Set(options.inject ?? []),
+    quick: options.quick ?? false,
     check(what, ok, detail) {
       if (!ok) violations.push(detail === undefined ? what : `${what}: ${detail}`);
     },

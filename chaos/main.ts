@@ -47,6 +47,7 @@ async function main(): Promise<number> {
     seed: options.seed,
     ...(options.runs === undefined ? {} : { runs: options.runs }),
     inject: options.inject,
+    quick: options.quick,
     signal: stop.signal,
     log: (line) => {
       if (options.verbose || !/ run \d+: /.test(line)) console.log(line);

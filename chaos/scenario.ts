@@ -22,6 +22,11 @@ export interface RunContext {
    * that a violated check fails the scenario). A scenario honours the names it documents.
    */
   readonly inject: ReadonlySet<string>;
+  /**
+   * A smaller run for CI (`--quick`): a scenario may do less work per run (fewer changes,
+   * fewer connections) but checks the same things. Never used for the report.
+   */
+  readonly quick: boolean;
   /** Records a check: the run fails when `ok` is false; `detail` says what was seen. */
   check(what: string, ok: boolean, detail?: string): void;
   /** Records (adds to) a figure of this run. */

@@ -5,6 +5,7 @@ import type { Scenario } from '../scenario.js';
 import { controllerKillScenario } from './controller-kill.js';
 import { releaseFileKillScenario } from './release-file-kill.js';
 import { tornJournalScenario } from './torn-journal.js';
+import { weightSwapsScenario } from './weight-swaps.js';
 
 /** Every scenario the runner knows. */
 export const ALL_SCENARIOS: readonly Scenario[] = [
@@ -13,6 +14,7 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   controllerKillScenario('blue-green'),
   releaseFileKillScenario,
   tornJournalScenario,
+  weightSwapsScenario,
 ];
 
 /** The scenarios named in `names` (all when empty); an unknown name is an error listing the known ones. */

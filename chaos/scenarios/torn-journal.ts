@@ -27,7 +27,7 @@ export const tornJournalScenario: Scenario = {
   name: 'torn-journal',
   summary:
     "kill -9 mid-rollout, then the journal's last line cut at every byte offset; one seeded cut restarted for real",
-  defaultRuns: 10,
+  defaultRuns: 5,
   runTimeoutMs: 150_000,
   injections: {
     'cut-complete-line':

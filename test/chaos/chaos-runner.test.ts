@@ -25,7 +25,7 @@ const violations = (results: readonly ScenarioResult[]) =>
 describe('npm run chaos', () => {
   for (const scenario of ALL_SCENARIOS) {
     it(`${scenario.name} passes once`, { timeout: scenario.runTimeoutMs + 30_000 }, async () => {
-      const results = await runChaos({ scenarios: [scenario], seed: 16, runs: 1 });
+      const results = await runChaos({ scenarios: [scenario], seed: 16, runs: 1, quick: true });
       expect(violations(results)).toEqual([]);
       expect(results[0]!.passes).toBe(1);
     });
@@ -46,7 +46,13 @@ describe('npm run chaos', () => {
       `${scenario.name} fails with the injected fault ${fault} (${what})`,
       { timeout: scenario.runTimeoutMs + 30_000 },
       async () => {
-        const results = await runChaos({ scenarios: [scenario], seed: 16, runs: 1, inject: [fault] });
+        const results = await runChaos({
+          scenarios: [scenario],
+          seed: 16,
+          runs: 1,
+          quick: true,
+          inject: [fault],
+        });
         expect(results[0]!.passes).toBe(0);
         expect(violations(results).join('\n')).toMatch(
           broken[fault] ?? /a pattern for this fault in the test/,

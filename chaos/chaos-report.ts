@@ -33,6 +33,15 @@ export function summaryOf(results: readonly ScenarioResult[], seed: number) {
   };
 }
 
+/** Rows of issue 16's chaos table that the runner does not cover yet, and why. */
+export const NOT_COVERED: readonly string[] = [
+  'kill -9 of a canary replica, and SIGSTOP of a replica for 30 s (readiness and liveness take it out, no client hang beyond the timeout): not written yet',
+  'state directory read-only or disk full during a rollout: not written yet (read-only by chmod is possible without root; a full disk needs a small filesystem, which needs root)',
+  'metrics backend (a real Prometheus, test/support/prometheus-server.ts) killed for a whole step, and flapping: not written yet',
+  "clock jump forward and back: the controller's clock is an option of its constructor (`now`, src/rollout/controller/controller-options.ts) that `aviary up` does not expose, so a jump needs the runtime in process rather than the shipped binary; not written yet",
+  'webhook receiver flooded during a build; operator on the Kubernetes test control plane (API server restart, leader kill, 410 stale watch): not written yet',
+];
+
 /** docs/reliability.md: the table with the command that regenerates it. */
 export function reliabilityMarkdown(
   results: readonly ScenarioResult[],
@@ -63,5 +72,9 @@ under \`chaos/scenarios/\`. A run passes only when every check held; a run is re
 \`npm run chaos -- --seed ${context.seed} --only <scenario>\`.
 
 ${table}
-${failures.length > 0 ? `\nFailed runs:\n\n${failures.join('\n')}\n` : ''}`;
+${failures.length > 0 ? `\nFailed runs:\n\n${failures.join('\n')}\n` : ''}
+Not covered by the runner yet (issue 16's table):
+
+${NOT_COVERED.map((line) => `- ${line}`).join('\n')}
+`;
 }

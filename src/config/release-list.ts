@@ -88,8 +88,14 @@ export function locateReleaseList(document: unknown, issues: ConfigIssue[]): Rel
   return { listKey: 'versions', list: document.versions, fileApp: document.app };
 }
 
+/** An entry that passed its own checks, and its position in the list as written. */
+export interface IndexedReleaseEntry {
+  readonly index: number;
+  readonly entry: ReleaseEntry;
+}
+
 /**
- * The entries of a located list that pass their own checks. Every problem is pushed to
+ * The entries of a located list that pass their own checks, with their positions. Every problem is pushed to
  * `issues` with its path and, when the entry has a name, that name.
  */
 export function parseReleaseEntries(
@@ -97,7 +103,7 @@ export function parseReleaseEntries(
   app: string | undefined,
   settings: ReleaseSettings,
   issues: ConfigIssue[],
-): ReleaseEntry[] {
+): IndexedReleaseEntry[] {
   const { listKey, list } = located;
   const listPath = listKey;
   if (!Array.isArray(list)) {
@@ -111,12 +117,23 @@ export function parseReleaseEntries(
       message: `expected at most ${RELEASE_MAX_VERSIONS} versions (App Mesh's limit of weighted targets per route), got ${list.length}`,
     });
   }
-  const entries: ReleaseEntry[] = [];
+  const entries: IndexedReleaseEntry[] = [];
   const seen = new Map<string, number>();
   list.forEach((item: unknown, index) => {
     const rawName = isRecord(item) ? item.name : undefined;
     const label = typeof rawName === 'string' ? `entry "${rawName}": ` : '';
     const at = (field?: string): string => entryPath(listKey, index, field);
+    // A name is checked for duplicates even when the entry's other fields are wrong, so a
+    // file with both faults reports both at once.
+    if (typeof rawName === 'string') {
+      const first = seen.get(rawName);
+      if (first !== undefined) {
+        issues.push({
+          path: at('name'),
+          message: `${label}duplicate name (also ${entryPath(listKey, first)})`,
+        });
+      } else seen.set(rawName, index);
+    }
     const parsed = parseWithSchema(releaseEntrySchema, item);
     if (!parsed.ok) {
       for (const issue of parsed.issues) {
@@ -127,13 +144,6 @@ export function parseReleaseEntries(
       return;
     }
     const raw = parsed.value;
-    const first = seen.get(raw.name);
-    if (first !== undefined) {
-      issues.push({
-        path: at('name'),
-        message: `${label}duplicate name (also ${entryPath(listKey, first)})`,
-      });
-    } else seen.set(raw.name, index);
     if (app !== undefined && targetAppOf(app, raw.name).length > 63) {
       issues.push({
         path: at('name'),
@@ -141,7 +151,8 @@ export function parseReleaseEntries(
       });
     }
     const tagValue = checkEntryTag(raw, at, label, settings.allowedTags, issues);
-    if (tagValue !== undefined) entries.push({ name: raw.name, tag: tagValue, weight: raw.weight });
+    if (tagValue !== undefined)
+      entries.push({ index, entry: { name: raw.name, tag: tagValue, weight: raw.weight } });
   });
   const weights = list.map((item: unknown) => (isRecord(item) ? item.weight : undefined));
   if (list.length > 0 && weights.every((w) => typeof w === 'number' && w === 0)) {

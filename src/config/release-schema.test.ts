@@ -81,7 +81,7 @@ describe('release file formats', () => {
       '- {name: a, tag: v1.0.0, weight: 1}\n- {name: b, tag: v2.0.0, weight: -1}\n',
       'x',
     );
-    expect(parseReleaseDocument(document, { app: 'web' })).toEqual({
+    expect(parseReleaseDocument(document, { app: 'web' })).toMatchObject({
       ok: false,
       issues: [{ path: '[1].weight', message: 'entry "b": expected a number >= 0, got -1' }],
     });
@@ -117,6 +117,23 @@ describe('invalid edits name the entry', () => {
     expect(issuesOf(entries(v1, { ...v1, tag: 'v2.0.0' }))).toEqual([
       { path: 'versions[1].name', message: 'entry "backend-v1": duplicate name (also versions[0])' },
     ]);
+  });
+
+  it('reports a duplicate name on an entry whose other fields are wrong too, with those errors', () => {
+    expect(issuesOf(entries(v1, { ...v1, weight: -5 }))).toEqual([
+      { path: 'versions[1].name', message: 'entry "backend-v1": duplicate name (also versions[0])' },
+      { path: 'versions[1].weight', message: expect.stringContaining('entry "backend-v1": ') },
+    ]);
+  });
+
+  it('returns the entries that passed on their own, with their positions, beside the issues', () => {
+    const result = parseReleaseDocument(
+      entries({ name: 'bad', tag: 'v1.0.0', weight: -5 }, { name: 'backend-v2', tag: 'v2.0.0', weight: 10 }),
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      passing: { entries: [{ name: 'backend-v2', tag: 'v2.0.0', weight: 10 }], indexes: [1] },
+    });
   });
 
   it('rejects an unknown version, unless the app allows the tag', () => {

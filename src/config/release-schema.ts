@@ -29,7 +29,6 @@ import {
   type ReleaseListKey,
 } from './release-list.js';
 import { DEFAULT_RELEASE_SETTINGS, type ReleaseSettings } from './release-settings.js';
-import type { Validated } from './schema-issues.js';
 
 export {
   entryPath,
@@ -58,6 +57,20 @@ export interface Release {
   readonly listKey: ReleaseListKey;
   readonly entries: readonly ReleaseEntry[];
 }
+
+/**
+ * The entries of an invalid release file that passed their own checks, with each one's
+ * position in the list as written, so that checks needing more than the file (a tag's
+ * artifact) can still report on them beside the file's own errors.
+ */
+export interface PartialRelease extends Release {
+  readonly indexes: readonly number[];
+}
+
+/** A validated release file, or its issues and the entries that passed on their own. */
+export type ParsedRelease =
+  | { readonly ok: true; readonly value: Release }
+  | { readonly ok: false; readonly issues: ConfigIssue[]; readonly passing?: PartialRelease };
 
 /** What validation needs beyond the document. */
 export interface ReleaseContext {
@@ -92,14 +105,20 @@ function resolveApp(
  * Validates a parsed release document. Every problem comes back with its path and, for an
  * entry, its name: `versions[2].weight: entry "backend-v3": expected a number >= 0, got -5`.
  */
-export function parseReleaseDocument(document: unknown, context: ReleaseContext = {}): Validated<Release> {
+export function parseReleaseDocument(document: unknown, context: ReleaseContext = {}): ParsedRelease {
   const issues: ConfigIssue[] = [];
   const located = locateReleaseList(document, issues);
   if (located === undefined) return { ok: false, issues };
   const app = resolveApp(located.fileApp, context.app, issues);
-  const entries = parseReleaseEntries(located, app, context.settings ?? DEFAULT_RELEASE_SETTINGS, issues);
-  if (issues.length > 0) return { ok: false, issues };
-  return { ok: true, value: { ...(app === undefined ? {} : { app }), listKey: located.listKey, entries } };
+  const indexed = parseReleaseEntries(located, app, context.settings ?? DEFAULT_RELEASE_SETTINGS, issues);
+  const release = {
+    ...(app === undefined ? {} : { app }),
+    listKey: located.listKey,
+    entries: indexed.map((e) => e.entry),
+  };
+  if (issues.length > 0)
+    return { ok: false, issues, passing: { ...release, indexes: indexed.map((e) => e.index) } };
+  return { ok: true, value: release };
 }
 
 /** Parses the YAML text of a release file; throws a {@link ConfigError} naming `source` on a syntax error. */

@@ -162,6 +162,29 @@ describe('a release whose app runs from artifacts', () => {
     expect((await manager.view(APP)).versions.map((v) => v.tag)).toEqual(['v1.0.0', 'v2.0.0']);
   });
 
+  it('reports a duplicate name, a negative weight and a tag with no artifact in one file at once', async () => {
+    await publish('v1.0.0', 'a'.repeat(40));
+    const edit = manager.apply(APP, {
+      versions: [
+        { name: 'v1', tag: 'v1.0.0', weight: 50 },
+        { name: 'v1', tag: 'v1.0.0', weight: -5 },
+        { name: 'v9', tag: 'v9.0.0', weight: 50 },
+      ],
+    });
+    await expect(edit).rejects.toMatchObject({
+      code: 'AVIARY_CONFIG_INVALID',
+      issues: [
+        { path: 'versions[1].name', message: expect.stringContaining('duplicate name (also versions[0])') },
+        { path: 'versions[1].weight', message: expect.stringContaining('entry "v1"') },
+        {
+          path: 'versions[2].tag',
+          message: expect.stringContaining('no artifact published for catalogdetail v9.0.0'),
+        },
+      ],
+    });
+    expect(await manager.view(APP).catch(() => undefined)).toBeUndefined();
+  });
+
   it('refuses every entry when no artifact store is wired in', async () => {
     const unwired = new ReleaseManager({
       stateDir: join(dir, 'unwired'),

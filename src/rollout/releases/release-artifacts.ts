@@ -6,7 +6,12 @@
  * naming the entry, and what runs is untouched.
  */
 import { ConfigError, type ConfigIssue } from '../../config/config-error.js';
-import { entryPath, type Release, type ReleaseSettings } from '../../config/release-schema.js';
+import {
+  entryPath,
+  type PartialRelease,
+  type Release,
+  type ReleaseSettings,
+} from '../../config/release-schema.js';
 import { locateReleaseList } from '../../config/release-list.js';
 import type { Validated } from '../../config/schema-issues.js';
 
@@ -20,13 +25,15 @@ export type ArtifactResolver = (app: string, tag: string) => Promise<string | un
  * Each entry's artifact directory, by entry name; an empty map when `settings.artifacts` is
  * off. An entry with no artifact is an issue at `versions[N].tag` (or `.version`, when the
  * document spelled it so), naming the entry, the app and the tag.
+ * An invalid file's passing entries (a {@link PartialRelease}) are looked up too, so a missing
+ * artifact is reported beside the file's own errors.
  * @param document the release document as written, only to name the tag's field; absent
  *   when a stored release is re-applied
  */
 export async function resolveEntryArtifacts(
   resolve: ArtifactResolver | undefined,
   app: string,
-  release: Release,
+  release: Release | PartialRelease,
   settings: ReleaseSettings,
   document?: unknown,
 ): Promise<Validated<ReadonlyMap<string, string>>> {
@@ -44,8 +51,9 @@ export async function resolveEntryArtifacts(
       resolve === undefined
         ? `app ${app} runs releases from artifacts (releases.artifacts: true) but this Aviary has no artifact store; configure pipelines, or set releases.artifacts: false`
         : `no artifact published for ${app} ${entry.tag}; publish it with a tag push (aviary artifacts list shows what is published), or name a published tag`;
+    const at = 'indexes' in release ? release.indexes[index]! : index;
     issues.push({
-      path: entryPath(release.listKey, index, tagFieldOf(list, index)),
+      path: entryPath(release.listKey, at, tagFieldOf(list, at)),
       message: `entry "${entry.name}": ${why}`,
     });
   }

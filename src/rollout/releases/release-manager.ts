@@ -129,11 +129,17 @@ export class ReleaseManager extends EventEmitter {
       const template = this.#managed.templateOf(app);
       const settings = releaseSettingsOf(this.#options, template);
       const parsed = parseReleaseDocument(document, { app, settings });
-      const artifacts = parsed.ok
-        ? await resolveEntryArtifacts(this.#options.resolveArtifact, app, parsed.value, settings, document)
-        : parsed;
-      if (!parsed.ok || !artifacts.ok) {
-        const issues = parsed.ok ? (artifacts.ok ? [] : artifacts.issues) : parsed.issues;
+      // An invalid file's passing entries are looked up too: every error is reported at once.
+      const checked = parsed.ok ? parsed.value : parsed.passing;
+      const artifacts =
+        checked === undefined
+          ? undefined
+          : await resolveEntryArtifacts(this.#options.resolveArtifact, app, checked, settings, document);
+      if (!parsed.ok || artifacts === undefined || !artifacts.ok) {
+        const issues = [
+          ...(parsed.ok ? [] : parsed.issues),
+          ...(artifacts === undefined || artifacts.ok ? [] : artifacts.issues),
+        ];
         const paths = issues.map((issue) => issue.path || '(root)').join(', ');
         this.#event(app, 'ReleaseRejected', `release from ${by} rejected (${paths}); split kept`, 'warning');
         throw new ConfigError(`release of app ${app}`, issues);

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { httpGet } from '../../../test/fixtures/apps/http-app-spec.js';
@@ -8,7 +8,7 @@ import { pollUntil } from '../../../test/support/poll.js';
 import { isPidAlive } from './process-group.js';
 import { ProcessTarget } from './process-target.js';
 import { useProcessTarget } from './process-target-test-support.js';
-import { revisionOf } from './version-spec.js';
+import { revisionOf, type ProcessSpec } from './version-spec.js';
 
 const fx = useProcessTarget();
 const { app, open, spec, until } = fx;
@@ -135,6 +135,26 @@ describe('ProcessTarget stop', () => {
 });
 
 describe('ProcessTarget logs', () => {
+  it("closes an old revision's file once its last replica has stopped, so revisions do not pile up descriptors", async () => {
+    const openFiles = async (): Promise<string[]> =>
+      Promise.all(
+        (await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')),
+      );
+    const fileOf = (version: ProcessSpec): string =>
+      join(fx.target.logDir, `${app}-canary-${revisionOf(version)}.log`);
+    const first = spec({ APP_VERSION: 'v1' }, 1);
+    await fx.target.ensureVersion(app, 'canary', first);
+    await until((s) => s.readyReplicas === 1);
+    expect(await openFiles()).toContain(fileOf(first));
+    // A new revision replaces the replica, as a promotion does to the primary.
+    const second = spec({ APP_VERSION: 'v2' }, 1);
+    await fx.target.ensureVersion(app, 'canary', second);
+    await until((s) => s.revision === revisionOf(second) && s.replicas.length === 1 && s.readyReplicas === 1);
+    await pollUntil(async () => ((await openFiles()).includes(fileOf(first)) ? undefined : true));
+    expect(await openFiles()).toContain(fileOf(second));
+    expect(await readFile(fileOf(first), 'utf8')).toMatch(/aviary stopped pid \d+/);
+  });
+
   it('keeps the last lines in memory and every line in a per-revision file', async () => {
     open({ logLines: 4 });
     const version = spec({}, 2);

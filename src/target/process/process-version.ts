@@ -197,8 +197,17 @@ export class ProcessVersion implements ReplicaHost<ProcessReplica> {
     const endpoint = replica.ready && replica.port !== null ? `127.0.0.1:${replica.port}` : undefined;
     const drained =
       endpoint === undefined ? Promise.resolve() : this.host.retiring(endpoint).catch(() => undefined);
-    const stopping = drained.then(() => replica.stop()).finally(() => this.#stopping.delete(stopping));
+    const stopping = drained
+      .then(() => replica.stop())
+      .then(() => this.#closeLogOf(replica.revision))
+      .finally(() => this.#stopping.delete(stopping));
     this.#stopping.add(stopping);
+  }
+
+  /** Closes the log file of `revision` once no replica of it is left and it is not the current one. */
+  async #closeLogOf(revision: string): Promise<void> {
+    const inUse = [...this.#current, ...this.#outgoing].some((replica) => replica.revision === revision);
+    if (revision !== this.#revision && !inUse) await this.log.closeRevision(revision);
   }
 
   #newReplica(revision: string, index: number, spec: ProcessSpec | undefined): ProcessReplica {

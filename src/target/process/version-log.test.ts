@@ -44,6 +44,18 @@ describe('VersionLog', () => {
     expect(log.filePath('new')).toBe(join(dir, 'shop-canary-new.log'));
   });
 
+  it("closes one revision's file on request, and appends to it again when that revision writes later", async () => {
+    const log = open(10);
+    log.write(0, 'old', 'stdout', 'before');
+    log.write(0, 'new', 'stdout', 'current');
+    await log.closeRevision('old');
+    expect(await readFile(log.filePath('old'), 'utf8')).toBe('2025-01-01T00:00:00.000Z r0 stdout before\n');
+    log.write(0, 'old', 'stdout', 'applied again');
+    await log.close();
+    expect((await readFile(log.filePath('old'), 'utf8')).split('\n')).toHaveLength(3);
+    expect(await readFile(log.filePath('new'), 'utf8')).toMatch(/current\n$/);
+  });
+
   it('cuts a line that never ends instead of growing without bound', async () => {
     const log = open(10);
     log.lineSink(0, 'rev1', 'stdout').push('x'.repeat(40_000));

@@ -97,6 +97,18 @@ export class VersionLog {
     return out;
   }
 
+  /**
+   * Flushes and closes the file of `revision`, whose last replica has stopped: a primary
+   * replaced at each promotion would otherwise hold one descriptor per revision it ever ran.
+   * A later line of that revision (it is applied again) reopens the file for appending.
+   */
+  async closeRevision(revision: string): Promise<void> {
+    const file = this.#files.get(revision);
+    if (file === undefined) return;
+    this.#files.delete(revision);
+    await new Promise<void>((resolve) => file.end(resolve));
+  }
+
   /** Flushes and closes the files; later lines reach only the ring buffer. */
   async close(): Promise<void> {
     this.#closed = true;

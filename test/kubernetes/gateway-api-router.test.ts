@@ -267,6 +267,33 @@ describe.skipIf(unavailable !== undefined)('GatewayApiRouter on a real API serve
     await expect(call).rejects.toThrow('rollout stopped');
   });
 
+  it('after an acceptance timeout, only waits again for the same route: no second apply', async () => {
+    // A gateway controller slower than the acceptance timeout (200 Canaries on a loaded
+    // plane): re-applying the unchanged route cost a write per check and no new generation.
+    const counted = new KubeApi({ kubeconfig: plane.kubeconfig });
+    const router = new GatewayApiRouter(counted, {
+      routeOf,
+      acceptancePollMs: 100,
+      acceptanceTimeoutMs: 500,
+    });
+    const applies = () =>
+      counted
+        .requestCounts()
+        .filter((c) => c.verb === 'apply' && c.resource === 'httproutes')
+        .reduce((sum, c) => sum + c.count, 0);
+    const state: RouteState = { weights: { primary: 90, canary: 10 } };
+    await router.reconcile(specOf('slow'));
+    await expect(router.setRoutes('slow', state)).rejects.toMatchObject({
+      code: 'AVIARY_ROUTER_UNAVAILABLE',
+    });
+    const afterFirst = applies();
+    await withGateway('slow', async () => {
+      await router.setRoutes('slow', state);
+    });
+    expect(applies()).toBe(afterFirst);
+    expect((await router.getRoutes('slow')).weights).toEqual({ primary: 90, canary: 10 });
+  });
+
   it('does not make a new generation when the routes are unchanged', async () => {
     const router = routerFor();
     await router.reconcile(

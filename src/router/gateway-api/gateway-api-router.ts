@@ -20,7 +20,7 @@ import {
   type HttpRouteOptions,
 } from './http-route.js';
 import { ignoredFieldsOf, type IgnoredField } from './ignored-fields.js';
-import { waitUntilAccepted } from './route-acceptance.js';
+import { RouteNotAcceptedError, waitUntilAccepted } from './route-acceptance.js';
 import { reconciledRouteState, routeStateOfHttpRoute } from './route-state.js';
 
 /** Options of a {@link GatewayApiRouter}. */
@@ -179,8 +179,22 @@ export class GatewayApiRouter implements TrafficRouter {
           signal,
         });
       } catch (error) {
-        // Applied again at the next call: it may have been changed or deleted meanwhile.
-        this.#applied.delete(app);
+        if (error instanceof RouteNotAcceptedError && error.acceptance.kind === 'pending') {
+          // No verdict yet (a slow gateway controller): the route is on the server as sent,
+          // so the next call only waits again; applying the same route once more would cost a
+          // write and make no new generation for the gateway to answer.
+          this.#applied.set(app, {
+            json: JSON.stringify(route),
+            state,
+            generation: generation ?? 0,
+            accepted: false,
+            at: same?.at ?? this.#now(),
+          });
+        } else {
+          // Refused, deleted or aborted: applied again at the next call, which may find it
+          // changed or gone.
+          this.#applied.delete(app);
+        }
         throw error;
       }
       const at = same?.at ?? this.#now();

@@ -166,4 +166,26 @@ describe('pipelines service', () => {
     expect(run).toMatchObject({ pipeline: 'release', commit: tip });
     expect(applied).toEqual([[['v1', 100]]]);
   });
+
+  it('queues no second run for a deploy push the poll saw first', async () => {
+    // The poll and the delivery race: CI once saw a fourth release run, which found its
+    // commit applied and did nothing, after the poll had applied the push.
+    const running = await start({ webhooks: true, poll: 0 });
+    const signed = { secret: SECRET, event: 'push' };
+    const tip = await pushRelease([['v1', 'v1.0.0', 100]]);
+    await running.pollNow();
+    const polled = await runOf(running, (r) => r.commit === tip && r.state === 'succeeded');
+    const late = await deliver(
+      running.webhookUrl!,
+      'github',
+      githubPush('refs/heads/main', tip, 'acme/deploy'),
+      signed,
+    );
+    expect(late.body).toEqual({
+      status: 'ignored',
+      reason: `commit ${tip} of refs/heads/main is already applied`,
+    });
+    expect(running.runs.list().map((r) => r.id)).toEqual([polled.id]);
+    expect(applied).toEqual([[['v1', 100]]]);
+  });
 });

@@ -17,7 +17,7 @@ import type { PipelinesPort } from './pipelines-port.js';
 import { AppliedCommits } from './flows/applied-commits.js';
 import { buildFlow, type StartCanary } from './flows/build-flow.js';
 import type { StatusPoster } from './flows/commit-status.js';
-import { pollSource } from './flows/poll-source.js';
+import { coveringReleaseRun, pollSource } from './flows/poll-source.js';
 import { releaseFlow, type ApplyRelease } from './flows/release-flow.js';
 import { resolveSources, runForPush, type ResolvedSources, type SecretContext } from './pipeline-sources.js';
 import { RunQueue } from './runs/run-queue.js';
@@ -147,6 +147,14 @@ export async function startPipelines(options: PipelinesServiceOptions): Promise<
         onPush: async (event, source) => {
           const input = runForPush(event, source.name, sources);
           if ('ignored' in input) return input;
+          const release = sources.releases.get(source.name);
+          if (input.pipeline === 'release' && release !== undefined && input.after !== undefined) {
+            // The poll may have seen this push first: answer with the run that covers it.
+            const covered = coveringReleaseRun({ source: release, applied, store: runs }, input.after);
+            if (covered?.kind === 'already-queued') return { runId: covered.runId };
+            if (covered?.kind === 'up-to-date')
+              return { ignored: `commit ${input.after} of ${input.ref} is already applied` };
+          }
           return { runId: (await queue.enqueue(input)).id };
         },
       });

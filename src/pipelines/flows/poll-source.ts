@@ -41,6 +41,30 @@ export interface PollSourceOptions {
  * (`already-tried`). Otherwise a release run is queued. Rejects with a GitError when the
  * remote cannot be read or has no such branch (`AVIARY_GIT_REF_NOT_FOUND`).
  */
+function releaseRunsOf(store: RunStore, source: string): RunRecord[] {
+  return store.list().filter((run) => run.pipeline === 'release' && run.source === source);
+}
+
+/**
+ * Whether `commit` of the source's deploy branch needs no new run: it is the one last
+ * applied, or a release run already has it in hand (a queued run fetches the tip when it
+ * starts; a running one is applying it). The poll and a webhook delivery ask the same
+ * question, so whichever sees a push second does not queue a run that would only find its
+ * commit applied.
+ */
+export function coveringReleaseRun(
+  options: Pick<PollSourceOptions, 'source' | 'applied' | 'store'>,
+  commit: string,
+): Extract<PollResult, { kind: 'up-to-date' | 'already-queued' }> | undefined {
+  if (options.applied.get(options.source.name) === commit) return { kind: 'up-to-date', commit };
+  const inHand = releaseRunsOf(options.store, options.source.name).find(
+    (run) =>
+      run.state === 'queued' ||
+      (run.state === 'running' && (run.commit === undefined || run.commit === commit)),
+  );
+  return inHand === undefined ? undefined : { kind: 'already-queued', runId: inHand.id };
+}
+
 export async function pollSource(options: PollSourceOptions): Promise<PollResult> {
   const { source } = options;
   const signal = options.signal === undefined ? {} : { signal: options.signal };
@@ -52,14 +76,9 @@ export async function pollSource(options: PollSourceOptions): Promise<PollResult
       source: source.name,
       ref,
     });
-  if (options.applied.get(source.name) === tip.commit) return { kind: 'up-to-date', commit: tip.commit };
-  const runs = options.store.list().filter((run) => run.pipeline === 'release' && run.source === source.name);
-  const inHand = runs.find(
-    (run) =>
-      run.state === 'queued' ||
-      (run.state === 'running' && (run.commit === undefined || run.commit === tip.commit)),
-  );
-  if (inHand !== undefined) return { kind: 'already-queued', runId: inHand.id };
+  const covered = coveringReleaseRun(options, tip.commit);
+  if (covered !== undefined) return covered;
+  const runs = releaseRunsOf(options.store, source.name);
   const lastTried = runs.findLast((run) => run.commit !== undefined && isTerminal(run.state));
   if (lastTried?.commit === tip.commit && lastTried.state !== 'succeeded')
     return { kind: 'already-tried', runId: lastTried.id, commit: tip.commit };

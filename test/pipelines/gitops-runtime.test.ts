@@ -179,11 +179,14 @@ describe('the seed story through aviary up', () => {
       { name: 'v2', tag: 'v2.0.0', weight: 50 },
       { name: 'v2', tag: 'v2.0.0', weight: 50 },
       { name: 'v3', tag: 'v2.0.0', weight: -5 },
+      { name: 'v4', tag: 'v4.0.0', weight: 0 },
     ]);
     expect(run.state).toBe('failed');
+    // All three faults of the file at once: a duplicate, a negative weight, a tag never built.
     expect(run.errors).toEqual([
       'canaryConfig[1].name: entry "v2": duplicate name (also canaryConfig[0])',
       'canaryConfig[2].weight: entry "v3": expected a number >= 0, got -5',
+      'canaryConfig[3].tag: entry "v4": no artifact published for catalogdetail v4.0.0; publish it with a tag push (aviary artifacts list shows what is published), or name a published tag',
     ]);
     await unchanged();
     expect(failure?.body.description).toBe(`invalid: ${run.errors![0]}`);

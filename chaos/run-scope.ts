@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { markedProcesses } from '../test/support/marked-processes.js';
 
 /** The environment variable that marks every process of one run. */
@@ -47,7 +48,8 @@ export interface ChaosProcess {
 export class RunScope {
   /** The value of {@link RUN_MARKER} for this run's processes. */
   readonly marker = randomUUID();
-  readonly #groups = new Set<number>();
+  /** Process groups this run started, by leader pid, with the leader's exit. */
+  readonly #groups = new Map<number, Promise<void>>();
   readonly #cleanups: (() => Promise<void> | void)[] = [];
 
   /** The environment a run's child should get: PATH, HOME and the run's marker, plus `extra`. */
@@ -79,7 +81,6 @@ export class RunScope {
     });
     const pid = child.pid;
     if (pid === undefined) throw new Error(`could not start ${command}`);
-    this.#groups.add(pid);
     liveGroups.add(pid);
     let text = '';
     const collect = (chunk: string): void => {
@@ -94,6 +95,7 @@ export class RunScope {
         resolve();
       }),
     );
+    this.#groups.set(pid, exited);
     return { child, pid, exited, output: () => text, hasExited: () => done };
   }
 
@@ -121,8 +123,16 @@ export class RunScope {
   async close(): Promise<{ leftBehind: number[]; errors: unknown[] }> {
     const errors: unknown[] = [];
     // Anything the scenario left running is killed first: cleanups then see no writers.
-    for (const pgid of this.#groups) signalGroup(pgid, 'SIGKILL');
-    const leftBehind = await this.alive();
+    // SIGKILL is delivered asynchronously: the run waits for those processes to go (a few
+    // seconds at most) before it counts what is still alive as left behind.
+    for (const pgid of this.#groups.keys()) signalGroup(pgid, 'SIGKILL');
+    const deadline = Date.now() + 5_000;
+    await Promise.race([Promise.all(this.#groups.values()), delay(5_000, undefined, { ref: false })]);
+    let leftBehind = await this.alive();
+    while (leftBehind.length > 0 && Date.now() < deadline) {
+      await delay(100);
+      leftBehind = await this.alive();
+    }
     for (const pid of leftBehind) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -137,7 +147,7 @@ export class RunScope {
         errors.push(error);
       }
     }
-    for (const pgid of this.#groups) liveGroups.delete(pgid);
+    for (const pgid of this.#groups.keys()) liveGroups.delete(pgid);
     return { leftBehind, errors };
   }
 }

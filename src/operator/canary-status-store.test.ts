@@ -47,15 +47,49 @@ describe('Canary status writes', () => {
       canaryOf: () => ({ metadata: { name: 'podinfo', uid: 'u1' } }),
     });
     const state = { revision: 'r1' } as unknown as PersistedRollout;
-    await store.save('podinfo', state, [event(1, 'NotReady', 'Halt podinfo advancement: canary 0/1 ready')]);
-    await store.save('podinfo', state, [event(2, 'NotReady', 'Halt podinfo advancement: canary 0/1 ready')]);
+    await store.save('podinfo', state, [event(1, 'Error', 'HTTPRoute not accepted')]);
+    await store.save('podinfo', state, [event(2, 'Error', 'HTTPRoute not accepted')]);
     await store.save('podinfo', state, [
-      event(3, 'NotReady', 'Halt podinfo advancement: canary 0/1 ready'),
+      event(3, 'Error', 'HTTPRoute not accepted'),
       event(3, 'WeightAdvanced', 'Advance podinfo canary weight 20'),
-      event(3, 'NotReady', 'Halt podinfo advancement: canary 0/1 ready'),
+      event(3, 'Error', 'HTTPRoute not accepted'),
     ]);
     // The same document with new events: the Events only; the status waits for a change.
-    expect(writes).toEqual(['status podinfo', 'Event NotReady', 'Event WeightAdvanced', 'Event NotReady']);
+    expect(writes).toEqual(['status podinfo', 'Event Error', 'Event WeightAdvanced', 'Event Error']);
+  });
+
+  it('a wait for ready pods is an Event only once it outlasts a check, and only once', async () => {
+    const { api, writes, patched } = recordingApi();
+    const store = new CanaryStatusStore({
+      api,
+      namespace: 'shop',
+      canaryOf: () => ({ metadata: { name: 'podinfo', uid: 'u1' } }),
+    });
+    const at = (canaryWeight: number) =>
+      ({
+        status: { phase: 'Progressing', canaryWeight, lastTransitionTime: 0 },
+      }) as unknown as PersistedRollout;
+    const canaryWait = 'Halt podinfo advancement: canary 0/1 ready';
+    // A wait that ends before the next check: no Event, but the status keeps it.
+    await store.save('podinfo', at(0), [event(1, 'NewRevision', 'New revision detected')]);
+    await store.save('podinfo', at(0), [event(2, 'NotReady', canaryWait)]);
+    await store.save('podinfo', at(10), [event(3, 'WeightAdvanced', 'Advance podinfo canary weight 10')]);
+    expect(writes).toEqual(['status podinfo', 'Event NewRevision', 'status podinfo', 'Event WeightAdvanced']);
+    expect(patched.at(-1)?.aviary.events.map((e) => e.reason)).toEqual([
+      'NewRevision',
+      'NotReady',
+      'WeightAdvanced',
+    ]);
+    // A wait still there at the next check: its first hold is written, once, then a new one.
+    writes.length = 0;
+    await store.save('podinfo', at(10), [event(4, 'NotReady', canaryWait)]);
+    expect(writes).toEqual([]);
+    await store.save('podinfo', at(10), [event(5, 'NotReady', canaryWait)]);
+    await store.save('podinfo', at(10), [event(6, 'NotReady', canaryWait)]);
+    await store.save('podinfo', at(10), [
+      event(7, 'NotReady', 'Halt podinfo advancement: primary 0/1 ready'),
+    ]);
+    expect(writes).toEqual(['Event NotReady', 'Event NotReady']);
   });
 
   it('reading every Canary again (a new one added) does not make the next save of the others a write', async () => {
@@ -96,18 +130,18 @@ describe('Canary status writes', () => {
         status: { phase: 'Progressing', canaryWeight, lastTransitionTime: 0, nextCheckAt: canaryWeight },
       }) as unknown as PersistedRollout;
     await store.save('podinfo', at(0), [event(1, 'NewRevision', 'New revision detected')]);
-    await store.save('podinfo', at(0), [event(2, 'NotReady', 'Halt podinfo advancement: canary 0/1 ready')]);
+    await store.save('podinfo', at(0), [event(2, 'GateClosed', 'Halt podinfo advancement: gate closed')]);
     await store.save('podinfo', at(10), [event(3, 'WeightAdvanced', 'Advance podinfo canary weight 10')]);
     expect(writes).toEqual([
       'status podinfo',
       'Event NewRevision',
-      'Event NotReady',
+      'Event GateClosed',
       'status podinfo',
       'Event WeightAdvanced',
     ]);
     expect(patched.at(-1)?.aviary.events.map((e) => e.reason)).toEqual([
       'NewRevision',
-      'NotReady',
+      'GateClosed',
       'WeightAdvanced',
     ]);
   });

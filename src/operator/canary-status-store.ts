@@ -5,7 +5,8 @@
  * read (`phase`, `canaryWeight`, `failedChecks`, `iterations`, `lastAppliedSpec`,
  * `lastPromotedSpec`, `lastTransitionTime`, the `Promoted` condition, a short `judge` summary)
  * are written beside it for `kubectl get canaries`. Each new rollout event is also a Kubernetes
- * `Event` on the Canary. The controller saves at every tick; a document equal to the last one
+ * `Event` on the Canary, but for a wait for ready pods that ends within one check. The
+ * controller saves at every tick; a document equal to the last one
  * written writes no status (its new events, if any, are Kubernetes Events at once and join
  * the status with the next change), so a settled or held Canary costs no status write.
  */
@@ -137,12 +138,51 @@ function durableJson(state: PersistedRollout): string {
   return JSON.stringify({ ...state, status: { ...state.status, nextCheckAt: 0 } });
 }
 
+/** The hold the state machine records when the canary or the primary is not ready at a check. */
+const WAIT_REASON = 'NotReady';
+
+/** Where an app's wait for ready pods stands: its first hold not yet written, or written. */
+type Wait = { readonly pending: RolloutEventRecord } | { readonly reported: true };
+
+/**
+ * Which of a save's events become Kubernetes Events. A wait for ready pods (`NotReady`) is
+ * one only once it outlasts a check: its first hold is held back, written when the next check
+ * still waits, dropped when a transition comes first. Every rollout waits for its canary to
+ * start and its promoted primary to roll out; as Events those short waits were noise on
+ * every Canary (an alert on Warning Events fired at each rollout) and two writes per rollout
+ * (bench:operator, 200 Canaries). The status and `aviary get events` keep every hold.
+ */
+function eventsToWrite(
+  wait: Wait | undefined,
+  all: readonly RolloutEventRecord[],
+  fresh: ReadonlySet<RolloutEventRecord>,
+): { write: RolloutEventRecord[]; wait: Wait | undefined } {
+  const write: RolloutEventRecord[] = [];
+  let now = wait;
+  for (const event of all) {
+    const isNew = fresh.has(event);
+    if (event.reason !== WAIT_REASON) {
+      now = undefined;
+      if (isNew) write.push(event);
+    } else if (now === undefined) {
+      if (isNew) now = { pending: event };
+    } else {
+      if ('pending' in now) write.push(now.pending);
+      if (isNew && !('pending' in now && now.pending === event)) write.push(event);
+      now = { reported: true };
+    }
+  }
+  return { write, wait: now };
+}
+
 /** {@link RolloutStateStore} on Canary status subresources. */
 export class CanaryStatusStore implements RolloutStateStore<PersistedRollout, RolloutEventRecord> {
   readonly #options: CanaryStatusStoreOptions;
   /** What was last written per app, to skip writes that change nothing. */
   readonly #written = new Map<string, { json: string; events: readonly RolloutEventRecord[] }>();
   readonly #pending = new Set<Promise<unknown>>();
+  /** Each app's current wait for ready pods ({@link eventsToWrite}). */
+  readonly #waits = new Map<string, Wait>();
 
   constructor(options: CanaryStatusStoreOptions) {
     this.#options = options;
@@ -188,7 +228,10 @@ export class CanaryStatusStore implements RolloutStateStore<PersistedRollout, Ro
       );
     }
     this.#written.set(app, { json, events: kept });
-    for (const event of events) await this.recordEvent(app, event);
+    const { write, wait } = eventsToWrite(this.#waits.get(app), all, new Set(events));
+    if (wait === undefined) this.#waits.delete(app);
+    else this.#waits.set(app, wait);
+    for (const event of write) await this.recordEvent(app, event);
   }
 
   /** One Kubernetes Event on the Canary; a Canary gone meanwhile has nothing to attach it to. */
@@ -247,6 +290,7 @@ export class CanaryStatusStore implements RolloutStateStore<PersistedRollout, Ro
   /** Forgets the app; its status goes with its Canary. */
   remove(app: string): Promise<void> {
     this.#written.delete(app);
+    this.#waits.delete(app);
     return Promise.resolve();
   }
 

@@ -72,6 +72,7 @@ export class ProxyServer {
     const compiled = compileRouteTable(config, 1, this.pools, this.metrics, new Map());
     this.table = compiled.table;
     this.memory = compiled.memory;
+    this.metrics.retainOnly(compiled.series);
     this.metrics.generation = 1;
     this.mirrors = new MirrorLimiter(config.limits.maxMirrorsInFlight);
     this.metrics.ejectedEndpoints = () =>
@@ -144,6 +145,7 @@ export class ProxyServer {
     const compiled = compileRouteTable(config, generation, this.pools, this.metrics, this.memory);
     this.table = compiled.table;
     this.memory = compiled.memory;
+    this.metrics.retainOnly(compiled.series);
     this.metrics.generation = generation;
     this.mirrors.maxInFlight = config.limits.maxMirrorsInFlight;
     this.listeners.applyLimits(config.limits);

@@ -93,7 +93,12 @@ function compileService(
   metrics: ProxyMetrics,
   memory: EndpointMemory,
   nextMemory: EndpointMemory,
+  series: Set<object>,
 ): { service: CompiledService; versions: RouteTable['versions'] } {
+  const used = <T extends object>(value: T): T => {
+    series.add(value);
+    return value;
+  };
   const sets = new Map<string, EndpointSet>();
   for (const v of svc.versions) {
     const endpoints = v.endpoints.map((origin) => {
@@ -115,7 +120,9 @@ function compileService(
     for (const e of endpoints.endpoints)
       stats.set(e.address, metrics.endpoint(svc.name, route, name, e.address));
     stats.set('none', metrics.endpoint(svc.name, route, name, 'none'));
-    return { name, endpoints, window: metrics.window(svc.name, name), stats };
+    const window = metrics.window(svc.name, name);
+    for (const used of [window, ...stats.values()]) series.add(used);
+    return { name, endpoints, window, stats };
   };
   const ordered = svc.routes
     .map((r, index) => ({ r, index }))
@@ -141,7 +148,7 @@ function compileService(
         ? {
             version: versionOf(r.name, r.mirror.version),
             percent: r.mirror.percent,
-            stats: metrics.mirror(svc.name, r.name, r.mirror.version),
+            stats: used(metrics.mirror(svc.name, r.name, r.mirror.version)),
           }
         : undefined,
       byVersion: new Map(targets.map((t) => [t.version.name, t])),
@@ -153,18 +160,22 @@ function compileService(
   };
 }
 
-/** Builds a routing table; reuses pools and endpoint health from earlier generations. */
+/**
+ * Builds a routing table; reuses pools and endpoint health from earlier generations. `series`
+ * is every metrics object the table records into, for {@link ProxyMetrics.retainOnly}.
+ */
 export function compileRouteTable(
   config: ProxyConfig,
   generation: number,
   pools: UpstreamPools,
   metrics: ProxyMetrics,
   memory: EndpointMemory,
-): { table: RouteTable; memory: EndpointMemory } {
+): { table: RouteTable; memory: EndpointMemory; series: ReadonlySet<object> } {
   const nextMemory: EndpointMemory = new Map();
+  const series = new Set<object>();
   const compiled = config.services.map((svc) => ({
     svc,
-    ...compileService(svc, generation, pools, metrics, memory, nextMemory),
+    ...compileService(svc, generation, pools, metrics, memory, nextMemory, series),
   }));
   const listeners = new Map<string, ListenerTable>();
   for (const listener of config.listeners) {
@@ -195,6 +206,7 @@ export function compileRouteTable(
   return {
     table: { generation, config, listeners, versions: compiled.flatMap((c) => c.versions) },
     memory: nextMemory,
+    series,
   };
 }
 

@@ -5,6 +5,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
+import { proxyConfigSchema } from '../../src/config/proxy-schema.js';
+import { ProxyServer } from '../../src/proxy/proxy-server.js';
+import { ProxyMetrics } from '../../src/proxy/stats/proxy-metrics.js';
 import {
   closedAddress,
   inParallel,
@@ -117,6 +120,39 @@ describe('Prometheus exposition', () => {
     await send(`${origin}/elsewhere`);
     await send(`${origin}/elsewhere`);
     expect(sampleSum(proxy.metrics.render(), 'aviary_proxy_no_route_total', { listener: 'default' })).toBe(2);
+  });
+});
+
+describe('series of endpoints and versions gone from the configuration', () => {
+  it('are exported for the retention period after their last use, then forgotten', async () => {
+    const [first, second] = [await fx.backend('first'), await fx.backend('second')];
+    let now = 1_000_000;
+    const metrics = new ProxyMetrics(undefined, { retainUnusedMs: 600_000, now: () => now });
+    // A release: the version moves to a new endpoint (a new port), and an old version goes.
+    const config = (v1: string, withV0: boolean) =>
+      shopConfig(
+        [{ name: 'v1', endpoints: [v1] }, ...(withV0 ? [{ name: 'v0', endpoints: [v1] }] : [])],
+        [route('old', '/old', withV0 ? 'v0' : 'v1'), route('main', '/', 'v1')],
+      );
+    const proxy = new ProxyServer(proxyConfigSchema.parse(config(first.address, true)), { metrics });
+    fx.defer(() => proxy.close());
+    await proxy.start();
+    const origin = `http://127.0.0.1:${proxy.address().port}`;
+    await send(`${origin}/`);
+    await send(`${origin}/old`);
+    expect((await proxy.applyConfig(config(second.address, false))).ok).toBe(true);
+    await send(`${origin}/`);
+    const requests = (endpoint: string): number =>
+      sampleSum(proxy.metrics.render(), 'aviary_proxy_requests_total', { route: 'main', endpoint });
+    // Still scraped for a while: its last counts are not lost to a scrape that comes late.
+    now += 599_999;
+    expect(requests(first.address)).toBe(1);
+    expect(metrics.versionTraffic('shop', 'v0').totals.requests).toBe(1);
+    now += 1;
+    expect(requests(first.address)).toBe(0);
+    expect(requests(second.address)).toBe(1);
+    expect(metrics.versionTraffic('shop', 'v0').totals.requests).toBe(0);
+    expect(metrics.versionTraffic('shop', 'v1').totals.requests).toBe(2);
   });
 });
 

@@ -25,7 +25,23 @@ export interface VersionTraffic {
   snapshot(fromMs: number, toMs: number): TrafficSnapshot;
 }
 
-/** Registry of every metric the router records. */
+/** Options of {@link ProxyMetrics}. */
+export interface ProxyMetricsOptions {
+  /**
+   * How long the series of an endpoint, mirror or version that no configuration uses any more
+   * are kept: exported for scrapes to read their last counts, then forgotten. Default 10 min,
+   * twice Prometheus's staleness period.
+   */
+  readonly retainUnusedMs?: number;
+  /** Clock of that retention; default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/**
+ * Registry of every metric the router records. A series lives while a configuration uses it
+ * and {@link ProxyMetricsOptions.retainUnusedMs} after: each release brings new endpoints
+ * (new ports), and a proxy that kept every series it ever had would grow without bound.
+ */
 export class ProxyMetrics {
   private readonly endpointStats = new Map<string, EndpointStats>();
   private readonly mirrorStats = new Map<string, MirrorStats>();
@@ -37,7 +53,50 @@ export class ProxyMetrics {
   /** Endpoint ejection state, reported as a gauge; filled by the proxy at scrape time. */
   ejectedEndpoints: () => readonly { service: string; version: string; endpoint: string }[] = () => [];
 
-  constructor(readonly windowSeconds?: number) {}
+  /** Series no configuration in force uses, with the time they stopped being used. */
+  private readonly unusedSince = new Map<object, number>();
+  private readonly retainUnusedMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    readonly windowSeconds?: number,
+    options: ProxyMetricsOptions = {},
+  ) {
+    this.retainUnusedMs = options.retainUnusedMs ?? 600_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Marks the series the configuration in force uses (`inUse`: the stats objects and
+   * windows its route table refers to). The others count as unused from now on, and those
+   * unused for the retention period are forgotten.
+   */
+  retainOnly(inUse: ReadonlySet<object>): void {
+    const now = this.now();
+    for (const series of this.allSeries()) {
+      for (const value of series.values()) {
+        if (inUse.has(value)) this.unusedSince.delete(value);
+        else if (!this.unusedSince.has(value)) this.unusedSince.set(value, now);
+      }
+    }
+    this.forgetUnused(now);
+  }
+
+  /** Forgets the series unused for the retention period. */
+  private forgetUnused(now: number): void {
+    for (const series of this.allSeries()) {
+      for (const [key, value] of series) {
+        const since = this.unusedSince.get(value);
+        if (since === undefined || now - since < this.retainUnusedMs) continue;
+        series.delete(key);
+        this.unusedSince.delete(value);
+      }
+    }
+  }
+
+  private allSeries(): Map<string, object>[] {
+    return [this.endpointStats, this.mirrorStats, this.windows];
+  }
 
   /** The stats object of one series, created on first use and kept across config swaps. */
   endpoint(service: string, route: string, version: string, endpoint: string): EndpointStats {
@@ -157,6 +216,7 @@ export class ProxyMetrics {
 
   /** Prometheus text exposition format 0.0.4. */
   render(): string {
+    this.forgetUnused(this.now());
     return renderProxyMetrics(this);
   }
 }

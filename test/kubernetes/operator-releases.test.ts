@@ -146,7 +146,9 @@ describe.skipIf(unavailable !== undefined)('release files applied to the operato
     };
     expect(answer.status).toBe(422);
     expect(body.error.code).toBe('AVIARY_CONFIG_INVALID');
+    // Both faults of the second entry at once: its name repeats the first's, its weight is < 0.
     expect(body.error.issues).toEqual([
+      { path: 'canaryConfig[1].name', message: 'entry "backend-v1": duplicate name (also canaryConfig[0])' },
       { path: 'canaryConfig[1].weight', message: 'entry "backend-v1": expected a number >= 0, got -5' },
     ]);
     const duplicate = await fetch(`${url()}/api/v1/apps/catalogdetail/release`, {

@@ -8,7 +8,8 @@
  *
  * Options: `--duration S` (default 120, the CI figure; 1800 for the closing note's),
  * `--every S` between release starts (default duration/6 within 20..120), `--warmup S`
- * (default duration/6 within 20..300), `--rate N` requests per second (default 40),
+ * (default 660, the proxy's rolling window and a minute, for runs of 1320 s or more; else
+ * duration/6, at least 20), `--rate N` requests per second (default 40),
  * `--work-dir DIR` (default a new temporary directory, removed after a run that passes),
  * `--report` to write docs/soak.md.
  */

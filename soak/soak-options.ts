@@ -1,8 +1,16 @@
 /**
  * The options of `npm run soak`, read from its arguments with their defaults. The defaults
  * scale with `--duration`: the 120 s CI run releases every 20 s and warms up for 20 s; the
- * 30-minute run (`--duration 1800`) releases every 2 minutes and warms up for 5.
+ * 30-minute run (`--duration 1800`) releases every 2 minutes and warms up for 11.
  */
+import { DEFAULT_WINDOW_SECONDS } from '../src/proxy/stats/rolling-window.js';
+
+/**
+ * The warm-up of a long run: the proxy's rolling window and a minute. Its per-second traffic
+ * slices fill for that long (by design: a latency sketch each, about 2 MB per version),
+ * and RSS measured before they are full grows by them without leaking.
+ */
+export const FULL_WARMUP_SECONDS = DEFAULT_WINDOW_SECONDS + 60;
 
 /** What one soak run does. */
 export interface SoakSettings {
@@ -10,7 +18,7 @@ export interface SoakSettings {
   readonly durationSeconds: number;
   /** A new release starts this often (or when the last one settles, if later), s. */
   readonly everySeconds: number;
-  /** The first idle point after this, and after a good and a faulty release, is the start figure, s. */
+  /** The first idle point after this, and after a good and a faulty release, is the start figure, s (see {@link FULL_WARMUP_SECONDS}). */
   readonly warmupSeconds: number;
   /** Requests per second of the load on the router. Default 40, as the demo sends. */
   readonly ratePerSecond: number;
@@ -21,6 +29,15 @@ export interface SoakSettings {
 }
 
 const clamp = (value: number, min: number, max: number): number => Math.min(max, Math.max(min, value));
+
+/**
+ * {@link FULL_WARMUP_SECONDS} when the run is at least twice that long; a shorter run warms
+ * up for a sixth of its time (at least 20 s), and tells a filling window from a leak less well.
+ */
+function defaultWarmup(durationSeconds: number): number {
+  if (durationSeconds >= 2 * FULL_WARMUP_SECONDS) return FULL_WARMUP_SECONDS;
+  return clamp(durationSeconds / 6, 20, FULL_WARMUP_SECONDS);
+}
 
 /** A number option's value, or `fallback` when absent; names the option when it is wrong. */
 function numberOption(argv: readonly string[], name: string, fallback: number, min: number): number {
@@ -49,7 +66,7 @@ export function soakSettings(argv: readonly string[], defaultWorkDir: string): S
   return {
     durationSeconds,
     everySeconds: numberOption(argv, '--every', clamp(durationSeconds / 6, 20, 120), 5),
-    warmupSeconds: numberOption(argv, '--warmup', clamp(durationSeconds / 6, 20, 300), 0),
+    warmupSeconds: numberOption(argv, '--warmup', defaultWarmup(durationSeconds), 0),
     ratePerSecond: numberOption(argv, '--rate', 40, 1),
     workDir,
     report: argv.includes('--report'),

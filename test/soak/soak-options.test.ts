@@ -16,9 +16,12 @@ describe('soakSettings', () => {
     expect(soakSettings(['--duration', '1800', '--report'], '/w')).toMatchObject({
       durationSeconds: 1800,
       everySeconds: 120,
-      warmupSeconds: 300,
+      warmupSeconds: 660,
       report: true,
     });
+    // A run shorter than twice the proxy's window and a minute warms up for a sixth of it.
+    expect(soakSettings(['--duration', '1200'], '/w').warmupSeconds).toBe(200);
+    expect(soakSettings(['--duration', '1320'], '/w').warmupSeconds).toBe(660);
     expect(soakSettings(['--every', '45', '--rate', '10', '--work-dir', '/x'], '/w')).toMatchObject({
       everySeconds: 45,
       ratePerSecond: 10,

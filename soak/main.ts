@@ -46,7 +46,11 @@ async function main(): Promise<void> {
     console.log(`report written to ${REPORT}`);
   }
   if (summary.pass && workDir !== '') await rm(workDir, { recursive: true, force: true });
-  else console.log(`the run's config, state and aviary up's output are in ${settings.workDir}`);
+  else {
+    // Every sample and idle point, to see what a missed target looked like.
+    await writeFile(join(settings.workDir, 'run.json'), JSON.stringify(run));
+    console.log(`the run's config, state, samples and aviary up's output are in ${settings.workDir}`);
+  }
   console.log(JSON.stringify(summary));
   if (!summary.pass) process.exitCode = 1;
 }

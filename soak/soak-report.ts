@@ -4,10 +4,12 @@
  */
 import { renderTable } from '../src/cli/render-table.js';
 import { PLAIN } from '../src/cli/render-terminal.js';
+import { FULL_WARMUP_SECONDS } from './soak-options.js';
 import { MAX_RSS_GROWTH, type SoakSummary } from './soak-summary.js';
 
 const signed = (x: number): string => `${x >= 0 ? '+' : ''}${x}`;
-const verdict = (met: boolean): string => (met ? 'met' : 'MISSED');
+const verdict = (met: boolean | null): string =>
+  met === null ? `not judged: measured before ${FULL_WARMUP_SECONDS} s of warm-up` : met ? 'met' : 'MISSED';
 
 /** The table of processes, then one line each on requests, rollouts and the journal, then the targets. */
 export function reportLines(s: SoakSummary): string[] {
@@ -88,7 +90,7 @@ export function reportLines(s: SoakSummary): string[] {
     ),
     ...(s.error === undefined ? [] : ['', `run ended early: ${s.error}`]),
     '',
-    s.pass ? 'soak: every target met' : 'soak: FAILED',
+    s.pass ? 'soak: every target judged was met' : 'soak: FAILED',
   ];
 }
 

@@ -31,6 +31,7 @@ const good: TargetFigures = {
       eventLoopP99Ms: { end: 2, worst: 9 },
     },
   ],
+  warmedUp: true,
   processesStable: true,
   requests: { sent: 4000, ok: 3990, appFailures: 10, aviaryFailures: 0, notSent: 0, aviaryReasons: {} },
   rollouts: { total: 4, promoted: 2, rolledBack: 2, unexpected: 0, longestSeconds: 30 },
@@ -71,6 +72,14 @@ describe('targetsOf', () => {
     expect(targetsOf({ ...good, processesStable: false }).processesStable).toBe(false);
   });
 
+  it('does not judge RSS before the warm-up, and still fails the rest', () => {
+    const early = targetsOf({
+      ...proxyWith({ rssGrowthPct: 30, fds: { start: 21, end: 22 } }),
+      warmedUp: false,
+    });
+    expect(early).toMatchObject({ rssGrowthAtMost10Pct: null, noFdGrowth: false });
+  });
+
   it('fails rather than passes vacuously when no process was measured', () => {
     expect(targetsOf({ ...good, processes: [] })).toMatchObject({
       rssGrowthAtMost10Pct: false,
@@ -94,18 +103,17 @@ describe('the figures of a run', () => {
     expect(floorOver(samples, 3, 0, 20)).toBeUndefined();
   });
 
-  /** Two minutes of a controller whose RSS saws ±20% with its collections, plus `leakPerSecond`. */
-  function run(leakPerSecond: number): SoakRun {
+  /**
+   * A run of `seconds` whose controller's RSS saws by 20% with its collections (a 60-s
+   * period), plus `leakPerSecond` MB a second; the warm-up ends at a sixth of the run, or
+   * at 700 s in a run long enough.
+   */
+  function run(seconds: number, leakPerSecond: number): SoakRun {
     const samples: ProcessSample[] = [];
-    for (let t = 0; t <= 120; t++) {
-      const sawtooth = 1 + 0.2 * ((t % 30) / 30);
-      samples.push({
-        pid: 10,
-        atSeconds: t,
-        rssBytes: (100 + leakPerSecond * t) * MB * sawtooth,
-        fds: 20,
-        connections: t % 3,
-      });
+    for (let t = 0; t <= seconds; t++) {
+      const sawtooth = 1 + 0.2 * ((t % 60) / 60);
+      const rssBytes = (100 + leakPerSecond * t) * MB * sawtooth;
+      samples.push({ pid: 10, atSeconds: t, rssBytes, fds: 20, connections: t % 3 });
       samples.push({ pid: 11, atSeconds: t, rssBytes: 80 * MB, fds: 21, connections: 5 });
     }
     const processes = [
@@ -114,16 +122,17 @@ describe('the figures of a run', () => {
     ];
     const journal = { journalBytes: 1000, snapshotBytes: 0, generation: 1 };
     const point = (label: string, atSeconds: number) => ({ label, atSeconds, processes, journal });
+    const warm = seconds >= 1320 ? 700 : seconds / 6;
     return {
       settings: {
-        durationSeconds: 120,
+        durationSeconds: seconds,
         everySeconds: 20,
-        warmupSeconds: 20,
+        warmupSeconds: warm,
         ratePerSecond: 40,
         workDir: '/tmp',
         report: false,
       },
-      points: [point('start', 0), point('after release 2', 30), point('end', 120)],
+      points: [point('start', 0), point('after release 2', warm), point('end', seconds)],
       samples,
       warmIndex: 1,
       rollouts: [
@@ -133,30 +142,44 @@ describe('the figures of a run', () => {
       load: { sent: 100, ok: 98, app: 2, aviary: 0, skipped: 0, aviaryReasons: {}, aviaryExamples: [] },
       eventLoopP99Ms: { up: { end: 2, worst: 5 } },
       machine: { cpus: 2, loadStart: [1, 1, 1], loadEnd: [2, 2, 2] },
-      durationSeconds: 120,
+      durationSeconds: seconds,
     };
   }
 
-  it('passes a run whose memory only saws with its collections', () => {
-    const summary = summarise(run(0));
+  it('passes a warmed-up run whose memory only saws with its collections', () => {
+    const summary = summarise(run(1800, 0));
     expect(summary.processes.map((p) => [p.role, p.rssGrowthPct])).toEqual([
       ['up', 0],
       ['proxy', 0],
     ]);
     expect(summary.soak).toMatchObject({
-      measuredFromSeconds: 30,
-      measuredToSeconds: 120,
-      windowSeconds: 22.5,
+      measuredFromSeconds: 700,
+      measuredToSeconds: 1800,
+      windowSeconds: 120,
     });
-    expect(summary.pass).toBe(true);
+    expect(summary).toMatchObject({ warmedUp: true, pass: true });
+    expect(summary.targets.rssGrowthAtMost10Pct).toBe(true);
   });
 
-  it('fails a run whose floor rises by 0.2 MB a second, and one that ended early', () => {
-    const leaking = summarise(run(0.2));
+  it('fails a warmed-up run whose floor rises by 0.02 MB a second, and one that ended early', () => {
+    const leaking = summarise(run(1800, 0.02));
     expect(leaking.processes[0]?.rssGrowthPct).toBeGreaterThan(10);
     expect(leaking.targets.rssGrowthAtMost10Pct).toBe(false);
     expect(leaking.pass).toBe(false);
-    const stopped = summarise({ ...run(0), error: 'stopped by SIGINT' });
+    const stopped = summarise({ ...run(1800, 0), error: 'stopped by SIGINT' });
     expect(stopped).toMatchObject({ pass: false, error: 'stopped by SIGINT' });
+  });
+
+  it('reports RSS growth without a verdict when the run measured before the warm-up ended', () => {
+    const short = summarise(run(120, 0.2));
+    expect(short.processes[0]?.rssGrowthPct).toBeGreaterThan(10);
+    expect(short).toMatchObject({ warmedUp: false, pass: true });
+    expect(short.targets).toEqual({
+      rssGrowthAtMost10Pct: null,
+      noFdGrowth: true,
+      zeroAviaryFailures: true,
+      rolloutsAsExpected: true,
+      processesStable: true,
+    });
   });
 });

@@ -1,7 +1,8 @@
 /**
  * `npm run soak` as CI runs it (issue 16, section 3): two minutes of the demo's apps under
  * the built `aviary up`, with steady loopback load and a release every 20 s, good and faulty
- * by turns. The targets are asserted from the runner's last JSON line; the runner stops by
+ * by turns. The targets are asserted from the runner's last JSON line (RSS growth is judged
+ * only after the 11-minute warm-up of a long run, so not here); the runner stops by
  * itself, so nothing here is timed but its own duration. The verdicts themselves are shown
  * to fail on bad figures in soak-targets.test.ts.
  */
@@ -45,13 +46,15 @@ function runSoak(seconds: number): Promise<{ code: number | null; output: string
 }
 
 describe('npm run soak -- --duration 120', () => {
-  it('meets every target: RSS, descriptors, no failed request of Aviary, releases as they should end', async () => {
+  it('meets every target it judges: descriptors, no failed request of Aviary, releases as they should end', async () => {
     const { code, output } = await runSoak(120);
     const last = output.trim().split('\n').at(-1) ?? '';
     const summary = JSON.parse(last) as SoakSummary;
     expect(summary.error, output).toBeUndefined();
+    // Two minutes cannot warm the product up (ADR 0028): RSS growth is reported, not judged.
+    expect(summary.warmedUp).toBe(false);
     expect(summary.targets, output).toEqual({
-      rssGrowthAtMost10Pct: true,
+      rssGrowthAtMost10Pct: null,
       noFdGrowth: true,
       zeroAviaryFailures: true,
       rolloutsAsExpected: true,

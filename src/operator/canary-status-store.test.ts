@@ -28,6 +28,14 @@ function recordingApi() {
   return { api: api as unknown as KubeApi, writes, patched };
 }
 
+/** A store whose Canary `podinfo` exists, so its events become Kubernetes Events. */
+const storeWithCanary = (api: KubeApi): CanaryStatusStore =>
+  new CanaryStatusStore({
+    api,
+    namespace: 'shop',
+    canaryOf: () => ({ metadata: { name: 'podinfo', uid: 'u1' } }),
+  });
+
 const event = (at: number, reason: string, message: string): RolloutEventRecord => ({
   at,
   app: 'podinfo',
@@ -41,11 +49,7 @@ const event = (at: number, reason: string, message: string): RolloutEventRecord 
 describe('Canary status writes', () => {
   it('an event repeating the one before it (same reason and message) is neither an Event nor a status write', async () => {
     const { api, writes } = recordingApi();
-    const store = new CanaryStatusStore({
-      api,
-      namespace: 'shop',
-      canaryOf: () => ({ metadata: { name: 'podinfo', uid: 'u1' } }),
-    });
+    const store = storeWithCanary(api);
     const state = { revision: 'r1' } as unknown as PersistedRollout;
     await store.save('podinfo', state, [event(1, 'Error', 'HTTPRoute not accepted')]);
     await store.save('podinfo', state, [event(2, 'Error', 'HTTPRoute not accepted')]);
@@ -60,11 +64,7 @@ describe('Canary status writes', () => {
 
   it('a wait for ready pods is an Event only once it outlasts a check, and only once', async () => {
     const { api, writes, patched } = recordingApi();
-    const store = new CanaryStatusStore({
-      api,
-      namespace: 'shop',
-      canaryOf: () => ({ metadata: { name: 'podinfo', uid: 'u1' } }),
-    });
+    const store = storeWithCanary(api);
     const at = (canaryWeight: number) =>
       ({
         status: { phase: 'Progressing', canaryWeight, lastTransitionTime: 0 },
@@ -120,11 +120,7 @@ describe('Canary status writes', () => {
 
   it('events of a tick that changes nothing else are Events at once, and in the status with the next change', async () => {
     const { api, writes, patched } = recordingApi();
-    const store = new CanaryStatusStore({
-      api,
-      namespace: 'shop',
-      canaryOf: () => ({ metadata: { name: 'podinfo', uid: 'u1' } }),
-    });
+    const store = storeWithCanary(api);
     const at = (canaryWeight: number) =>
       ({
         status: { phase: 'Progressing', canaryWeight, lastTransitionTime: 0, nextCheckAt: canaryWeight },

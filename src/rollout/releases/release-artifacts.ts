@@ -8,6 +8,7 @@
 import { ConfigError, type ConfigIssue } from '../../config/config-error.js';
 import {
   entryPath,
+  parseReleaseDocument,
   type PartialRelease,
   type Release,
   type ReleaseSettings,
@@ -58,6 +59,29 @@ export async function resolveEntryArtifacts(
     });
   }
   return issues.length > 0 ? { ok: false, issues } : { ok: true, value: dirs };
+}
+
+/**
+ * Validates a release document and looks up its entries' artifacts. An invalid file's passing
+ * entries are looked up too, so every error (the file's own and a missing artifact) is
+ * reported at once.
+ */
+export async function parseWithArtifacts(
+  resolve: ArtifactResolver | undefined,
+  app: string,
+  document: unknown,
+  settings: ReleaseSettings,
+): Promise<Validated<{ release: Release; artifacts: ReadonlyMap<string, string> }>> {
+  const parsed = parseReleaseDocument(document, { app, settings });
+  const checked = parsed.ok ? parsed.value : parsed.passing;
+  const artifacts =
+    checked === undefined
+      ? undefined
+      : await resolveEntryArtifacts(resolve, app, checked, settings, document);
+  if (parsed.ok && artifacts?.ok === true)
+    return { ok: true, value: { release: parsed.value, artifacts: artifacts.value } };
+  const issues = [...(parsed.ok ? [] : parsed.issues), ...(artifacts?.ok === false ? artifacts.issues : [])];
+  return { ok: false, issues };
 }
 
 /**

@@ -11,13 +11,13 @@ import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppSpec } from '../../config/app-schema.js';
 import { ConfigError } from '../../config/config-error.js';
-import { parseReleaseDocument, type Release } from '../../config/release-schema.js';
+import type { Release } from '../../config/release-schema.js';
 import { AviaryError } from '../../errors.js';
 import type { ProcessSpec } from '../../target/process/version-spec.js';
 import { emptyManagedRelease, ManagedReleases, type ManagedRelease } from './managed-releases.js';
 import { KeyedQueue } from '../../keyed-queue.js';
 import { entrySpecs, revertEntries, startEntries, stopEntries } from './release-entries.js';
-import { entryArtifactsOrThrow, resolveEntryArtifacts } from './release-artifacts.js';
+import { entryArtifactsOrThrow, parseWithArtifacts } from './release-artifacts.js';
 import { assertNoCollision, assertSettled } from './release-handover.js';
 import {
   releaseSettingsOf,
@@ -128,23 +128,14 @@ export class ReleaseManager extends EventEmitter {
     return this.#applying.run(app, async () => {
       const template = this.#managed.templateOf(app);
       const settings = releaseSettingsOf(this.#options, template);
-      const parsed = parseReleaseDocument(document, { app, settings });
-      // An invalid file's passing entries are looked up too: every error is reported at once.
-      const checked = parsed.ok ? parsed.value : parsed.passing;
-      const artifacts =
-        checked === undefined
-          ? undefined
-          : await resolveEntryArtifacts(this.#options.resolveArtifact, app, checked, settings, document);
-      if (!parsed.ok || artifacts === undefined || !artifacts.ok) {
-        const issues = [
-          ...(parsed.ok ? [] : parsed.issues),
-          ...(artifacts === undefined || artifacts.ok ? [] : artifacts.issues),
-        ];
-        const paths = issues.map((issue) => issue.path || '(root)').join(', ');
+      const checked = await parseWithArtifacts(this.#options.resolveArtifact, app, document, settings);
+      if (!checked.ok) {
+        const paths = checked.issues.map((issue) => issue.path || '(root)').join(', ');
         this.#event(app, 'ReleaseRejected', `release from ${by} rejected (${paths}); split kept`, 'warning');
-        throw new ConfigError(`release of app ${app}`, issues);
+        throw new ConfigError(`release of app ${app}`, checked.issues);
       }
-      return this.#applyRelease(template, parsed.value, 'edit', by, artifacts.value);
+      const { release, artifacts } = checked.value;
+      return this.#applyRelease(template, release, 'edit', by, artifacts);
     });
   }
 

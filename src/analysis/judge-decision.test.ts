@@ -60,7 +60,7 @@ const nextMove: fc.Arbitrary<NextMove> = fc.oneof(
  * spread over w % of traffic within maxHarm; promotion needs errors and every quantile within.
  */
 function boundsAllow(verdict: JudgeVerdict, config: JudgeConfig, next: NextMove, slack = 1): boolean {
-  const { errors, latency } = verdict.evidence.harm;
+  const { errors, latency } = verdict.evidence.harm!;
   const share = next.kind === 'promotion' ? 1 : next.weight / 100;
   const { errorRate, latency: tolerance } = config.maxHarm;
   const errorTolerance = Math.max(errorRate.absolute, errorRate.relative * errors.primaryLower);
@@ -140,7 +140,7 @@ describe('the harm gate', () => {
         new RegExp(`^gathering evidence before promotion: ~${expected} more canary requests`),
       ),
     });
-    expect(verdict.evidence.harm.moreCanaryRequestsToPromote).toBe(expected);
+    expect(verdict.evidence.harm!.moreCanaryRequestsToPromote).toBe(expected);
     const step = mayAdvance(verdict, { kind: 'step', weight: 100 }, config);
     expect(step.advance).toBe(false);
   });

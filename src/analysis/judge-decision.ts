@@ -42,8 +42,8 @@ export interface HarmEvidence extends HarmBounds {
   readonly maxHarm: JudgeConfig['maxHarm'];
   /**
    * Canary requests the bounds likely still need before promotion (null: not at these rates).
-   * Absent when not projected: a look between check ticks can only roll back, and the
-   * projection costs a few hundred bound evaluations, so looks skip it ({@link AssessOptions}).
+   * Absent at a look between check ticks, which can only roll back: the projection costs a
+   * few hundred bound evaluations ({@link AssessOptions}).
    */
   readonly moreCanaryRequestsToPromote?: number | null;
 }
@@ -55,7 +55,11 @@ export interface JudgeEvidence {
   readonly minCanaryRequests: number;
   readonly errors: ErrorEvidence;
   readonly latency: readonly LatencyQuantileEvidence[];
-  readonly harm: HarmEvidence;
+  /**
+   * The harm bounds. Absent only at a look that finds no regression ({@link AssessOptions}):
+   * such a look is asked whether to roll back and nothing else, and its result is not shown.
+   */
+  readonly harm?: HarmEvidence;
   /** The tail test over the whole latency distribution, and which tails shifted. */
   readonly tail: TailEvidence;
   /**
@@ -85,10 +89,12 @@ function rate(t: VersionTotals): number | null {
 /** How much of the evidence to work out. */
 export interface AssessOptions {
   /**
-   * Project how many more canary requests promotion needs (default true). False at looks
-   * between check ticks, which only ask whether to roll back.
+   * True at a look between check ticks (default false), which only asks whether to roll back
+   * (ADR 0017): the harm bounds, the costliest part of the evidence and needed only to move
+   * a rollout forward, are worked out only when the look finds a regression (its rollback
+   * event shows them), and never projected.
    */
-  readonly project?: boolean;
+  readonly look?: boolean;
 }
 
 /** Decision and evidence for a state (what the last `judgeStep` returned with it). */
@@ -111,7 +117,6 @@ export function assess(state: JudgeState, config: JudgeConfig, options: AssessOp
     regression: pValue <= alpha.errors,
   };
   const latency = assessLatency(state.latency, config.quantiles, config.minEffect, alpha);
-  const bounds = harmBounds(state, config);
   const regressed = latency.filter((l) => l.regression);
   const tail = assessTail(state.latency.tail, alpha.tail);
   let decision: JudgeDecision;
@@ -135,21 +140,12 @@ export function assess(state: JudgeState, config: JudgeConfig, options: AssessOp
     decision = 'pass';
     summary = 'no regression';
   }
-  // The projection costs a few hundred bound evaluations: only when the gate may be holding.
-  const harm: HarmEvidence = {
-    ...bounds,
-    maxHarm: config.maxHarm,
-    ...(bounds.withinMaxHarm
-      ? { moreCanaryRequestsToPromote: 0 }
-      : decision !== 'pass'
-        ? { moreCanaryRequestsToPromote: null }
-        : options.project === false
-          ? {}
-          : { moreCanaryRequestsToPromote: moreCanaryRequestsFor(state, config, 100) }),
-  };
+  const look = options.look === true;
+  const harm = look && decision !== 'regression' ? undefined : harmEvidence(state, config, decision, look);
   if (decision === 'pass') {
     const rates = `${percent(errors.canary.rate)} vs ${percent(errors.primary.rate)}`;
-    summary = `no regression: error rate ${rates} (p = ${pValue.toPrecision(2)}), ${state.canary.requests} canary requests; ${describeHarm(harm)}`;
+    const bounds = harm === undefined ? '' : `; ${describeHarm(harm)}`;
+    summary = `no regression: error rate ${rates} (p = ${pValue.toPrecision(2)}), ${state.canary.requests} canary requests${bounds}`;
   }
   return {
     decision,
@@ -160,13 +156,34 @@ export function assess(state: JudgeState, config: JudgeConfig, options: AssessOp
       minCanaryRequests: config.minCanaryRequests,
       errors,
       latency,
-      harm,
+      ...(harm === undefined ? {} : { harm }),
       tail,
       leansToRegression:
         errors.logEValue > 0 || latency.some((l) => l.exceedance.logEValue > 0) || tail.logEValue > 0,
       summary,
     },
   };
+}
+
+/**
+ * The harm bounds and, when the gate may be holding a check's move, how many more canary
+ * requests promotion likely needs (a few hundred bound evaluations, so not at looks).
+ */
+function harmEvidence(
+  state: JudgeState,
+  config: JudgeConfig,
+  decision: JudgeDecision,
+  look: boolean,
+): HarmEvidence {
+  const bounds = harmBounds(state, config);
+  const projection = bounds.withinMaxHarm
+    ? { moreCanaryRequestsToPromote: 0 }
+    : decision !== 'pass'
+      ? { moreCanaryRequestsToPromote: null }
+      : look
+        ? {}
+        : { moreCanaryRequestsToPromote: moreCanaryRequestsFor(state, config, 100) };
+  return { ...bounds, maxHarm: config.maxHarm, ...projection };
 }
 
 /** What the rollout would do next: a step to a canary weight (percent), or the promotion. */
@@ -188,20 +205,24 @@ export type AdvanceAnswer = { readonly advance: true } | { readonly advance: fal
 export function mayAdvance(result: JudgeVerdict, next: NextMove, config: JudgeConfig): AdvanceAnswer {
   const { decision, evidence } = result;
   if (decision !== 'pass') return { advance: false, hold: evidence.summary };
-  const allowed =
-    next.kind === 'promotion' ? evidence.harm.withinMaxHarm : evidence.harm.allowedWeight >= next.weight;
+  const harm = evidence.harm ?? harmEvidence(result.state, config, decision, true);
+  const allowed = next.kind === 'promotion' ? harm.withinMaxHarm : harm.allowedWeight >= next.weight;
   if (!allowed) {
     return {
       advance: false,
-      hold: gatheringEvidence(result, next.kind === 'promotion' ? 100 : next.weight, config),
+      hold: gatheringEvidence(result, harm, next.kind === 'promotion' ? 100 : next.weight, config),
     };
   }
   return { advance: true };
 }
 
 /** "gathering evidence before …: ~N more canary requests (…)" for a move to `weight`. */
-function gatheringEvidence(result: JudgeVerdict, weight: number, config: JudgeConfig): string {
-  const { harm } = result.evidence;
+function gatheringEvidence(
+  result: JudgeVerdict,
+  harm: HarmEvidence,
+  weight: number,
+  config: JudgeConfig,
+): string {
   const more =
     weight >= 100 && harm.moreCanaryRequestsToPromote !== undefined
       ? harm.moreCanaryRequestsToPromote

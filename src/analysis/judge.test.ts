@@ -179,7 +179,7 @@ describe('judge: decisions and evidence', () => {
     const { state } = monitor(random, 30, () => aa(30));
     const { evidence } = judgeStep(state, makeWindow(random, aa(30)), DEFAULT_JUDGE_CONFIG);
     expect(evidence.errors.canary.requests).toBeGreaterThan(1000);
-    expect(evidence.harm.errors.primaryLower).toBeLessThan(evidence.harm.errors.canaryUpper);
+    expect(evidence.harm!.errors.primaryLower).toBeLessThan(evidence.harm!.errors.canaryUpper);
     expect(evidence.errors.pValue).toBeGreaterThan(0);
     expect(evidence.latency.map((l) => l.quantile)).toEqual([0.5, 0.9, 0.99]);
     for (const l of evidence.latency) {

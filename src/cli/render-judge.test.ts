@@ -83,7 +83,7 @@ describe('judgeLines', () => {
       'regression',
     ]);
     expect(errorsRow.slice(6)).toEqual([
-      `< ${(check.evidence.harm.errors.excessUpper * 100).toFixed(2)} pp`,
+      `< ${(check.evidence.harm!.errors.excessUpper * 100).toFixed(2)} pp`,
       '0.50 pp',
       expect.stringMatching(/^over by [\d.]+ pp$/),
     ]);
@@ -103,7 +103,7 @@ describe('judgeLines', () => {
 
   it('while the bounds hold a healthy canary: the hold line and ~N more canary requests before promotion', () => {
     const check = judgeAfter(40, 0);
-    const { harm } = check.evidence;
+    const harm = check.evidence.harm!;
     expect(harm.withinMaxHarm).toBe(false);
     expect(harm.moreCanaryRequestsToPromote).toBeGreaterThan(0);
     const text = judgeLines({
@@ -140,7 +140,7 @@ describe('nextMoveLine without traffic to compare', () => {
       canaryRequests: 0,
       minCanaryRequests: 0,
       errors: { ...evidence.errors, canary: { requests: 0, errors: 0, rate: null } },
-      harm: { ...evidence.harm, moreCanaryRequestsToPromote: null },
+      harm: { ...evidence.harm!, moreCanaryRequestsToPromote: null },
     };
     expect(nextMoveLine(noCanary)).toMatch(
       /^gathering evidence: no requests to compare yet \(steps allowed up to \d+%\)$/,

@@ -133,7 +133,7 @@ describe.skipIf(chromiumMissing !== undefined)(
         'p-value': formatNumber(evidence.errors.pValue),
         'α share': formatNumber(evidence.errors.alpha),
         verdict: 'regression',
-        'canary excess': `< ${(evidence.harm.errors.excessUpper * 100).toFixed(2)} pp`,
+        'canary excess': `< ${(evidence.harm!.errors.excessUpper * 100).toFixed(2)} pp`,
         maxHarm: '0.50 pp',
       });
       expect(errors.margin).toMatch(/^over by [\d.]+ pp$/);

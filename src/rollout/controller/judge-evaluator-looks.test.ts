@@ -85,7 +85,7 @@ describe('JudgeEvaluator at looks between check ticks', () => {
     expect(evaluator.run(spec.name)?.state.canary.requests).toBe(15);
   });
 
-  it('a regression carries the canary traffic its proof took, for the rollback event', async () => {
+  it('a regression at a look carries the canary traffic its proof took and the harm bounds, for the rollback event', async () => {
     const status = statusIn(spec, 'Progressing', {
       canaryWeight: 20,
       lastProgressTime: T0,
@@ -98,12 +98,13 @@ describe('JudgeEvaluator at looks between check ticks', () => {
     let result;
     let second = 1;
     for (; second <= 30; second++) {
-      result = await evaluator.evaluate(spec, judgeMetric, T0 + second * 1_000 + 200, never);
+      result = await evaluator.evaluate(spec, judgeMetric, T0 + second * 1_000 + 200, never, 'look');
       if (result?.rollback === true) break;
     }
     expect(result).toMatchObject({
       rollback: true,
       proof: { canaryRequests: second * 10, canaryMs: second * 1_000 },
+      evidence: { harm: { errors: { excessUpper: expect.any(Number) } } },
     });
     expect(second).toBeLessThan(30);
   });
@@ -117,7 +118,7 @@ describe('JudgeEvaluator at looks between check ticks', () => {
     expect(result?.proof).toBeUndefined();
   });
 
-  it('a look answers only whether to roll back: no hold, and no projection of the requests promotion needs', async () => {
+  it('a look answers only whether to roll back: no hold, and no harm bounds unless it rolls back', async () => {
     // 150 healthy canary requests: past minCanaryRequests, far from the harm bounds' needs,
     // so a check tick holds ("gathering evidence …") with its projection.
     const held = { canaryWeight: 10, lastProgressTime: T0, nextCheckAt: T0 + 60_000 };
@@ -146,7 +147,7 @@ describe('JudgeEvaluator at looks between check ticks', () => {
     expect(look).toMatchObject({ passed: true, sampleSize: 150 });
     expect(look?.rollback).toBeUndefined();
     expect(look?.detail).toMatch(/^no regression/);
-    expect((look?.evidence as { harm: object }).harm).not.toHaveProperty('moreCanaryRequestsToPromote');
+    expect(look?.evidence).not.toHaveProperty('harm');
   });
 
   it('asks a delayed data plane only up to where its traffic is complete (settledUntil)', async () => {

@@ -107,7 +107,7 @@ export class JudgeEvaluator {
       : nowMs;
     const to = Math.floor(settled / 1000) * 1000;
     let verdict: JudgeVerdict | undefined;
-    const options = { project: purpose === 'check' };
+    const options = { look: purpose === 'look' };
     if (run.weight !== undefined && run.weight !== status.canaryWeight) {
       // The weight changed since the last window, when the status last progressed: the whole
       // seconds before go in at the old weight, the second of the change is left out, so no

@@ -105,7 +105,7 @@ describe('judge evidence rows', () => {
       pValue: judge.formatNumber(evidence.errors.pValue),
       alpha: judge.formatNumber(evidence.errors.alpha),
       verdict: 'regression',
-      bound: `< ${(evidence.harm.errors.excessUpper * 100).toFixed(2)} pp`,
+      bound: `< ${(evidence.harm!.errors.excessUpper * 100).toFixed(2)} pp`,
       allowed: '0.50 pp',
       within: false,
     });
@@ -124,7 +124,7 @@ describe('judge evidence rows', () => {
 
   it('of a healthy canary the bounds hold: margins, and ~N more canary requests before promotion', () => {
     const { evidence } = checkOf(checksAfter(40, 0));
-    const { harm } = evidence;
+    const harm = evidence.harm!;
     expect(harm.withinMaxHarm).toBe(false);
     expect(judge.nextMoveLine(evidence)).toBe(
       `gathering evidence: ~${harm.moreCanaryRequestsToPromote} more canary requests before promotion (steps allowed up to ${Math.floor(harm.allowedWeight)}%)`,

@@ -8,8 +8,9 @@
  * within `--budget` seconds and stops every process it started.
  *
  * Options: `--canaries N` (default 200), `--reference N` the run before it (default 10; 0
- * skips it), `--interval D` the Canaries' analysis.interval (default 10s, the shortest the
- * Canary CRD accepts), `--budget S` for the whole bench (default 900).
+ * skips it), `--interval D` the Canaries' analysis.interval (default 1m: the seed's, and
+ * Flagger's default, so the operator runs at the cadence its users give it; 10s is the
+ * shortest the Canary CRD accepts), `--budget S` for the whole bench (default 2400).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -49,8 +50,8 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const count = option(argv, '--canaries', 200, 1);
   const referenceCount = option(argv, '--reference', 10, 0);
-  const interval = durationOption(argv, '--interval', '10s');
-  const budgetSeconds = option(argv, '--budget', 900, 30);
+  const interval = durationOption(argv, '--interval', '1m');
+  const budgetSeconds = option(argv, '--budget', 2400, 30);
   const deadline = performance.now() + budgetSeconds * 1000;
   const dir = await mkdtemp(join(tmpdir(), 'aviary-bench-operator-'));
   let plane: ControlPlane | undefined;

@@ -39,6 +39,10 @@ export interface CatalogYamlOptions {
   /** The router block; default `{port: 0}` (the supervised proxy process). */
   readonly router?: string;
   readonly progressDeadlineSeconds?: number;
+  /** The canary's analysis block as YAML flow text, instead of the strategy's. */
+  readonly analysis?: string;
+  /** More top-level settings, as YAML lines (`metricsServer: http://…`). */
+  readonly topLevel?: string;
 }
 
 /** The aviary.yaml text of one scenario. */
@@ -47,14 +51,14 @@ export function catalogYaml(options: CatalogYamlOptions): string {
     ? `
     canary:
       progressDeadlineSeconds: ${options.progressDeadlineSeconds ?? 120}
-      analysis: ${ANALYSIS[options.strategy].replace('SUCCESS', SUCCESS)}`
+      analysis: ${options.analysis ?? ANALYSIS[options.strategy].replace('SUCCESS', SUCCESS)}`
     : '';
   return `apiVersion: aviary.dev/v1alpha1
 kind: Aviary
 router: ${options.router ?? '{port: 0}'}
 api: {port: 0}
 stateDir: ${JSON.stringify(options.stateDir)}
-minAnalysisInterval: 200ms
+minAnalysisInterval: 200ms${options.topLevel ? `\n${options.topLevel}` : ''}
 apps:
   - name: ${APP}
     path: ${APP_PATH}

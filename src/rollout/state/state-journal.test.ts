@@ -1,43 +1,16 @@
-import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StateJournal, type StateJournalOptions } from './state-journal.js';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { nodeStateFileSystem, type StateFileSystem } from './state-files.js';
+import { journals, useJournalFixture, type Doc } from './state-journal-test-support.js';
 import { SpyFileSystem } from '../../../test/support/spy-file-system.js';
 
-interface Doc {
-  readonly n: number;
-}
-
-/** The journal files of `dir`, oldest first. */
-const journals = async (dir: string): Promise<string[]> =>
-  (await readdir(dir))
-    .filter((f) => /^journal\.\d+\.jsonl$/.test(f))
-    .sort((a, b) => parseInt(a.slice(8), 10) - parseInt(b.slice(8), 10));
-
-const linesOf = async (path: string): Promise<string[]> =>
-  (await readFile(path, 'utf8')).split('\n').filter((l) => l !== '');
-
-/** The newest journal of `dir`: the one appends go to. */
-const newestJournal = async (dir: string): Promise<string> => join(dir, (await journals(dir)).at(-1) ?? '');
-
 describe('StateJournal', () => {
+  const fixture = useJournalFixture();
+  const journal = fixture.journal.bind(fixture);
   let dir: string;
-  /** Every journal a test opened: their background compactions end before the directory goes. */
-  let opened: StateJournal<unknown, unknown>[];
-  function journal<S, E>(at: string, options: StateJournalOptions = {}): StateJournal<S, E> {
-    const store: StateJournal<S, E> = new StateJournal<S, E>(at, options);
-    opened.push(store);
-    return store;
-  }
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'aviary-journal-'));
-    opened = [];
-  });
-  afterEach(async () => {
-    await Promise.all(opened.map((store) => store.settled()));
-    await rm(dir, { recursive: true, force: true });
+  beforeEach(() => {
+    dir = fixture.dir;
   });
 
   it('round-trips state and events, lists apps and forgets a removed one', async () => {
@@ -146,44 +119,6 @@ describe('StateJournal', () => {
     }
   });
 
-  it('drops a torn last line; a new writer leaves that journal and appends to a new one', async () => {
-    const store = journal<Doc, string>(dir);
-    await store.save('shop', { n: 1 }, ['a']);
-    await store.settled();
-    await appendFile(await newestJournal(dir), '{"app":"shop","state":{"n":2},"ev');
-    expect(await journal<Doc, string>(dir).load('shop')).toEqual({ state: { n: 1 }, events: ['a'] });
-    const next = journal<Doc, string>(dir);
-    await next.save('shop', { n: 3 }, ['c']);
-    await next.settled();
-    expect(await journal<Doc, string>(dir).load('shop')).toEqual({
-      state: { n: 3 },
-      events: ['a', 'c'],
-    });
-    expect(await journals(dir)).toHaveLength(1);
-    for (const line of await linesOf(await newestJournal(dir)))
-      expect(() => JSON.parse(line) as unknown).not.toThrow();
-  });
-
-  it('reads a last line without its newline as torn, as compaction does, and reports it once', async () => {
-    const store = journal<Doc, string>(dir);
-    await store.save('shop', { n: 1 }, ['a']);
-    await store.save('shop', { n: 2 }, ['b']);
-    await store.settled();
-    // A power cut between the line and its newline: the append was never acknowledged.
-    const path = await newestJournal(dir);
-    await writeFile(path, (await readFile(path, 'utf8')).slice(0, -1));
-    const torn: [string, number][] = [];
-    const restarted = journal<Doc, string>(dir, { onTornTail: (p, bytes) => torn.push([p, bytes]) });
-    expect(await restarted.load('shop')).toEqual({ state: { n: 1 }, events: ['a'] });
-    expect(await restarted.loadAll()).toEqual(new Map([['shop', { state: { n: 1 }, events: ['a'] }]]));
-    expect(torn).toEqual([[path, (await linesOf(path)).at(-1)!.length]]);
-    // The restart seals that journal and folds it: the state read before the fold stays.
-    await restarted.save('cart', { n: 9 });
-    await restarted.settled();
-    expect(await journals(dir)).toHaveLength(1);
-    expect(await journal<Doc, string>(dir).load('shop')).toEqual({ state: { n: 1 }, events: ['a'] });
-  });
-
   it('a removed app stays removed once every journal is folded', async () => {
     // Snapshot writes wait until the removal is journaled: the fold of the older journals
     // then writes shop.json after its removal deleted it.
@@ -218,23 +153,6 @@ describe('StateJournal', () => {
     expect(await store.load('shop')).toEqual({ state: { n: 2 }, events: ['new'] });
   });
 
-  it('rejects the saves of a failed append, keeps what was durable and writes again on the next save', async () => {
-    const fs = new SpyFileSystem();
-    const store = journal<Doc, string>(dir, { fs });
-    await store.save('shop', { n: 1 }, ['a']);
-    fs.failWith = (op) => (op === 'append' ? new Error('EIO on append') : undefined);
-    await expect(store.save('shop', { n: 2 }, ['b'])).rejects.toThrow('EIO on append');
-    // Half a line reached the disk before the failure.
-    await appendFile(await newestJournal(dir), '{"app":"shop","sta');
-    fs.failWith = undefined;
-    expect(await store.load('shop')).toEqual({ state: { n: 1 }, events: ['a'] });
-    await store.save('shop', { n: 2 }, ['b']);
-    expect(await journal<Doc, string>(dir).load('shop')).toEqual({
-      state: { n: 2 },
-      events: ['a', 'b'],
-    });
-  });
-
   it('refuses a state document of the older format with the file and what it expected', async () => {
     await writeFile(join(dir, 'shop.json'), JSON.stringify({ version: 1, status: {}, events: [] }));
     await expect(journal(dir).load('shop')).rejects.toThrow(/shop\.json: expected \{covers, state, events\}/);
@@ -250,68 +168,5 @@ describe('StateJournal', () => {
   it('refuses names that could escape the state directory', () => {
     const store = journal(dir);
     expect(() => store.save('../etc', {})).toThrow(/RFC 1123/);
-  });
-
-  it('after a crash at any step, holds every acknowledged save and no event twice', async () => {
-    // The script: three apps, saves with one event each, compactions every few batches.
-    const script = Array.from({ length: 30 }, (_, i) => ({ app: ['a', 'b', 'c'][i % 3] ?? 'a', n: i }));
-    const run = async (crashAfter: number): Promise<{ ops: number; acked: Map<string, number> }> => {
-      const stateDir = join(dir, `crash-${crashAfter}`);
-      let ops = 0;
-      const step = async <T>(work: () => Promise<T>, torn?: () => Promise<void>): Promise<T> => {
-        ops++;
-        if (ops === crashAfter && torn) await torn();
-        if (ops >= crashAfter) throw new Error('killed');
-        return work();
-      };
-      const fs: StateFileSystem = {
-        writeDurably: (path, data) =>
-          step(
-            () => nodeStateFileSystem.writeDurably(path, data),
-            () => writeFile(path, data.slice(0, data.length / 2)),
-          ),
-        append: (path, data) =>
-          step(
-            () => nodeStateFileSystem.append(path, data),
-            () => appendFile(path, data.slice(0, data.length / 2)),
-          ),
-        rename: (from, to) => step(() => nodeStateFileSystem.rename(from, to)),
-        remove: (path) => step(() => nodeStateFileSystem.remove(path)),
-        syncDirectory: (d) => step(() => nodeStateFileSystem.syncDirectory(d)),
-        makeDirectory: (d) => nodeStateFileSystem.makeDirectory(d),
-      };
-      const store = journal<Doc, number>(stateDir, { fs, compactAtBytes: 300 });
-      const acked = new Map<string, number>();
-      for (const { app, n } of script) {
-        try {
-          await store.save(app, { n }, [n]);
-          acked.set(app, n);
-        } catch {
-          break;
-        }
-      }
-      // Nothing of the killed writer is still under way (its compaction failed at the crash too).
-      await store.settled();
-      // What a restart finds: every acknowledged save, and a prefix of the script per app.
-      const loaded = await journal<Doc, number>(stateDir).loadAll();
-      for (const app of ['a', 'b', 'c']) {
-        const mine = script.filter((s) => s.app === app).map((s) => s.n);
-        const found = loaded.get(app);
-        const last = acked.get(app);
-        if (last === undefined && !found) continue;
-        expect(found, `app ${app} after a crash at step ${crashAfter}`).toBeDefined();
-        const upTo = found?.state.n ?? -1;
-        expect(upTo).toBeGreaterThanOrEqual(last ?? -1);
-        expect(found?.events).toEqual(mine.filter((n) => n <= upTo));
-      }
-      // A restarted writer goes on from there.
-      const restarted = journal<Doc, number>(stateDir);
-      await restarted.save('a', { n: 100 }, [100]);
-      expect((await journal<Doc, number>(stateDir).load('a'))?.events.at(-1)).toBe(100);
-      return { ops, acked };
-    };
-    const clean = await run(Number.MAX_SAFE_INTEGER);
-    expect(clean.acked.get('c')).toBe(29);
-    for (let crashAfter = 1; crashAfter <= clean.ops; crashAfter++) await run(crashAfter);
   });
 });

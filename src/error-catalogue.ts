@@ -24,7 +24,7 @@ export const EXIT = {
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** The HTTP statuses Aviary's APIs answer errors with. */
-export type HttpStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 422 | 500 | 502 | 504;
+export type HttpStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 422 | 429 | 500 | 502 | 503 | 504;
 
 /** One row of the catalogue. */
 export interface ErrorEntry {
@@ -269,6 +269,12 @@ export const ERROR_CATALOGUE = {
     exitCode: EXIT.refused,
     action: 'Check the app or endpoint name against those the message lists (`aviary status` shows apps).',
   },
+  AVIARY_OVERLOADED: {
+    httpStatus: 503,
+    exitCode: EXIT.failure,
+    action:
+      'Redeliver after the Retry-After seconds; if a forge meets the bound in normal use, raise pipelines.webhooks.maxInFlight.',
+  },
   AVIARY_PORT_IN_USE: {
     httpStatus: 500,
     exitCode: EXIT.usage,
@@ -283,6 +289,12 @@ export const ERROR_CATALOGUE = {
     httpStatus: 400,
     exitCode: EXIT.failure,
     action: "Check the metric provider's address and that it is up; the check fails until it answers.",
+  },
+  AVIARY_RATE_LIMITED: {
+    httpStatus: 429,
+    exitCode: EXIT.failure,
+    action:
+      'Redeliver after the Retry-After seconds; if a forge meets the limit in normal use, raise pipelines.webhooks.rateLimit.',
   },
   AVIARY_RELEASE_CONFLICT: {
     httpStatus: 409,

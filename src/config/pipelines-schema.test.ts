@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadAviaryConfig } from './app-schema.js';
 import { pipelinesSchema } from './pipelines-schema.js';
 
 const source = (extra: Record<string, unknown> = {}) => ({
@@ -28,7 +29,13 @@ describe('the pipelines block', () => {
       webhooks: {},
       sources: [source({ build: undefined, release: { app: 'catalogdetail' } })],
     });
-    expect(release.webhooks).toEqual({ host: '127.0.0.1', port: 8082, maxBodyBytes: 1024 * 1024 });
+    expect(release.webhooks).toEqual({
+      host: '127.0.0.1',
+      port: 8082,
+      maxBodyBytes: 1024 * 1024,
+      maxInFlight: 64,
+      rateLimit: { perSecond: 10, burst: 100 },
+    });
     expect(release.sources[0]?.release).toEqual({
       app: 'catalogdetail',
       branch: 'main',
@@ -71,5 +78,23 @@ describe('the pipelines block', () => {
     expect(issuesOf({ sources: [source(), source()] })).toEqual([
       'sources.1.name: duplicate source catalogdetail',
     ]);
+  });
+
+  it('names bad admission limits of the receiver at their path in aviary.yaml', () => {
+    const text = [
+      'apiVersion: aviary.dev/v1alpha1',
+      'kind: Aviary',
+      'apps: [{name: catalogdetail, path: /c, endpoints: [{url: "http://127.0.0.1:1"}]}]',
+      'pipelines:',
+      '  webhooks: {maxInFlight: 0, rateLimit: {perSecond: -1, burst: 2.5}}',
+    ].join('\n');
+    expect(() => loadAviaryConfig(text, 'aviary.yaml')).toThrow(
+      expect.objectContaining({
+        code: 'AVIARY_CONFIG_INVALID',
+        message: expect.stringMatching(
+          /pipelines\.webhooks\.maxInFlight: expected a number >= 1, got 0\n.*pipelines\.webhooks\.rateLimit\.perSecond: expected a number > 0, got -1\n.*pipelines\.webhooks\.rateLimit\.burst: expected an integer, got 2\.5/,
+        ),
+      }),
+    );
   });
 });

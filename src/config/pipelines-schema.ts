@@ -7,6 +7,7 @@
  * ```yaml
  * pipelines:
  *   webhooks: {host: 127.0.0.1, port: 8082}   # the receiver; off when absent
+ *   # also maxInFlight: 64 (503 past it) and rateLimit: {perSecond: 10, burst: 100} per address (429)
  *   sources:
  *     - name: catalogdetail
  *       forge: github
@@ -38,6 +39,20 @@ const envName = z.string().regex(ENV_NAME, { message: 'expected an environment v
  * and the control API's 8081, and clear of Prometheus's 9090, which analysis often runs beside.
  */
 export const DEFAULT_WEBHOOK_PORT = 8082;
+
+/**
+ * Deliveries the receiver handles at once (`pipelines.webhooks.maxInFlight`); one remote
+ * address gets half. Each holds at most `maxBodyBytes` (1 MiB), so 64 bound the bodies
+ * in memory to 64 MiB. See docs/adr/0029-webhook-admission.md.
+ */
+export const DEFAULT_WEBHOOK_MAX_IN_FLIGHT = 64;
+
+/**
+ * Each remote address's token bucket (`pipelines.webhooks.rateLimit`): a `git push --tags`
+ * of 100 tags at once, then 10 deliveries a second. A forge does not redeliver a refused
+ * delivery by itself, so the default is generous to it and still makes a flood cheap.
+ */
+export const DEFAULT_WEBHOOK_RATE_LIMIT = { perSecond: 10, burst: 100 } as const;
 
 /** The forges whose webhooks the receiver authenticates. */
 export const FORGES = ['github', 'gitea', 'gitlab'] as const;
@@ -152,6 +167,15 @@ export const pipelinesSchema = z
           .int()
           .min(1024)
           .default(1024 * 1024),
+        /** Deliveries in flight, from every address together (one address: half); 503 past it. */
+        maxInFlight: z.number().int().min(1).max(10_000).default(DEFAULT_WEBHOOK_MAX_IN_FLIGHT),
+        /** Per remote address (IPv6: per /64); 429 past it. The maxima are high enough to turn it off. */
+        rateLimit: z
+          .strictObject({
+            perSecond: z.number().positive().max(100_000),
+            burst: z.number().int().min(1).max(1_000_000),
+          })
+          .default({ ...DEFAULT_WEBHOOK_RATE_LIMIT }),
       })
       .optional(),
     /** Runs at once across every source (each source runs its own in order). Default 1. */

@@ -142,6 +142,8 @@ export async function startPipelines(options: PipelinesServiceOptions): Promise<
         host: webhooks.host,
         port: webhooks.port,
         maxBodyBytes: webhooks.maxBodyBytes,
+        maxInFlight: webhooks.maxInFlight,
+        rateLimit: webhooks.rateLimit,
         dedupeFile: join(dir, 'deliveries.jsonl'),
         onError,
         onPush: async (event, source) => {

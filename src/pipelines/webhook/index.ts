@@ -3,10 +3,14 @@
  * wiring imports. It starts the listener and decides nothing about pipelines; the caller's
  * `onPush` does.
  */
-export { startWebhookReceiver, type WebhookAnswer, type WebhookReceiver } from './receiver.js';
+export { startWebhookReceiver, type WebhookReceiver } from './receiver.js';
+export type { WebhookAnswer } from './json-answer.js';
+export { addressKey, WebhookAdmission, type Admission, type AdmissionLimits } from './admission.js';
 export {
   DEFAULT_WEBHOOK_HOST,
+  DEFAULT_WEBHOOK_MAX_IN_FLIGHT,
   DEFAULT_WEBHOOK_PORT,
+  DEFAULT_WEBHOOK_RATE_LIMIT,
   type PushDecision,
   type PushHandler,
   type WebhookReceiverOptions,

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../../config/config-error.js';
+import { DEFAULT_WEBHOOK_MAX_IN_FLIGHT, DEFAULT_WEBHOOK_RATE_LIMIT } from '../../config/pipelines-schema.js';
 import { parseOrThrow } from '../../config/schema-issues.js';
 import type { StateFileSystem } from '../../rollout/state/state-files.js';
 import { DEFAULT_DEDUPE_MAX_ENTRIES } from './dedupe-store.js';
@@ -18,6 +19,8 @@ export const DEFAULT_WEBHOOK_HOST = '127.0.0.1';
 
 /** Port the receiver listens on when the configuration names none (`pipelines.webhooks.port`). */
 export { DEFAULT_WEBHOOK_PORT } from '../../config/pipelines-schema.js';
+/** Admission defaults (`pipelines.webhooks.maxInFlight`, `.rateLimit`); see admission.ts. */
+export { DEFAULT_WEBHOOK_MAX_IN_FLIGHT, DEFAULT_WEBHOOK_RATE_LIMIT } from '../../config/pipelines-schema.js';
 
 /** One repository whose webhooks are accepted. */
 export interface WebhookSource {
@@ -58,6 +61,12 @@ export interface WebhookReceiverOptions {
   readonly dedupeMaxEntries?: number;
   /** The dedupe file's file-system seam; default the real one. Tests inject failing writes here. */
   readonly dedupeFileSystem?: StateFileSystem;
+  /** Deliveries handled at once (one address: half); 503 past it. Default {@link DEFAULT_WEBHOOK_MAX_IN_FLIGHT}. */
+  readonly maxInFlight?: number;
+  /** Each remote address's token bucket; 429 when empty. Default {@link DEFAULT_WEBHOOK_RATE_LIMIT}. */
+  readonly rateLimit?: { readonly perSecond: number; readonly burst: number };
+  /** Milliseconds on a monotonic scale, for the token buckets; default `performance.now`. A test seam. */
+  readonly clock?: () => number;
   readonly onPush: PushHandler;
   /** Told of failures answered with 500 (a rejected `onPush`, a failed dedupe write); default console.error. */
   readonly onError?: (err: unknown, context: string) => void;
@@ -84,6 +93,10 @@ const optionsSchema = z
     maxBodyBytes: z.number().int().min(1).default(DEFAULT_MAX_BODY_BYTES),
     dedupeFile: z.string().min(1),
     dedupeMaxEntries: z.number().int().min(1).default(DEFAULT_DEDUPE_MAX_ENTRIES),
+    maxInFlight: z.number().int().min(1).default(DEFAULT_WEBHOOK_MAX_IN_FLIGHT),
+    rateLimit: z
+      .strictObject({ perSecond: z.number().positive(), burst: z.number().int().min(1) })
+      .default({ ...DEFAULT_WEBHOOK_RATE_LIMIT }),
   })
   .superRefine((options, ctx) => {
     const seen = new Set<string>();
@@ -107,6 +120,9 @@ export interface ResolvedReceiverOptions {
   readonly dedupeFile: string;
   readonly dedupeMaxEntries: number;
   readonly dedupeFileSystem?: StateFileSystem;
+  readonly maxInFlight: number;
+  readonly rateLimit: { readonly perSecond: number; readonly burst: number };
+  readonly clock: () => number;
   readonly onPush: PushHandler;
   readonly onError: (err: unknown, context: string) => void;
 }
@@ -119,11 +135,12 @@ export function resolveReceiverOptions(options: WebhookReceiverOptions): Resolve
   const source = 'webhook receiver options';
   if (typeof options.onPush !== 'function')
     throw new ConfigError(source, [{ path: 'onPush', message: 'expected a function' }]);
-  const { onPush, onError, dedupeFileSystem, ...data } = options;
+  const { onPush, onError, dedupeFileSystem, clock, ...data } = options;
   const parsed = parseOrThrow(optionsSchema, data, source);
   return {
     ...parsed,
     ...(dedupeFileSystem && { dedupeFileSystem }),
+    clock: clock ?? (() => performance.now()),
     onPush,
     onError: onError ?? ((err, context) => console.error(`webhook receiver: ${context}:`, err)),
   };

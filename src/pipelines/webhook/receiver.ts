@@ -1,7 +1,8 @@
 /**
  * The embedded webhook receiver: its own HTTP listener with one route per forge
  * (`POST /hooks/github`, `/hooks/gitea`, `/hooks/gitlab`). A delivery goes through, in order:
- * media type (415), size (413), signature on the raw bytes (401), JSON (400), event kind
+ * admission by its remote address (429 rate, 503 in flight; docs/adr/0029-webhook-admission.md),
+ * route (404, 405), media type (415), size (413), signature on the raw bytes (401), JSON (400), event kind
  * (200 ignored or pong), payload shape (400), repository (403), dedupe (200 duplicate), the
  * caller's `onPush`, then the durable dedupe record, and only then 202.
  * See docs/adr/0023-git-pipelines.md and issue 14, "Webhook receiver".
@@ -17,8 +18,8 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ErrorCode } from '../../error-catalogue.js';
 import { listenFor } from '../../listen-failure.js';
+import { WebhookAdmission } from './admission.js';
 import { DedupeStore, deliveryKey, eventKey } from './dedupe-store.js';
 import { displayHeader, FORGE_HEADERS, FORGES, type Forge } from './forge.js';
 import { normaliseDelivery, type PushEvent } from './push-event.js';
@@ -28,6 +29,7 @@ import {
   type WebhookReceiverOptions,
   type WebhookSource,
 } from './receiver-options.js';
+import { answer, fail } from './json-answer.js';
 import { isJsonMediaType, readBoundedBody } from './request-body.js';
 import { verifyDelivery } from './verify.js';
 
@@ -37,43 +39,6 @@ export interface WebhookReceiver {
   readonly url: string;
   /** Stops listening, cuts open connections, lets deliveries in progress finish their dedupe record. */
   close(): Promise<void>;
-}
-
-/** The receiver's success answers. */
-export type WebhookAnswer =
-  | { readonly status: 'accepted'; readonly runId: string }
-  | { readonly status: 'ignored'; readonly reason: string }
-  | { readonly status: 'duplicate'; readonly reason: string }
-  | { readonly status: 'pong' };
-
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = `${JSON.stringify(body)}\n`;
-  res.writeHead(status, {
-    ...headers,
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(text)),
-  });
-  res.end(text);
-}
-
-function answer(res: ServerResponse, status: 200 | 202, body: WebhookAnswer): void {
-  sendJson(res, status, body);
-}
-
-/** Answers `{error: {code, message, ...extra}}`; the status is the receiver's, per the table above. */
-function fail(
-  res: ServerResponse,
-  status: number,
-  code: ErrorCode,
-  message: string,
-  extra: { headers?: Record<string, string>; body?: object } = {},
-): void {
-  sendJson(res, status, { error: { code, message, ...extra.body } }, extra.headers);
 }
 
 function sameRepository(a: string, b: string): boolean {
@@ -262,15 +227,28 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     maxEntries: resolved.dedupeMaxEntries,
     ...(resolved.dedupeFileSystem && { fileSystem: resolved.dedupeFileSystem }),
   });
+  const admission = new WebhookAdmission(resolved);
   const inFlight = new Set<Promise<void>>();
   // Slow senders cannot hold the outward-facing port: headers within 10 s, the whole request within 30 s.
   const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
+    // Before the body is read or any HMAC computed: a refused flood costs a header parse.
+    const admitted = admission.admit(req.socket.remoteAddress);
+    if (!admitted.admitted) {
+      // 503 sheds the connection too, rather than reading a body it will not use.
+      const close: Record<string, string> = admitted.status === 503 ? { connection: 'close' } : {};
+      return fail(res, admitted.status, admitted.code, admitted.message, {
+        headers: { 'retry-after': String(admitted.retryAfterSeconds), ...close },
+      });
+    }
     const work = handle(req, res, resolved, store)
       .catch((err: unknown) => {
         resolved.onError(err, `${req.method} ${req.url}`);
         if (!res.headersSent) fail(res, 500, 'AVIARY_INTERNAL', 'the delivery could not be handled');
       })
-      .finally(() => inFlight.delete(work));
+      .finally(() => {
+        admitted.release();
+        inFlight.delete(work);
+      });
     inFlight.add(work);
   });
   await listenFor('webhook receiver port', async () => {

@@ -20,7 +20,7 @@ import type { ProxyServer } from './proxy/proxy-server.js';
 import { createRouterEngine, type RouterContext } from './router/router-registry.js';
 import type { RouterEngine } from './router/router-engine.js';
 import type { RolloutEventRecord } from './rollout/controller/action-executor.js';
-import { RolloutController, type RolloutView } from './rollout/controller/controller.js';
+import { RolloutController, type ClockJump, type RolloutView } from './rollout/controller/controller.js';
 import type { ExtraMetricEvaluator } from './rollout/controller/check-runner.js';
 import { firstAnswer } from './rollout/controller/first-answer.js';
 import { loadGates } from './rollout/webhooks/gate-file.js';
@@ -172,6 +172,7 @@ export async function startRuntime(config: AviaryConfig, options: RuntimeOptions
   controller.on('status', (view: RolloutView) => {
     void judge.observe(view.app, view.status).catch(() => undefined);
   });
+  controller.on('clockJump', ({ app, jumpMs }: ClockJump) => judge.rebase(app, jumpMs));
   controller.on('event', (event: RolloutEventRecord) => {
     if (event.reason !== 'NewRevision' && event.reason !== 'Restarted') return;
     // Flagger checks the metric providers when a canary starts; an offline one is an event.

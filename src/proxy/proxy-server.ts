@@ -63,7 +63,8 @@ export class ProxyServer {
   private readonly onApplied: ProxyServerOptions['onApplied'];
 
   constructor(config: ProxyConfig, options: ProxyServerOptions = {}) {
-    this.metrics = options.metrics ?? new ProxyMetrics();
+    // Its windows follow wall-clock jumps (docs/adr/0032-clock-jumps.md): the proxy records with Date.now().
+    this.metrics = options.metrics ?? new ProxyMetrics(undefined, { monotonic: () => performance.now() });
     this.onApplied = options.onApplied;
     this.pools = new UpstreamPools({ keepAliveTimeoutMs: 4_000 });
     const caBundles = loadCaBundles(config);

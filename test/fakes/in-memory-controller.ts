@@ -19,6 +19,9 @@ export interface InMemoryControllerOptions {
   /** Default the controller's own state store in `stateDir`. */
   readonly store?: ControllerOptions['store'];
   readonly maxTickMs?: number;
+  /** The controller's wall and monotonic clocks (ControllerOptions); default the real ones. */
+  readonly now?: () => number;
+  readonly monotonic?: () => number;
 }
 
 /** An observer for apps without metric checks: asking it is a test bug, and says so. */
@@ -44,5 +47,7 @@ export function inMemoryController(options: InMemoryControllerOptions): RolloutC
     checks: { webhooks, observer: NO_METRICS },
     gates,
     ...(options.maxTickMs !== undefined && { maxTickMs: options.maxTickMs }),
+    ...(options.now !== undefined && { now: options.now }),
+    ...(options.monotonic !== undefined && { monotonic: options.monotonic }),
   });
 }

@@ -6,6 +6,7 @@
  */
 import { EndpointStats, LATENCY_BUCKETS_MS, MirrorStats } from './endpoint-stats.js';
 import { renderProxyMetrics } from './proxy-metrics-text.js';
+import { ClockJumpDetector } from '../../clock/clock-jump-detector.js';
 import type { TrafficBucket, TrafficWindows } from '../../analysis/traffic-source.js';
 import {
   DEFAULT_WINDOW_SECONDS,
@@ -35,6 +36,13 @@ export interface ProxyMetricsOptions {
   readonly retainUnusedMs?: number;
   /** Clock of that retention; default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * A clock no wall-clock step moves (`performance.now`). Given, the windows follow jumps of
+   * the wall clock: `now` is read against it at reads and once per second of records, and
+   * when the wall clock was stepped every window moves by the jump in whole seconds
+   * (docs/adr/0032-clock-jumps.md). Absent, nothing is moved.
+   */
+  readonly monotonic?: () => number;
 }
 
 /**
@@ -57,6 +65,8 @@ export class ProxyMetrics {
   private readonly unusedSince = new Map<object, number>();
   private readonly retainUnusedMs: number;
   private readonly now: () => number;
+  private readonly jumps: ClockJumpDetector | undefined;
+  private checkedSecond = -1;
 
   constructor(
     readonly windowSeconds?: number,
@@ -64,6 +74,31 @@ export class ProxyMetrics {
   ) {
     this.retainUnusedMs = options.retainUnusedMs ?? 600_000;
     this.now = options.now ?? Date.now;
+    this.jumps =
+      options.monotonic === undefined
+        ? undefined
+        : new ClockJumpDetector({ wall: this.now, monotonic: options.monotonic });
+  }
+
+  /** Moves every window and retention time when the wall clock jumped since the last look. */
+  private followClock(): void {
+    if (this.jumps === undefined) return;
+    const { jumpMs } = this.jumps.read();
+    if (jumpMs === 0) return;
+    const seconds = Math.round(jumpMs / 1000);
+    for (const window of this.windows.values()) window.rebase(seconds);
+    for (const [series, since] of this.unusedSince) this.unusedSince.set(series, since + jumpMs);
+  }
+
+  /**
+   * {@link followClock} once per second of records: a jump (a second or more) always lands in
+   * a new second, so the first request after it is recorded in the new frame.
+   */
+  private followClockAt(nowMs: number): void {
+    const second = Math.floor(nowMs / 1000);
+    if (second === this.checkedSecond) return;
+    this.checkedSecond = second;
+    this.followClock();
   }
 
   /**
@@ -148,6 +183,7 @@ export class ProxyMetrics {
     stats.latencyBuckets[bucket]!++;
     stats.latencySumMs += latencyMs;
     stats.latencyCount++;
+    this.followClockAt(nowMs);
     window.record(nowMs, status, latencyMs, errorKind);
   }
 
@@ -162,6 +198,7 @@ export class ProxyMetrics {
     const code = status - 100;
     if (code >= 0 && code < 500) stats.byStatus[code]!++;
     else stats.errors++;
+    this.followClockAt(nowMs);
     window.recordMirror(nowMs, status, latencyMs);
   }
 
@@ -172,7 +209,10 @@ export class ProxyMetrics {
       service,
       version,
       totals: window.totals,
-      snapshot: (fromMs, toMs) => window.snapshot(fromMs, toMs),
+      snapshot: (fromMs, toMs) => {
+        this.followClock();
+        return window.snapshot(fromMs, toMs);
+      },
     };
   }
 
@@ -197,6 +237,7 @@ export class ProxyMetrics {
     stepMs: number,
   ): TrafficBucket[] {
     if (!(stepMs > 0)) throw new RangeError(`stepMs: expected a number > 0, got ${stepMs}`);
+    this.followClock();
     const window = this.window(service, version);
     const count = Math.max(1, Math.floor((toMs - fromMs) / stepMs));
     const buckets: TrafficBucket[] = [];

@@ -128,6 +128,22 @@ export class RollingWindow {
   }
 
   /**
+   * Moves every slice `seconds` along, as the wall clock jumped (docs/adr/0032-clock-jumps.md):
+   * the counts keep their place relative to the clock, so a read of the last seconds after the
+   * jump still finds the seconds before it, and a backward jump leaves no slice in the future.
+   */
+  rebase(seconds: number): void {
+    if (seconds === 0) return;
+    const live = this.slices.filter((slice) => slice.second >= 0);
+    for (let i = 0; i < this.slices.length; i++) this.slices[i] = newSlice(-1);
+    for (const slice of live) {
+      slice.second += seconds;
+      this.slices[slice.second % this.windowSeconds] = slice;
+    }
+    if (this.latestSecond >= 0) this.latestSecond += seconds;
+  }
+
+  /**
    * Merges the slices of [fromMs, toMs) that are still in the window. Slices are whole
    * seconds, so the interval is widened to second boundaries.
    */

@@ -28,5 +28,12 @@ export interface ControllerOptions {
   readonly store?: RolloutStateStore<PersistedRollout, RolloutEventRecord>;
   /** Journal size at which the default state journal is sealed and folded (ADR 0009); default 16 MiB. */
   readonly compactStateAtBytes?: number;
+  /** Wall clock, ms since the epoch; default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * A clock no wall-clock step moves, ms; with `now` it tells a jump of the wall clock from
+   * time passing (docs/adr/0032-clock-jumps.md). Default `performance.now`, or, when `now` is
+   * given alone, `now` itself (an injected clock never jumps).
+   */
+  readonly monotonic?: () => number;
 }

@@ -33,16 +33,19 @@ import { resumeRecords } from './controller-resume.js';
 import { acceptCommand, changeGate, consumeGates, type GateDeps } from './operator-input.js';
 import { defaultStateStore, saveRecord } from './rollout-persistence.js';
 import { step, terminate } from '../step/step.js';
+import { followClockJump, TickClocks, type ClockJump } from './clock-jumps.js';
 import { nextTickDelay } from './tick-delay.js';
 import { tickObservations, type JudgeLook, type ObserveDeps } from './tick-observations.js';
 
 export type { ControllerOptions } from './controller-options.js';
 export type { RolloutView } from './app-record.js';
 export type { JudgeLook } from './tick-observations.js';
+export type { ClockJump } from './clock-jumps.js';
 
 /**
- * Drives every app's rollout; emits `event` (RolloutEventRecord), `status` (RolloutView) and
- * `look` (JudgeLook, each look of the judge between check ticks).
+ * Drives every app's rollout; emits `event` (RolloutEventRecord), `status` (RolloutView),
+ * `look` (JudgeLook, each look of the judge between check ticks) and `clockJump` (ClockJump,
+ * before the tick that found it goes on, so the judge can move its windows too).
  */
 export class RolloutController extends EventEmitter {
   readonly metrics = new ControllerMetrics();
@@ -54,11 +57,14 @@ export class RolloutController extends EventEmitter {
   private readonly gateDeps: GateDeps;
   private readonly abort = new AbortController();
   private readonly now: () => number;
+  private readonly clocks: TickClocks;
   private stopped = false;
 
   constructor(private readonly options: ControllerOptions) {
     super();
     this.now = options.now ?? Date.now;
+    const monotonic = options.monotonic ?? (options.now ? this.now : () => performance.now());
+    this.clocks = new TickClocks(this.now, monotonic);
     this.store = options.store ?? defaultStateStore(options.stateDir, options.compactStateAtBytes);
     const { target, namespace } = options.executor;
     this.identify = (spec) => target.identify(spec);
@@ -165,7 +171,11 @@ export class RolloutController extends EventEmitter {
     const signal = this.abort.signal;
     let nextDelay = this.options.maxTickMs ?? 1000;
     try {
-      const now = this.now();
+      const { now, jumpMs } = this.clocks.read(spec.name);
+      if (jumpMs !== 0) {
+        this.recordEvent(followClockJump(record, jumpMs, now));
+        this.emit('clockJump', { app: spec.name, jumpMs } satisfies ClockJump);
+      }
       const observations = await tickObservations(this.observeDeps, record, now, signal);
       for (const result of observations.looks ?? [])
         this.emit('look', { app: spec.name, at: now, result } satisfies JudgeLook);
@@ -276,6 +286,7 @@ export class RolloutController extends EventEmitter {
     if (!record) return;
     clearTimeout(record.timer);
     this.records.delete(app);
+    this.clocks.forget(app);
     await record.running;
     await this.store.remove(app);
   }

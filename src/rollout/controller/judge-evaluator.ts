@@ -84,6 +84,20 @@ export class JudgeEvaluator {
     return had && this.options.store ? this.options.store.remove(app) : Promise.resolve();
   }
 
+  /**
+   * Moves the run of `app` into the wall clock's new frame after a jump of `jumpMs` (the
+   * controller's `clockJump`): its windows shift by the jump in whole seconds, as the
+   * proxy's per-second counters do, so no second is fed twice or skipped
+   * (docs/adr/0032-clock-jumps.md).
+   */
+  rebase(app: string, jumpMs: number): void {
+    const run = this.runs.get(app);
+    const shift = Math.round(jumpMs / 1000) * 1000;
+    if (run === undefined || shift === 0) return;
+    const from = run.from === undefined ? {} : { from: run.from + shift };
+    this.runs.set(app, { ...run, ...from, lastTo: run.lastTo + shift });
+  }
+
   /** The check runner's `ExtraMetricEvaluator` for the `judge` metric; undefined for any other. */
   readonly evaluate: ExtraMetricEvaluator = async (app, metric, nowMs, signal, purpose = 'check') => {
     const config = app.canary.analysis.judge;

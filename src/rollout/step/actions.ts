@@ -46,6 +46,7 @@ export type EventReason =
   | 'Scaled'
   | 'BaselineStarted'
   | 'BaselineStopped'
+  | 'ClockJumped'
   | 'Terminating';
 
 /** One side effect for the edge to execute; see the table in docs/adr/0003-rollout-state-machine.md. */

@@ -26,9 +26,17 @@ export interface UpProcess extends ChaosProcess {
   readonly controlUrl: string;
 }
 
-/** Starts `aviary up -f file` in `scope` and waits until it prints its router and control API addresses. */
-export async function startUp(scope: RunScope, file: string, signal: AbortSignal): Promise<UpProcess> {
-  const up = scope.spawn(process.execPath, [AVIARY_BIN, 'up', '-f', file], { AVIARY_TOKEN: TOKEN });
+/**
+ * Starts `aviary up -f file` in `scope` (with `env` added to its environment, which its
+ * supervised proxy inherits) and waits until it prints its router and control API addresses.
+ */
+export async function startUp(
+  scope: RunScope,
+  file: string,
+  signal: AbortSignal,
+  env: Record<string, string> = {},
+): Promise<UpProcess> {
+  const up = scope.spawn(process.execPath, [AVIARY_BIN, 'up', '-f', file], { ...env, AVIARY_TOKEN: TOKEN });
   const urls = await waitUntil(
     'aviary up to print its addresses',
     () => {

@@ -66,7 +66,20 @@ export async function runProxy(options: ProxyOptions): Promise<void> {
       ? undefined
       : (applied: ProxyConfig): Promise<void> =>
           persistConfig(stateDir, applied, (listener) => proxy.address(listener).port);
-  const proxy = new ProxyServer(config, persist ? { onApplied: persist } : {});
+  // A change is in force once applied: a state directory that is full or read-only costs
+  // only its durability (a restart would start from the last configuration persisted, and
+  // the controller applies its routes again), so it is logged, not answered as a refusal.
+  // The next change persists the whole configuration again (docs/adr/0033-state-write-failures.md).
+  const persistOrWarn =
+    persist === undefined || stateDir === undefined
+      ? undefined
+      : (applied: ProxyConfig): Promise<void> =>
+          persist(applied).catch((err: unknown) =>
+            console.error(
+              `aviary proxy: configuration in force but not persisted in ${join(stateDir, PERSISTED_CONFIG_FILE)}: ${(err as Error).message}`,
+            ),
+          );
+  const proxy = new ProxyServer(config, persistOrWarn ? { onApplied: persistOrWarn } : {});
   const admin = new AdminServer(proxy, { ...parseHostPort(options.admin), token });
   const listenerSetting = (port: number): string => {
     const index = config.listeners.findIndex((listener) => listener.port === port);

@@ -17,16 +17,18 @@ export const PERSISTED_CONFIG_FILE = 'config.json';
 /** Writes `data` to `path` so that a crash leaves either the old or the new file whole. */
 export async function writeFileAtomically(path: string, data: string): Promise<void> {
   const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const file = await open(temporary, 'w', 0o600);
   try {
-    await file.writeFile(data);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  try {
+    const file = await open(temporary, 'w', 0o600);
+    try {
+      await file.writeFile(data);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
     await rename(temporary, path);
   } catch (err) {
+    // A full disk fails the write after open: the partial temporary file must not stay
+    // behind, holding the space a later write needs.
     await rm(temporary, { force: true });
     throw err;
   }

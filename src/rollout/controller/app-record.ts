@@ -28,6 +28,17 @@ export interface PersistedRollout {
   readonly lastChecks: CheckResults | undefined;
 }
 
+/** Why an app's state could not be saved, since when (ms) and how many saves failed (state-writes.ts). */
+export interface StateWriteFailure {
+  /** The errno (`ENOSPC`, `EROFS`...) or `EUNKNOWN`. */
+  readonly code: string;
+  /** The file the failed write was for, when the store names one. */
+  readonly path?: string;
+  readonly message: string;
+  readonly since: number;
+  attempts: number;
+}
+
 /** The controller's live state of one app. */
 export interface AppRecord {
   spec: AppSpec;
@@ -44,6 +55,8 @@ export interface AppRecord {
   /** When the judge was last asked (a look or a check tick); in memory only, so a restart looks at once. */
   lastLookAt: number | undefined;
   commands: OperatorCommand[];
+  /** Set while the app's state cannot be saved: the rollout holds (state-writes.ts). In memory only. */
+  stateWriteFailure: StateWriteFailure | undefined;
   timer: NodeJS.Timeout | undefined;
   running: Promise<void> | undefined;
   again: boolean;
@@ -82,6 +95,7 @@ export function newAppRecord(
     lastChecks: saved?.state.lastChecks,
     lastLookAt: undefined,
     commands: [],
+    stateWriteFailure: undefined,
     timer: undefined,
     running: undefined,
     again: false,
@@ -169,6 +183,8 @@ export interface RolloutView {
   readonly lastChecks: CheckResults | undefined;
   readonly routing: AppRouting['lastAction'];
   readonly pendingCommands: number;
+  /** Present while the app's state cannot be saved and the rollout holds. */
+  readonly stateWriteFailure?: StateWriteFailure;
 }
 
 /** The view of `record` now. */
@@ -180,6 +196,7 @@ export function viewOf(record: AppRecord): RolloutView {
     lastChecks: record.lastChecks,
     routing: record.routing.lastAction,
     pendingCommands: record.commands.length,
+    ...(record.stateWriteFailure ? { stateWriteFailure: { ...record.stateWriteFailure } } : {}),
   };
 }
 

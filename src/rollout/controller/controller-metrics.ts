@@ -21,6 +21,20 @@ interface AppGauges {
 /** Gauges and counters of the rollout controller. */
 export class ControllerMetrics {
   private readonly apps = new Map<string, AppGauges>();
+  /** Per app: whether its state cannot be saved now, and its failed saves so far. */
+  private readonly stateWrites = new Map<string, { failing: boolean; failures: number }>();
+
+  /** Records a failed save of `app`'s state (state-writes.ts). */
+  stateWriteFailed(app: string): void {
+    const known = this.stateWrites.get(app) ?? { failing: false, failures: 0 };
+    this.stateWrites.set(app, { failing: true, failures: known.failures + 1 });
+  }
+
+  /** Records that `app`'s state was saved again after failures. */
+  stateWriteRecovered(app: string): void {
+    const known = this.stateWrites.get(app);
+    if (known) known.failing = false;
+  }
 
   /** Records one tick's outcome. */
   observeTick(app: string, status: RolloutStatus, checks: CheckResults, tickSeconds: number): void {
@@ -95,6 +109,18 @@ export class ControllerMetrics {
       `aviary_rollout_tick_seconds_sum{app="${a}"} ${g.tickSeconds}`,
       `aviary_rollout_tick_seconds_count{app="${a}"} ${g.ticks}`,
     ]);
+    out.push(
+      "# HELP aviary_rollout_state_write_failing 1 while the app's state cannot be saved (the rollout holds).",
+      '# TYPE aviary_rollout_state_write_failing gauge',
+      ...[...this.stateWrites].map(
+        ([app, s]) => `aviary_rollout_state_write_failing{app="${escapeLabel(app)}"} ${s.failing ? 1 : 0}`,
+      ),
+      "# HELP aviary_rollout_state_write_failures_total Saves of the app's state that failed.",
+      '# TYPE aviary_rollout_state_write_failures_total counter',
+      ...[...this.stateWrites].map(
+        ([app, s]) => `aviary_rollout_state_write_failures_total{app="${escapeLabel(app)}"} ${s.failures}`,
+      ),
+    );
     return out.join('\n') + '\n';
   }
 }

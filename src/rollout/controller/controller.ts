@@ -31,7 +31,8 @@ import {
 } from './app-record.js';
 import { resumeRecords } from './controller-resume.js';
 import { acceptCommand, changeGate, consumeGates, type GateDeps } from './operator-input.js';
-import { defaultStateStore, saveRecord } from './rollout-persistence.js';
+import { defaultStateStore } from './rollout-persistence.js';
+import { StateWrites } from './state-writes.js';
 import { step, terminate } from '../step/step.js';
 import { followClockJump, TickClocks, type ClockJump } from './clock-jumps.js';
 import { nextTickDelay } from './tick-delay.js';
@@ -56,6 +57,7 @@ export class RolloutController extends EventEmitter {
   private readonly observeDeps: ObserveDeps;
   private readonly gateDeps: GateDeps;
   private readonly abort = new AbortController();
+  private readonly stateWrites: StateWrites;
   private readonly now: () => number;
   private readonly clocks: TickClocks;
   private stopped = false;
@@ -66,6 +68,13 @@ export class RolloutController extends EventEmitter {
     const monotonic = options.monotonic ?? (options.now ? this.now : () => performance.now());
     this.clocks = new TickClocks(this.now, monotonic);
     this.store = options.store ?? defaultStateStore(options.stateDir, options.compactStateAtBytes);
+    this.stateWrites = new StateWrites({
+      store: this.store,
+      metrics: this.metrics,
+      now: () => this.now(),
+      event: (record, reason, message, severity) =>
+        this.recordEvent(eventOf(record, record.spec.name, this.now(), reason, message, severity)),
+    });
     const { target, namespace } = options.executor;
     this.identify = (spec) => target.identify(spec);
     this.observeDeps = { target, checks: options.checks, namespace };
@@ -170,6 +179,11 @@ export class RolloutController extends EventEmitter {
     const { spec } = record;
     const signal = this.abort.signal;
     let nextDelay = this.options.maxTickMs ?? 1000;
+    // While the state cannot be saved the rollout holds and only the save is tried (state-writes.ts).
+    if (record.stateWriteFailure && !(await this.stateWrites.save(record))) {
+      this.schedule(spec.name, nextDelay);
+      return;
+    }
     try {
       const { now, jumpMs } = this.clocks.read(spec.name);
       if (jumpMs !== 0) {
@@ -190,7 +204,7 @@ export class RolloutController extends EventEmitter {
         observations.checks,
         Number(process.hrtime.bigint() - started) / 1e9,
       );
-      await saveRecord(this.store, record);
+      await this.stateWrites.save(record);
       this.emit('status', this.view(spec.name));
       nextDelay = nextTickDelay(record.rollout, result.status, record.lastLookAt, this.now(), nextDelay);
     } catch (err) {

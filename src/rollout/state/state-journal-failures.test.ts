@@ -140,4 +140,50 @@ describe('StateJournal after failed writes', () => {
     expect(clean.acked.get('c')).toBe(29);
     for (let crashAfter = 1; crashAfter <= clean.ops; crashAfter++) await run(crashAfter);
   });
+
+  it('names the journal and the errno of a failed append; the torn line it left is never appended to', async () => {
+    let full = false;
+    const fs: StateFileSystem = {
+      ...nodeStateFileSystem,
+      // A full disk: half of the batch reaches the file, then ENOSPC; creating a journal fails too.
+      async append(path, data) {
+        if (!full) return nodeStateFileSystem.append(path, data);
+        await appendFile(path, data.slice(0, data.length / 2));
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      },
+      async writeDurably(path, data) {
+        if (full)
+          throw Object.assign(new Error(`ENOSPC: no space left on device, open '${path}'`), {
+            code: 'ENOSPC',
+          });
+        return nodeStateFileSystem.writeDurably(path, data);
+      },
+    };
+    const store = journal<Doc, string>(dir, { fs });
+    await store.save('shop', { n: 1 }, ['a']);
+    const first = await newestJournal(dir);
+    full = true;
+    const failure = store.save('shop', { n: 2 }, ['b']);
+    await expect(failure).rejects.toMatchObject({ code: 'ENOSPC', path: first });
+    await expect(failure).rejects.toThrow(`${first}: append of `);
+    // While the disk stays full no new journal can start: the error names the one it tried.
+    await expect(store.save('shop', { n: 3 }, ['c'])).rejects.toMatchObject({ code: 'ENOSPC' });
+    await expect(store.save('shop', { n: 3 }, ['c'])).rejects.toThrow(
+      /journal\.2\.jsonl: creating the journal failed with ENOSPC/,
+    );
+    full = false;
+    // The rejected saves' events are the caller's to send again (the controller does).
+    await store.save('shop', { n: 4 }, ['d']);
+    await store.settled();
+    expect(await journal<Doc, string>(dir).load('shop')).toEqual({
+      state: { n: 4 },
+      events: ['a', 'd'],
+    });
+    // Every journal left is whole lines but for a torn last line, and the torn one took no more.
+    for (const name of await journals(dir)) {
+      const lines = (await readFile(join(dir, name), 'utf8')).split('\n');
+      const whole = lines.slice(0, -1);
+      for (const line of whole) expect(() => JSON.parse(line) as unknown).not.toThrow();
+    }
+  });
 });

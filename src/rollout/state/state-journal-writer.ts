@@ -15,6 +15,7 @@ import {
   snapshotPath,
 } from './state-journal-read.js';
 import { replaceFiles, type Queued, type StateFileSystem } from './state-files.js';
+import { StateWriteError } from './state-write-error.js';
 
 /** A save waiting for the next batch: the app's newest state and every event not yet written. */
 export interface PendingSave extends Queued {
@@ -92,7 +93,12 @@ export class JournalWriter {
         text += `{"app":${name}${stateField(base, save.state)}${events}}\n`;
       }
     }
-    await this.fs.append(journalPath(this.dir, this.current.generation), text);
+    const path = journalPath(this.dir, this.current.generation);
+    try {
+      await this.fs.append(path, text);
+    } catch (err) {
+      throw new StateWriteError(path, `append of ${Buffer.byteLength(text)} bytes`, err);
+    }
     this.current.bytes += Buffer.byteLength(text);
     for (const [app, save] of batch) {
       if (save.hasState) this.inJournal.set(app, save.state);
@@ -132,7 +138,12 @@ export class JournalWriter {
   /** Creates the journal of `generation` (its header only) and appends go there from now on. */
   private async startJournal(generation: number): Promise<void> {
     const header = `${JSON.stringify({ journal: JOURNAL_FORMAT, generation })}\n`;
-    await replaceFiles(this.fs, this.dir, [{ path: journalPath(this.dir, generation), text: header }], 1);
+    const path = journalPath(this.dir, generation);
+    try {
+      await replaceFiles(this.fs, this.dir, [{ path, text: header }], 1);
+    } catch (err) {
+      throw new StateWriteError(path, 'creating the journal', err);
+    }
     this.current = { generation, bytes: Buffer.byteLength(header), broken: false };
   }
 

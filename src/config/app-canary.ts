@@ -11,6 +11,16 @@ import { durationMs, retryOnSchema } from './field-schemas.js';
 const port = z.number().int().min(1).max(65_535);
 
 /**
+ * Request timeout of an app's routes when `service.timeout` is not set: 15 s, the default of
+ * AWS App Mesh routes and of Envoy's route `timeout`, the mesh whose retry events Aviary
+ * follows (https://docs.aws.amazon.com/app-mesh/latest/userguide/routes.html). Without it a
+ * request reaching a hung replica waits for as long as the replica hangs: readiness takes
+ * the replica out of routing, but only for new requests. `timeout: 0` turns it off (long
+ * streams). See docs/adr/0035-replica-faults.md.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+
+/**
  * How the router serves the app during and after a rollout. `port` and `targetPort` keep
  * Flagger's names so a Canary's service block reads the same, but they are informational:
  * Aviary hands every process its port in `PORT` and serves all apps on the router listener.
@@ -24,7 +34,10 @@ export const serviceSchema = z.strictObject({
    * clear), as gRPC servers need. Clients reach a gRPC app on an HTTP/2 listener.
    */
   appProtocol: z.enum(['http', 'http2', 'grpc']).optional(),
-  /** Whole exchange, request start to end of response. */
+  /**
+   * Whole exchange, request start to end of response. Unset: {@link DEFAULT_REQUEST_TIMEOUT_MS}
+   * on Aviary's own routers; 0: none.
+   */
   timeout: durationMs.optional(),
   retries: z
     .strictObject({

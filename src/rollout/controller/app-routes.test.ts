@@ -33,3 +33,23 @@ describe('app routes with a fresh baseline', () => {
     expect(appRouteSpec(app, endpoints).versions.map((v) => v.name)).toEqual(['primary', 'canary']);
   });
 });
+
+describe('app routes and request timeouts', () => {
+  const endpoints = { primary: ['127.0.0.1:1'], canary: ['127.0.0.1:2'] };
+  const withTimeout = (timeout?: number) =>
+    appSpec({
+      canary: {
+        analysis: { stepWeight: 10, maxWeight: 50 },
+        service: timeout === undefined ? {} : { timeout },
+      },
+    });
+
+  it('bounds every request by 15 s when the service sets no timeout (a hung replica must not hold clients)', () => {
+    expect(appRouteSpec(withTimeout(), endpoints).timeoutMs).toBe(15_000);
+  });
+
+  it('keeps a timeout the service sets, and none for timeout 0', () => {
+    expect(appRouteSpec(withTimeout(2_500), endpoints).timeoutMs).toBe(2_500);
+    expect(appRouteSpec(withTimeout(0), endpoints)).not.toHaveProperty('timeoutMs');
+  });
+});

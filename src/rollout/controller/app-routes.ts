@@ -4,6 +4,7 @@
  * (docs/adr/0018-fresh-baseline.md), the app's exposure and Flagger's `service`
  * settings, and the route state a `set-routes` action stands for.
  */
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../config/app-canary.js';
 import type { AppSpec } from '../../config/app-schema.js';
 import type { AbMatchRule, AppRouteSpec, RouteState, RoutedVersion } from '../../router/traffic-router.js';
 import { roleServiceRef } from '../../target/kubernetes/deployment-objects.js';
@@ -45,7 +46,7 @@ export function appRouteSpec(app: AppSpec, endpoints: RoleEndpoints): AppRouteSp
         ? [versionOf(app, 'baseline', endpoints.baseline)]
         : []),
     ],
-    ...(service.timeout !== undefined ? { timeoutMs: service.timeout } : {}),
+    ...requestTimeoutOf(service.timeout),
     ...(service.retries
       ? {
           retries: {
@@ -62,6 +63,12 @@ export function appRouteSpec(app: AppSpec, endpoints: RoleEndpoints): AppRouteSp
       : {}),
     ...(service.appProtocol === 'http2' || service.appProtocol === 'grpc' ? { http2: true } : {}),
   };
+}
+
+/** The route's request timeout: the service's, the default when unset, none for 0. */
+function requestTimeoutOf(timeout: number | undefined): { timeoutMs?: number } {
+  const ms = timeout ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  return ms > 0 ? { timeoutMs: ms } : {};
 }
 
 /** Flagger/Istio `analysis.match` entries as router A/B rules (header conditions; `cookie` is a header). */

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { revisionOf } from '../../target/process/version-spec.js';
-import { newAppRecord, persistedOf, rememberSpec, SPEC_HISTORY, type IdentifyVersion } from './app-record.js';
+import {
+  eventOf,
+  eventsSince,
+  newAppRecord,
+  persistedOf,
+  rememberSpec,
+  SPEC_HISTORY,
+  type IdentifyVersion,
+} from './app-record.js';
 import type { ProcessSpec } from '../../config/app-schema.js';
 import { appSpec } from '../../../test/support/rollout-scenario.js';
 
@@ -33,5 +41,33 @@ describe('rememberSpec', () => {
     const kept = Object.keys(record.specs);
     expect(kept).toHaveLength(SPEC_HISTORY);
     expect(kept.at(-1)).toBe(version(SPEC_HISTORY + 2).desired.revision);
+  });
+});
+
+describe('eventsSince', () => {
+  it('keeps each app in the order its events happened when the wall clock went back between them', () => {
+    const [a, b] = [
+      newAppRecord(version(1), undefined, identify),
+      newAppRecord(version(2), undefined, identify),
+    ];
+    const at = (record: typeof a, name: string, time: number) =>
+      record.events.push(eventOf(record, name, time, 'WeightAdvanced', `${name}@${time}`));
+    at(a, 'a', 5_000_000);
+    at(b, 'b', 5_000_500);
+    at(a, 'a', 5_001_000);
+    // The clock jumped back an hour: a's next events carry earlier times.
+    at(a, 'a', 1_401_000);
+    at(a, 'a', 1_402_000);
+    at(b, 'b', 5_001_500);
+    const messages = (records: (typeof a)[]) => eventsSince(records, 0).map((e) => e.message);
+    expect(messages([a])).toEqual(['a@5000000', 'a@5001000', 'a@1401000', 'a@1402000']);
+    expect(messages([a, b])).toEqual([
+      'a@5000000',
+      'b@5000500',
+      'a@5001000',
+      'a@1401000',
+      'a@1402000',
+      'b@5001500',
+    ]);
   });
 });

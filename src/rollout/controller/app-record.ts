@@ -202,7 +202,17 @@ export function viewOf(record: AppRecord): RolloutView {
 
 /** The events of `records` after `since` (ms), oldest first. */
 export function eventsSince(records: readonly AppRecord[], since: number): RolloutEventRecord[] {
-  return records.flatMap((r) => r.events.filter((e) => e.at > since)).sort((a, b) => a.at - b.at);
+  // Each app's events keep the order they happened in: after a backward jump of the wall clock
+  // their times go back (docs/adr/0032-clock-jumps.md), so apps are merged on each one's
+  // latest time so far, which never goes back, and the stable sort keeps the rest.
+  const keyed = records.flatMap((record) => {
+    let latest = Number.NEGATIVE_INFINITY;
+    return record.events.map((event) => ({ event, key: (latest = Math.max(latest, event.at)) }));
+  });
+  return keyed
+    .filter(({ event }) => event.at > since)
+    .sort((a, b) => a.key - b.key)
+    .map(({ event }) => event);
 }
 
 /** The state document of a record. */

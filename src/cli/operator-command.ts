@@ -2,8 +2,10 @@
  * `aviary operator`: runs Aviary as a Kubernetes operator over the Canary objects of one
  * namespace (docs/adr/0019-kubernetes-operator.md). It talks to the API server of the
  * kubeconfig (or, in a pod, its service account) and reads the data plane's traffic from
- * Prometheus. SIGINT/SIGTERM stop it; the cluster's objects stay as they are, and a restarted
- * operator resumes each rollout from its Canary's status.
+ * Prometheus. With leader election (on by default, docs/adr/0034) it acts only while it
+ * holds the Lease, and exits 1 at once when it could not renew it in time. SIGINT/SIGTERM
+ * stop it and give the Lease up; the cluster's objects stay as they are, and a restarted
+ * operator (or the standby) resumes each rollout from its Canary's status.
  */
 import type { Command } from 'commander';
 import { ConfigError } from '../config/config-error.js';
@@ -11,10 +13,17 @@ import { parseDuration } from '../config/duration.js';
 import { TRAFFIC_DATA_PLANES, type TrafficDataPlane } from '../metrics/prometheus-traffic.js';
 import { join } from 'node:path';
 import { resolveToken } from './admin-token.js';
+import type { LeaderElector } from '../operator/leader-elector.js';
+import {
+  addLeaderFlags,
+  leaderElectionOf,
+  type LeaderElection,
+  type LeaderFlags,
+} from './operator-leader-flags.js';
 import { addReleaseFlags, releaseOptionsOf, type ReleaseFlags } from './operator-release-flags.js';
 import { listenForStop, signalExitCode, whenAborted } from './stop-signals.js';
 
-interface OperatorCommandOptions extends ReleaseFlags {
+interface OperatorCommandOptions extends ReleaseFlags, LeaderFlags {
   namespace: string;
   kubeconfig?: string;
   stateDir: string;
@@ -49,6 +58,32 @@ function duration(flag: string, text: string | undefined): number | undefined {
     ]);
   }
   return ms;
+}
+
+/**
+ * Waits until this process holds the Lease (null: stopped first), then keeps renewing it. A
+ * leader that misses the renew deadline exits 1 at once, writing nothing more, as
+ * controller-runtime does: another candidate may hold the Lease by then, and the Deployment
+ * starts this one again as a standby.
+ */
+async function leaderOrStop(
+  election: LeaderElection,
+  kubeconfig: string | undefined,
+  signal: AbortSignal,
+): Promise<LeaderElector | null> {
+  const { LeaderElector } = await import('../operator/leader-elector.js');
+  const { loadKubeConfig } = await import('../kubernetes/kube-api.js');
+  const elector = new LeaderElector({
+    ...election,
+    config: loadKubeConfig(kubeconfig !== undefined ? { kubeconfig } : {}),
+    log: (line) => console.log(`aviary operator: ${line}`),
+  });
+  if (!(await elector.acquire(signal))) return null;
+  elector.keepRenewing((reason) => {
+    console.error(`aviary operator: leader election lost (${reason}); exiting`);
+    process.exit(1);
+  });
+  return elector;
 }
 
 /** Registers `aviary operator`. */
@@ -86,8 +121,10 @@ export function registerOperatorCommand(program: Command): void {
       'control API token (default AVIARY_TOKEN, else <state-dir>/token, created if absent)',
     );
   addReleaseFlags(command);
+  addLeaderFlags(command);
   command.action(async (options: OperatorCommandOptions) => {
     const releases = releaseOptionsOf(options);
+    const election = leaderElectionOf(options, options.namespace);
     const stop = listenForStop();
     const { startOperator } = await import('../operator/operator.js');
     const minAnalysisIntervalMs = duration('--min-interval', options.minInterval);
@@ -104,11 +141,18 @@ export function registerOperatorCommand(program: Command): void {
     const token = options.api
       ? await resolveToken(options.tokenFile ?? join(options.stateDir, 'token'))
       : undefined;
+    const elector = election && (await leaderOrStop(election, options.kubeconfig, stop.signal));
+    if (elector === null) {
+      stop.dispose();
+      process.exitCode = signalExitCode(stop.signal);
+      return;
+    }
     const operator = await startOperator({
       namespace: options.namespace,
       stateDir: options.stateDir,
       releases,
       ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}),
+      ...(election !== undefined ? { instance: election.identity } : {}),
       ...(minAnalysisIntervalMs !== undefined ? { minAnalysisIntervalMs } : {}),
       ...(acceptanceTimeoutMs !== undefined ? { acceptanceTimeoutMs } : {}),
       ...(token !== undefined ? { controlApi: { host: options.apiHost, port, token: token.token } } : {}),
@@ -121,6 +165,9 @@ export function registerOperatorCommand(program: Command): void {
             },
           }
         : {}),
+    }).catch(async (error: unknown) => {
+      await elector?.release();
+      throw error;
     });
     console.log(
       `aviary operator: running the Canaries of namespace ${options.namespace} (${operator.controller.apps().length} now)`,
@@ -129,6 +176,7 @@ export function registerOperatorCommand(program: Command): void {
       console.log(`aviary operator: control API on ${operator.controlUrl} (token from ${token.source})`);
     await whenAborted(stop.signal);
     await operator.close();
+    await elector?.release();
     stop.dispose();
     process.exitCode = signalExitCode(stop.signal);
   });

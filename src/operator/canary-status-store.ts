@@ -28,6 +28,8 @@ export interface CanaryStatusStoreOptions {
   readonly namespace: string;
   /** The Canary object of an app, for the uid of its Events (from the operator's cache). */
   readonly canaryOf: (app: string) => CanaryObject | undefined;
+  /** Its Events' `reportingInstance`: the operator's leader-election identity; default `aviary-operator`. */
+  readonly instance?: string;
 }
 
 interface Stored {
@@ -259,7 +261,7 @@ export class CanaryStatusStore implements RolloutStateStore<PersistedRollout, Ro
       count: 1,
       source: { component: 'aviary-operator' },
       reportingComponent: 'aviary.dev/operator',
-      reportingInstance: 'aviary-operator',
+      reportingInstance: this.#options.instance ?? 'aviary-operator',
     });
   }
 

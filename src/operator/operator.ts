@@ -67,6 +67,8 @@ export interface OperatorOptions {
   readonly controlApi?: ControlApiOptions;
   /** How release files (`aviary apply` to the control API) run: image repository, Gateways, drain time. */
   readonly releases?: ClusterReleaseOptions;
+  /** Who this operator is, in its Events' `reportingInstance`: its leader-election identity. */
+  readonly instance?: string;
 }
 
 /** A running operator. */
@@ -134,7 +136,12 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
     store: new StateStore(join(options.stateDir, 'judge')),
     ...(settledUntil !== undefined ? { settledUntil } : {}),
   });
-  const store = new CanaryStatusStore({ api, namespace, canaryOf: (app) => canaries.get(app, namespace) });
+  const store = new CanaryStatusStore({
+    api,
+    namespace,
+    canaryOf: (app) => canaries.get(app, namespace),
+    ...(options.instance !== undefined ? { instance: options.instance } : {}),
+  });
   /** A Warning Event on the Canary `app`, with its rollout's phase and weight when it runs. */
   const warn = (app: string, reason: string, message: string): Promise<void> =>
     store.recordWarning(app, reason, message, () =>

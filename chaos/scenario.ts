@@ -48,6 +48,12 @@ export interface Scenario {
   /** Faults this scenario honours under `--inject`, each with what it must make fail. */
   readonly injections?: Readonly<Record<string, string>>;
   run(context: RunContext): Promise<void>;
+  /**
+   * Why the scenario cannot run on this machine (mounting not permitted, say), as the exact
+   * error; undefined when it can. The vitest case skips with it; the runner runs anyway, so
+   * its run fails with that error.
+   */
+  unavailable?(): Promise<string | undefined>;
   /** The key figure of the report over all runs (e.g. "0 of 12,034 requests failed"). */
   keyFigure(runs: readonly RunResult[]): string;
 }

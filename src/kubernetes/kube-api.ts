@@ -18,7 +18,12 @@ import {
 import { AviaryError } from '../errors.js';
 import { sendMergePatch } from './merge-patch-request.js';
 import { pluralOf } from './kube-names.js';
-import { RequestCounter, type KubeRequestCount, type KubeVerb } from './request-counter.js';
+import {
+  RequestCounter,
+  WatchRestartCounter,
+  type KubeRequestCount,
+  type KubeVerb,
+} from './request-counter.js';
 
 export { WRITE_VERBS, type KubeRequestCount, type KubeVerb } from './request-counter.js';
 
@@ -100,6 +105,8 @@ export class KubeApi {
   readonly config: KubeConfig;
   private readonly objects: KubernetesObjectApi;
   readonly #requests = new RequestCounter();
+  /** Restarts of the watches made through this client (object-cache.ts counts them). */
+  readonly watchRestarts = new WatchRestartCounter();
 
   constructor(options: KubeApiOptions | KubeConfig = {}) {
     this.config = options instanceof KubeConfig ? options : loadKubeConfig(options);
@@ -284,9 +291,9 @@ export class KubeApi {
     return this.#requests.counts();
   }
 
-  /** {@link requestCounts} as Prometheus text: `aviary_kube_api_requests_total{verb,resource}`. */
+  /** {@link requestCounts} and {@link watchRestarts} as Prometheus text. */
   metricsText(): string {
-    return this.#requests.metricsText();
+    return this.#requests.metricsText() + this.watchRestarts.metricsText();
   }
 
   #count(verb: KubeVerb, resource: string): void {

@@ -1,14 +1,19 @@
 /**
  * What the operator reads, it reads from memory: one list-and-watch cache per kind and
  * namespace (an informer), so a controller ticking every second per Canary costs the API
- * server nothing between changes (issue 13's "no hot loops"). A watch that ends — the API
- * server restarted, a 410 Gone after compaction, a network error — is started again after a
- * short backoff, and `start` lists again, so the cache converges on what the server holds.
+ * server nothing between changes (issue 13's "no hot loops"). A watch that ends with an
+ * error (the API server restarted, a network error) is started again after a short backoff
+ * from the last resourceVersion seen; one the API server answers with 410 Gone (that
+ * resourceVersion compacted away, or older than a restarted API server's watch cache) lists
+ * everything again, as client-go's reflector does, so the cache converges on what the server
+ * holds. Both are counted in `aviary_kube_watch_restarts_total` (`KubeApi.watchRestarts`).
  * Writes never go through here: they are `KubeApi` calls.
  */
 import {
-  makeInformer,
+  ListWatch,
+  Watch,
   type Informer,
+  type KubeConfig,
   type KubernetesObject,
   type ObjectCache,
 } from '@kubernetes/client-node';
@@ -48,6 +53,40 @@ export interface ObjectCacheOptions {
   readonly trim?: (object: KubernetesObject) => void;
 }
 
+/**
+ * client-node's watch, telling `onExpired` of a 410 Gone, whether the API server answers the
+ * watch request with it or, as its watch cache does, with an ERROR event carrying it. The
+ * informer itself then clears its resourceVersion and lists again.
+ */
+class ExpiryAwareWatch extends Watch {
+  constructor(
+    config: KubeConfig,
+    private readonly onExpired: () => void,
+  ) {
+    super(config);
+  }
+
+  override watch(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, object: KubernetesObject, watchObject?: unknown) => void,
+    done: (error: unknown) => void,
+  ): Promise<AbortController> {
+    return super.watch(
+      path,
+      query,
+      (phase, object, watchObject) => {
+        if (phase === 'ERROR' && (object as { code?: number }).code === 410) this.onExpired();
+        callback(phase, object as KubernetesObject, watchObject);
+      },
+      (error: unknown) => {
+        if ((error as { statusCode?: number } | null)?.statusCode === 410) this.onExpired();
+        done(error);
+      },
+    );
+  }
+}
+
 /** Removes `metadata.managedFields` and whatever `trim` removes, in place. */
 function trimmer(trim: ObjectCacheOptions['trim']): (object: KubernetesObject) => void {
   return (object) => {
@@ -83,28 +122,35 @@ export class ObjectCacheOf<T extends KubernetesObject> {
     this.synced = new Promise<void>((resolve, reject) => Object.assign(first, { resolve, reject }));
     // Handled by whoever awaits it; not an unhandled rejection when nobody does yet.
     this.synced.catch(() => undefined);
-    this.#informer = makeInformer<T>(api.config, path, async () => {
-      // The informer lists, then watches from the list's resourceVersion: the watch replays
-      // nothing older than the list and misses nothing newer.
-      try {
-        const { items, resourceVersion } = await api.listWithVersion<T>(
-          what.apiVersion,
-          what.kind,
-          what.namespace,
-        );
-        listed = true;
-        items.forEach(trim);
-        return {
-          apiVersion: what.apiVersion,
-          kind: `${what.kind}List`,
-          metadata: { resourceVersion },
-          items,
-        };
-      } catch (error) {
-        if (!listed && REFUSED.has(statusOf((error as Error).cause) ?? 0)) first.reject?.(error);
-        throw error;
-      }
-    });
+    const resource = pluralOf(what.kind);
+    const watch = new ExpiryAwareWatch(api.config, () => api.watchRestarts.count(resource, 'expired'));
+    this.#informer = new ListWatch<T>(
+      path,
+      watch,
+      async () => {
+        // The informer lists, then watches from the list's resourceVersion: the watch replays
+        // nothing older than the list and misses nothing newer.
+        try {
+          const { items, resourceVersion } = await api.listWithVersion<T>(
+            what.apiVersion,
+            what.kind,
+            what.namespace,
+          );
+          listed = true;
+          items.forEach(trim);
+          return {
+            apiVersion: what.apiVersion,
+            kind: `${what.kind}List`,
+            metadata: { resourceVersion },
+            items,
+          };
+        } catch (error) {
+          if (!listed && REFUSED.has(statusOf((error as Error).cause) ?? 0)) first.reject?.(error);
+          throw error;
+        }
+      },
+      false,
+    );
     // The informer's start resolves even when its list failed; only a listed cache is synced.
     this.#start = () =>
       this.#informer.start().then(() => {
@@ -121,6 +167,7 @@ export class ObjectCacheOf<T extends KubernetesObject> {
     }
     this.#informer.on('error', (error: unknown) => {
       if (this.#stopped) return;
+      api.watchRestarts.count(resource, 'error');
       options.onRestart?.(error);
       this.#restartTimer = setTimeout(() => {
         if (!this.#stopped) void this.#start().catch(() => undefined);

@@ -47,3 +47,43 @@ export class RequestCounter {
     return lines.join('\n') + '\n';
   }
 }
+
+/**
+ * Why a watch was started again: `expired` — the API server answered 410 Gone (the
+ * resourceVersion it resumed from was compacted away or is older than the watch cache), so
+ * the cache listed everything again; `error` — it ended with an error (the API server
+ * unreachable) and resumes from the last resourceVersion after a pause.
+ */
+export type WatchRestartReason = 'expired' | 'error';
+
+/** Watch restarts by resource and reason: `aviary_kube_watch_restarts_total{resource,reason}`. */
+export class WatchRestartCounter {
+  readonly #counts = new Map<string, number>();
+
+  count(resource: string, reason: WatchRestartReason): void {
+    const key = `${resource} ${reason}`;
+    this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+  }
+
+  /** The restarts of `resource` (every resource when undefined) for `reason`. */
+  total(reason: WatchRestartReason, resource?: string): number {
+    let total = 0;
+    for (const [key, count] of this.#counts)
+      if (key.endsWith(` ${reason}`) && (resource === undefined || key.startsWith(`${resource} `)))
+        total += count;
+    return total;
+  }
+
+  /** The counts as Prometheus text. */
+  metricsText(): string {
+    const lines = [
+      '# HELP aviary_kube_watch_restarts_total Watches started again, by resource and reason (expired: 410 Gone, then a new list).',
+      '# TYPE aviary_kube_watch_restarts_total counter',
+      ...[...this.#counts].sort().map(([key, count]) => {
+        const [resource, reason] = key.split(' ');
+        return `aviary_kube_watch_restarts_total{resource="${resource}",reason="${reason}"} ${count}`;
+      }),
+    ];
+    return lines.join('\n') + '\n';
+  }
+}

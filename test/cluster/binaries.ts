@@ -83,3 +83,14 @@ export async function moduleDir(dir: string, module: string): Promise<string> {
   if (answer.Dir === undefined) throw new Error(`go mod download ${module}: ${answer.Error ?? 'no Dir'}`);
   return answer.Dir;
 }
+
+/**
+ * {@link controlPlaneUnavailable} for a suite deciding whether to skip: under
+ * `AVIARY_K8S_REQUIRED=1` a control plane that cannot start is an error, not a skip.
+ */
+export async function controlPlaneSkipReason(): Promise<string | undefined> {
+  const reason = await controlPlaneUnavailable();
+  if (reason !== undefined && process.env.AVIARY_K8S_REQUIRED === '1')
+    throw new Error(`AVIARY_K8S_REQUIRED=1 but the control plane cannot start: ${reason}`);
+  return reason;
+}

@@ -28,6 +28,8 @@ export interface ControlPlane {
   readonly kubeconfig: string;
   /** The serving certificate's chain (a CA for clients). */
   readonly caFile: string;
+  /** etcd's client URL (http://127.0.0.1:<port>), e.g. for its /metrics. */
+  readonly etcdUrl: string;
   readonly dir: string;
   /** Process ids by component, for cluster:down and for tests that kill one. */
   readonly pids: Readonly<Record<Component, number>>;
@@ -47,6 +49,8 @@ export interface ControlPlaneOptions {
   readonly extraCrds?: readonly string[];
   /** Start the components in their own process groups and let them outlive this process (cluster:up). */
   readonly detached?: boolean;
+  /** More kube-apiserver flags, after the defaults (e.g. `--etcd-compaction-interval=2s`). */
+  readonly apiServerArgs?: readonly string[];
 }
 
 /** The fake node's name; KWOK manages it (annotation kwok.x-k8s.io/node=fake). */
@@ -182,6 +186,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       '--anonymous-auth=false',
       '--profiling=false',
       '--v=0',
+      ...(options.apiServerArgs ?? []),
     ];
     const startApi = async (): Promise<void> => {
       const api = startProcess('kube-apiserver', binaries.kubeApiserver, apiArgs);
@@ -257,6 +262,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       token,
       kubeconfig,
       caFile,
+      etcdUrl: `http://127.0.0.1:${etcdPort}`,
       dir,
       get pids() {
         return pids();

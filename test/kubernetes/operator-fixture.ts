@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startOperator, type Operator, type OperatorOptions } from '../../src/operator/operator.js';
-import { startControlPlane, type ControlPlane } from '../cluster/control-plane.js';
+import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../cluster/control-plane.js';
 import { kubectl } from '../cluster/kubectl.js';
 import { pollFor } from '../support/poll.js';
 import { startGatewayController, type GatewayController } from './gateway-controller.js';
@@ -79,10 +79,13 @@ export class OperatorFixture {
     analysis: Record<string, unknown>,
     operatorOptions: Partial<OperatorOptions> = {},
     before?: (fixture: OperatorFixture) => Promise<Partial<OperatorOptions>>,
-    { answerRoutes = true }: { answerRoutes?: boolean } = {},
+    {
+      answerRoutes = true,
+      plane = {},
+    }: { answerRoutes?: boolean; plane?: Pick<ControlPlaneOptions, 'apiServerArgs'> } = {},
   ): Promise<void> {
     this.dir = await mkdtemp(join(tmpdir(), 'aviary-operator-'));
-    this.plane = await startControlPlane({ dir: join(this.dir, 'cluster'), extraCrds: [CRDS] });
+    this.plane = await startControlPlane({ dir: join(this.dir, 'cluster'), extraCrds: [CRDS], ...plane });
     if (answerRoutes) this.answerRoutes();
     await this.apply(gateway);
     await this.apply(targetDeployment('example.invalid/podinfo:1'));

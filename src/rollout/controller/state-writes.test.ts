@@ -53,10 +53,18 @@ describe('a rollout whose state cannot be saved', () => {
       now += INTERVAL_MS;
       await c.tick('webapp');
     };
+    /** Intervals until `done`; a rollout that fails or never gets there fails the test instead of hanging it. */
+    const intervalsUntil = async (done: () => boolean) => {
+      for (let i = 0; !done(); i++) {
+        expect(c.view('webapp').status?.phase).not.toBe('Failed');
+        expect(i, `${i} intervals at ${JSON.stringify(c.view('webapp').status)}`).toBeLessThan(50);
+        await nextInterval();
+      }
+    };
     await c.start([app('1')]);
     await pollUntil(() => (c.view('webapp').status?.phase === 'Initialized' ? true : undefined));
     c.updateApps([app('2')]);
-    while ((c.view('webapp').status?.canaryWeight ?? 0) < 20) await nextInterval();
+    await intervalsUntil(() => (c.view('webapp').status?.canaryWeight ?? 0) >= 20);
 
     failing = true;
     await nextInterval();
@@ -78,7 +86,7 @@ describe('a rollout whose state cannot be saved', () => {
     expect(c.metrics.render()).toContain('aviary_rollout_state_write_failing{app="webapp"} 1');
 
     failing = false;
-    while (c.view('webapp').status?.phase !== 'Succeeded') await nextInterval();
+    await intervalsUntil(() => c.view('webapp').status?.phase === 'Succeeded');
     expect(c.view('webapp').stateWriteFailure).toBeUndefined();
     expect(weights().map((e) => e.canaryWeight)).toEqual([10, 20, 30, 40, 50]);
     expect(c.metrics.render()).toContain('aviary_rollout_state_write_failing{app="webapp"} 0');

@@ -69,6 +69,33 @@ describe('ProcessTarget restarts', () => {
     expect(restarted.lastError).toMatch(/liveness probe failed 2 times/);
   });
 
+  it('takes a hung replica (SIGSTOP: it still accepts connections) out of the endpoints, then restarts it on liveness', async () => {
+    const probe = { intervalMs: 50, timeoutMs: 300, successThreshold: 1, initialDelayMs: 0 };
+    const readinessProbe = { ...probe, path: '/ping', failureThreshold: 2 };
+    const livenessProbe = { ...probe, path: '/healthz', failureThreshold: 10 };
+    open({ stopGraceMs: 500 });
+    await fx.target.ensureVersion(app, 'canary', spec({}, 2, { readinessProbe, livenessProbe }));
+    const ready = await until((s) => s.readyReplicas === 2);
+    const hung = ready.replicas[0]!;
+    process.kill(hung.pid!, 'SIGSTOP');
+    try {
+      // Readiness gives up first (2 timeouts), liveness later (10): out of routing while still hung.
+      const out = await until((s) => s.readyReplicas === 1);
+      expect(out.endpoints).toEqual([ready.replicas[1]!.endpoint]);
+      expect(out.replicas[0]).toMatchObject({ pid: hung.pid, restarts: 0 });
+      // SIGTERM waits behind the stop; SIGKILL after the grace period ends it.
+      const restarted = await until((s) => s.restarts === 1 && s.readyReplicas === 2);
+      expect(restarted.lastError).toMatch(/liveness probe failed 10 times/);
+      expect(restarted.replicas[0]!.pid).not.toBe(hung.pid);
+    } finally {
+      try {
+        process.kill(hung.pid!, 'SIGCONT');
+      } catch {
+        // restarted: the hung process is gone
+      }
+    }
+  });
+
   it('retries on a fresh port when another process took the port first', async () => {
     const squatter: Server = createServer();
     await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));

@@ -10,10 +10,9 @@ import type { ControllerOptions } from './controller-options.js';
 import type { AppSpec } from '../../config/app-schema.js';
 import { AviaryError } from '../../errors.js';
 import { syncRoutes, type ExecutorDeps, type RolloutEventRecord } from './action-executor.js';
-import { executeStep } from './step-execution.js';
+import { executeStep, terminateApp } from './step-execution.js';
 import { ControllerMetrics } from './controller-metrics.js';
 import type { GateType } from '../../config/app-webhook.js';
-import type { StepResult } from '../step/actions.js';
 import type { OperatorCommand } from '../step/observations.js';
 import type { RolloutStateStore } from '../state/rollout-state-store.js';
 import type { RecoveryReport } from '../../target/target.js';
@@ -33,7 +32,7 @@ import { resumeRecords } from './controller-resume.js';
 import { acceptCommand, changeGate, consumeGates, type GateDeps } from './operator-input.js';
 import { defaultStateStore } from './rollout-persistence.js';
 import { StateWrites } from './state-writes.js';
-import { step, terminate } from '../step/step.js';
+import { step } from '../step/step.js';
 import { followClockJump, TickClocks, type ClockJump } from './clock-jumps.js';
 import { nextTickDelay } from './tick-delay.js';
 import { tickObservations, type JudgeLook, type ObserveDeps } from './tick-observations.js';
@@ -195,7 +194,7 @@ export class RolloutController extends EventEmitter {
         this.emit('look', { app: spec.name, at: now, result } satisfies JudgeLook);
       const before = record.status;
       const result = step(record.rollout, record.status, observations, now);
-      await this.execute(record, spec, result, signal);
+      await executeStep(this.deps, record, spec, result, signal);
       await consumeGates(this.gateDeps, spec.name, before, result.status);
       await syncRoutes(this.deps, spec, record.routing, signal);
       this.metrics.observeTick(
@@ -213,11 +212,6 @@ export class RolloutController extends EventEmitter {
     } finally {
       this.schedule(spec.name, nextDelay);
     }
-  }
-
-  /** Executes a step's actions for `record` (step-execution.ts). */
-  private execute(record: AppRecord, spec: AppSpec, result: StepResult, signal: AbortSignal): Promise<void> {
-    return executeStep(this.deps, record, spec, result, signal);
   }
 
   private recordEvent(event: RolloutEventRecord): void {
@@ -284,13 +278,7 @@ export class RolloutController extends EventEmitter {
     const record = this.recordFor(app);
     clearTimeout(record.timer);
     await record.running;
-    if (record.status) {
-      const result = terminate(record.rollout, record.status, this.now());
-      await this.execute(record, record.spec, result, this.abort.signal);
-    }
-    await this.options.executor.target.stop(app, 'canary');
-    await this.options.executor.target.stop(app, 'primary');
-    await this.options.executor.router.finalize(app).catch(() => undefined);
+    await terminateApp(this.deps, record, this.now(), this.abort.signal);
     await this.forget(app);
   }
 

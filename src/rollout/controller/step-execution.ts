@@ -6,6 +6,7 @@
  */
 import type { AppSpec } from '../../config/app-schema.js';
 import type { StepResult } from '../step/actions.js';
+import { terminate } from '../step/step.js';
 import { executeActions, type ExecutorDeps } from './action-executor.js';
 import { specFor, type AppRecord } from './app-record.js';
 
@@ -29,4 +30,23 @@ export async function executeStep(
     record.routing.lastAction = before.routed;
     throw err;
   }
+}
+
+/**
+ * Ends an app's rollout for good (the app left the config): its terminating step, then both
+ * roles' processes stopped and its routes taken off the router (gone already is fine).
+ */
+export async function terminateApp(
+  deps: ExecutorDeps,
+  record: AppRecord,
+  now: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const app = record.spec.name;
+  if (record.status) {
+    await executeStep(deps, record, record.spec, terminate(record.rollout, record.status, now), signal);
+  }
+  await deps.target.stop(app, 'canary');
+  await deps.target.stop(app, 'primary');
+  await deps.router.finalize(app).catch(() => undefined);
 }

@@ -153,6 +153,7 @@ export function registerOperatorCommand(program: Command): void {
       releases,
       ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}),
       ...(election !== undefined ? { instance: election.identity } : {}),
+      ...(elector ? { beforeWrite: () => elector.assertLeading() } : {}),
       ...(minAnalysisIntervalMs !== undefined ? { minAnalysisIntervalMs } : {}),
       ...(acceptanceTimeoutMs !== undefined ? { acceptanceTimeoutMs } : {}),
       ...(token !== undefined ? { controlApi: { host: options.apiHost, port, token: token.token } } : {}),

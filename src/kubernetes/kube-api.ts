@@ -18,12 +18,8 @@ import {
 import { AviaryError } from '../errors.js';
 import { sendMergePatch } from './merge-patch-request.js';
 import { pluralOf } from './kube-names.js';
-import {
-  RequestCounter,
-  WatchRestartCounter,
-  type KubeRequestCount,
-  type KubeVerb,
-} from './request-counter.js';
+import { RequestCounter, type KubeRequestCount, type KubeVerb } from './request-counter.js';
+import { WatchRestartCounter } from './request-counter.js';
 
 export { WRITE_VERBS, type KubeRequestCount, type KubeVerb } from './request-counter.js';
 
@@ -34,6 +30,8 @@ export const FIELD_MANAGER = 'aviary';
 export interface KubeApiOptions {
   /** A kubeconfig file; default `$KUBECONFIG`, ~/.kube/config, or in-cluster when run in a pod. */
   readonly kubeconfig?: string;
+  /** Called before every write; throws when this process must not write (a lost leader, ADR 0034). */
+  readonly beforeWrite?: () => void;
 }
 
 /** An object's identity, for reads and deletes. */
@@ -107,9 +105,11 @@ export class KubeApi {
   readonly #requests = new RequestCounter();
   /** Restarts of the watches made through this client (object-cache.ts counts them). */
   readonly watchRestarts = new WatchRestartCounter();
+  readonly #beforeWrite: () => void;
 
   constructor(options: KubeApiOptions | KubeConfig = {}) {
     this.config = options instanceof KubeConfig ? options : loadKubeConfig(options);
+    this.#beforeWrite = (options instanceof KubeConfig ? undefined : options.beforeWrite) ?? (() => {});
     this.objects = KubernetesObjectApi.makeApiClient(this.config);
   }
 
@@ -131,6 +131,7 @@ export class KubeApi {
     fieldManager: string,
     force: boolean | undefined,
   ): Promise<T> {
+    this.#beforeWrite();
     this.#count(verb, pluralOf(object.kind ?? ''));
     try {
       return await this.objects.patch(object, undefined, undefined, fieldManager, force, strategy);
@@ -200,6 +201,7 @@ export class KubeApi {
    * (a precondition: never a namesake created meanwhile). Resolves false when there was none.
    */
   async delete(ref: ObjectRef, uid?: string): Promise<boolean> {
+    this.#beforeWrite();
     this.#count('delete', pluralOf(ref.kind));
     try {
       await this.objects.delete(
@@ -250,6 +252,7 @@ export class KubeApi {
     const body = JSON.stringify({ status });
     for (let attempt = 1; ; attempt++) {
       // The resource is the path's segment before the object's name: canaries/status.
+      this.#beforeWrite();
       this.#count('patch', `${path.split('/').at(-2) ?? ''}/status`);
       const answer = await sendMergePatch(this.config, url, body);
       if (answer.status >= 200 && answer.status < 300) return;

@@ -14,6 +14,7 @@ import {
   type KubeConfig,
   type KubernetesObject,
 } from '@kubernetes/client-node';
+import { AviaryError } from '../errors.js';
 import {
   leaseStep,
   leadershipLost,
@@ -142,6 +143,24 @@ export class LeaderElector {
         else log?.(`renewing the Lease failed: ${String((outcome.error as Error).message)}`);
       }
     })();
+  }
+
+  /**
+   * Throws unless this candidate is leading and within its renew deadline now: checked
+   * before each write, so a process resumed after a pause (SIGSTOP, a frozen VM) writes
+   * nothing even if one of its timers runs before the renew loop's.
+   */
+  assertLeading(): void {
+    const { timings, namespace, name } = this.#options;
+    if (
+      this.#renewing === undefined ||
+      this.#renewing.signal.aborted ||
+      leadershipLost(this.#renewedAtMs, performance.now(), timings)
+    )
+      throw new AviaryError(
+        'AVIARY_KUBE_API',
+        `not writing: this operator does not hold the Lease ${namespace}/${name} now (no renewal within ${timings.renewDeadlineMs} ms)`,
+      );
   }
 
   /** Stops renewing and gives the Lease up, if still held, so a standby takes it at once. */

@@ -69,6 +69,8 @@ export interface OperatorOptions {
   readonly releases?: ClusterReleaseOptions;
   /** Who this operator is, in its Events' `reportingInstance`: its leader-election identity. */
   readonly instance?: string;
+  /** Called before each write to the API server; throws when it must not write (a lost leader). */
+  readonly beforeWrite?: () => void;
 }
 
 /** A running operator. */
@@ -86,7 +88,10 @@ export interface Operator {
 export async function startOperator(options: OperatorOptions): Promise<Operator> {
   const { namespace } = options;
   await mkdir(options.stateDir, { recursive: true });
-  const api = new KubeApi(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {});
+  const api = new KubeApi({
+    ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}),
+    ...(options.beforeWrite !== undefined ? { beforeWrite: options.beforeWrite } : {}),
+  });
   const target = new DeploymentTarget({ api, namespace });
   const canaries = new ObjectCacheOf<CanaryObject>(
     api,

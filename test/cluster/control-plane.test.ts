@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollFor } from '../support/poll.js';
-import { controlPlaneUnavailable } from './binaries.js';
+import { controlPlaneSkipReason } from './binaries.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
 import { kubectl } from './kubectl.js';
 
-const unavailable = await controlPlaneUnavailable();
+const unavailable = await controlPlaneSkipReason();
 
 function deployment(name: string, replicas: number): string {
   return JSON.stringify({

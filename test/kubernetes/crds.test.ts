@@ -10,14 +10,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { controlPlaneUnavailable } from '../cluster/binaries.js';
+import { controlPlaneSkipReason } from '../cluster/binaries.js';
 import { startControlPlane, type ControlPlane } from '../cluster/control-plane.js';
 import { kubectl } from '../cluster/kubectl.js';
 import { ConfigError } from '../../src/config/config-error.js';
 import { loadFlaggerCanary } from '../../src/config/flagger-canary.js';
 import { BAD, BASE_SPEC, VALID, canary, type Fields } from './canary-cases.js';
 
-const unavailable = await controlPlaneUnavailable();
+const unavailable = await controlPlaneSkipReason();
 const CRDS = fileURLToPath(new URL('../../deploy/kubernetes/crds', import.meta.url));
 const SEED = fileURLToPath(new URL('../fixtures/flagger-canary-seed.yaml', import.meta.url));
 

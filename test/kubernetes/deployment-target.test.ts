@@ -14,12 +14,12 @@ import type { DeploymentSpec } from '../../src/config/app-deployment.js';
 import { KubeApi } from '../../src/kubernetes/kube-api.js';
 import { DeploymentTarget } from '../../src/target/kubernetes/deployment-target.js';
 import type { VersionRole, VersionStatus } from '../../src/target/target.js';
-import { controlPlaneUnavailable } from '../cluster/binaries.js';
+import { controlPlaneSkipReason } from '../cluster/binaries.js';
 import { startControlPlane, type ControlPlane } from '../cluster/control-plane.js';
 import { kubectl } from '../cluster/kubectl.js';
 import { pollFor } from '../support/poll.js';
 
-const unavailable = await controlPlaneUnavailable();
+const unavailable = await controlPlaneSkipReason();
 const NS = 'default';
 
 function targetDeployment(image: string, extra: Record<string, unknown> = {}) {

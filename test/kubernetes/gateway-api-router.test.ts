@@ -12,12 +12,12 @@ import { KubeApi } from '../../src/kubernetes/kube-api.js';
 import { GatewayApiRouter } from '../../src/router/gateway-api/gateway-api-router.js';
 import type { HttpRoute, HttpRouteOptions } from '../../src/router/gateway-api/http-route.js';
 import type { AppRouteSpec, RouteState } from '../../src/router/traffic-router.js';
-import { controlPlaneUnavailable } from '../cluster/binaries.js';
+import { controlPlaneSkipReason } from '../cluster/binaries.js';
 import { startControlPlane, type ControlPlane } from '../cluster/control-plane.js';
 import { kubectl } from '../cluster/kubectl.js';
 import { runRouterConformance } from '../conformance/router-conformance.js';
 
-const unavailable = await controlPlaneUnavailable();
+const unavailable = await controlPlaneSkipReason();
 const NAMESPACE = 'default';
 const CONTROLLER_NAME = 'example.com/test-gateway';
 const GATEWAY = { name: 'public', sectionName: 'http' };

@@ -14,10 +14,10 @@ import { FIELD_MANAGER, KubeApi } from '../../src/kubernetes/kube-api.js';
 import { ObjectCacheOf } from '../../src/kubernetes/object-cache.js';
 import { kubectl } from '../cluster/kubectl.js';
 import { AviaryError } from '../../src/errors.js';
-import { controlPlaneUnavailable } from '../cluster/binaries.js';
+import { controlPlaneSkipReason } from '../cluster/binaries.js';
 import { startControlPlane, type ControlPlane } from '../cluster/control-plane.js';
 
-const unavailable = await controlPlaneUnavailable();
+const unavailable = await controlPlaneSkipReason();
 
 const configMap = (
   name: string,

@@ -15,12 +15,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startOperator, type Operator } from '../../src/operator/operator.js';
 import type { HttpRoute } from '../../src/router/gateway-api/http-route.js';
-import { controlPlaneUnavailable } from '../cluster/binaries.js';
+import { controlPlaneSkipReason } from '../cluster/binaries.js';
 import { pollFor } from '../support/poll.js';
 import { startGatewayController, type GatewayController } from './gateway-controller.js';
 import { NS, OperatorFixture, type CanaryStatus } from './operator-fixture.js';
 
-const unavailable = await controlPlaneUnavailable();
+const unavailable = await controlPlaneSkipReason();
 const SEED = new URL('../fixtures/flagger-canary-seed.yaml', import.meta.url);
 const SEED_NS = 'eks-blog1';
 

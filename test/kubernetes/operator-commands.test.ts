@@ -6,12 +6,12 @@
  * each annotation removed once carried out, a malformed one answered by a Warning Event.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { controlPlaneUnavailable } from '../cluster/binaries.js';
+import { controlPlaneSkipReason } from '../cluster/binaries.js';
 import { ensureBuilt, runCli } from '../cli/cli-support.js';
 import { pollFor } from '../support/poll.js';
 import { OperatorFixture } from './operator-fixture.js';
 
-const unavailable = await controlPlaneUnavailable();
+const unavailable = await controlPlaneSkipReason();
 const TOKEN = 'operator-commands-test-token';
 
 describe.skipIf(unavailable !== undefined)('commands to the operator, with kubectl and the CLI', () => {

@@ -5,11 +5,11 @@
  * primary for the collector to delete again. The target Deployment, which the user owns, stays.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { controlPlaneUnavailable } from '../cluster/binaries.js';
+import { controlPlaneSkipReason } from '../cluster/binaries.js';
 import { pollFor } from '../support/poll.js';
 import { OperatorFixture } from './operator-fixture.js';
 
-const unavailable = await controlPlaneUnavailable();
+const unavailable = await controlPlaneSkipReason();
 
 describe.skipIf(unavailable !== undefined)('deleting a Canary', () => {
   const fixture = new OperatorFixture();

@@ -5,11 +5,11 @@
  * the Gateway answers, it is initialized and Ready again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { controlPlaneUnavailable } from '../cluster/binaries.js';
+import { controlPlaneSkipReason } from '../cluster/binaries.js';
 import { pollFor } from '../support/poll.js';
 import { OperatorFixture } from './operator-fixture.js';
 
-const unavailable = await controlPlaneUnavailable();
+const unavailable = await controlPlaneSkipReason();
 
 describe.skipIf(unavailable !== undefined)('a Canary the operator cannot move', () => {
   const fixture = new OperatorFixture();

@@ -8,12 +8,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeApi } from '../../src/kubernetes/kube-api.js';
-import { controlPlaneUnavailable } from '../cluster/binaries.js';
+import { controlPlaneSkipReason } from '../cluster/binaries.js';
 import { prometheusUnavailable, startPrometheus, type TestPrometheus } from '../support/prometheus-server.js';
 import { NS, OperatorFixture } from './operator-fixture.js';
 import { TrafficExporter } from './traffic-exporter.js';
 
-const unavailable = (await controlPlaneUnavailable()) ?? prometheusUnavailable();
+const unavailable = (await controlPlaneSkipReason()) ?? prometheusUnavailable();
 const JOB = 'gateway';
 
 describe.skipIf(unavailable !== undefined)('the operator judge on Prometheus', () => {

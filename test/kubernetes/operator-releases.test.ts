@@ -17,12 +17,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { startOperator } from '../../src/operator/operator.js';
-import { controlPlaneUnavailable } from '../cluster/binaries.js';
+import { controlPlaneSkipReason } from '../cluster/binaries.js';
 import { ensureBuilt, runCli } from '../cli/cli-support.js';
 import { pollFor } from '../support/poll.js';
 import { OperatorFixture } from './operator-fixture.js';
 
-const unavailable = await controlPlaneUnavailable();
+const unavailable = await controlPlaneSkipReason();
 const TOKEN = 'operator-releases-test-token';
 const DRAIN_MS = 3_000;
 

@@ -7,11 +7,11 @@
  * everything else is the real API server and controllers.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { controlPlaneUnavailable } from '../cluster/binaries.js';
+import { controlPlaneSkipReason } from '../cluster/binaries.js';
 import { expectInitialized, expectRolledOut } from './case-a.js';
 import { OperatorFixture } from './operator-fixture.js';
 
-const unavailable = await controlPlaneUnavailable();
+const unavailable = await controlPlaneSkipReason();
 
 describe.skipIf(unavailable !== undefined)('the operator on a real API server', () => {
   const fixture = new OperatorFixture();

@@ -14,12 +14,12 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { controlPlaneUnavailable } from '../cluster/binaries.js';
+import { controlPlaneSkipReason } from '../cluster/binaries.js';
 import { kubectl } from '../cluster/kubectl.js';
 import { expectInitialized, expectRolledOut } from './case-a.js';
 import { OperatorFixture } from './operator-fixture.js';
 
-const unavailable = await controlPlaneUnavailable();
+const unavailable = await controlPlaneSkipReason();
 const OPERATOR_USER = 'system:serviceaccount:aviary-system:aviary-operator';
 type Managed = { metadata: { managedFields?: { manager: string }[] } };
 

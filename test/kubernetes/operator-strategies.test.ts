@@ -8,11 +8,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpRoute, HttpRouteRule } from '../../src/router/gateway-api/http-route.js';
-import { controlPlaneUnavailable } from '../cluster/binaries.js';
+import { controlPlaneSkipReason } from '../cluster/binaries.js';
 import { pollFor } from '../support/poll.js';
 import { canaryOf, OperatorFixture } from './operator-fixture.js';
 
-const unavailable = await controlPlaneUnavailable();
+const unavailable = await controlPlaneSkipReason();
 type Template = { spec: { template: { spec: { containers: { image: string }[] } } } };
 
 const abTesting = {

@@ -12,13 +12,13 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeApi } from '../../src/kubernetes/kube-api.js';
 import type { GenericAlertPayload } from '../../src/notify/generic-notifier.js';
-import { controlPlaneUnavailable } from '../cluster/binaries.js';
+import { controlPlaneSkipReason } from '../cluster/binaries.js';
 import { pollFor } from '../support/poll.js';
 import { prometheusUnavailable, startPrometheus, type TestPrometheus } from '../support/prometheus-server.js';
 import { NS, OperatorFixture } from './operator-fixture.js';
 import { TrafficExporter } from './traffic-exporter.js';
 
-const unavailable = (await controlPlaneUnavailable()) ?? prometheusUnavailable();
+const unavailable = (await controlPlaneSkipReason()) ?? prometheusUnavailable();
 const JOB = 'gateway';
 
 /** The canary's share of 5xx answers, in percent, over the metric's interval (Istio's series). */

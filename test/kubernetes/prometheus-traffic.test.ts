@@ -21,12 +21,12 @@ import { renderQuery } from '../../src/metrics/metric-template-render.js';
 import { BUILTIN_QUERY_SETS } from '../../src/metrics/prometheus-builtin-queries.js';
 import { PrometheusProvider } from '../../src/metrics/prometheus-provider.js';
 import { PrometheusTraffic } from '../../src/metrics/prometheus-traffic.js';
-import { controlPlaneUnavailable } from '../cluster/binaries.js';
+import { controlPlaneSkipReason } from '../cluster/binaries.js';
 import { startControlPlane, type ControlPlane } from '../cluster/control-plane.js';
 import { TrafficExporter } from './traffic-exporter.js';
 import { prometheusUnavailable, startPrometheus } from '../support/prometheus-server.js';
 
-const unavailable = (await controlPlaneUnavailable()) ?? prometheusUnavailable();
+const unavailable = (await controlPlaneSkipReason()) ?? prometheusUnavailable();
 const never = new AbortController().signal;
 const APP = 'web';
 const NAMESPACE = 'default';

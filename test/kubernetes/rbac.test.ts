@@ -16,12 +16,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { AviaryError } from '../../src/errors.js';
 import { KubeApi } from '../../src/kubernetes/kube-api.js';
-import { controlPlaneUnavailable } from '../cluster/binaries.js';
+import { controlPlaneSkipReason } from '../cluster/binaries.js';
 import { startControlPlane, type ControlPlane } from '../cluster/control-plane.js';
 import { KUBECTL, kubectl } from '../cluster/kubectl.js';
 import { BASE_SPEC, canary } from './canary-cases.js';
 
-const unavailable = await controlPlaneUnavailable();
+const unavailable = await controlPlaneSkipReason();
 const CRDS = fileURLToPath(new URL('../../deploy/kubernetes/crds', import.meta.url));
 const OPERATOR = fileURLToPath(new URL('../../deploy/kubernetes/operator', import.meta.url));
 const OPERATOR_USER = 'system:serviceaccount:aviary-system:aviary-operator';

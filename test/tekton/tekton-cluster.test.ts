@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { controlPlaneUnavailable } from '../cluster/binaries.js';
+import { controlPlaneSkipReason } from '../cluster/binaries.js';
 import { startControlPlane, type ControlPlane } from '../cluster/control-plane.js';
 import { kubectl } from '../cluster/kubectl.js';
 import {
@@ -24,7 +24,7 @@ import {
 } from './manifests.js';
 import { tektonCrdFiles } from './tekton-crds.js';
 
-const unavailable = await controlPlaneUnavailable();
+const unavailable = await controlPlaneSkipReason();
 const NAMESPACE = 'aviary-ci';
 
 describe.skipIf(unavailable !== undefined)('deploy/tekton on a real API server with Tekton CRDs', () => {

@@ -16,7 +16,7 @@ describe('leaderElectionOf', () => {
     expect(election).toMatchObject({
       namespace: 'aviary-system',
       name: 'aviary-operator-shop',
-      timings: { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
+      timings: { leaseDurationMs: 60_000, renewDeadlineMs: 40_000, retryPeriodMs: 5_000 },
     });
     expect(election?.identity).toMatch(/^op-1_[0-9a-f-]{36}$/);
   });

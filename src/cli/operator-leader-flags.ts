@@ -1,7 +1,7 @@
 /**
  * The `--leader-elect*` flags of `aviary operator` (docs/adr/0034-operator-leader-election.md),
- * named and defaulted as kube-controller-manager's and kube-scheduler's are: on by default,
- * a Lease of 15 s renewed within 10 s, tried every 2 s.
+ * named as kube-controller-manager's and kube-scheduler's are: on by default, a Lease of 60 s
+ * renewed within 40 s, tried every 5 s (four times their defaults: see DEFAULT_LEASE_TIMINGS).
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';

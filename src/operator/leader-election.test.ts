@@ -14,9 +14,11 @@ import {
   type ElectionTime,
   type LeaseObservation,
   type LeaseRead,
+  type LeaseTimings,
 } from './leader-election.js';
 
-const timings = DEFAULT_LEASE_TIMINGS;
+/** client-go's defaults; Aviary's are four times as long (DEFAULT_LEASE_TIMINGS). */
+const timings: LeaseTimings = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
 const WALL = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
 const at = (monotonicMs: number): ElectionTime => ({ monotonicMs, wallMs: WALL + monotonicMs });
 const heldBy = (holder: string, resourceVersion: string, transitions = 0): LeaseRead => ({
@@ -138,8 +140,9 @@ describe('releasedSpec', () => {
 });
 
 describe('leaseTimingProblems', () => {
-  it("accepts Kubernetes' defaults and refuses timings that would let two leaders overlap", () => {
+  it("accepts client-go's and Aviary's defaults and refuses timings that would let two leaders overlap", () => {
     expect(leaseTimingProblems(timings)).toEqual([]);
+    expect(leaseTimingProblems(DEFAULT_LEASE_TIMINGS)).toEqual([]);
     expect(leaseTimingProblems({ ...timings, renewDeadlineMs: 15_000 })[0]).toMatch(
       /--leader-elect-lease-duration \(15000 ms\) must be longer than --leader-elect-renew-deadline/,
     );

@@ -27,7 +27,7 @@ export interface LeaseRead {
   readonly resourceVersion: string;
 }
 
-/** The election's timings, in milliseconds; Kubernetes' defaults are {@link DEFAULT_LEASE_TIMINGS}. */
+/** The election's timings, in milliseconds; Aviary's defaults are {@link DEFAULT_LEASE_TIMINGS}. */
 export interface LeaseTimings {
   /** How long a standby waits, after the Lease last changed, before taking it. */
   readonly leaseDurationMs: number;
@@ -37,11 +37,17 @@ export interface LeaseTimings {
   readonly retryPeriodMs: number;
 }
 
-/** 15 s, 10 s, 2 s: client-go's and controller-runtime's defaults. */
+/**
+ * 60 s, 40 s, 5 s: four times client-go's 15/10/2. A leader whose renewals queue behind its
+ * own writes on a loaded API server must not lose the Lease and exit for it: with client-go's
+ * 10 s deadline, bench:operator's 200 Canaries on the loaded test control plane did (its
+ * first status writes took 15-26 s there). A Canary checks once per analysis interval (1 min
+ * by default), so a failover within a minute costs at most one check.
+ */
 export const DEFAULT_LEASE_TIMINGS: LeaseTimings = {
-  leaseDurationMs: 15_000,
-  renewDeadlineMs: 10_000,
-  retryPeriodMs: 2_000,
+  leaseDurationMs: 60_000,
+  renewDeadlineMs: 40_000,
+  retryPeriodMs: 5_000,
 };
 
 /**

@@ -33,6 +33,11 @@ describe.skipIf(unavailable !== undefined)('the operator through failures', () =
         '--min-interval=1s',
         // Its control API on a free port: tests run side by side.
         '--api-port=0',
+        // A restarted operator is a new candidate: it takes the killed one's Lease after a
+        // lease duration, short here (the default is 60 s; operator-failover.test.ts).
+        '--leader-elect-lease-duration=4s',
+        '--leader-elect-renew-deadline=3s',
+        '--leader-elect-retry-period=1s',
       ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );

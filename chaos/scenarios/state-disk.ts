@@ -5,7 +5,7 @@
  * directory is remounted read-only (`state-read-only`: a bind mount of it onto itself, since
  * the whole tmpfs cannot be remounted read-only while the replicas' and the proxy's log files
  * are open for writing there: EBUSY), held across three analysis intervals, then freed. What
- * must hold (docs/adr/0033-state-write-failures.md): no request fails; the failure is
+ * must hold (docs/adr/0031-state-write-failures.md): no request fails; the failure is
  * reported through the control API (the rollout's `stateWriteFailure`, a `StateWriteFailed`
  * event naming the journal and the errno, the metric); no step or promotion while state could
  * not be written; once freed the error clears and the rollout ends as undisturbed; the

@@ -2,7 +2,7 @@
  * `aviary operator`: runs Aviary as a Kubernetes operator over the Canary objects of one
  * namespace (docs/adr/0019-kubernetes-operator.md). It talks to the API server of the
  * kubeconfig (or, in a pod, its service account) and reads the data plane's traffic from
- * Prometheus. With leader election (on by default, docs/adr/0034) it acts only while it
+ * Prometheus. With leader election (on by default, docs/adr/0032) it acts only while it
  * holds the Lease, and exits 1 at once when it could not renew it in time. SIGINT/SIGTERM
  * stop it and give the Lease up; the cluster's objects stay as they are, and a restarted
  * operator (or the standby) resumes each rollout from its Canary's status.

@@ -1,5 +1,5 @@
 /**
- * The `--leader-elect*` flags of `aviary operator` (docs/adr/0034-operator-leader-election.md),
+ * The `--leader-elect*` flags of `aviary operator` (docs/adr/0032-operator-leader-election.md),
  * named as kube-controller-manager's and kube-scheduler's are: on by default, a Lease of 60 s
  * renewed within 40 s, tried every 5 s (four times their defaults: see DEFAULT_LEASE_TIMINGS).
  */

@@ -69,7 +69,7 @@ export async function runProxy(options: ProxyOptions): Promise<void> {
   // A change is in force once applied: a state directory that is full or read-only costs
   // only its durability (a restart would start from the last configuration persisted, and
   // the controller applies its routes again), so it is logged, not answered as a refusal.
-  // The next change persists the whole configuration again (docs/adr/0033-state-write-failures.md).
+  // The next change persists the whole configuration again (docs/adr/0031-state-write-failures.md).
   const persistOrWarn =
     persist === undefined || stateDir === undefined
       ? undefined

@@ -3,7 +3,7 @@
  * passing: between two reads, the wall clock and the monotonic clock advance alike unless the
  * wall clock was stepped, so the change of their difference is the jump. Slewing (NTP's gradual
  * correction) and jitter stay under the tolerance and are not jumps. See
- * docs/adr/0032-clock-jumps.md.
+ * docs/adr/0030-clock-jumps.md.
  */
 
 /** Default smallest change of (wall − monotonic) taken for a jump, ms. */

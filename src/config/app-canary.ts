@@ -16,7 +16,7 @@ const port = z.number().int().min(1).max(65_535);
  * follows (https://docs.aws.amazon.com/app-mesh/latest/userguide/routes.html). Without it a
  * request reaching a hung replica waits for as long as the replica hangs: readiness takes
  * the replica out of routing, but only for new requests. `timeout: 0` turns it off (long
- * streams). See docs/adr/0035-replica-faults.md.
+ * streams). See docs/adr/0033-replica-faults.md.
  */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 

@@ -30,7 +30,7 @@ export const FIELD_MANAGER = 'aviary';
 export interface KubeApiOptions {
   /** A kubeconfig file; default `$KUBECONFIG`, ~/.kube/config, or in-cluster when run in a pod. */
   readonly kubeconfig?: string;
-  /** Called before every write; throws when this process must not write (a lost leader, ADR 0034). */
+  /** Called before every write; throws when this process must not write (a lost leader, ADR 0032). */
   readonly beforeWrite?: () => void;
 }
 

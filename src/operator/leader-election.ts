@@ -1,7 +1,7 @@
 /**
  * Leader election on a `coordination.k8s.io/v1` Lease, as a pure function of the Lease read,
  * what this candidate observed of it, its identity and its clock
- * (docs/adr/0034-operator-leader-election.md). It follows client-go's `leaderelection`
+ * (docs/adr/0032-operator-leader-election.md). It follows client-go's `leaderelection`
  * package, which controller-runtime and kube-controller-manager use: a Lease held by another
  * candidate is taken only once the same version of it has been seen, unchanged, for its
  * whole `leaseDurationSeconds` by this candidate's own clock (never by comparing
@@ -74,7 +74,7 @@ export function leaseTimingProblems(timings: LeaseTimings): string[] {
 
 /**
  * The candidate's clock: a monotonic reading for every duration it measures (a wall clock
- * set back or forward must not end or prolong a lease, docs/adr/0032-clock-jumps.md) and
+ * set back or forward must not end or prolong a lease, docs/adr/0030-clock-jumps.md) and
  * the wall clock only for the times it writes into the Lease for people to read.
  */
 export interface ElectionTime {

@@ -1,5 +1,5 @@
 /**
- * The API calls of leader election (docs/adr/0034-operator-leader-election.md): reads the
+ * The API calls of leader election (docs/adr/0032-operator-leader-election.md): reads the
  * Lease, asks leader-election.ts what to do, and creates or replaces it with the
  * resourceVersion it read, so a write over someone else's newer one is refused (409). A
  * candidate waits in {@link LeaderElector.acquire}; the leader renews every retry period and,

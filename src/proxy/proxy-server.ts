@@ -63,7 +63,7 @@ export class ProxyServer {
   private readonly onApplied: ProxyServerOptions['onApplied'];
 
   constructor(config: ProxyConfig, options: ProxyServerOptions = {}) {
-    // Its windows follow wall-clock jumps (docs/adr/0032-clock-jumps.md): the proxy records with Date.now().
+    // Its windows follow wall-clock jumps (docs/adr/0030-clock-jumps.md): the proxy records with Date.now().
     this.metrics = options.metrics ?? new ProxyMetrics(undefined, { monotonic: () => performance.now() });
     this.onApplied = options.onApplied;
     this.pools = new UpstreamPools({ keepAliveTimeoutMs: 4_000 });

@@ -1,6 +1,6 @@
 /**
  * The operator through the last failures of issue 16's chaos table, on the real test control
- * plane, with `aviary operator` in its own processes (docs/adr/0034):
+ * plane, with `aviary operator` in its own processes (docs/adr/0032):
  * - the leader killed with SIGKILL mid-rollout: the standby takes the Lease once it expires
  *   and carries the rollout on from the Canary's status, each weight step taken once, and the
  *   standby wrote nothing (no Event) before it held the Lease;

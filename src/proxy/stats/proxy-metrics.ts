@@ -40,7 +40,7 @@ export interface ProxyMetricsOptions {
    * A clock no wall-clock step moves (`performance.now`). Given, the windows follow jumps of
    * the wall clock: `now` is read against it at reads and once per second of records, and
    * when the wall clock was stepped every window moves by the jump in whole seconds
-   * (docs/adr/0032-clock-jumps.md). Absent, nothing is moved.
+   * (docs/adr/0030-clock-jumps.md). Absent, nothing is moved.
    */
   readonly monotonic?: () => number;
 }

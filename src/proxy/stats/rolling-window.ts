@@ -128,7 +128,7 @@ export class RollingWindow {
   }
 
   /**
-   * Moves every slice `seconds` along, as the wall clock jumped (docs/adr/0032-clock-jumps.md):
+   * Moves every slice `seconds` along, as the wall clock jumped (docs/adr/0030-clock-jumps.md):
    * the counts keep their place relative to the clock, so a read of the last seconds after the
    * jump still finds the seconds before it, and a backward jump leaves no slice in the future.
    */

@@ -203,7 +203,7 @@ export function viewOf(record: AppRecord): RolloutView {
 /** The events of `records` after `since` (ms), oldest first. */
 export function eventsSince(records: readonly AppRecord[], since: number): RolloutEventRecord[] {
   // Each app's events keep the order they happened in: after a backward jump of the wall clock
-  // their times go back (docs/adr/0032-clock-jumps.md), so apps are merged on each one's
+  // their times go back (docs/adr/0030-clock-jumps.md), so apps are merged on each one's
   // latest time so far, which never goes back, and the stable sort keeps the rest.
   const keyed = records.flatMap((record) => {
     let latest = Number.NEGATIVE_INFINITY;

@@ -1,5 +1,5 @@
 /**
- * The controller's side of a wall-clock jump (docs/adr/0032-clock-jumps.md): each app's ticks
+ * The controller's side of a wall-clock jump (docs/adr/0030-clock-jumps.md): each app's ticks
  * read the wall clock through their own {@link ClockJumpDetector}, so a jump is seen by the
  * tick of that app that follows it, before its `step`, and never by a tick already under way
  * with the old time. The app's record is then moved into the new frame: its status' times

@@ -32,7 +32,7 @@ export interface ControllerOptions {
   readonly now?: () => number;
   /**
    * A clock no wall-clock step moves, ms; with `now` it tells a jump of the wall clock from
-   * time passing (docs/adr/0032-clock-jumps.md). Default `performance.now`, or, when `now` is
+   * time passing (docs/adr/0030-clock-jumps.md). Default `performance.now`, or, when `now` is
    * given alone, `now` itself (an injected clock never jumps).
    */
   readonly monotonic?: () => number;

@@ -88,7 +88,7 @@ export class JudgeEvaluator {
    * Moves the run of `app` into the wall clock's new frame after a jump of `jumpMs` (the
    * controller's `clockJump`): its windows shift by the jump in whole seconds, as the
    * proxy's per-second counters do, so no second is fed twice or skipped
-   * (docs/adr/0032-clock-jumps.md).
+   * (docs/adr/0030-clock-jumps.md).
    */
   rebase(app: string, jumpMs: number): void {
     const run = this.runs.get(app);

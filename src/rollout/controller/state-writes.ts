@@ -3,7 +3,7 @@
  * the state directory full (ENOSPC), remounted read-only (EROFS), or any store refusing a
  * save. The rollout holds: no further step or promotion while its state cannot be made
  * durable, since a restart would resume from the last saved state and lose every step taken
- * since (docs/adr/0033-state-write-failures.md). Traffic is not touched: the router keeps
+ * since (docs/adr/0031-state-write-failures.md). Traffic is not touched: the router keeps
  * the weights in force. The failure is reported once, when it starts (a `StateWriteFailed`
  * warning event, a process warning naming the file and the errno, a metric), and again
  * when a save succeeds (`StateWriteRecovered`); every tick in between tries the save again.

@@ -1,5 +1,5 @@
 /**
- * A status moved into the wall clock's new frame after a jump (docs/adr/0032-clock-jumps.md):
+ * A status moved into the wall clock's new frame after a jump (docs/adr/0030-clock-jumps.md):
  * every time it holds is shifted by the jump, so what is measured from them — the next check
  * (`nextCheckAt`), the progress deadline (`lastProgressTime`), the time in a phase — counts the
  * time that really passed, not the step of the clock. Pure: the controller detects the jump

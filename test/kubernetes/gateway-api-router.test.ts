@@ -1,200 +1,20 @@
 /**
- * The `gateway-api` router against the real test control plane (kube-apiserver 1.37 with
- * Gateway API v1.6 standard CRDs, so the CRDs' schemas and CEL rules judge every route it
- * writes). No gateway runs there: the test plays the gateway controller, writing the route's
- * `status.parents[]` through the status subresource as a controller would.
+ * The `gateway-api` router on the real test control plane: weights, A/B rules, mirroring,
+ * reconcile and finalize, each read back from the API server, a route it did not create left
+ * alone, and the router conformance suite (acceptance: gateway-api-acceptance.test.ts).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeApi } from '../../src/kubernetes/kube-api.js';
+import { expect, it } from 'vitest';
 import { GatewayApiRouter } from '../../src/router/gateway-api/gateway-api-router.js';
-import type { HttpRoute, HttpRouteOptions } from '../../src/router/gateway-api/http-route.js';
-import type { AppRouteSpec, RouteState } from '../../src/router/traffic-router.js';
-import { controlPlaneSkipReason } from '../cluster/binaries.js';
-import { startControlPlane, type ControlPlane } from '../cluster/control-plane.js';
 import { kubectl } from '../cluster/kubectl.js';
 import { runRouterConformance } from '../conformance/router-conformance.js';
+import { describeOnGatewayPlane, GATEWAY, NAMESPACE, routeOf, specOf } from './gateway-api-fixture.js';
 
-const unavailable = await controlPlaneSkipReason();
-const NAMESPACE = 'default';
-const CONTROLLER_NAME = 'example.com/test-gateway';
-const GATEWAY = { name: 'public', sectionName: 'http' };
-
-let plane: ControlPlane;
-let api: KubeApi;
-
-function specOf(app: string, extra: Partial<AppRouteSpec> = {}): AppRouteSpec {
-  const service = (suffix: string) => ({ name: `${app}-${suffix}`, namespace: NAMESPACE, port: 80 });
-  return {
-    app,
-    versions: [
-      { name: 'primary', service: service('primary') },
-      { name: 'canary', service: service('canary') },
-    ],
-    ...extra,
-  };
-}
-
-const routeOf = (app: string): HttpRouteOptions => ({
-  namespace: NAMESPACE,
-  parentRefs: [GATEWAY],
-  hostnames: [`${app}.example.com`],
-});
-
-function routerFor(options: { acceptanceTimeoutMs?: number } = {}): GatewayApiRouter {
-  return new GatewayApiRouter(api, { routeOf, acceptancePollMs: 100, ...options });
-}
-
-const readRoute = async (name: string): Promise<HttpRoute> =>
-  (await api.read<HttpRoute>({
-    apiVersion: 'gateway.networking.k8s.io/v1',
-    kind: 'HTTPRoute',
-    namespace: NAMESPACE,
-    name,
-  }))!;
-
-type Verdict = { status: 'True' } | { status: 'False'; reason: string; message: string };
-
-/**
- * Plays the gateway controller for one route: for each new generation it sees, it waits
- * `delayMs`, notes the generation in `answered`, then writes its verdict for that generation
- * to the route's status subresource.
- */
-class TestGatewayController {
-  readonly answered: number[] = [];
-  readonly #route: string;
-  readonly #verdict: Verdict;
-  readonly #delayMs: number;
-  #stopped = false;
-  #loop: Promise<void> | undefined;
-
-  constructor(route: string, verdict: Verdict, delayMs = 0) {
-    this.#route = route;
-    this.#verdict = verdict;
-    this.#delayMs = delayMs;
-  }
-
-  start(): this {
-    this.#loop = this.#run();
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    await this.#loop;
-  }
-
-  async #run(): Promise<void> {
-    let last = 0;
-    while (!this.#stopped) {
-      const route = await api.read<HttpRoute>({
-        apiVersion: 'gateway.networking.k8s.io/v1',
-        kind: 'HTTPRoute',
-        namespace: NAMESPACE,
-        name: this.#route,
-      });
-      const generation = route?.metadata?.generation ?? 0;
-      if (generation > last) {
-        await new Promise((r) => setTimeout(r, this.#delayMs));
-        this.answered.push(generation);
-        await this.#write(generation);
-        last = generation;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  async #write(generation: number): Promise<void> {
-    const verdict = this.#verdict;
-    const condition = {
-      type: 'Accepted',
-      observedGeneration: generation,
-      lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-      ...(verdict.status === 'True'
-        ? { status: 'True', reason: 'Accepted', message: 'Route is accepted' }
-        : verdict),
-    };
-    const status = {
-      status: {
-        parents: [
-          {
-            parentRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', ...GATEWAY },
-            controllerName: CONTROLLER_NAME,
-            conditions: [condition],
-          },
-        ],
-      },
-    };
-    await kubectl(plane.kubeconfig, [
-      'patch',
-      'httproute',
-      this.#route,
-      `--namespace=${NAMESPACE}`,
-      '--subresource=status',
-      '--type=merge',
-      `--patch=${JSON.stringify(status)}`,
-    ]);
-  }
-}
-
-/** Runs `body` with a gateway controller that accepts every generation of `route`. */
-async function withGateway<T>(
-  route: string,
-  body: (gateway: TestGatewayController) => Promise<T>,
-  verdict: Verdict = { status: 'True' },
-  delayMs = 0,
-): Promise<T> {
-  const gateway = new TestGatewayController(route, verdict, delayMs).start();
-  try {
-    return await body(gateway);
-  } finally {
-    await gateway.stop();
-  }
-}
-
-describe.skipIf(unavailable !== undefined)('GatewayApiRouter on a real API server', () => {
-  let dir: string;
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'aviary-gateway-api-'));
-    plane = await startControlPlane({ dir });
-    api = new KubeApi({ kubeconfig: plane.kubeconfig });
-    await api.apply({
-      apiVersion: 'gateway.networking.k8s.io/v1',
-      kind: 'GatewayClass',
-      metadata: { name: 'test' },
-      spec: { controllerName: CONTROLLER_NAME },
-    });
-    await api.apply({
-      apiVersion: 'gateway.networking.k8s.io/v1',
-      kind: 'Gateway',
-      metadata: { name: GATEWAY.name, namespace: NAMESPACE },
-      spec: {
-        gatewayClassName: 'test',
-        listeners: [
-          {
-            name: GATEWAY.sectionName,
-            protocol: 'HTTP',
-            port: 80,
-            allowedRoutes: { namespaces: { from: 'Same' } },
-          },
-        ],
-      },
-    });
-  }, 180_000);
-
-  afterAll(async () => {
-    await plane?.stop();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-  }, 60_000);
-
+describeOnGatewayPlane('GatewayApiRouter on a real API server', (g) => {
   it('steps weights 90/10 → 50/50 → 100/0, each read back from the API server', async () => {
-    const router = routerFor();
+    const router = g.routerFor();
     await router.reconcile(specOf('steps'));
     expect(await router.getRoutes('steps')).toEqual({ weights: { primary: 100, canary: 0 } });
-    await withGateway('steps', async () => {
+    await g.withGateway('steps', async () => {
       for (const [primary, canary] of [
         [90, 10],
         [50, 50],
@@ -202,138 +22,12 @@ describe.skipIf(unavailable !== undefined)('GatewayApiRouter on a real API serve
       ] as const) {
         await router.setRoutes('steps', { weights: { primary, canary } });
         expect(await router.getRoutes('steps')).toEqual({ weights: { primary, canary } });
-        const stored = await readRoute('steps');
+        const stored = await g.readRoute('steps');
         expect(stored.spec.rules.at(-1)?.backendRefs.map((b) => [b.name, b.weight])).toEqual([
           ['steps-primary', primary],
           ['steps-canary', canary],
         ]);
       }
-    });
-  });
-
-  it('waits for the gateway to accept the new generation before a step counts', async () => {
-    const router = routerFor();
-    await router.reconcile(specOf('waits'));
-    // The gateway answers each generation a second after it sees it, noting it first.
-    const answeredWhenResolved = await withGateway(
-      'waits',
-      async (gateway) => {
-        await router.setRoutes('waits', { weights: { primary: 90, canary: 10 } });
-        return [...gateway.answered];
-      },
-      { status: 'True' },
-      1_000,
-    );
-    const stored = await readRoute('waits');
-    expect(answeredWhenResolved).toContain(2);
-    expect(stored.metadata?.generation).toBe(2);
-    expect(stored.status?.parents?.[0]?.conditions?.[0]).toMatchObject({
-      status: 'True',
-      observedGeneration: 2,
-    });
-  });
-
-  it('rejects with the parent’s reason when the gateway refuses the route', async () => {
-    const router = routerFor();
-    await router.reconcile(specOf('refused'));
-    const verdict = {
-      status: 'False',
-      reason: 'NotAllowedByListeners',
-      message: 'no listener allows this route',
-    } as const;
-    const error = await withGateway(
-      'refused',
-      () => router.setRoutes('refused', { weights: { primary: 50, canary: 50 } }).catch((e: unknown) => e),
-      verdict,
-    );
-    expect(error).toMatchObject({ code: 'AVIARY_ROUTER_UNAVAILABLE', name: 'RouteNotAcceptedError' });
-    expect((error as Error).message).toBe(
-      "HTTPRoute default/refused: Gateway default/public/http refused generation 2: Accepted=False, reason NotAllowedByListeners: no listener allows this route; check the Gateway's listeners (allowedRoutes, hostnames) and that its controller runs",
-    );
-  });
-
-  it('gives up after the acceptance timeout when no gateway answers, and stops waiting when aborted', async () => {
-    const router = routerFor({ acceptanceTimeoutMs: 1_500 });
-    await router.reconcile(specOf('silent'));
-    await expect(router.setRoutes('silent', { weights: { primary: 90, canary: 10 } })).rejects.toMatchObject({
-      code: 'AVIARY_ROUTER_UNAVAILABLE',
-      message: expect.stringContaining(
-        'not accepted at generation 2 within 1500 ms: Gateway default/public/http: no status from its controller',
-      ) as string,
-    });
-    const abort = new AbortController();
-    const call = router.setRoutes('silent', { weights: { primary: 80, canary: 20 } }, abort.signal);
-    setTimeout(() => abort.abort(new Error('rollout stopped')), 300);
-    await expect(call).rejects.toThrow('rollout stopped');
-  });
-
-  it('after an acceptance timeout, only waits again for the same route: no second apply', async () => {
-    // A gateway controller slower than the acceptance timeout (200 Canaries on a loaded
-    // plane): re-applying the unchanged route cost a write per check and no new generation.
-    const counted = new KubeApi({ kubeconfig: plane.kubeconfig });
-    const router = new GatewayApiRouter(counted, {
-      routeOf,
-      acceptancePollMs: 100,
-      acceptanceTimeoutMs: 500,
-    });
-    const applies = () =>
-      counted
-        .requestCounts()
-        .filter((c) => c.verb === 'apply' && c.resource === 'httproutes')
-        .reduce((sum, c) => sum + c.count, 0);
-    const state: RouteState = { weights: { primary: 90, canary: 10 } };
-    await router.reconcile(specOf('slow'));
-    await expect(router.setRoutes('slow', state)).rejects.toMatchObject({
-      code: 'AVIARY_ROUTER_UNAVAILABLE',
-    });
-    const afterFirst = applies();
-    await withGateway('slow', async () => {
-      await router.setRoutes('slow', state);
-    });
-    expect(applies()).toBe(afterFirst);
-    expect((await router.getRoutes('slow')).weights).toEqual({ primary: 90, canary: 10 });
-  });
-
-  it('does not make a new generation when the routes are unchanged', async () => {
-    const router = routerFor();
-    await router.reconcile(
-      specOf('unchanged', { timeoutMs: 10_000, pathPrefix: '/api', rewritePrefix: '/' }),
-    );
-    await withGateway('unchanged', async () => {
-      const state: RouteState = {
-        weights: { primary: 70, canary: 30 },
-        abTesting: { version: 'canary', rules: [{ headers: [{ name: 'x-canary', exact: 'yes' }] }] },
-      };
-      await router.setRoutes('unchanged', state);
-      const before = (await readRoute('unchanged')).metadata?.generation;
-      await router.setRoutes('unchanged', state);
-      await router.reconcile(
-        specOf('unchanged', { timeoutMs: 10_000, pathPrefix: '/api', rewritePrefix: '/' }),
-      );
-      expect((await readRoute('unchanged')).metadata?.generation).toBe(before);
-    });
-  });
-
-  it('neither reads, applies nor waits again for a route equal to the one applied and accepted; a change is applied', async () => {
-    // The controller syncs routes whenever the versions' endpoints change, which a route to
-    // Services does not depend on: with 200 Canaries each sync cost 2 applies and 3 reads.
-    const counted = new KubeApi({ kubeconfig: plane.kubeconfig });
-    const router = new GatewayApiRouter(counted, { routeOf, acceptancePollMs: 100 });
-    const spec = specOf('quiet', { timeoutMs: 10_000 });
-    const state: RouteState = { weights: { primary: 90, canary: 10 } };
-    const requests = () => counted.requestCounts().reduce((sum, c) => sum + c.count, 0);
-    await withGateway('quiet', async () => {
-      await router.reconcile(spec);
-      await router.setRoutes('quiet', state);
-      const before = requests();
-      for (let i = 0; i < 3; i++) {
-        await router.reconcile(specOf('quiet', { timeoutMs: 10_000 }));
-        await router.setRoutes('quiet', { weights: { primary: 90, canary: 10 } });
-      }
-      expect(requests()).toBe(before);
-      await router.setRoutes('quiet', { weights: { primary: 50, canary: 50 } });
-      expect(requests()).toBeGreaterThan(before);
-      expect((await router.getRoutes('quiet')).weights).toEqual({ primary: 50, canary: 50 });
     });
   });
 
@@ -345,7 +39,7 @@ describe.skipIf(unavailable !== undefined)('GatewayApiRouter on a real API serve
       retries: { attempts: 2, perTryTimeoutMs: 5_000 },
     });
     const ignored: string[] = [];
-    const router = new GatewayApiRouter(api, {
+    const router = new GatewayApiRouter(g.api, {
       routeOf,
       acceptancePollMs: 100,
       onIgnoredFields: (app, fields) => ignored.push(...fields.map((f) => `${app}: ${f.path}`)),
@@ -366,11 +60,11 @@ describe.skipIf(unavailable !== undefined)('GatewayApiRouter on a real API serve
         { headers: [{ name: 'user-agent', regex: '.*(Firefox|Safari).*' }] },
       ],
     };
-    await withGateway('ab', () =>
+    await g.withGateway('ab', () =>
       router.setRoutes('ab', { weights: { primary: 100, canary: 0 }, abTesting }),
     );
     expect(await router.getRoutes('ab')).toEqual({ weights: { primary: 100, canary: 0 }, abTesting });
-    const rules = (await readRoute('ab')).spec.rules;
+    const rules = (await g.readRoute('ab')).spec.rules;
     expect(rules).toHaveLength(5);
     expect(rules[2]?.matches[0]?.headers).toEqual([
       { name: 'Cookie', type: 'RegularExpression', value: '^(.*;\\s*)?canary=always(;.*)?$' },
@@ -379,10 +73,10 @@ describe.skipIf(unavailable !== undefined)('GatewayApiRouter on a real API serve
   });
 
   it('sets the mirror filter, then removes it', async () => {
-    const router = routerFor();
+    const router = g.routerFor();
     await router.reconcile(specOf('mirror'));
-    const filters = async () => (await readRoute('mirror')).spec.rules.at(-1)?.filters;
-    await withGateway('mirror', async () => {
+    const filters = async () => (await g.readRoute('mirror')).spec.rules.at(-1)?.filters;
+    await g.withGateway('mirror', async () => {
       await router.setRoutes('mirror', {
         weights: { primary: 100, canary: 0 },
         mirror: { version: 'canary', percent: 100 },
@@ -404,22 +98,22 @@ describe.skipIf(unavailable !== undefined)('GatewayApiRouter on a real API serve
   });
 
   it('keeps the weights on reconcile, and finalizes to all traffic on the primary without deleting the route', async () => {
-    const router = routerFor();
+    const router = g.routerFor();
     await router.reconcile(specOf('final'));
-    await withGateway('final', () =>
+    await g.withGateway('final', () =>
       router.setRoutes('final', {
         weights: { primary: 40, canary: 60 },
         mirror: { version: 'canary', percent: 10 },
       }),
     );
-    await routerFor().reconcile(specOf('final', { timeoutMs: 5_000 }));
+    await g.routerFor().reconcile(specOf('final', { timeoutMs: 5_000 }));
     expect(await router.getRoutes('final')).toEqual({
       weights: { primary: 40, canary: 60 },
       mirror: { version: 'canary', percent: 10 },
     });
     await router.finalize('final');
     await expect(router.getRoutes('final')).rejects.toMatchObject({ code: 'AVIARY_ROUTE_UNKNOWN_APP' });
-    const stored = await readRoute('final');
+    const stored = await g.readRoute('final');
     expect(stored.spec.rules).toHaveLength(1);
     expect(stored.spec.rules[0]?.filters).toBeUndefined();
     expect(stored.spec.rules[0]?.backendRefs.map((b) => [b.name, b.weight])).toEqual([
@@ -435,15 +129,15 @@ describe.skipIf(unavailable !== undefined)('GatewayApiRouter on a real API serve
       metadata: { name: 'foreign', namespace: NAMESPACE },
       spec: { parentRefs: [GATEWAY], rules: [{ backendRefs: [{ name: 'someone-else', port: 80 }] }] },
     };
-    await kubectl(plane.kubeconfig, ['apply', '-f', '-'], JSON.stringify(foreign));
-    const router = routerFor();
+    await kubectl(g.plane.kubeconfig, ['apply', '-f', '-'], JSON.stringify(foreign));
+    const router = g.routerFor();
     await expect(router.reconcile(specOf('foreign'))).rejects.toMatchObject({
       code: 'AVIARY_ROUTER_CONFIG',
       message: expect.stringContaining(
         'HTTPRoute default/foreign exists but was not created by Aviary',
       ) as string,
     });
-    const stored = await readRoute('foreign');
+    const stored = await g.readRoute('foreign');
     expect(stored.spec.rules[0]?.backendRefs.map((b) => b.name)).toEqual(['someone-else']);
     expect(stored.metadata?.generation).toBe(1);
   });
@@ -454,7 +148,7 @@ describe.skipIf(unavailable !== undefined)('GatewayApiRouter on a real API serve
     name: 'gateway-api',
     create: () =>
       Promise.resolve({
-        router: routerFor(),
+        router: g.routerFor(),
         // Not a URL any client can reach: a case that sends a request fails loudly.
         dataPlaneUrl: 'gateway-api://no-data-plane',
         close: () => Promise.resolve(),

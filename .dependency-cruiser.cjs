@@ -25,6 +25,7 @@ const TEST_CODE = '(?:\\.test\\.ts|test-support\\.ts)$';
  */
 const LAYERS = [
   { id: 'root-files', name: 'the root files (errors.ts, registry.ts, …)', path: '(?!runtime\\.ts$)[^/]+$' },
+  { id: 'clock', name: 'clock (telling a wall-clock jump from time passing)', path: 'clock/' },
   { id: 'config', name: 'config', path: 'config/' },
   { id: 'http', name: 'http', path: 'http/' },
   { id: 'kubernetes', name: 'kubernetes (the API client)', path: 'kubernetes/' },

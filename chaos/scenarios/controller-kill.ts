@@ -138,15 +138,21 @@ async function killDuringRollout(strategy: Strategy, context: RunContext): Promi
   context.figure('resumeMs', Date.now() - killedAt);
   context.check('the restarted controller has the rollout', resumed?.status !== undefined);
 
+  // A rollout that never ends says where it stood and what it last recorded.
+  let lastSeen: { rollout?: any; events?: RolloutEventRecord[] } = {};
   const final = await waitUntil(
     'the rollout to succeed after the restart',
     async () => {
       const r = await rolloutOf(up, APP, signal);
+      lastSeen = { rollout: r, events: (await eventsOf(up, APP, signal)).slice(-8) };
       if (r?.status?.phase === 'Failed') return r;
       return r?.status?.phase === 'Succeeded' ? r : undefined;
     },
     signal,
-    up.output,
+    () =>
+      `last status ${JSON.stringify(lastSeen.rollout?.status)}\nlast events ${(lastSeen.events ?? [])
+        .map((e) => `${e.reason} ${e.canaryWeight}%: ${e.message}`)
+        .join(' | ')}\n${up.output()}`,
   );
   const events = await eventsOf(up, APP, signal);
   context.check('the rollout succeeds', final.status.phase === 'Succeeded', `phase ${final.status.phase}`);

@@ -81,4 +81,31 @@ describe('restoreVersions', () => {
       `Restarting shop baseline with revision ${PREVIOUS_REVISION}: the saved state says it runs, but no process was left`,
     );
   });
+
+  it('puts a role back on its saved revision when a step moved it and was not saved (killed mid-promotion)', async () => {
+    const spec = appSpec({ name: 'shop' });
+    const record = newAppRecord(spec, undefined, () => spec.desired);
+    record.specs = { [spec.desired.revision]: spec.workload, [PREVIOUS_REVISION]: spec.workload };
+    // Saved before the promotion: the primary on the previous revision, the canary on the new one.
+    record.status = statusIn(spec, 'Progressing', { canaryWeight: 50 });
+    expect(record.status.primaryRevision).toBe(PREVIOUS_REVISION);
+    const runs: Record<string, string> = { primary: spec.desired.revision, canary: spec.desired.revision };
+    const started: string[] = [];
+    const target = {
+      status: (_app: string, role: VersionRole) =>
+        Promise.resolve({ revision: runs[role], readyReplicas: 1 } as VersionStatus),
+      withReplicas: (s: unknown) => s,
+      ensureVersion: (_app: string, role: VersionRole) => {
+        started.push(role);
+        return Promise.resolve({} as VersionStatus);
+      },
+    } as unknown as Target;
+    const events: string[] = [];
+    const report = { onEvent: (e: { message: string }) => events.push(e.message), onError: () => undefined };
+    await restoreVersions(record, target, report, 0, AbortSignal.timeout(10_000));
+    expect(started).toEqual(['primary']);
+    expect(events).toEqual([
+      `Restarting shop primary with revision ${PREVIOUS_REVISION}: it runs revision ${spec.desired.revision}, from a step whose state was not saved before the controller stopped; the step is taken again`,
+    ]);
+  });
 });

@@ -10,7 +10,12 @@ import { eventOf, specFor, type AppRecord } from './app-record.js';
 /**
  * Starts again the versions the persisted status says run but the target does not have: a
  * graceful stop (or a reboot) stops every process, and `step` only observes roles, it never
- * starts a primary that is simply missing. Adopted processes are left as they are.
+ * starts a primary that is simply missing. An adopted process on the saved revision is left
+ * as it is; one on another revision is put back on the saved one. That happens when the
+ * controller was killed after a step's actions and before its save (the promotion had moved
+ * the primary to the canary's revision): the saved status is from before the step, whose
+ * readiness check would otherwise wait for ever for a primary that no longer runs its
+ * revision, and the step is taken again from there, as after a failed action.
  */
 export async function restoreVersions(
   record: AppRecord,
@@ -28,12 +33,25 @@ export async function restoreVersions(
     ['baseline', status.baselineRevision ?? null],
   ];
   for (const [role, revision] of roles) {
-    if (revision === null || (await target.status(app, role))) continue;
+    if (revision === null) continue;
+    const running = await target.status(app, role);
+    if (running?.revision === revision) continue;
     try {
       const spec = target.withReplicas(specFor(record, revision), record.rollout.desired.replicas);
       await target.ensureVersion(app, role, spec, signal);
-      const message = `Restarting ${app} ${role} with revision ${revision}: the saved state says it runs, but no process was left`;
-      report.onEvent(eventOf(record, app, now, 'VersionRestored', message));
+      const why =
+        running === undefined
+          ? 'the saved state says it runs, but no process was left'
+          : `it runs revision ${running.revision}, from a step whose state was not saved before the controller stopped; the step is taken again`;
+      report.onEvent(
+        eventOf(
+          record,
+          app,
+          now,
+          'VersionRestored',
+          `Restarting ${app} ${role} with revision ${revision}: ${why}`,
+        ),
+      );
     } catch (err) {
       report.onError(app, `cannot restart ${role} revision ${revision}: ${(err as Error).message}`);
     }

@@ -136,6 +136,15 @@ async function jumpDuringAnalysis(direction: Direction, context: RunContext): Pr
   context.figure('nextStepMs', Date.now() - jumpedAt);
   context.log(`next step ${nextStep} ${Date.now() - jumpedAt} ms after the jump`);
   if (direction === 'back') {
+    // The step above may come from a tick that read the clock before the jump: the clock goes
+    // back only once the controller has seen it, or the two jumps could cancel between ticks.
+    await waitUntil(
+      'the controller to record the jump',
+      async () =>
+        (await eventsOf(up, APP, signal)).some((e) => e.reason === 'ClockJumped') ? true : undefined,
+      signal,
+      up.output,
+    );
     await clock.setOffsetSeconds(0);
     context.log('clock back to real time');
   }

@@ -9,6 +9,7 @@ import type { RolloutEventRecord } from '../src/rollout/controller/action-execut
 import type { PersistedRollout } from '../src/rollout/controller/app-record.js';
 import { StateJournal, type StoredState } from '../src/rollout/state/state-journal.js';
 import type { ChaosProcess, RunScope } from './run-scope.js';
+import type { RunContext } from './scenario.js';
 import { waitUntil } from './waiting.js';
 
 /** The repository root. */
@@ -66,6 +67,30 @@ export async function stopGracefully(up: ChaosProcess): Promise<number | null> {
   if (!up.hasExited()) process.kill(up.pid, 'SIGTERM');
   await up.exited;
   return up.child.exitCode;
+}
+
+/** Checks, within 15 s, that every process of the run has exited. */
+export async function checkNothingLeftBehind(context: RunContext, signal: AbortSignal): Promise<void> {
+  const { scope } = context;
+  const gone = await waitUntil(
+    'every process of the run to exit',
+    async () => ((await scope.alive()).length === 0 ? true : undefined),
+    signal,
+    undefined,
+    15_000,
+  ).catch(() => false);
+  context.check('a graceful stop leaves nothing behind', gone, `alive: ${(await scope.alive()).join(', ')}`);
+}
+
+/** Stops `up` as an operator does (SIGTERM), checks it exits 0, then {@link checkNothingLeftBehind}. */
+export async function checkGracefulStop(
+  context: RunContext,
+  up: ChaosProcess,
+  signal: AbortSignal,
+): Promise<void> {
+  const exitCode = await stopGracefully(up);
+  context.check('aviary up stops with exit code 0', exitCode === 0, `exit code ${exitCode}`);
+  await checkNothingLeftBehind(context, signal);
 }
 
 /** GET of a control API path as JSON; undefined when it does not answer 200. */

@@ -12,12 +12,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  checkGracefulStop,
   crash,
   eventsOf,
   readPersisted,
   rolloutOf,
   startUp,
-  stopGracefully,
   type UpProcess,
 } from '../aviary-up.js';
 import { APP, APP_PATH, catalogYaml } from '../catalog-yaml.js';
@@ -200,16 +200,7 @@ async function jumpDuringAnalysis(direction: Direction, context: RunContext): Pr
     JSON.stringify(countByVersion(after)),
   );
 
-  const exitCode = await stopGracefully(up);
-  context.check('aviary up stops with exit code 0', exitCode === 0, `exit code ${exitCode}`);
-  const gone = await waitUntil(
-    'every process of the run to exit',
-    async () => ((await scope.alive()).length === 0 ? true : undefined),
-    signal,
-    undefined,
-    15_000,
-  ).catch(() => false);
-  context.check('a graceful stop leaves nothing behind', gone, `alive: ${(await scope.alive()).join(', ')}`);
+  await checkGracefulStop(context, up, signal);
   const persisted = await readPersisted(stateDir, APP);
   context.check(
     'the state journal reads back as succeeded',

@@ -12,12 +12,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RolloutEventRecord } from '../../src/rollout/controller/action-executor.js';
 import {
+  checkGracefulStop,
   crash,
   eventsOf,
   readPersisted,
   rolloutOf,
   startUp,
-  stopGracefully,
   type UpProcess,
 } from '../aviary-up.js';
 import { AB_HEADER, APP, APP_PATH, catalogYaml, type Strategy } from '../catalog-yaml.js';
@@ -209,16 +209,7 @@ async function killDuringRollout(strategy: Strategy, context: RunContext): Promi
   checkTraffic(strategy, context, load, events, succeededAt, killedAt);
 
   if (context.inject.has('orphan-replica')) spawnOrphan(scope);
-  const exitCode = await stopGracefully(up);
-  context.check('aviary up stops with exit code 0', exitCode === 0, `exit code ${exitCode}`);
-  const gone = await waitUntil(
-    'every process of the run to exit',
-    async () => ((await scope.alive()).length === 0 ? true : undefined),
-    signal,
-    undefined,
-    15_000,
-  ).catch(() => false);
-  context.check('a graceful stop leaves nothing behind', gone, `alive: ${(await scope.alive()).join(', ')}`);
+  await checkGracefulStop(context, up, signal);
   const persisted = await readPersisted(stateDir, APP);
   context.check(
     'the state journal reads back as succeeded',

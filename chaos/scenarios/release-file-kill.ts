@@ -12,11 +12,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   AVIARY_BIN,
+  checkGracefulStop,
   crash,
   getJson,
   rolloutOf,
   startUp,
-  stopGracefully,
   TOKEN,
   type UpProcess,
 } from '../aviary-up.js';
@@ -162,16 +162,7 @@ async function killDuringApply(context: RunContext): Promise<void> {
     JSON.stringify(countByVersion(after)),
   );
 
-  const exitCode = await stopGracefully(up);
-  context.check('aviary up stops with exit code 0', exitCode === 0, `exit code ${exitCode}`);
-  const gone = await waitUntil(
-    'every process of the run to exit',
-    async () => ((await scope.alive()).length === 0 ? true : undefined),
-    signal,
-    undefined,
-    15_000,
-  ).catch(() => false);
-  context.check('a graceful stop leaves nothing behind', gone, `alive: ${(await scope.alive()).join(', ')}`);
+  await checkGracefulStop(context, up, signal);
   const stored = JSON.parse(await readFile(join(stateDir, 'releases', `${APP}.json`), 'utf8')) as unknown;
   context.check(
     'the release reads back from the state directory',

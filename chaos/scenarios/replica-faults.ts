@@ -44,7 +44,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../src/config/app-canary.js';
-import { eventsOf, rolloutOf, startUp, stopGracefully } from '../aviary-up.js';
+import { checkGracefulStop, eventsOf, rolloutOf, startUp } from '../aviary-up.js';
 import { APP, APP_PATH, catalogYaml } from '../catalog-yaml.js';
 import { spawnOrphan } from '../orphan.js';
 import { censusOf, replicaCounts } from '../process-census.js';
@@ -228,16 +228,7 @@ async function faultDuringAnalysis(fault: ReplicaFault, context: RunContext): Pr
     JSON.stringify(replicaCounts(await censusOf(scope))),
   );
   if (context.inject.has('orphan-replica')) spawnOrphan(scope);
-  const exitCode = await stopGracefully(up);
-  context.check('aviary up stops with exit code 0', exitCode === 0, `exit code ${exitCode}`);
-  const gone = await waitUntil(
-    'every process of the run to exit',
-    async () => ((await scope.alive()).length === 0 ? true : undefined),
-    signal,
-    undefined,
-    15_000,
-  ).catch(() => false);
-  context.check('a graceful stop leaves nothing behind', gone, `alive: ${(await scope.alive()).join(', ')}`);
+  await checkGracefulStop(context, up, signal);
 }
 
 /**

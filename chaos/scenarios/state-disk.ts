@@ -17,6 +17,7 @@ import { appendFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import { journalGenerations, journalPath } from '../../src/rollout/state/state-journal-read.js';
 import {
+  checkNothingLeftBehind,
   eventsOf,
   getJson,
   readPersisted,
@@ -231,14 +232,7 @@ async function stateDiskRun(fault: StateDiskFault, context: RunContext): Promise
     await appendFile(newest, `{"app":"${APP}","sta${lines.at(-2) ?? ''}\n`);
   }
   await checkJournal(context, stateDir, journalDir);
-  const gone = await waitUntil(
-    'every process of the run to exit',
-    async () => ((await scope.alive()).length === 0 ? true : undefined),
-    signal,
-    undefined,
-    15_000,
-  ).catch(() => false);
-  context.check('a graceful stop leaves nothing behind', gone, `alive: ${(await scope.alive()).join(', ')}`);
+  await checkNothingLeftBehind(context, signal);
 }
 
 /** The journal as a restart reads it, and each file's lines: none corrupt, but a torn last one. */

@@ -20,7 +20,7 @@ import {
   gitPeeler,
   type RefUpdate,
 } from '../../src/cli/push-delivery.js';
-import { eventsOf, getJson, rolloutOf, startUp, stopGracefully, type UpProcess } from '../aviary-up.js';
+import { checkGracefulStop, eventsOf, getJson, rolloutOf, startUp, type UpProcess } from '../aviary-up.js';
 import { APP, APP_PATH, catalogYaml } from '../catalog-yaml.js';
 import { total, type RunContext, type Scenario } from '../scenario.js';
 import { flood, forgePing, type FloodAnswers } from '../webhook-flood-load.js';
@@ -211,16 +211,7 @@ async function floodDuringBuild(context: RunContext): Promise<void> {
     up.output,
   );
 
-  const exitCode = await stopGracefully(up);
-  context.check('aviary up stops with exit code 0', exitCode === 0, `exit code ${exitCode}`);
-  const gone = await waitUntil(
-    'every process of the run to exit',
-    async () => ((await scope.alive()).length === 0 ? true : undefined),
-    signal,
-    undefined,
-    15_000,
-  ).catch(() => false);
-  context.check('a graceful stop leaves nothing behind', gone, `alive: ${(await scope.alive()).join(', ')}`);
+  await checkGracefulStop(context, up, signal);
 }
 
 /** Checks the build and the rollout against what they do undisturbed; true when all held. */

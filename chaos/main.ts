@@ -13,7 +13,7 @@ import { AVIARY_BIN, REPO } from './aviary-up.js';
 import { readChaosOptions, type ChaosCommandOptions } from './chaos-options.js';
 import { formatTable, reliabilityMarkdown, summaryOf } from './chaos-report.js';
 import { runChaos } from './chaos-runner.js';
-import { killEveryGroupNow } from './run-scope.js';
+import { closeEveryRunNow, killEveryGroupNow } from './run-scope.js';
 import { scenariosNamed } from './scenarios/all-scenarios.js';
 
 async function main(): Promise<number> {
@@ -77,8 +77,7 @@ async function main(): Promise<number> {
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.once(signal, () => {
-    killEveryGroupNow();
-    process.exit(130);
+    void closeEveryRunNow().finally(() => process.exit(130));
   });
 process.once('exit', killEveryGroupNow);
 

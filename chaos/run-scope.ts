@@ -18,11 +18,24 @@ export const RUN_MARKER = 'AVIARY_CHAOS_RUN';
 
 /** Process groups of every run still going, for the last-resort kill when the runner dies. */
 const liveGroups = new Set<number>();
+/** Every run still going, for {@link closeEveryRunNow}. */
+const liveScopes = new Set<RunScope>();
 
-/** SIGKILLs every process group a run started and has not stopped (runner exit or signal). */
+/** SIGKILLs every process group a run started and has not stopped (runner exit). */
 export function killEveryGroupNow(): void {
   for (const pgid of liveGroups) signalGroup(pgid, 'SIGKILL');
   liveGroups.clear();
+}
+
+/**
+ * Ends every run still going (the runner got a signal), as {@link RunScope.close} does: not
+ * only their process groups but every process carrying their marker, and their cleanups
+ * (temporary directories, tmpfs mounts). Groups alone are not enough: `aviary up` starts its
+ * proxy in a group of its own, so that traffic outlives a killed controller.
+ */
+export async function closeEveryRunNow(): Promise<void> {
+  await Promise.all([...liveScopes].map((scope) => scope.close()));
+  killEveryGroupNow();
 }
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {
@@ -51,6 +64,10 @@ export class RunScope {
   /** Process groups this run started, by leader pid, with the leader's exit. */
   readonly #groups = new Map<number, Promise<void>>();
   readonly #cleanups: (() => Promise<void> | void)[] = [];
+
+  constructor() {
+    liveScopes.add(this);
+  }
 
   /** The environment a run's child should get: PATH, HOME and the run's marker, plus `extra`. */
   env(extra: Record<string, string> = {}): Record<string, string> {
@@ -148,6 +165,7 @@ export class RunScope {
       }
     }
     for (const pgid of this.#groups.keys()) liveGroups.delete(pgid);
+    liveScopes.delete(this);
     return { leftBehind, errors };
   }
 }

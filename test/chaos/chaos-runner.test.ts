@@ -3,14 +3,20 @@
  * the built product and must pass, and each fault the runner can inject makes its scenario
  * fail, so the checks can fail. Also the runner's own pure parts: options, seeds, report.
  */
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readChaosOptions } from '../../chaos/chaos-options.js';
 import { formatTable, reliabilityMarkdown, summaryOf } from '../../chaos/chaos-report.js';
 import { runChaos } from '../../chaos/chaos-runner.js';
 import { ALL_SCENARIOS, scenariosNamed } from '../../chaos/scenarios/all-scenarios.js';
 import type { ScenarioResult } from '../../chaos/scenario.js';
+import { RUN_MARKER } from '../../chaos/run-scope.js';
 import { SeededRandom } from '../../chaos/seeded-random.js';
-import { ensureBuilt } from '../cli/cli-support.js';
+import { readProcessEnvironment } from '../../src/target/process/process-group.js';
+import { ensureBuilt, REPO_ROOT } from '../cli/cli-support.js';
+import { markedProcesses } from '../support/marked-processes.js';
+import { pollFor } from '../support/poll.js';
 
 beforeAll(async () => {
   await ensureBuilt();
@@ -73,6 +79,56 @@ describe('npm run chaos', () => {
 });
 
 describe('the chaos runner', () => {
+  /** The run markers of the live processes that carry one, with their command lines. */
+  async function markedNow(): Promise<Map<string, string[]>> {
+    const byMarker = new Map<string, string[]>();
+    for (const pid of await markedProcesses(RUN_MARKER)) {
+      const marker = (await readProcessEnvironment(pid))?.get(RUN_MARKER);
+      const commandLine = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+      if (marker !== undefined) byMarker.set(marker, [...(byMarker.get(marker) ?? []), commandLine]);
+    }
+    return byMarker;
+  }
+
+  it(
+    'stopped by SIGTERM mid-run, leaves nothing of the run alive, the proxy of aviary up included',
+    {
+      timeout: 120_000,
+    },
+    async () => {
+      const before = new Set((await markedNow()).keys());
+      const runner = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'chaos/main.ts', '--only', 'controller-kill-canary', '--runs', '1', '--quick'],
+        { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let output = '';
+      runner.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+      runner.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+      const exited = new Promise<number | null>((resolve) => runner.once('exit', (code) => resolve(code)));
+      // The proxy of `aviary up` runs in a process group of its own (it outlives a killed controller).
+      const marker = await pollFor(
+        "the run's aviary proxy",
+        async () => {
+          for (const [value, commandLines] of await markedNow())
+            if (!before.has(value) && commandLines.some((line) => line.includes('\0proxy\0'))) return value;
+          return undefined;
+        },
+        () => output,
+        90_000,
+      );
+      runner.kill('SIGTERM');
+      expect(await exited).toBe(130);
+      // SIGKILL is delivered asynchronously: awaited, not timed; before the fix the proxy lived on.
+      await pollFor(
+        'every process of the stopped run gone',
+        async () => ((await markedProcesses(RUN_MARKER, marker)).length === 0 ? true : undefined),
+        () => `processes carrying ${RUN_MARKER}=${marker} still alive`,
+        15_000,
+      );
+    },
+  );
+
   it('reads its options and names a wrong one', () => {
     expect(
       readChaosOptions(['--seed', '7', '--only', 'a,b', '--only', 'c', '--runs', '3', '--report']),

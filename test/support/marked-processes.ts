@@ -8,13 +8,15 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isPidAlive, readProcessEnvironment } from '../../src/target/process/process-group.js';
 
-/** Live processes whose environment has `name=value`. */
-export async function markedProcesses(name: string, value: string): Promise<number[]> {
+/** Live processes whose environment has `name=value`, or `name` at all when `value` is omitted. */
+export async function markedProcesses(name: string, value?: string): Promise<number[]> {
   const found: number[] = [];
   for (const entry of await readdir('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
-    if ((await readProcessEnvironment(pid))?.get(name) === value && (await isPidAlive(pid))) found.push(pid);
+    const marked = (await readProcessEnvironment(pid))?.get(name);
+    if (marked !== undefined && (value === undefined || marked === value) && (await isPidAlive(pid)))
+      found.push(pid);
   }
   return found;
 }

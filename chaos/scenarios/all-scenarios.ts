@@ -5,6 +5,7 @@ import type { Scenario } from '../scenario.js';
 import { clockJumpScenario } from './clock-jump.js';
 import { controllerKillScenario } from './controller-kill.js';
 import { metricsBackendScenario } from './metrics-backend.js';
+import { OPERATOR_SCENARIOS } from './operator-faults.js';
 import { releaseFileKillScenario } from './release-file-kill.js';
 import { replicaFaultScenario } from './replica-faults.js';
 import { stateDiskScenario } from './state-disk.js';
@@ -29,6 +30,7 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   webhookFloodScenario,
   clockJumpScenario('forward'),
   clockJumpScenario('back'),
+  ...OPERATOR_SCENARIOS,
 ];
 
 /** The scenarios named in `names` (all when empty); an unknown name is an error listing the known ones. */

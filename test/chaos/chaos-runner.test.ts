@@ -142,6 +142,8 @@ describe('the chaos runner', () => {
       runs: 3,
       report: true,
     });
+    // Long enough for the whole report (about 65 min here), yet bounded.
+    expect(readChaosOptions([]).maxSeconds).toBe(7200);
     expect(() => readChaosOptions(['--runs', '0'])).toThrow(/--runs: expected an integer >= 1, got "0"/);
     expect(() => scenariosNamed(['nope'])).toThrow(/unknown scenario "nope"; known: controller-kill-canary/);
   });

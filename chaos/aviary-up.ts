@@ -131,6 +131,44 @@ export function rolloutOf(up: UpProcess, app: string, signal?: AbortSignal): Pro
   return getJson(up, `/api/v1/rollouts/${app}`, signal);
 }
 
+/**
+ * Waits until the rollout of `app` is in one of `phases` and answers it: `['Initialized']`
+ * after a first start, `['Succeeded', 'Failed']` for the end of a rollout.
+ */
+export function rolloutInPhase(
+  up: UpProcess,
+  app: string,
+  phases: readonly string[],
+  signal: AbortSignal,
+  timeoutMs?: number,
+): Promise<any> {
+  return waitUntil(
+    `${app} to be ${phases.join(' or ')}`,
+    async () => {
+      const r = await rolloutOf(up, app, signal);
+      return phases.includes(r?.status?.phase) ? r : undefined;
+    },
+    signal,
+    up.output,
+    timeoutMs,
+  );
+}
+
+/** Waits until the canary of `app` takes at least `weight` % of the traffic. */
+export function canaryWeightAtLeast(
+  up: UpProcess,
+  app: string,
+  weight: number,
+  signal: AbortSignal,
+): Promise<true> {
+  return waitUntil(
+    `canary weight ${weight}`,
+    async () => ((await rolloutOf(up, app, signal))?.status?.canaryWeight >= weight ? true : undefined),
+    signal,
+    up.output,
+  );
+}
+
 /** The events of `app` as the control API answers them. */
 export async function eventsOf(
   up: UpProcess,

@@ -87,6 +87,18 @@ export function valuesOf(runs: readonly RunResult[], name: string): number[] {
   return runs.map((run) => run.figures[name]).filter((v): v is number => v !== undefined);
 }
 
+/** "p50 1.5 s, max 2.5 s": the spread of the millisecond figure `name` over `runs`. */
+export function secondsSpread(runs: readonly RunResult[], name: string): string {
+  const values = valuesOf(runs, name);
+  const s = (ms: number): string => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : 'n/a');
+  return `p50 ${s(percentile(values, 50))}, max ${s(percentile(values, 100))}`;
+}
+
+/** "0 of 12034 requests failed", from the runs' `failedRequests` and `requests` figures. */
+export function requestsFailed(runs: readonly RunResult[]): string {
+  return `${total(runs, 'failedRequests')} of ${total(runs, 'requests')} requests failed`;
+}
+
 /** Nearest-rank percentile of `values` (p in 0..100); NaN when empty. */
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;

@@ -5,6 +5,7 @@
  * `requestTimeoutMs` counts as failed (a hung client). Loopback only.
  */
 import { Pool } from 'undici';
+import type { RunContext } from './scenario.js';
 
 /** One client of the load: a tag to count it by, and headers it sends (an A/B header, say). */
 export interface LoadClient {
@@ -123,6 +124,21 @@ export function countByVersion(samples: readonly LoadSample[]): Record<string, n
   const counts: Record<string, number> = {};
   for (const s of samples) counts[String(s.version)] = (counts[String(s.version)] ?? 0) + 1;
   return counts;
+}
+
+/**
+ * Records a run's `requests` and `failedRequests` figures and checks that no request failed,
+ * naming the first failures when some did.
+ */
+export function checkNoRequestFailed(context: Pick<RunContext, 'check' | 'figure'>, load: SteadyLoad): void {
+  const failed = load.failures();
+  context.figure('requests', load.samples.length);
+  context.figure('failedRequests', failed.length);
+  context.check(
+    'no request fails',
+    failed.length === 0,
+    `${failed.length} failed: ${describeFailures(failed)}`,
+  );
 }
 
 /** A short description of the first few failures, for a violation message. */

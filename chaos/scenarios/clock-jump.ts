@@ -19,11 +19,12 @@ import {
   rolloutOf,
   startUp,
   type UpProcess,
+  rolloutInPhase,
 } from '../aviary-up.js';
 import { APP, APP_PATH, catalogYaml } from '../catalog-yaml.js';
 import { FakeClock } from '../fake-clock.js';
-import { percentile, total, valuesOf, type RunContext, type Scenario } from '../scenario.js';
-import { countByVersion, describeFailures, SteadyLoad } from '../steady-load.js';
+import { total, type RunContext, type Scenario, requestsFailed, secondsSpread } from '../scenario.js';
+import { countByVersion, SteadyLoad, checkNoRequestFailed } from '../steady-load.js';
 import { sleep, waitUntil } from '../waiting.js';
 
 /** The weights an undisturbed canary rollout of the chaos app steps through, in order. */
@@ -65,10 +66,8 @@ export function clockJumpScenario(direction: Direction): Scenario {
         : {},
     run: (context) => jumpDuringAnalysis(direction, context),
     keyFigure(runs) {
-      const next = valuesOf(runs, 'nextStepMs');
       return (
-        `${total(runs, 'failedRequests')} of ${total(runs, 'requests')} requests failed; ` +
-        `next step after the jump p50 ${(percentile(next, 50) / 1000).toFixed(1)} s, max ${(percentile(next, 100) / 1000).toFixed(1)} s; ` +
+        `${requestsFailed(runs)}; next step after the jump ${secondsSpread(runs, 'nextStepMs')}; ` +
         `${total(runs, 'jumpedMidAnalysis')}/${runs.length} jumps mid-analysis`
       );
     },
@@ -87,12 +86,7 @@ async function jumpDuringAnalysis(direction: Direction, context: RunContext): Pr
 
   let up: UpProcess = await startUp(scope, file, signal, clock.env());
   const rollout = (): Promise<any> => rolloutOf(up, APP, signal);
-  await waitUntil(
-    'v1 initialised',
-    async () => ((await rollout())?.status?.phase === 'Initialized' ? true : undefined),
-    signal,
-    up.output,
-  );
+  await rolloutInPhase(up, APP, ['Initialized'], signal);
   const load = SteadyLoad.start(up.routerUrl, { path: APP_PATH });
   scope.defer(() => load.stop());
   await load.more(20, signal);
@@ -149,15 +143,7 @@ async function jumpDuringAnalysis(direction: Direction, context: RunContext): Pr
     context.log('clock back to real time');
   }
 
-  const final = await waitUntil(
-    'the rollout to end',
-    async () => {
-      const r = await rollout();
-      return r?.status?.phase === 'Succeeded' || r?.status?.phase === 'Failed' ? r : undefined;
-    },
-    signal,
-    up.output,
-  );
+  const final = await rolloutInPhase(up, APP, ['Succeeded', 'Failed'], signal);
   const succeededAt = Date.now();
   const events = await eventsOf(up, APP, signal);
   const failures = events.filter((e) => FAILURE_REASONS.has(e.reason));
@@ -185,14 +171,7 @@ async function jumpDuringAnalysis(direction: Direction, context: RunContext): Pr
     signal,
   );
   await load.stop();
-  const failed = load.failures();
-  context.figure('requests', load.samples.length);
-  context.figure('failedRequests', failed.length);
-  context.check(
-    'no request fails',
-    failed.length === 0,
-    `${failed.length} failed: ${describeFailures(failed)}`,
-  );
+  checkNoRequestFailed(context, load);
   const after = load.since(succeededAt);
   context.check(
     'after the promotion every request reaches v2',

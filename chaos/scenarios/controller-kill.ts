@@ -19,12 +19,13 @@ import {
   rolloutOf,
   startUp,
   type UpProcess,
+  rolloutInPhase,
 } from '../aviary-up.js';
 import { AB_HEADER, APP, APP_PATH, catalogYaml, type Strategy } from '../catalog-yaml.js';
 import { spawnOrphan } from '../orphan.js';
 import { censusOf, replicaCounts } from '../process-census.js';
-import { percentile, total, valuesOf, type RunContext, type Scenario } from '../scenario.js';
-import { countByVersion, describeFailures, SteadyLoad, type LoadClient } from '../steady-load.js';
+import { total, type RunContext, type Scenario, requestsFailed, secondsSpread } from '../scenario.js';
+import { countByVersion, SteadyLoad, type LoadClient, checkNoRequestFailed } from '../steady-load.js';
 import { sleep, waitUntil } from '../waiting.js';
 
 /** The progress events an undisturbed rollout of each strategy records, in order. */
@@ -69,10 +70,8 @@ export function controllerKillScenario(strategy: Strategy): Scenario {
     },
     run: (context) => killDuringRollout(strategy, context),
     keyFigure(runs) {
-      const resume = valuesOf(runs, 'resumeMs');
       return (
-        `${total(runs, 'failedRequests')} of ${total(runs, 'requests')} requests failed; ` +
-        `resume p50 ${(percentile(resume, 50) / 1000).toFixed(1)} s, max ${(percentile(resume, 100) / 1000).toFixed(1)} s; ` +
+        `${requestsFailed(runs)}; resume ${secondsSpread(runs, 'resumeMs')}; ` +
         `${total(runs, 'killedMidRollout')}/${runs.length} kills mid-rollout`
       );
     },
@@ -89,15 +88,7 @@ async function killDuringRollout(strategy: Strategy, context: RunContext): Promi
   await writeFile(file, yaml('1'));
 
   let up: UpProcess = await startUp(scope, file, signal);
-  const initial = await waitUntil(
-    'v1 initialised',
-    async () => {
-      const r = await rolloutOf(up, APP, signal);
-      return r?.status?.phase === 'Initialized' ? r : undefined;
-    },
-    signal,
-    up.output,
-  );
+  const initial = await rolloutInPhase(up, APP, ['Initialized'], signal);
   const firstRevision = String(initial.revision);
   const proxiesAtStart = (await censusOf(scope)).proxies;
   const load = SteadyLoad.start(up.routerUrl, { path: APP_PATH, clients: CLIENTS[strategy] });
@@ -227,14 +218,7 @@ function checkTraffic(
   succeededAt: number,
   killedAt: number,
 ): void {
-  const failed = load.failures();
-  context.figure('requests', load.samples.length);
-  context.figure('failedRequests', failed.length);
-  context.check(
-    'no request fails',
-    failed.length === 0,
-    `${failed.length} failed: ${describeFailures(failed)}`,
-  );
+  checkNoRequestFailed(context, load);
   const versions = Object.keys(countByVersion(load.samples));
   context.check(
     'every answer comes from v1 or v2',

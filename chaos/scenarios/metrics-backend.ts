@@ -23,10 +23,10 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RolloutEventRecord } from '../../src/rollout/controller/action-executor.js';
-import { eventsOf, rolloutOf, startUp, stopGracefully, type UpProcess } from '../aviary-up.js';
+import { eventsOf, startUp, stopGracefully, type UpProcess, rolloutInPhase } from '../aviary-up.js';
 import { APP, APP_PATH, catalogYaml } from '../catalog-yaml.js';
 import { PrometheusBackend, prometheusMissing } from '../prometheus-backend.js';
-import { total, type RunContext, type Scenario } from '../scenario.js';
+import { total, type RunContext, type Scenario, requestsFailed } from '../scenario.js';
 import { describeFailures, SteadyLoad } from '../steady-load.js';
 import { sleep, waitUntil } from '../waiting.js';
 
@@ -65,7 +65,7 @@ export function metricsBackendScenario(mode: Mode): Scenario {
       return (
         `${total(runs, 'progressWhileDown')} steps or promotions while down; ` +
         `${total(runs, 'queryFailures')} query failures counted as failed checks over ${(total(runs, 'downMs') / 1000).toFixed(0)} s down; ` +
-        `${total(runs, 'failedRequests')} of ${total(runs, 'requests')} requests failed`
+        requestsFailed(runs)
       );
     },
   };
@@ -98,15 +98,7 @@ async function outage(mode: Mode, context: RunContext): Promise<void> {
   const prometheus = await PrometheusBackend.prepare(scope, new URL(up.controlUrl).host);
   metricsServer = prometheus.url;
   await writeFile(file, yaml('1'));
-  await waitUntil(
-    'v1 initialised',
-    async () => {
-      const r = await rolloutOf(up, APP, signal);
-      return r?.status?.phase === 'Initialized' ? true : undefined;
-    },
-    signal,
-    up.output,
-  );
+  await rolloutInPhase(up, APP, ['Initialized'], signal);
 
   const load = SteadyLoad.start(up.routerUrl, { path: APP_PATH });
   scope.defer(() => load.stop());
@@ -145,16 +137,7 @@ async function outage(mode: Mode, context: RunContext): Promise<void> {
     down.reduce((sum, d) => sum + d.to - d.from, 0),
   );
 
-  const final = await waitUntil(
-    'the rollout to end',
-    async () => {
-      const r = await rolloutOf(up, APP, signal);
-      return r?.status?.phase === 'Succeeded' || r?.status?.phase === 'Failed' ? r : undefined;
-    },
-    signal,
-    up.output,
-    120_000,
-  );
+  const final = await rolloutInPhase(up, APP, ['Succeeded', 'Failed'], signal, 120_000);
   const events = (await eventsOf(up, APP, signal)).filter((e) => e.at >= editedAt);
   judgeOutage(context, events, down, final);
   context.check('aviary up never exited', !up.hasExited(), up.output().slice(-500));

@@ -23,8 +23,8 @@ import {
 import { APP, APP_PATH, catalogYaml } from '../catalog-yaml.js';
 import { censusOf, replicaCounts } from '../process-census.js';
 import type { RunScope } from '../run-scope.js';
-import { percentile, total, valuesOf, type RunContext, type Scenario } from '../scenario.js';
-import { countByVersion, describeFailures, SteadyLoad } from '../steady-load.js';
+import { total, type RunContext, type Scenario, requestsFailed, secondsSpread } from '../scenario.js';
+import { countByVersion, SteadyLoad, checkNoRequestFailed } from '../steady-load.js';
 import { sleep, waitUntil } from '../waiting.js';
 
 /** The release-file kill scenario. */
@@ -36,10 +36,8 @@ export const releaseFileKillScenario: Scenario = {
   runTimeoutMs: 150_000,
   run: killDuringApply,
   keyFigure(runs) {
-    const resume = valuesOf(runs, 'resumeMs');
     return (
-      `${total(runs, 'failedRequests')} of ${total(runs, 'requests')} requests failed; ` +
-      `resume p50 ${(percentile(resume, 50) / 1000).toFixed(1)} s, max ${(percentile(resume, 100) / 1000).toFixed(1)} s; ` +
+      `${requestsFailed(runs)}; resume ${secondsSpread(runs, 'resumeMs')}; ` +
       `${total(runs, 'killedMidApply')}/${runs.length} kills before the apply answered`
     );
   },
@@ -141,14 +139,7 @@ async function killDuringApply(context: RunContext): Promise<void> {
     signal,
   );
   await load.stop();
-  const failed = load.failures();
-  context.figure('requests', load.samples.length);
-  context.figure('failedRequests', failed.length);
-  context.check(
-    'no request fails',
-    failed.length === 0,
-    `${failed.length} failed: ${describeFailures(failed)}`,
-  );
+  checkNoRequestFailed(context, load);
   const versionsSeen = Object.keys(countByVersion(load.samples));
   context.check(
     'every answer comes from v1 or v2',

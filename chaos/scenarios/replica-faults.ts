@@ -44,7 +44,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../src/config/app-canary.js';
-import { checkGracefulStop, eventsOf, rolloutOf, startUp } from '../aviary-up.js';
+import { checkGracefulStop, eventsOf, rolloutOf, startUp, rolloutInPhase } from '../aviary-up.js';
 import { APP, APP_PATH, catalogYaml } from '../catalog-yaml.js';
 import { spawnOrphan } from '../orphan.js';
 import { censusOf, replicaCounts } from '../process-census.js';
@@ -111,12 +111,7 @@ async function faultDuringAnalysis(fault: ReplicaFault, context: RunContext): Pr
   };
   await writeFile(file, yaml('1'));
   const up = await startUp(scope, file, signal);
-  await waitUntil(
-    'v1 initialised',
-    async () => ((await rolloutOf(up, APP))?.status?.phase === 'Initialized' ? true : undefined),
-    signal,
-    up.output,
-  );
+  await rolloutInPhase(up, APP, ['Initialized'], signal);
   const bound = DEFAULT_REQUEST_TIMEOUT_MS + HANG_MARGIN_MS;
   const load = SteadyLoad.start(up.routerUrl, {
     path: APP_PATH,

@@ -25,10 +25,12 @@ import {
   startUp,
   stopGracefully,
   type UpProcess,
+  rolloutInPhase,
+  canaryWeightAtLeast,
 } from '../aviary-up.js';
 import { APP, APP_PATH, catalogYaml } from '../catalog-yaml.js';
-import { total, type RunContext, type Scenario } from '../scenario.js';
-import { describeFailures, SteadyLoad } from '../steady-load.js';
+import { total, type RunContext, type Scenario, requestsFailed } from '../scenario.js';
+import { SteadyLoad, checkNoRequestFailed } from '../steady-load.js';
 import { fill, mountCommand, mountTmpfs, tmpfsMountRefusal } from '../tmpfs-mount.js';
 import { sleep, waitUntil } from '../waiting.js';
 
@@ -55,7 +57,7 @@ export function stateDiskScenario(fault: StateDiskFault): Scenario {
     unavailable: tmpfsMountRefusal,
     keyFigure(runs) {
       return (
-        `${total(runs, 'failedRequests')} of ${total(runs, 'requests')} requests failed; ` +
+        `${requestsFailed(runs)}; ` +
         `${total(runs, 'stepsWhileFailing')} steps while state could not be written; ` +
         `${total(runs, 'recovered')}/${runs.length} recovered to the undisturbed outcome`
       );
@@ -82,22 +84,12 @@ async function stateDiskRun(fault: StateDiskFault, context: RunContext): Promise
     catalogYaml({ stateDir, marker: scope.marker, version, strategy: 'canary' });
   await writeFile(file, yaml('1'));
   let up: UpProcess = await startUp(scope, file, signal);
-  await waitUntil(
-    'v1 initialised',
-    async () => ((await rolloutOf(up, APP, signal))?.status?.phase === 'Initialized' ? true : undefined),
-    signal,
-    up.output,
-  );
+  await rolloutInPhase(up, APP, ['Initialized'], signal);
   const load = SteadyLoad.start(up.routerUrl, { path: APP_PATH });
   scope.defer(() => load.stop());
   await writeFile(file, yaml('2'));
   const weight = random.int(1, 3) * 10;
-  await waitUntil(
-    `canary weight ${weight}`,
-    async () => ((await rolloutOf(up, APP, signal))?.status?.canaryWeight >= weight ? true : undefined),
-    signal,
-    up.output,
-  );
+  await canaryWeightAtLeast(up, APP, weight, signal);
 
   const filler = join(stateDir, 'filler');
   if (fault === 'full') context.figure('filledBytes', await fill(filler));
@@ -146,15 +138,7 @@ async function stateDiskRun(fault: StateDiskFault, context: RunContext): Promise
     signal,
     up.output,
   );
-  const final = await waitUntil(
-    'the rollout to end',
-    async () => {
-      const r = await rolloutOf(up, APP, signal);
-      return r?.status?.phase === 'Succeeded' || r?.status?.phase === 'Failed' ? r : undefined;
-    },
-    signal,
-    up.output,
-  );
+  const final = await rolloutInPhase(up, APP, ['Succeeded', 'Failed'], signal);
   const events = await eventsOf(up, APP, signal);
   const failedAt = events.find((e) => e.reason === 'StateWriteFailed');
   const recoveredAt = events.find((e) => e.reason === 'StateWriteRecovered');
@@ -196,14 +180,7 @@ async function stateDiskRun(fault: StateDiskFault, context: RunContext): Promise
   context.figure('recovered', undisturbed ? 1 : 0);
 
   await load.stop();
-  const failed = load.failures();
-  context.figure('requests', load.samples.length);
-  context.figure('failedRequests', failed.length);
-  context.check(
-    'no request fails',
-    failed.length === 0,
-    `${failed.length} failed: ${describeFailures(failed)}`,
-  );
+  checkNoRequestFailed(context, load);
 
   // A restart after recovery reads what was written and finds the rollout done.
   context.check('aviary up stops with exit code 0', (await stopGracefully(up)) === 0);

@@ -14,10 +14,19 @@ import type { RolloutEventRecord } from '../../src/rollout/controller/action-exe
 import type { PersistedRollout } from '../../src/rollout/controller/app-record.js';
 import { journalGenerations, journalPath } from '../../src/rollout/state/state-journal-read.js';
 import { StateJournal, type StoredState } from '../../src/rollout/state/state-journal.js';
-import { crash, eventsOf, readPersisted, rolloutOf, startUp, stopGracefully } from '../aviary-up.js';
+import {
+  crash,
+  eventsOf,
+  readPersisted,
+  rolloutOf,
+  startUp,
+  stopGracefully,
+  rolloutInPhase,
+  canaryWeightAtLeast,
+} from '../aviary-up.js';
 import { APP, APP_PATH, catalogYaml } from '../catalog-yaml.js';
 import { total, type RunContext, type Scenario } from '../scenario.js';
-import { SteadyLoad } from '../steady-load.js';
+import { SteadyLoad, checkNoRequestFailed } from '../steady-load.js';
 import { waitUntil } from '../waiting.js';
 
 type Stored = StoredState<PersistedRollout, RolloutEventRecord> | undefined;
@@ -53,23 +62,13 @@ async function tornJournal(context: RunContext): Promise<void> {
     catalogYaml({ stateDir, marker: scope.marker, version, strategy: 'canary' });
   await writeFile(file, yaml('1'));
   let up = await startUp(scope, file, signal);
-  await waitUntil(
-    'v1 initialised',
-    async () => ((await rolloutOf(up, APP, signal))?.status?.phase === 'Initialized' ? true : undefined),
-    signal,
-    up.output,
-  );
+  await rolloutInPhase(up, APP, ['Initialized'], signal);
   // The analysis judges the success rate of live requests: without them the canary would not advance.
   const load = SteadyLoad.start(up.routerUrl, { path: APP_PATH });
   scope.defer(() => load.stop());
   await writeFile(file, yaml('2'));
   const weight = random.int(1, 4) * 10;
-  await waitUntil(
-    `canary weight ${weight}`,
-    async () => ((await rolloutOf(up, APP, signal))?.status?.canaryWeight >= weight ? true : undefined),
-    signal,
-    up.output,
-  );
+  await canaryWeightAtLeast(up, APP, weight, signal);
   await crash(up);
 
   // The journal as the crash left it, and where its last line starts.
@@ -150,11 +149,7 @@ async function tornJournal(context: RunContext): Promise<void> {
   );
   context.check('the rollout succeeds after the restart', final === 'Succeeded', `phase ${final}`);
   await load.stop();
-  context.check(
-    'no request fails',
-    load.failures().length === 0,
-    `${load.failures().length} of ${load.samples.length}`,
-  );
+  checkNoRequestFailed(context, load);
   context.check(
     'the restart warns about the torn tail',
     /last line is torn/.test(up.output()),

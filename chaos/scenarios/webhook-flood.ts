@@ -20,7 +20,15 @@ import {
   gitPeeler,
   type RefUpdate,
 } from '../../src/cli/push-delivery.js';
-import { checkGracefulStop, eventsOf, getJson, rolloutOf, startUp, type UpProcess } from '../aviary-up.js';
+import {
+  checkGracefulStop,
+  eventsOf,
+  getJson,
+  rolloutOf,
+  startUp,
+  type UpProcess,
+  rolloutInPhase,
+} from '../aviary-up.js';
 import { APP, APP_PATH, catalogYaml } from '../catalog-yaml.js';
 import { total, type RunContext, type Scenario } from '../scenario.js';
 import { flood, forgePing, type FloodAnswers } from '../webhook-flood-load.js';
@@ -103,15 +111,7 @@ async function floodDuringBuild(context: RunContext): Promise<void> {
     signal,
     up.output,
   );
-  const initial = await waitUntil(
-    'v1 initialised',
-    async () => {
-      const r = await rolloutOf(up, APP, signal);
-      return r?.status?.phase === 'Initialized' ? r : undefined;
-    },
-    signal,
-    up.output,
-  );
+  const initial = await rolloutInPhase(up, APP, ['Initialized'], signal);
   const firstRevision = String(initial.revision);
   // The canary's analysis judges the success rate of real requests through the router.
   const load = SteadyLoad.start(up.routerUrl, { path: APP_PATH, clients: [{ tag: 'plain' }] });

@@ -8,7 +8,6 @@
  * server can be read off the operator itself.
  */
 import {
-  ApiException,
   KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
@@ -16,12 +15,14 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { AviaryError } from '../errors.js';
+import { describeRef, kubeFailure, refOf, statusOf, type ObjectRef } from './kube-failures.js';
 import { sendMergePatch } from './merge-patch-request.js';
 import { pluralOf } from './kube-names.js';
 import { RequestCounter, type KubeRequestCount, type KubeVerb } from './request-counter.js';
 import { WatchRestartCounter } from './request-counter.js';
 
 export { WRITE_VERBS, type KubeRequestCount, type KubeVerb } from './request-counter.js';
+export type { ObjectRef } from './kube-failures.js';
 
 /** The field manager of every apply Aviary makes; `kubectl get --show-managed-fields` shows it. */
 export const FIELD_MANAGER = 'aviary';
@@ -32,14 +33,6 @@ export interface KubeApiOptions {
   readonly kubeconfig?: string;
   /** Called before every write; throws when this process must not write (a lost leader, ADR 0032). */
   readonly beforeWrite?: () => void;
-}
-
-/** An object's identity, for reads and deletes. */
-export interface ObjectRef {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly namespace?: string;
-  readonly name: string;
 }
 
 /** Loads the kubeconfig as `options` says. */
@@ -54,48 +47,6 @@ export function loadKubeConfig(options: KubeApiOptions = {}): KubeConfig {
     );
   }
   return config;
-}
-
-function describe(ref: ObjectRef): string {
-  return `${ref.kind} ${ref.namespace === undefined ? '' : `${ref.namespace}/`}${ref.name}`;
-}
-
-function refOf(object: KubernetesObject): ObjectRef {
-  return {
-    apiVersion: object.apiVersion ?? '',
-    kind: object.kind ?? '',
-    name: object.metadata?.name ?? '',
-    ...(object.metadata?.namespace !== undefined ? { namespace: object.metadata.namespace } : {}),
-  };
-}
-
-/** The HTTP status of a failed call, when the API server answered. */
-export function statusOf(error: unknown): number | undefined {
-  return error instanceof ApiException ? (error as ApiException<unknown>).code : undefined;
-}
-
-/** The API server's message in a failed call (its Status `message`), else the error's. */
-export function messageOf(error: unknown): string {
-  if (error instanceof ApiException) {
-    const body: unknown = (error as ApiException<unknown>).body;
-    try {
-      const status = (typeof body === 'string' ? JSON.parse(body) : body) as { message?: unknown };
-      if (typeof status.message === 'string') return status.message;
-    } catch {
-      // not a Status document
-    }
-    return `HTTP ${(error as ApiException<unknown>).code}`;
-  }
-  return error instanceof Error ? error.message : String(error);
-}
-
-function failure(action: string, ref: ObjectRef, error: unknown): AviaryError {
-  const status = statusOf(error);
-  return new AviaryError(
-    'AVIARY_KUBE_API',
-    `${action} ${describe(ref)}: ${messageOf(error)}${status !== undefined ? ` (HTTP ${status})` : ''}`,
-    { cause: error },
-  );
 }
 
 /** The calls the operator makes; one instance per kubeconfig. */
@@ -136,7 +87,7 @@ export class KubeApi {
     try {
       return await this.objects.patch(object, undefined, undefined, fieldManager, force, strategy);
     } catch (error) {
-      throw failure(verb, refOf(object), error);
+      throw kubeFailure(verb, refOf(object), error);
     }
   }
 
@@ -153,7 +104,7 @@ export class KubeApi {
       return object as T;
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
-      throw failure('read', ref, error);
+      throw kubeFailure('read', ref, error);
     }
   }
 
@@ -188,7 +139,7 @@ export class KubeApi {
       );
       return { items: answer.items as T[], resourceVersion: answer.metadata?.resourceVersion ?? '' };
     } catch (error) {
-      throw failure(
+      throw kubeFailure(
         'list',
         { apiVersion, kind, name: labelSelector ?? '*', ...(namespace !== undefined ? { namespace } : {}) },
         error,
@@ -220,7 +171,7 @@ export class KubeApi {
       return true;
     } catch (error) {
       if (statusOf(error) === 404) return false;
-      throw failure('delete', ref, error);
+      throw kubeFailure('delete', ref, error);
     }
   }
 
@@ -267,7 +218,7 @@ export class KubeApi {
         }
         throw new AviaryError(
           'AVIARY_KUBE_API',
-          `patch status of ${describe(ref)}: ${message} (HTTP ${answer.status})`,
+          `patch status of ${describeRef(ref)}: ${message} (HTTP ${answer.status})`,
         );
       }
       await new Promise((resolve) => setTimeout(resolve, 200 * attempt));

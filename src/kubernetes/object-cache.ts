@@ -17,7 +17,8 @@ import {
   type KubernetesObject,
   type ObjectCache,
 } from '@kubernetes/client-node';
-import { statusOf, type KubeApi } from './kube-api.js';
+import type { KubeApi } from './kube-api.js';
+import { statusOf } from './kube-failures.js';
 import { pluralOf } from './kube-names.js';
 
 /** First-list answers that another try will not change: unauthenticated, forbidden, no such resource. */

@@ -21,7 +21,7 @@ export interface ChaosCommandOptions {
   readonly verbose: boolean;
   /**
    * Bound of the whole run, s; default {@link DEFAULT_MAX_SECONDS}: the full report took about
-   * 65 min on two shared cores, so an hour would cut it short.
+   * 56 min on two shared cores beside CI (3,331 s), so an hour would cut it short.
    */
   readonly maxSeconds: number;
 }

@@ -55,6 +55,29 @@ describe('waitForRestoredVersions', () => {
   });
 });
 
+/**
+ * Runs restoreVersions on `record` against a target whose `status` answers as given and which
+ * records the roles it starts; answers those roles and the messages of the events reported.
+ */
+async function restore(
+  record: AppRecord,
+  status: (role: VersionRole) => VersionStatus | undefined,
+): Promise<{ started: string[]; events: string[] }> {
+  const started: string[] = [];
+  const target = {
+    status: (_app: string, role: VersionRole) => Promise.resolve(status(role)),
+    withReplicas: (s: unknown) => s,
+    ensureVersion: (_app: string, role: VersionRole) => {
+      started.push(role);
+      return Promise.resolve({} as VersionStatus);
+    },
+  } as unknown as Target;
+  const events: string[] = [];
+  const report = { onEvent: (e: { message: string }) => events.push(e.message), onError: () => undefined };
+  await restoreVersions(record, target, report, 0, AbortSignal.timeout(10_000));
+  return { started, events };
+}
+
 describe('restoreVersions', () => {
   it('starts again a fresh baseline the saved status runs, on its revision, when no process was left', async () => {
     const spec = appSpec({
@@ -64,18 +87,7 @@ describe('restoreVersions', () => {
     const record = newAppRecord(spec, undefined, () => spec.desired);
     record.specs = { [spec.desired.revision]: spec.workload, [PREVIOUS_REVISION]: spec.workload };
     record.status = statusIn(spec, 'Progressing', { canaryWeight: 10, baselineRevision: PREVIOUS_REVISION });
-    const started: string[] = [];
-    const target = {
-      status: () => Promise.resolve(undefined),
-      withReplicas: (s: unknown) => s,
-      ensureVersion: (_app: string, role: VersionRole) => {
-        started.push(role);
-        return Promise.resolve({} as VersionStatus);
-      },
-    } as unknown as Target;
-    const events: string[] = [];
-    const report = { onEvent: (e: { message: string }) => events.push(e.message), onError: () => undefined };
-    await restoreVersions(record, target, report, 0, AbortSignal.timeout(10_000));
+    const { started, events } = await restore(record, () => undefined);
     expect(started).toEqual(['primary', 'canary', 'baseline']);
     expect(events.at(-1)).toBe(
       `Restarting shop baseline with revision ${PREVIOUS_REVISION}: the saved state says it runs, but no process was left`,
@@ -90,19 +102,10 @@ describe('restoreVersions', () => {
     record.status = statusIn(spec, 'Progressing', { canaryWeight: 50 });
     expect(record.status.primaryRevision).toBe(PREVIOUS_REVISION);
     const runs: Record<string, string> = { primary: spec.desired.revision, canary: spec.desired.revision };
-    const started: string[] = [];
-    const target = {
-      status: (_app: string, role: VersionRole) =>
-        Promise.resolve({ revision: runs[role], readyReplicas: 1 } as VersionStatus),
-      withReplicas: (s: unknown) => s,
-      ensureVersion: (_app: string, role: VersionRole) => {
-        started.push(role);
-        return Promise.resolve({} as VersionStatus);
-      },
-    } as unknown as Target;
-    const events: string[] = [];
-    const report = { onEvent: (e: { message: string }) => events.push(e.message), onError: () => undefined };
-    await restoreVersions(record, target, report, 0, AbortSignal.timeout(10_000));
+    const { started, events } = await restore(
+      record,
+      (role) => ({ revision: runs[role], readyReplicas: 1 }) as VersionStatus,
+    );
     expect(started).toEqual(['primary']);
     expect(events).toEqual([
       `Restarting shop primary with revision ${PREVIOUS_REVISION}: it runs revision ${spec.desired.revision}, from a step whose state was not saved before the controller stopped; the step is taken again`,

@@ -28,7 +28,6 @@ export interface CanaryEvent {
 export class OperatorRun {
   readonly fixture = new OperatorFixture();
   readonly steps: number[];
-  private stateDirs = 0;
 
   constructor(
     readonly context: RunContext,
@@ -59,10 +58,8 @@ export class OperatorRun {
 
   /** `aviary operator` as a user runs it (the built CLI), marked as a process of this run. */
   async operator(leaseArgs: readonly string[]): Promise<ChaosProcess> {
-    const stateDir = join(
-      await this.context.scope.tempDir('aviary-chaos-operator-'),
-      `state-${this.stateDirs++}`,
-    );
+    // A directory of its own: two operators of one run must not share their state.
+    const stateDir = join(await this.context.scope.tempDir('aviary-chaos-operator-'), 'state');
     return this.context.scope.spawn(process.execPath, [
       AVIARY_BIN,
       'operator',

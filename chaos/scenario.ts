@@ -87,11 +87,15 @@ export function valuesOf(runs: readonly RunResult[], name: string): number[] {
   return runs.map((run) => run.figures[name]).filter((v): v is number => v !== undefined);
 }
 
+/** "1.5 s" for 1,500 ms; "n/a" when there is no figure (NaN). */
+export function seconds(ms: number): string {
+  return Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : 'n/a';
+}
+
 /** "p50 1.5 s, max 2.5 s": the spread of the millisecond figure `name` over `runs`. */
 export function secondsSpread(runs: readonly RunResult[], name: string): string {
   const values = valuesOf(runs, name);
-  const s = (ms: number): string => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : 'n/a');
-  return `p50 ${s(percentile(values, 50))}, max ${s(percentile(values, 100))}`;
+  return `p50 ${seconds(percentile(values, 50))}, max ${seconds(percentile(values, 100))}`;
 }
 
 /** "0 of 12034 requests failed", from the runs' `failedRequests` and `requests` figures. */

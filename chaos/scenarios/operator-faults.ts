@@ -17,7 +17,7 @@ import { controlPlaneSkipReason } from '../../test/cluster/binaries.js';
 import { NS } from '../../test/kubernetes/operator-fixture.js';
 import { sampleOf } from '../../test/kubernetes/operator-process.js';
 import { madeAt, OperatorRun, STEP, stepsIn } from '../operator-run.js';
-import { percentile, total, valuesOf, type Scenario } from '../scenario.js';
+import { percentile, seconds, secondsSpread, total, valuesOf, type Scenario } from '../scenario.js';
 import { waitUntil } from '../waiting.js';
 
 export type OperatorFault = 'apiserver-restart' | 'leader-kill' | 'watch-expired';
@@ -178,7 +178,6 @@ export function operatorFaultScenario(fault: OperatorFault): Scenario {
       await RUNS[fault](run, faultAt);
     },
     keyFigure(runs) {
-      const resume = valuesOf(runs, 'resumeMs');
       const once = runs.filter((r) => r.figures.doubleSteps === 0 && r.passed).length;
       const extra =
         fault === 'leader-kill'
@@ -186,13 +185,9 @@ export function operatorFaultScenario(fault: OperatorFault): Scenario {
           : fault === 'watch-expired'
             ? `; ${total(runs, 'relists')} relists after 410`
             : '';
-      return `every step once in ${once}/${runs.length}; ${total(runs, 'doubleSteps')} steps taken twice; next step after the fault p50 ${seconds(percentile(resume, 50))}, max ${seconds(Math.max(...resume))}${extra}`;
+      return `every step once in ${once}/${runs.length}; ${total(runs, 'doubleSteps')} steps taken twice; next step after the fault ${secondsSpread(runs, 'resumeMs')}${extra}`;
     },
   };
-}
-
-function seconds(ms: number): string {
-  return Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : 'n/a';
 }
 
 /** The three operator scenarios, in issue 16's order. */
